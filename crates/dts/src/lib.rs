@@ -1,0 +1,1 @@
+//! Device-tree source front end (see ARCHITECTURE.md).

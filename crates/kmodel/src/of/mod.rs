@@ -1,0 +1,1 @@
+//! `linux/of.h`: the live device tree, the OF graph and overlays.
