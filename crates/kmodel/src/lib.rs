@@ -1,3 +1,116 @@
 //! The simulated kernel runtime of bridgesim. It knows nothing about DRM.
+//!
+//! # Overview
+//!
+//! - [`sched`]: [`Kernel`] (one execution), model threads as coroutines, scheduling points,
+//!   the [`Scheduler`] trait with [`ThreadOrder`] and [`Replay`].
+//! - [`slab`]: the object heap; [`Obj`] is a typed, copyable, checked handle that can dangle.
+//! - [`kref`]: reference counts whose every reference names its owner.
+//! - [`mutex`], [`srcu`], [`lockdep`]: sleeping locks, SRCU and lock-order tracking.
+//! - [`list`]: `list_head` lists with list-debugging checks.
+//! - [`device`], [`devres`]: buses, devices, drivers, probe deferral, device-managed actions.
+//! - [`hw`]: device resources (regulator, GPIO, I2C, IRQ) revoked at unbind or unplug.
+//! - [`trace`], [`report`]: the event log and kernel-style reports of violations.
+//! - [`of`]: the live device tree, the OF graph and overlays.
+//!
+//! Model code is ordinary Rust that takes `&Kernel`. Every operation on a shared object is a
+//! scheduling point, so the explorer can interleave threads at exactly those points.
 
+pub mod device;
+pub mod devres;
+pub mod errno;
+pub mod hw;
+pub mod kref;
+pub mod list;
+pub mod lockdep;
+pub mod mutex;
 pub mod of;
+pub mod report;
+pub mod sched;
+pub mod slab;
+pub mod srcu;
+pub mod trace;
+
+pub use errno::Errno;
+pub use report::{Violation, ViolationKind};
+pub use sched::{
+    Access, AccessKind, Config, Kernel, ObjId, Replay, SchedView, Schedule, Scheduler, StepRecord,
+    Stop, ThreadOrder, ThreadStatus, Tid,
+};
+pub use slab::Obj;
+
+/// What a shared object is, for the scheduler and for reports.
+pub(crate) enum ObjKind {
+    Thread,
+    Heap(slab::Slot),
+    Kref(kref::KrefRec),
+    Mutex(mutex::MutexRec),
+    Srcu(srcu::SrcuRec),
+    List(list::ListRec),
+    Device,
+    Devres,
+    Hw(hw::HwRec),
+}
+
+/// One entry of the object table.
+pub(crate) struct ObjRec {
+    /// The C type it stands for ("struct drm_bridge", "struct mutex").
+    pub ty: &'static str,
+    /// Its instance name ("sn65dsi84@2c", "bridge_lock").
+    pub name: String,
+    pub kind: ObjKind,
+}
+
+/// All mutable state of one [`Kernel`].
+pub(crate) struct State {
+    pub sched: sched::SchedState,
+    pub trace: trace::Trace,
+    pub violations: Vec<Violation>,
+    pub objects: Vec<ObjRec>,
+    pub lockdep: lockdep::Lockdep,
+    pub list_nodes: Vec<list::NodeRec>,
+    pub devices: device::DeviceModel,
+    pub gen: u32,
+}
+
+impl State {
+    fn new(record_events: bool) -> Self {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static GEN: AtomicU32 = AtomicU32::new(1);
+        State {
+            sched: sched::SchedState::new(),
+            trace: trace::Trace::new(record_events),
+            violations: Vec::new(),
+            objects: Vec::new(),
+            lockdep: lockdep::Lockdep::default(),
+            list_nodes: Vec::new(),
+            devices: device::DeviceModel::default(),
+            gen: GEN.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn new_object(&mut self, ty: &'static str, name: String, kind: ObjKind) -> ObjId {
+        let id = ObjId(self.objects.len() as u32);
+        self.objects.push(ObjRec { ty, name, kind });
+        id
+    }
+
+    pub(crate) fn obj(&self, id: ObjId) -> &ObjRec {
+        &self.objects[id.index()]
+    }
+
+    pub(crate) fn obj_mut(&mut self, id: ObjId) -> &mut ObjRec {
+        &mut self.objects[id.index()]
+    }
+}
+
+impl Kernel {
+    /// The C type and instance name of an object, for messages.
+    pub fn describe(&self, id: ObjId) -> String {
+        let st = self.st.borrow();
+        match st.objects.get(id.index()) {
+            Some(o) => format!("{} {}", o.ty, o.name),
+            None => format!("object {id}"),
+        }
+    }
+}

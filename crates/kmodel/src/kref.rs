@@ -1,0 +1,207 @@
+//! `linux/kref.h` with the kernel's `ref_tracker` done everywhere.
+//!
+//! Every reference names its owner ("published", "chain of encoder-0", "devres of 2-002c"), and
+//! every put names the reference it drops. The count behaves like `refcount_t`: an addition on
+//! zero or an underflow is reported and saturates the counter, after which it never changes
+//! again (the object then leaks, as in the kernel).
+
+use std::borrow::Cow;
+
+use crate::report::ViolationKind;
+use crate::sched::{Access, AccessKind, Kernel, ObjId};
+use crate::trace::Event;
+use crate::{ObjKind, State};
+
+/// The name of a reference's owner.
+pub type Owner = Cow<'static, str>;
+
+/// A reference count embedded in a heap object.
+///
+/// # Invariants
+///
+/// Always names a [`KrefRec`] in its kernel's object table.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Kref(ObjId);
+
+impl Kref {
+    /// The refcount's own object id (for scheduling).
+    pub fn id(self) -> ObjId {
+        self.0
+    }
+}
+
+pub(crate) struct KrefRec {
+    /// The object the count is embedded in (reports name it).
+    pub container: ObjId,
+    pub count: u32,
+    pub saturated: bool,
+    /// Owners and how many references each holds.
+    pub holders: Vec<(Owner, u32)>,
+}
+
+impl State {
+    fn kref(&mut self, r: Kref) -> &mut KrefRec {
+        match &mut self.obj_mut(r.0).kind {
+            ObjKind::Kref(k) => k,
+            _ => unreachable!("not a kref"),
+        }
+    }
+
+    /// The owners still holding references to `container`, as "owner" or "owner (xN)".
+    pub(crate) fn kref_holders_of(&self, container: ObjId) -> Vec<String> {
+        self.objects
+            .iter()
+            .filter_map(|o| match &o.kind {
+                ObjKind::Kref(k) if k.container == container => Some(k),
+                _ => None,
+            })
+            .flat_map(|k| {
+                k.holders.iter().map(|(o, n)| if *n == 1 { o.to_string() } else { format!("{o} (x{n})") })
+            })
+            .collect()
+    }
+}
+
+impl Kernel {
+    /// `kref_init`: a count of one, held by `owner`, embedded in `container`.
+    ///
+    /// Not a scheduling point: the container is fresh.
+    pub fn kref_init(&self, container: ObjId, owner: impl Into<Owner>) -> Kref {
+        let owner = owner.into();
+        let mut st = self.st.borrow_mut();
+        let name = st.obj(container).name.clone();
+        let id = st.new_object(
+            "struct kref",
+            name,
+            ObjKind::Kref(KrefRec { container, count: 1, saturated: false, holders: vec![(owner.clone(), 1)] }),
+        );
+        drop(st);
+        self.event(|step, tid, path| Event::RefInit { step, tid, path, obj: container, owner: owner.to_string() });
+        Kref(id)
+    }
+
+    /// `kref_get`: take a reference for `owner`. A get on a zero count is reported as
+    /// "refcount_t: addition on 0; use-after-free." and saturates the count.
+    pub fn kref_get(&self, r: Kref, owner: impl Into<Owner>) {
+        let owner = owner.into();
+        self.point(Access::new(r.0, AccessKind::RefGet));
+        let mut st = self.st.borrow_mut();
+        let k = st.kref(r);
+        let container = k.container;
+        if k.saturated {
+            return;
+        }
+        if k.count == 0 {
+            k.saturated = true;
+            drop(st);
+            self.violation(
+                ViolationKind::RefcountAddOnZero,
+                Some(container),
+                Some(AccessKind::RefGet),
+                "refcount_t: addition on 0; use-after-free.".into(),
+            );
+            return;
+        }
+        k.count += 1;
+        match k.holders.iter_mut().find(|(o, _)| *o == owner) {
+            Some((_, n)) => *n += 1,
+            None => k.holders.push((owner.clone(), 1)),
+        }
+        let count = k.count;
+        drop(st);
+        self.event(|step, tid, path| Event::RefGet { step, tid, path, obj: container, owner: owner.to_string(), count });
+    }
+
+    /// `kref_put`: drop the reference `owner` holds. When the count reaches zero, `release`
+    /// runs now, in this thread, and `true` is returned.
+    ///
+    /// A put on a zero count is reported as an underflow (and saturates); a put of a reference
+    /// `owner` does not hold is reported, but still decrements, as the kernel would.
+    pub fn kref_put(&self, r: Kref, owner: impl Into<Owner>, release: impl FnOnce(&Kernel)) -> bool {
+        let owner = owner.into();
+        self.point(Access::new(r.0, AccessKind::RefPut));
+        let mut st = self.st.borrow_mut();
+        let k = st.kref(r);
+        let container = k.container;
+        if k.saturated {
+            return false;
+        }
+        if k.count == 0 {
+            k.saturated = true;
+            drop(st);
+            self.violation(
+                ViolationKind::RefcountUnderflow,
+                Some(container),
+                Some(AccessKind::RefPut),
+                "refcount_t: underflow; use-after-free.".into(),
+            );
+            return false;
+        }
+        k.count -= 1;
+        let count = k.count;
+        let held = match k.holders.iter().position(|(o, _)| *o == owner) {
+            Some(i) => {
+                k.holders[i].1 -= 1;
+                if k.holders[i].1 == 0 {
+                    k.holders.remove(i);
+                }
+                true
+            }
+            None => false,
+        };
+        let holders: Vec<String> = k.holders.iter().map(|(o, n)| format!("{o} (x{n})")).collect();
+        drop(st);
+        self.event(|step, tid, path| Event::RefPut { step, tid, path, obj: container, owner: owner.to_string(), count });
+        if !held {
+            let mut details = vec![format!("holders now: {}", if holders.is_empty() { "none".into() } else { holders.join(", ") })];
+            details.insert(0, format!("put by \"{owner}\", which holds no reference"));
+            self.violation_with(
+                ViolationKind::RefNotHeld,
+                Some(container),
+                Some(AccessKind::RefPut),
+                format!("put of reference \"{owner}\" that is not held"),
+                details,
+            );
+        }
+        if count == 0 {
+            release(self);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// `kref_read`: the current count. A scheduling point (it reads shared state).
+    pub fn kref_read(&self, r: Kref) -> u32 {
+        self.point(Access::new(r.0, AccessKind::RefRead));
+        self.st.borrow_mut().kref(r).count
+    }
+
+    /// Hand a reference from one owner to another without touching the count (a getter's
+    /// result stored into a field, say). Bookkeeping only: not a scheduling point.
+    pub fn kref_transfer(&self, r: Kref, from: impl Into<Owner>, to: impl Into<Owner>) {
+        let (from, to) = (from.into(), to.into());
+        let mut st = self.st.borrow_mut();
+        let k = st.kref(r);
+        if let Some(i) = k.holders.iter().position(|(o, _)| *o == from) {
+            k.holders[i].1 -= 1;
+            if k.holders[i].1 == 0 {
+                k.holders.remove(i);
+            }
+            match k.holders.iter_mut().find(|(o, _)| *o == to) {
+                Some((_, n)) => *n += 1,
+                None => k.holders.push((to, 1)),
+            }
+        }
+    }
+
+    /// The owners holding references now, with counts. Model introspection (no point).
+    pub fn kref_owners(&self, r: Kref) -> Vec<(String, u32)> {
+        self.st.borrow_mut().kref(r).holders.iter().map(|(o, n)| (o.to_string(), *n)).collect()
+    }
+
+    /// The count now, without a scheduling point. Model introspection for tests.
+    pub fn kref_peek(&self, r: Kref) -> u32 {
+        self.st.borrow_mut().kref(r).count
+    }
+}

@@ -1,0 +1,224 @@
+//! `linux/list.h` with `CONFIG_DEBUG_LIST`: intrusive lists and their corruption checks.
+//!
+//! A [`ListNode`] is a `struct list_head` member embedded in a heap object (its owner). Its
+//! state follows the kernel's: zeroed memory (never initialised), self-linked (after
+//! `INIT_LIST_HEAD` or `list_del_init`), on a list, or poisoned (after `list_del`). Walking a
+//! list reads each entry's `next` pointer from the entry's own memory, so a walk that stands on
+//! an entry another thread has freed is a use-after-free, and one that stands on a deleted
+//! entry follows `LIST_POISON1`.
+
+use crate::report::ViolationKind;
+use crate::sched::{Access, AccessKind, Kernel, ObjId};
+use crate::slab::Obj;
+use crate::{ObjKind, State};
+
+/// A list head (`LIST_HEAD(bridge_list)`).
+///
+/// # Invariants
+///
+/// Always names a [`ListRec`] in its kernel's object table.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ListHead(ObjId);
+
+impl ListHead {
+    pub fn id(self) -> ObjId {
+        self.0
+    }
+}
+
+/// A `struct list_head` member of a heap object.
+///
+/// # Invariants
+///
+/// Indexes the kernel's node table.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ListNode(u32);
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum NodeState {
+    /// Zeroed memory: `next == NULL`.
+    Zeroed,
+    /// `INIT_LIST_HEAD`: points to itself.
+    SelfLinked,
+    OnList(ObjId),
+    /// After `list_del`: `next == LIST_POISON1`.
+    Poisoned,
+}
+
+pub(crate) struct NodeRec {
+    pub owner: ObjId,
+    pub state: NodeState,
+}
+
+pub(crate) struct ListRec {
+    pub entries: Vec<ListNode>,
+}
+
+impl State {
+    fn list(&mut self, h: ObjId) -> &mut ListRec {
+        match &mut self.obj_mut(h).kind {
+            ObjKind::List(l) => l,
+            _ => unreachable!("not a list head"),
+        }
+    }
+}
+
+impl Kernel {
+    /// `LIST_HEAD(name)`: an empty list.
+    pub fn list_head_init(&self, name: &str) -> ListHead {
+        let mut st = self.st.borrow_mut();
+        ListHead(st.new_object("struct list_head", name.to_string(), ObjKind::List(ListRec { entries: Vec::new() })))
+    }
+
+    /// A `list_head` member of `owner`, as zeroed memory (`kzalloc` does not link it).
+    pub fn list_node<T>(&self, owner: Obj<T>) -> ListNode {
+        let mut st = self.st.borrow_mut();
+        st.list_nodes.push(NodeRec { owner: owner.id(), state: NodeState::Zeroed });
+        ListNode(st.list_nodes.len() as u32 - 1)
+    }
+
+    fn node_state(&self, n: ListNode) -> (ObjId, NodeState) {
+        let st = self.st.borrow();
+        let r = &st.list_nodes[n.0 as usize];
+        (r.owner, r.state)
+    }
+
+    fn set_node_state(&self, n: ListNode, s: NodeState) {
+        self.st.borrow_mut().list_nodes[n.0 as usize].state = s;
+    }
+
+    /// Touch the node's memory (inside its owner): a use-after-free if the owner is gone.
+    fn touch_node<T: 'static>(&self, owner: Obj<T>, kind: AccessKind) {
+        match kind {
+            AccessKind::Read => self.read(owner, |_| ()),
+            _ => self.write(owner, |_| ()),
+        }
+    }
+
+    /// `INIT_LIST_HEAD(&obj->member)`.
+    pub fn init_list_head<T: 'static>(&self, owner: Obj<T>, n: ListNode) {
+        self.touch_node(owner, AccessKind::Write);
+        self.set_node_state(n, NodeState::SelfLinked);
+    }
+
+    /// Whether the member is self-linked or zeroed (`list_empty(&obj->member)`), reading it.
+    pub fn list_node_empty<T: 'static>(&self, owner: Obj<T>, n: ListNode) -> bool {
+        self.touch_node(owner, AccessKind::Read);
+        matches!(self.node_state(n).1, NodeState::SelfLinked | NodeState::Zeroed)
+    }
+
+    /// `list_add_tail`. Adding an entry that is still on a list corrupts that list: reported.
+    pub fn list_add_tail(&self, n: ListNode, head: ListHead) {
+        let _f = self.func("list_add_tail");
+        self.point(Access::new(head.0, AccessKind::ListWrite));
+        let (_, s) = self.node_state(n);
+        if let NodeState::OnList(other) = s {
+            let name = self.st.borrow().obj(other).name.clone();
+            self.violation(
+                ViolationKind::ListCorruption,
+                Some(self.node_state(n).0),
+                None,
+                format!("list_add corruption: entry is still on list {name}"),
+            );
+            self.st.borrow_mut().list(other).entries.retain(|&e| e != n);
+        }
+        self.st.borrow_mut().list(head.0).entries.push(n);
+        self.set_node_state(n, NodeState::OnList(head.0));
+    }
+
+    /// `list_del`: unlink and poison. On a self-linked node it is harmless; on a poisoned or
+    /// zeroed one it is reported, as `CONFIG_DEBUG_LIST` does.
+    pub fn list_del(&self, n: ListNode) {
+        self.del(n, NodeState::Poisoned, "list_del");
+    }
+
+    /// `list_del_init`: unlink and self-link.
+    pub fn list_del_init(&self, n: ListNode) {
+        self.del(n, NodeState::SelfLinked, "list_del_init");
+    }
+
+    fn del(&self, n: ListNode, after: NodeState, func: &'static str) {
+        let _f = self.func(func);
+        let (owner, s) = self.node_state(n);
+        let obj = match s {
+            NodeState::OnList(h) => h,
+            _ => owner,
+        };
+        self.point(Access::new(obj, AccessKind::ListWrite));
+        match self.node_state(n).1 {
+            NodeState::OnList(h) => {
+                self.st.borrow_mut().list(h).entries.retain(|&e| e != n);
+                self.set_node_state(n, after);
+            }
+            NodeState::SelfLinked => self.set_node_state(n, after),
+            NodeState::Poisoned => self.violation(
+                ViolationKind::ListCorruption,
+                Some(owner),
+                None,
+                "list_del corruption, entry->next is LIST_POISON1 (deleted twice)".into(),
+            ),
+            NodeState::Zeroed => self.violation(
+                ViolationKind::ListCorruption,
+                Some(owner),
+                None,
+                "list_del corruption, entry->next is NULL (never initialised)".into(),
+            ),
+        }
+    }
+
+    /// `list_move_tail`: delete from wherever it is and add to `head`.
+    pub fn list_move_tail(&self, n: ListNode, head: ListHead) {
+        let _f = self.func("list_move_tail");
+        self.point(Access::new(head.0, AccessKind::ListWrite));
+        if let NodeState::OnList(h) = self.node_state(n).1 {
+            self.st.borrow_mut().list(h).entries.retain(|&e| e != n);
+        }
+        self.st.borrow_mut().list(head.0).entries.push(n);
+        self.set_node_state(n, NodeState::OnList(head.0));
+    }
+
+    /// The entries' owners, in list order, read in one step (a walk under the list's lock).
+    pub fn list_entries(&self, head: ListHead) -> Vec<ObjId> {
+        self.point(Access::new(head.0, AccessKind::ListRead));
+        let mut st = self.st.borrow_mut();
+        let entries = st.list(head.0).entries.clone();
+        entries.iter().map(|n| st.list_nodes[n.0 as usize].owner).collect()
+    }
+
+    /// `list_first_entry_or_null`: the first entry's node, reading the head.
+    pub fn list_first(&self, head: ListHead) -> Option<ListNode> {
+        self.point(Access::new(head.0, AccessKind::ListRead));
+        self.st.borrow_mut().list(head.0).entries.first().copied()
+    }
+
+    /// The entry after `n` on `head` (`list_next_entry`), reading `n`'s `next` pointer from its
+    /// owner's memory. Reading it from a freed owner is a use-after-free; from a deleted entry
+    /// it is `LIST_POISON1` (reported, and the walk ends).
+    pub fn list_next<T: 'static>(&self, head: ListHead, owner: Obj<T>, n: ListNode) -> Option<ListNode> {
+        let _f = self.func("list_next_entry");
+        self.touch_node(owner, AccessKind::Read);
+        match self.node_state(n).1 {
+            NodeState::OnList(h) if h == head.0 => {
+                let mut st = self.st.borrow_mut();
+                let l = st.list(h);
+                let i = l.entries.iter().position(|&e| e == n)?;
+                l.entries.get(i + 1).copied()
+            }
+            NodeState::Poisoned => {
+                self.violation(
+                    ViolationKind::ListCorruption,
+                    Some(owner.id()),
+                    None,
+                    "list walk through a deleted entry: next is LIST_POISON1".into(),
+                );
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// The heap object that owns node `n`.
+    pub fn list_node_owner(&self, n: ListNode) -> ObjId {
+        self.node_state(n).0
+    }
+}

@@ -1,0 +1,338 @@
+//! Violations and their kernel-style reports.
+//!
+//! A violation is what KASAN, kmemleak, refcount_t, lockdep, list debugging or a `WARN_ON`
+//! would print on real hardware. Each is recorded with the step, thread and model call path
+//! where it happened; [`Kernel::render`] prints it the way the kernel would, with the
+//! allocation and free sites and the last reference operations on the object.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::sched::{AccessKind, Kernel, ObjId, Tid};
+use crate::trace::{Event, PathId};
+use crate::{ObjKind, State};
+
+/// Where something happened: a step, a thread and a model call path.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    pub step: u32,
+    pub tid: Tid,
+    pub path: PathId,
+}
+
+impl State {
+    pub(crate) fn site(&self) -> Site {
+        let (step, tid, path) = self.here();
+        Site { step, tid, path }
+    }
+}
+
+/// The kinds of violation the model reports.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ViolationKind {
+    /// KASAN slab-use-after-free: an access through a handle to a freed object.
+    UseAfterFree,
+    /// KASAN double-free.
+    DoubleFree,
+    /// `refcount_t: addition on 0; use-after-free.`
+    RefcountAddOnZero,
+    /// `refcount_t: underflow; use-after-free.`
+    RefcountUnderflow,
+    /// ref_tracker: a put of a reference the caller does not hold.
+    RefNotHeld,
+    /// kmemleak: an object still alive at the end of the run, with its holders.
+    Leak,
+    /// lockdep: possible circular locking dependency.
+    LockInversion,
+    /// lockdep: possible recursive locking.
+    RecursiveLock,
+    /// Every live thread is blocked.
+    Deadlock,
+    /// list debugging: `list_add`/`list_del` corruption or a walk through a deleted entry.
+    ListCorruption,
+    /// A device resource touched after its device was unbound or unplugged.
+    HwAfterUnplug,
+    /// A device resource released twice (a regulator enable/disable imbalance).
+    DoubleRelease,
+    /// A `WARN_ON` the kernel prints (API misuse).
+    Warn,
+}
+
+impl ViolationKind {
+    /// A short stable name, as used in scenario `expect` sections and JSON.
+    pub fn name(self) -> &'static str {
+        use ViolationKind::*;
+        match self {
+            UseAfterFree => "use-after-free",
+            DoubleFree => "double-free",
+            RefcountAddOnZero => "refcount-add-on-zero",
+            RefcountUnderflow => "refcount-underflow",
+            RefNotHeld => "ref-not-held",
+            Leak => "leak",
+            LockInversion => "lock-inversion",
+            RecursiveLock => "recursive-lock",
+            Deadlock => "deadlock",
+            ListCorruption => "list-corruption",
+            HwAfterUnplug => "hw-after-unplug",
+            DoubleRelease => "double-release",
+            Warn => "warn",
+        }
+    }
+}
+
+/// One reported violation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    pub kind: ViolationKind,
+    pub site: Site,
+    /// The object concerned, if any.
+    pub obj: Option<ObjId>,
+    /// For memory errors: the access that hit the object.
+    pub access: Option<AccessKind>,
+    /// The one-line message ("double free", "refcount_t: underflow; use-after-free.").
+    pub message: String,
+    /// Extra lines: holders of a leaked object, a lock chain, what each thread waits for.
+    pub details: Vec<String>,
+}
+
+impl Kernel {
+    /// Record a violation at the current site.
+    pub fn violation(&self, kind: ViolationKind, obj: Option<ObjId>, access: Option<AccessKind>, message: String) {
+        self.violation_with(kind, obj, access, message, Vec::new());
+    }
+
+    /// [`Kernel::violation`] with extra detail lines.
+    pub fn violation_with(
+        &self,
+        kind: ViolationKind,
+        obj: Option<ObjId>,
+        access: Option<AccessKind>,
+        message: String,
+        details: Vec<String>,
+    ) {
+        let mut st = self.st.borrow_mut();
+        let site = st.site();
+        let index = st.violations.len();
+        st.violations.push(Violation { kind, site, obj, access, message, details });
+        if st.trace.recording {
+            st.trace.events.push(Event::Violation { step: site.step, tid: site.tid, path: site.path, kind, index });
+        }
+    }
+
+    /// Emit a `WARN_ON`-style warning (reported as a [`ViolationKind::Warn`]).
+    pub fn warn(&self, message: impl Into<String>) {
+        self.violation(ViolationKind::Warn, None, None, message.into());
+    }
+
+    /// Every violation so far, in order.
+    pub fn violations(&self) -> Vec<Violation> {
+        self.st.borrow().violations.clone()
+    }
+
+    /// kmemleak at quiescence: report every heap object still alive, with the owners that hold
+    /// its references. Called by [`Kernel::run`] when [`crate::Config::leak_check`] is set.
+    pub fn leak_check(&self) {
+        let leaks: Vec<(ObjId, Vec<String>)> = {
+            let st = self.st.borrow();
+            st.objects
+                .iter()
+                .enumerate()
+                .filter_map(|(i, o)| match &o.kind {
+                    ObjKind::Heap(slot) if slot.free.is_none() => {
+                        let id = ObjId(i as u32);
+                        Some((id, st.kref_holders_of(id)))
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        for (id, holders) in leaks {
+            let details = if holders.is_empty() {
+                vec!["no reference holders (never freed)".to_string()]
+            } else {
+                holders.iter().map(|h| format!("held by: {h}")).collect()
+            };
+            self.violation_with(
+                ViolationKind::Leak,
+                Some(id),
+                None,
+                "unreferenced object still allocated at the end of the run".into(),
+                details,
+            );
+        }
+    }
+
+    pub(crate) fn report_deadlock(&self) {
+        let details: Vec<String> = {
+            let st = self.st.borrow();
+            st.sched
+                .threads
+                .iter()
+                .enumerate()
+                .filter_map(|(i, t)| {
+                    let a = t.pending?;
+                    let what = match a.kind {
+                        AccessKind::Lock => {
+                            let owner = st
+                                .mutex_owner(a.obj)
+                                .map(|o| format!(", held by {} ({o})", st.sched.threads[o.index()].name))
+                                .unwrap_or_default();
+                            format!("mutex_lock({}){owner}", st.obj(a.obj).name)
+                        }
+                        AccessKind::SrcuWait => format!("synchronize_srcu({})", st.obj(a.obj).name),
+                        AccessKind::Join => format!("waiting for thread {}", st.obj(a.obj).name),
+                        k => format!("{k:?} on {}", st.obj(a.obj).name),
+                    };
+                    Some(format!("{} (T{i}) blocked in {what}", t.name))
+                })
+                .collect()
+        };
+        self.violation_with(
+            ViolationKind::Deadlock,
+            None,
+            None,
+            "every thread is blocked (deadlock)".into(),
+            details,
+        );
+    }
+
+    /// Print violation `v` the way the kernel would.
+    pub fn render(&self, v: &Violation) -> String {
+        let st = self.st.borrow();
+        let mut o = String::new();
+        let tr = &st.trace;
+        let thread = |t: Tid| format!("{} ({t})", st.sched.threads.get(t.index()).map(|x| x.name.as_str()).unwrap_or("?"));
+        let path = |p: PathId, o: &mut String| {
+            let names = tr.path_names(p);
+            if names.is_empty() {
+                o.push_str("  <thread body>\n");
+            }
+            for n in names.iter().rev() {
+                let _ = writeln!(o, "  {n}");
+            }
+        };
+        let func = tr.innermost(v.site.path).to_string();
+        let objdesc = v.obj.map(|id| {
+            let r = st.obj(id);
+            format!("{} {} ({id})", r.ty, r.name)
+        });
+        o.push_str("==================================================================\n");
+        use ViolationKind::*;
+        match v.kind {
+            UseAfterFree | DoubleFree => {
+                let title = if v.kind == UseAfterFree { "slab-use-after-free" } else { "double-free" };
+                let _ = writeln!(o, "BUG: KASAN: {title} in {func}");
+                let what = match (v.kind, v.access) {
+                    (DoubleFree, _) => "Free",
+                    (_, Some(AccessKind::Write)) => "Write",
+                    _ => "Read",
+                };
+                let _ = writeln!(
+                    o,
+                    "{what} of {} by thread {} at step {}:",
+                    objdesc.as_deref().unwrap_or("?"),
+                    thread(v.site.tid),
+                    v.site.step
+                );
+                path(v.site.path, &mut o);
+                if let Some(ObjKind::Heap(slot)) = v.obj.map(|id| &st.obj(id).kind) {
+                    let _ = writeln!(o, "\nAllocated by thread {} at step {}:", thread(slot.alloc.tid), slot.alloc.step);
+                    path(slot.alloc.path, &mut o);
+                    if let Some(f) = slot.free {
+                        let _ = writeln!(o, "\nFreed by thread {} at step {}:", thread(f.tid), f.step);
+                        path(f.path, &mut o);
+                    }
+                }
+            }
+            RefcountAddOnZero | RefcountUnderflow => {
+                let _ = writeln!(o, "{}", v.message);
+                let _ = writeln!(o, "WARNING: refcount_warn_saturate in {func}");
+                let _ = writeln!(
+                    o,
+                    "on {} by thread {} at step {}:",
+                    objdesc.as_deref().unwrap_or("?"),
+                    thread(v.site.tid),
+                    v.site.step
+                );
+                path(v.site.path, &mut o);
+            }
+            Leak => {
+                let _ = writeln!(o, "kmemleak: unreferenced object {}", objdesc.as_deref().unwrap_or("?"));
+                if let Some(ObjKind::Heap(slot)) = v.obj.map(|id| &st.obj(id).kind) {
+                    let _ = writeln!(o, "  allocated by thread {} at step {}:", thread(slot.alloc.tid), slot.alloc.step);
+                    let mut p = String::new();
+                    path(slot.alloc.path, &mut p);
+                    for l in p.lines() {
+                        let _ = writeln!(o, "  {l}");
+                    }
+                }
+            }
+            LockInversion => {
+                let _ = writeln!(o, "WARNING: possible circular locking dependency detected");
+                let _ = writeln!(o, "{} is trying to acquire lock at step {}:", thread(v.site.tid), v.site.step);
+                let _ = writeln!(o, "{}", v.message);
+                path(v.site.path, &mut o);
+            }
+            RecursiveLock => {
+                let _ = writeln!(o, "WARNING: possible recursive locking detected");
+                let _ = writeln!(o, "{} at step {}: {}", thread(v.site.tid), v.site.step, v.message);
+                path(v.site.path, &mut o);
+            }
+            Deadlock => {
+                let _ = writeln!(o, "INFO: task hung: {} at step {}", v.message, v.site.step);
+            }
+            ListCorruption => {
+                let _ = writeln!(o, "{}", v.message);
+                let _ = writeln!(o, "kernel BUG at lib/list_debug.c in {func}");
+                let _ = writeln!(o, "by thread {} at step {}:", thread(v.site.tid), v.site.step);
+                path(v.site.path, &mut o);
+            }
+            HwAfterUnplug | DoubleRelease | RefNotHeld | Warn => {
+                let title = match v.kind {
+                    HwAfterUnplug => "BUG: hardware access after unplug",
+                    DoubleRelease => "WARNING: unbalanced release",
+                    RefNotHeld => "ref_tracker: put of a reference that is not held",
+                    _ => "WARNING",
+                };
+                let _ = writeln!(o, "{title} in {func}: {}", v.message);
+                if let Some(d) = &objdesc {
+                    let _ = writeln!(o, "on {d}");
+                }
+                let _ = writeln!(o, "by thread {} at step {}:", thread(v.site.tid), v.site.step);
+                path(v.site.path, &mut o);
+            }
+        }
+        for d in &v.details {
+            let _ = writeln!(o, "{d}");
+        }
+        if let Some(id) = v.obj {
+            let refs: Vec<&Event> = tr
+                .events
+                .iter()
+                .filter(|e| matches!(e, Event::RefInit { obj, .. } | Event::RefGet { obj, .. } | Event::RefPut { obj, .. } if *obj == id))
+                .collect();
+            if !refs.is_empty() {
+                let _ = writeln!(o, "\nLast reference operations on the object:");
+                for e in refs.iter().rev().take(8).rev() {
+                    let line = match e {
+                        Event::RefInit { step, tid, path, owner, .. } => {
+                            format!("  step {step:>4} {tid}: init  -> 1 owner \"{owner}\" in {}", tr.innermost(*path))
+                        }
+                        Event::RefGet { step, tid, path, owner, count, .. } => {
+                            format!("  step {step:>4} {tid}: get   -> {count} owner \"{owner}\" in {}", tr.innermost(*path))
+                        }
+                        Event::RefPut { step, tid, path, owner, count, .. } => {
+                            format!("  step {step:>4} {tid}: put   -> {count} owner \"{owner}\" in {}", tr.innermost(*path))
+                        }
+                        _ => unreachable!(),
+                    };
+                    let _ = writeln!(o, "{line}");
+                }
+            }
+        }
+        o.push_str("==================================================================\n");
+        o
+    }
+}

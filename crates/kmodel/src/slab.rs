@@ -1,0 +1,201 @@
+//! `linux/slab.h`: the object heap.
+//!
+//! Objects live in the kernel's object table and are addressed by [`Obj<T>`], a typed,
+//! copyable handle that behaves like a C pointer: it can be stored anywhere and it can dangle.
+//! Every access through it is checked. A freed object stays in quarantine for the rest of the
+//! execution (slots are never reused, as with KASAN's quarantine), so an access through a stale
+//! handle is always reported as a use-after-free naming the allocation and the free, and the
+//! model then goes on with the stale contents, as a KASAN kernel does.
+
+use std::any::Any;
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::report::{Site, ViolationKind};
+use crate::sched::{Access, AccessKind, Kernel, ObjId};
+use crate::trace::Event;
+use crate::ObjKind;
+
+/// A typed handle to a heap object.
+///
+/// # Invariants
+///
+/// `gen` is the generation of the [`Kernel`] that allocated the object; a handle used with
+/// another kernel is reported instead of aliasing an unrelated object.
+pub struct Obj<T> {
+    id: ObjId,
+    gen: u32,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> Obj<T> {
+    /// The object id, for scheduling and reports.
+    pub fn id(self) -> ObjId {
+        self.id
+    }
+
+    /// Forget the type (a `void *`).
+    pub fn erase(self) -> Obj<()> {
+        Obj { id: self.id, gen: self.gen, _t: PhantomData }
+    }
+}
+
+impl Obj<()> {
+    /// Give a `void *` its type back (a `container_of`). The access checks the type.
+    pub fn cast<T>(self) -> Obj<T> {
+        Obj { id: self.id, gen: self.gen, _t: PhantomData }
+    }
+}
+
+impl<T> Clone for Obj<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Obj<T> {}
+impl<T> PartialEq for Obj<T> {
+    fn eq(&self, o: &Self) -> bool {
+        self.id == o.id && self.gen == o.gen
+    }
+}
+impl<T> Eq for Obj<T> {}
+impl<T> std::hash::Hash for Obj<T> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.id.hash(h)
+    }
+}
+impl<T> PartialOrd for Obj<T> {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl<T> Ord for Obj<T> {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.id.cmp(&o.id)
+    }
+}
+impl<T> fmt::Debug for Obj<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Obj({})", self.id)
+    }
+}
+
+/// A heap slot in the object table.
+pub(crate) struct Slot {
+    /// `None` while a closure has the value borrowed.
+    pub value: Option<Box<dyn Any>>,
+    pub alloc: Site,
+    pub free: Option<Site>,
+}
+
+impl Kernel {
+    /// `kzalloc` + initialise: a new heap object of C type `ty`, named `name` in reports.
+    ///
+    /// Not a scheduling point: nobody else can reach fresh memory until it is published.
+    pub fn kzalloc<T: 'static>(&self, ty: &'static str, name: impl Into<String>, value: T) -> Obj<T> {
+        let name = name.into();
+        let mut st = self.st.borrow_mut();
+        let site = st.site();
+        let gen = st.gen;
+        let id = st.new_object(
+            ty,
+            name.clone(),
+            ObjKind::Heap(Slot { value: Some(Box::new(value)), alloc: site, free: None }),
+        );
+        drop(st);
+        self.event(|step, tid, path| Event::Alloc { step, tid, path, obj: id, ty: ty.to_string(), name });
+        Obj { id, gen, _t: PhantomData }
+    }
+
+    /// `kfree`. A second free is reported as a double free and otherwise ignored.
+    pub fn kfree<T>(&self, h: Obj<T>) {
+        let _f = self.func("kfree");
+        self.point(Access::new(h.id, AccessKind::Write));
+        self.check_gen(h.id, h.gen);
+        let mut st = self.st.borrow_mut();
+        let site = st.site();
+        let already = match &mut st.obj_mut(h.id).kind {
+            ObjKind::Heap(slot) => {
+                if slot.free.is_some() {
+                    true
+                } else {
+                    slot.free = Some(site);
+                    false
+                }
+            }
+            _ => unreachable!("handle to a non-heap object"),
+        };
+        drop(st);
+        if already {
+            self.violation(ViolationKind::DoubleFree, Some(h.id), Some(AccessKind::Write), "double free".into());
+        } else {
+            self.event(|step, tid, path| Event::Free { step, tid, path, obj: h.id });
+        }
+    }
+
+    /// Read the object (a load through the pointer). A scheduling point.
+    pub fn read<T: 'static, R>(&self, h: Obj<T>, f: impl FnOnce(&T) -> R) -> R {
+        self.point(Access::new(h.id, AccessKind::Read));
+        self.with_value(h, AccessKind::Read, |v: &mut T| f(v))
+    }
+
+    /// Write the object (a store through the pointer). A scheduling point.
+    pub fn write<T: 'static, R>(&self, h: Obj<T>, f: impl FnOnce(&mut T) -> R) -> R {
+        self.point(Access::new(h.id, AccessKind::Write));
+        self.with_value(h, AccessKind::Write, f)
+    }
+
+    /// Run `f` on the value without a scheduling point, after the caller made one. The value is
+    /// taken out of the table while `f` runs, so `f` may call back into the kernel (but not
+    /// access the same object again).
+    fn with_value<T: 'static, R>(&self, h: Obj<T>, kind: AccessKind, f: impl FnOnce(&mut T) -> R) -> R {
+        self.check_handle(h.id, h.gen, kind);
+        let mut boxed = {
+            let mut st = self.st.borrow_mut();
+            match &mut st.obj_mut(h.id).kind {
+                ObjKind::Heap(slot) => slot.value.take().expect("re-entrant access to one heap object"),
+                _ => unreachable!("handle to a non-heap object"),
+            }
+        };
+        let r = f(boxed.downcast_mut::<T>().expect("heap object accessed with the wrong type"));
+        if let ObjKind::Heap(slot) = &mut self.st.borrow_mut().obj_mut(h.id).kind {
+            slot.value = Some(boxed);
+        }
+        r
+    }
+
+    /// A handle is only meaningful in the kernel that made it. Mixing executions is a bug in
+    /// the host program, not a modelled kernel bug, so it panics.
+    fn check_gen(&self, id: ObjId, gen: u32) {
+        if gen != self.st.borrow().gen {
+            panic!("heap handle {id} belongs to another execution");
+        }
+    }
+
+    /// Report an access through a dangling handle; returns whether the object is live.
+    fn check_handle(&self, id: ObjId, gen: u32, kind: AccessKind) -> bool {
+        self.check_gen(id, gen);
+        let freed = matches!(&self.st.borrow().obj(id).kind, ObjKind::Heap(slot) if slot.free.is_some());
+        if freed {
+            let what = if kind == AccessKind::Read { "Read" } else { "Write" };
+            self.violation(ViolationKind::UseAfterFree, Some(id), Some(kind), format!("{what} of freed object"));
+        }
+        !freed
+    }
+
+    /// Whether a heap object has been freed. Model introspection, not a kernel access: no
+    /// scheduling point and no report. For tests and debug output only.
+    pub fn is_freed<T>(&self, h: Obj<T>) -> bool {
+        matches!(&self.st.borrow().obj(h.id).kind, ObjKind::Heap(slot) if slot.free.is_some())
+    }
+
+    /// Read a heap object without a scheduling point or a check. Model introspection for tests
+    /// and reports, never for model code.
+    pub fn peek<T: 'static, R>(&self, h: Obj<T>, f: impl FnOnce(&T) -> R) -> R {
+        let st = self.st.borrow();
+        match &st.obj(h.id).kind {
+            ObjKind::Heap(slot) => f(slot.value.as_ref().expect("peek during an access").downcast_ref::<T>().expect("wrong type")),
+            _ => unreachable!("handle to a non-heap object"),
+        }
+    }
+}
