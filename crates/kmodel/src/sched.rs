@@ -487,6 +487,7 @@ fn give_stack(stack: DefaultStack) {
 /// violations.
 pub struct Kernel {
     pub(crate) st: RefCell<State>,
+    globals: RefCell<Vec<(std::any::TypeId, Box<dyn std::any::Any>)>>,
     coroutines: RefCell<Vec<Option<Co>>>,
     sched: Cell<Option<*mut (dyn Scheduler + 'static)>>,
     pub(crate) config: Config,
@@ -496,12 +497,26 @@ impl Kernel {
     pub fn new(config: Config) -> Self {
         Kernel {
             st: RefCell::new(State::new(config.record_events)),
+            globals: RefCell::new(Vec::new()),
             coroutines: RefCell::new(Vec::new()),
             sched: Cell::new(None),
             config,
         }
     }
 
+
+    /// A kernel-wide static of a higher layer (`static LIST_HEAD(bridge_list)`,
+    /// `DEFINE_STATIC_SRCU`...), created by `init` on first use. Handles are `Copy`, so the
+    /// value is returned by copy. `init` must not itself ask for a global of the same type.
+    pub fn global<T: Copy + 'static>(&self, init: impl FnOnce(&Kernel) -> T) -> T {
+        let id = std::any::TypeId::of::<T>();
+        if let Some((_, v)) = self.globals.borrow().iter().find(|(t, _)| *t == id) {
+            return *v.downcast_ref::<T>().expect("global of the wrong type");
+        }
+        let v = init(self);
+        self.globals.borrow_mut().push((id, Box::new(v)));
+        v
+    }
 
     /// Run `entry` as thread 0 (named `init`) and every thread it spawns until all finish,
     /// deadlock, or the scheduler stops. Call once per `Kernel`.
