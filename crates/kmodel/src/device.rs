@@ -132,20 +132,24 @@ impl Kernel {
         let _f = self.func("driver_register");
         let bus_obj = self.st.borrow().devices.buses[bus.0 as usize].obj;
         self.point(Access::new(bus_obj, AccessKind::ListWrite));
-        let id = {
-            let mut st = self.st.borrow_mut();
-            st.devices.drivers.push((bus, drv));
-            DriverId(st.devices.drivers.len() as u32 - 1)
-        };
+        let table = drv.of_match_table();
         let candidates: Vec<DeviceId> = {
             let st = self.st.borrow();
             (0..st.devices.devices.len() as u32)
                 .map(DeviceId)
                 .filter(|d| {
+                    // `__driver_attach` only tries devices this driver matches.
                     let r = &st.devices.devices[d.0 as usize];
-                    r.bus == bus && r.state == DevState::Unbound
+                    r.bus == bus
+                        && r.state == DevState::Unbound
+                        && r.info.compatible.iter().any(|c| table.contains(&c.as_str()))
                 })
                 .collect()
+        };
+        let id = {
+            let mut st = self.st.borrow_mut();
+            st.devices.drivers.push((bus, drv));
+            DriverId(st.devices.drivers.len() as u32 - 1)
         };
         for d in candidates {
             self.device_attach(d);

@@ -34,7 +34,7 @@ pub mod trace;
 pub use errno::Errno;
 pub use report::{Violation, ViolationKind};
 pub use sched::{
-    Access, AccessKind, Config, Kernel, ObjId, Replay, SchedView, Schedule, Scheduler, StepRecord,
+    Access, AccessKind, Config, Kernel, ObjId, Replay, RoundRobin, SchedView, Schedule, Scheduler, StepRecord,
     Stop, ThreadOrder, ThreadStatus, Tid,
 };
 pub use slab::Obj;

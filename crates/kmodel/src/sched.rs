@@ -240,6 +240,19 @@ impl Scheduler for ThreadOrder {
     }
 }
 
+/// Preempt at every point: the next enabled thread after the current one, in thread order.
+/// The opposite of [`ThreadOrder`]; useful to shake out races in a single run.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct RoundRobin;
+
+impl Scheduler for RoundRobin {
+    fn choose(&mut self, view: &SchedView<'_>) -> Option<Tid> {
+        let start = view.current.map(|c| c.0 + 1).unwrap_or(0);
+        let n = view.threads.len() as u32;
+        (0..n).map(|i| Tid((start + i) % n)).find(|&t| view.is_enabled(t))
+    }
+}
+
 /// A recorded schedule: the thread chosen at every step where two or more were enabled.
 ///
 /// Steps with a single enabled thread are not recorded, so a schedule is short: its length is
