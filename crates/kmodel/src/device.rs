@@ -106,7 +106,13 @@ pub(crate) struct DeviceModel {
 
 impl Kernel {
     pub(crate) fn dev_event(&self, dev: DeviceId, what: DeviceEvent) {
-        self.event(|step, tid, path| Event::Device { step, tid, path, dev, what });
+        self.event(|step, tid, path| Event::Device {
+            step,
+            tid,
+            path,
+            dev,
+            what,
+        });
     }
 
     fn deferred_obj(&self) -> ObjId {
@@ -114,7 +120,11 @@ impl Kernel {
         if let Some(o) = st.devices.deferred_obj {
             return o;
         }
-        let o = st.new_object("struct list_head", "deferred_probe_pending_list".into(), ObjKind::List(crate::list::ListRec { entries: Vec::new() }));
+        let o = st.new_object(
+            "struct list_head",
+            "deferred_probe_pending_list".into(),
+            ObjKind::List(crate::list::ListRec { entries: Vec::new() }),
+        );
         st.devices.deferred_obj = Some(o);
         o
     }
@@ -167,7 +177,11 @@ impl Kernel {
         let id = {
             let mut st = self.st.borrow_mut();
             let obj = st.new_object("struct device", name.clone(), ObjKind::Device);
-            let devres_obj = st.new_object("struct list_head", format!("{name}->devres_head"), ObjKind::Devres);
+            let devres_obj = st.new_object(
+                "struct list_head",
+                format!("{name}->devres_head"),
+                ObjKind::Devres,
+            );
             st.devices.devices.push(DeviceRec {
                 info,
                 bus,
@@ -208,7 +222,9 @@ impl Kernel {
 
     /// Every device created so far, deleted ones included.
     pub fn devices(&self) -> Vec<DeviceId> {
-        (0..self.st.borrow().devices.devices.len() as u32).map(DeviceId).collect()
+        (0..self.st.borrow().devices.devices.len() as u32)
+            .map(DeviceId)
+            .collect()
     }
 
     /// `device_lock`.
@@ -314,7 +330,13 @@ impl Kernel {
                     self.st.borrow_mut().devices.deferred.push(dev);
                     self.dev_event(dev, DeviceEvent::Deferred { driver: name });
                 } else {
-                    self.dev_event(dev, DeviceEvent::ProbeFailed { driver: name, errno: e.0 });
+                    self.dev_event(
+                        dev,
+                        DeviceEvent::ProbeFailed {
+                            driver: name,
+                            errno: e.0,
+                        },
+                    );
                 }
                 false
             }
@@ -349,7 +371,9 @@ impl Kernel {
                 }
                 self.device_lock(d);
                 let bound = match self.matching_driver(d) {
-                    Some((id, drv)) if self.dev_rec(d, |r| r.state == DevState::Unbound) => self.really_probe(d, id, drv),
+                    Some((id, drv)) if self.dev_rec(d, |r| r.state == DevState::Unbound) => {
+                        self.really_probe(d, id, drv)
+                    }
                     _ => false,
                 };
                 self.device_unlock(d);
@@ -372,7 +396,12 @@ impl Kernel {
             let (id, _) = self.dev_rec(dev, |d| (d.driver, ()));
             let drv = id.map(|i| self.st.borrow().devices.drivers[i.0 as usize].1.clone());
             if let Some(drv) = drv {
-                self.dev_event(dev, DeviceEvent::Remove { driver: drv.name().to_string() });
+                self.dev_event(
+                    dev,
+                    DeviceEvent::Remove {
+                        driver: drv.name().to_string(),
+                    },
+                );
                 drv.remove(self, dev);
             }
             self.devres_release_all(dev);

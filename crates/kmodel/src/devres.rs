@@ -4,7 +4,7 @@
 //! the driver unbinds (after `remove`) or when probe fails. Each runs exactly once: it is taken
 //! off the list (under the devres lock, one step) before it runs.
 
-use crate::device::{DevresEntry, DeviceId};
+use crate::device::{DeviceId, DevresEntry};
 use crate::errno::Errno;
 use crate::report::ViolationKind;
 use crate::sched::{Access, AccessKind, Kernel};
@@ -33,7 +33,13 @@ impl Kernel {
         if self.dev_rec(dev, |d| std::mem::take(&mut d.fail_next_devres)) {
             return Err(Errno::ENOMEM);
         }
-        self.dev_rec(dev, |d| d.devres.push(DevresEntry { name, data, action: Box::new(action) }));
+        self.dev_rec(dev, |d| {
+            d.devres.push(DevresEntry {
+                name,
+                data,
+                action: Box::new(action),
+            })
+        });
         Ok(())
     }
 
@@ -52,7 +58,13 @@ impl Kernel {
             action(self);
             return Err(Errno::ENOMEM);
         }
-        self.dev_rec(dev, |d| d.devres.push(DevresEntry { name, data, action: Box::new(action) }));
+        self.dev_rec(dev, |d| {
+            d.devres.push(DevresEntry {
+                name,
+                data,
+                action: Box::new(action),
+            })
+        });
         Ok(())
     }
 
@@ -72,14 +84,22 @@ impl Kernel {
         });
         match entry {
             Some(e) => {
-                self.dev_event(dev, DeviceEvent::DevresRun { action: e.name.to_string() });
+                self.dev_event(
+                    dev,
+                    DeviceEvent::DevresRun {
+                        action: e.name.to_string(),
+                    },
+                );
                 (e.action)(self);
             }
             None => self.violation(
                 ViolationKind::Warn,
                 None,
                 None,
-                format!("devm_release_action: no devres action {name} on {}", self.dev_name(dev)),
+                format!(
+                    "devm_release_action: no devres action {name} on {}",
+                    self.dev_name(dev)
+                ),
             ),
         }
     }
@@ -95,8 +115,15 @@ impl Kernel {
         let _f = self.func("devres_release_all");
         loop {
             self.devres_point(dev);
-            let Some(e) = self.dev_rec(dev, |d| d.devres.pop()) else { return };
-            self.dev_event(dev, DeviceEvent::DevresRun { action: e.name.to_string() });
+            let Some(e) = self.dev_rec(dev, |d| d.devres.pop()) else {
+                return;
+            };
+            self.dev_event(
+                dev,
+                DeviceEvent::DevresRun {
+                    action: e.name.to_string(),
+                },
+            );
             (e.action)(self);
         }
     }

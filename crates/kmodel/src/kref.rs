@@ -56,7 +56,13 @@ impl State {
                 _ => None,
             })
             .flat_map(|k| {
-                k.holders.iter().map(|(o, n)| if *n == 1 { o.to_string() } else { format!("{o} (x{n})") })
+                k.holders.iter().map(|(o, n)| {
+                    if *n == 1 {
+                        o.to_string()
+                    } else {
+                        format!("{o} (x{n})")
+                    }
+                })
             })
             .collect()
     }
@@ -73,10 +79,21 @@ impl Kernel {
         let id = st.new_object(
             "struct kref",
             name,
-            ObjKind::Kref(KrefRec { container, count: 1, saturated: false, holders: vec![(owner.clone(), 1)] }),
+            ObjKind::Kref(KrefRec {
+                container,
+                count: 1,
+                saturated: false,
+                holders: vec![(owner.clone(), 1)],
+            }),
         );
         drop(st);
-        self.event(|step, tid, path| Event::RefInit { step, tid, path, obj: container, owner: owner.to_string() });
+        self.event(|step, tid, path| Event::RefInit {
+            step,
+            tid,
+            path,
+            obj: container,
+            owner: owner.to_string(),
+        });
         Kref(id)
     }
 
@@ -109,7 +126,14 @@ impl Kernel {
         }
         let count = k.count;
         drop(st);
-        self.event(|step, tid, path| Event::RefGet { step, tid, path, obj: container, owner: owner.to_string(), count });
+        self.event(|step, tid, path| Event::RefGet {
+            step,
+            tid,
+            path,
+            obj: container,
+            owner: owner.to_string(),
+            count,
+        });
     }
 
     /// `kref_put`: drop the reference `owner` holds. When the count reaches zero, `release`
@@ -151,9 +175,23 @@ impl Kernel {
         };
         let holders: Vec<String> = k.holders.iter().map(|(o, n)| format!("{o} (x{n})")).collect();
         drop(st);
-        self.event(|step, tid, path| Event::RefPut { step, tid, path, obj: container, owner: owner.to_string(), count });
+        self.event(|step, tid, path| Event::RefPut {
+            step,
+            tid,
+            path,
+            obj: container,
+            owner: owner.to_string(),
+            count,
+        });
         if !held {
-            let mut details = vec![format!("holders now: {}", if holders.is_empty() { "none".into() } else { holders.join(", ") })];
+            let mut details = vec![format!(
+                "holders now: {}",
+                if holders.is_empty() {
+                    "none".into()
+                } else {
+                    holders.join(", ")
+                }
+            )];
             details.insert(0, format!("put by \"{owner}\", which holds no reference"));
             self.violation_with(
                 ViolationKind::RefNotHeld,
@@ -197,7 +235,13 @@ impl Kernel {
 
     /// The owners holding references now, with counts. Model introspection (no point).
     pub fn kref_owners(&self, r: Kref) -> Vec<(String, u32)> {
-        self.st.borrow_mut().kref(r).holders.iter().map(|(o, n)| (o.to_string(), *n)).collect()
+        self.st
+            .borrow_mut()
+            .kref(r)
+            .holders
+            .iter()
+            .map(|(o, n)| (o.to_string(), *n))
+            .collect()
     }
 
     /// The count now, without a scheduling point. Model introspection for tests.

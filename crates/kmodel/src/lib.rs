@@ -34,8 +34,8 @@ pub mod trace;
 pub use errno::Errno;
 pub use report::{Violation, ViolationKind};
 pub use sched::{
-    Access, AccessKind, Config, Kernel, ObjId, Replay, RoundRobin, SchedView, Schedule, Scheduler, StepRecord,
-    Stop, ThreadOrder, ThreadStatus, Tid,
+    Access, AccessKind, Config, Kernel, ObjId, Replay, RoundRobin, SchedView, Schedule, Scheduler,
+    StepRecord, Stop, ThreadOrder, ThreadStatus, Tid,
 };
 pub use slab::Obj;
 

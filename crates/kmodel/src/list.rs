@@ -67,13 +67,20 @@ impl Kernel {
     /// `LIST_HEAD(name)`: an empty list.
     pub fn list_head_init(&self, name: &str) -> ListHead {
         let mut st = self.st.borrow_mut();
-        ListHead(st.new_object("struct list_head", name.to_string(), ObjKind::List(ListRec { entries: Vec::new() })))
+        ListHead(st.new_object(
+            "struct list_head",
+            name.to_string(),
+            ObjKind::List(ListRec { entries: Vec::new() }),
+        ))
     }
 
     /// A `list_head` member of `owner`, as zeroed memory (`kzalloc` does not link it).
     pub fn list_node<T>(&self, owner: Obj<T>) -> ListNode {
         let mut st = self.st.borrow_mut();
-        st.list_nodes.push(NodeRec { owner: owner.id(), state: NodeState::Zeroed });
+        st.list_nodes.push(NodeRec {
+            owner: owner.id(),
+            state: NodeState::Zeroed,
+        });
         ListNode(st.list_nodes.len() as u32 - 1)
     }
 
@@ -182,7 +189,10 @@ impl Kernel {
         self.point(Access::new(head.0, AccessKind::ListRead));
         let mut st = self.st.borrow_mut();
         let entries = st.list(head.0).entries.clone();
-        entries.iter().map(|n| st.list_nodes[n.0 as usize].owner).collect()
+        entries
+            .iter()
+            .map(|n| st.list_nodes[n.0 as usize].owner)
+            .collect()
     }
 
     /// `list_first_entry_or_null`: the first entry's node, reading the head.

@@ -99,7 +99,13 @@ pub struct Violation {
 
 impl Kernel {
     /// Record a violation at the current site.
-    pub fn violation(&self, kind: ViolationKind, obj: Option<ObjId>, access: Option<AccessKind>, message: String) {
+    pub fn violation(
+        &self,
+        kind: ViolationKind,
+        obj: Option<ObjId>,
+        access: Option<AccessKind>,
+        message: String,
+    ) {
         self.violation_with(kind, obj, access, message, Vec::new());
     }
 
@@ -115,9 +121,22 @@ impl Kernel {
         let mut st = self.st.borrow_mut();
         let site = st.site();
         let index = st.violations.len();
-        st.violations.push(Violation { kind, site, obj, access, message, details });
+        st.violations.push(Violation {
+            kind,
+            site,
+            obj,
+            access,
+            message,
+            details,
+        });
         if st.trace.recording {
-            st.trace.events.push(Event::Violation { step: site.step, tid: site.tid, path: site.path, kind, index });
+            st.trace.events.push(Event::Violation {
+                step: site.step,
+                tid: site.tid,
+                path: site.path,
+                kind,
+                index,
+            });
         }
     }
 
@@ -203,7 +222,16 @@ impl Kernel {
         let st = self.st.borrow();
         let mut o = String::new();
         let tr = &st.trace;
-        let thread = |t: Tid| format!("{} ({t})", st.sched.threads.get(t.index()).map(|x| x.name.as_str()).unwrap_or("?"));
+        let thread = |t: Tid| {
+            format!(
+                "{} ({t})",
+                st.sched
+                    .threads
+                    .get(t.index())
+                    .map(|x| x.name.as_str())
+                    .unwrap_or("?")
+            )
+        };
         let path = |p: PathId, o: &mut String| {
             let names = tr.path_names(p);
             if names.is_empty() {
@@ -222,7 +250,11 @@ impl Kernel {
         use ViolationKind::*;
         match v.kind {
             UseAfterFree | DoubleFree => {
-                let title = if v.kind == UseAfterFree { "slab-use-after-free" } else { "double-free" };
+                let title = if v.kind == UseAfterFree {
+                    "slab-use-after-free"
+                } else {
+                    "double-free"
+                };
                 let _ = writeln!(o, "BUG: KASAN: {title} in {func}");
                 let what = match (v.kind, v.access) {
                     (DoubleFree, _) => "Free",
@@ -238,7 +270,12 @@ impl Kernel {
                 );
                 path(v.site.path, &mut o);
                 if let Some(ObjKind::Heap(slot)) = v.obj.map(|id| &st.obj(id).kind) {
-                    let _ = writeln!(o, "\nAllocated by thread {} at step {}:", thread(slot.alloc.tid), slot.alloc.step);
+                    let _ = writeln!(
+                        o,
+                        "\nAllocated by thread {} at step {}:",
+                        thread(slot.alloc.tid),
+                        slot.alloc.step
+                    );
                     path(slot.alloc.path, &mut o);
                     if let Some(f) = slot.free {
                         let _ = writeln!(o, "\nFreed by thread {} at step {}:", thread(f.tid), f.step);
@@ -259,9 +296,18 @@ impl Kernel {
                 path(v.site.path, &mut o);
             }
             Leak => {
-                let _ = writeln!(o, "kmemleak: unreferenced object {}", objdesc.as_deref().unwrap_or("?"));
+                let _ = writeln!(
+                    o,
+                    "kmemleak: unreferenced object {}",
+                    objdesc.as_deref().unwrap_or("?")
+                );
                 if let Some(ObjKind::Heap(slot)) = v.obj.map(|id| &st.obj(id).kind) {
-                    let _ = writeln!(o, "  allocated by thread {} at step {}:", thread(slot.alloc.tid), slot.alloc.step);
+                    let _ = writeln!(
+                        o,
+                        "  allocated by thread {} at step {}:",
+                        thread(slot.alloc.tid),
+                        slot.alloc.step
+                    );
                     let mut p = String::new();
                     path(slot.alloc.path, &mut p);
                     for l in p.lines() {
@@ -271,7 +317,12 @@ impl Kernel {
             }
             LockInversion => {
                 let _ = writeln!(o, "WARNING: possible circular locking dependency detected");
-                let _ = writeln!(o, "{} is trying to acquire lock at step {}:", thread(v.site.tid), v.site.step);
+                let _ = writeln!(
+                    o,
+                    "{} is trying to acquire lock at step {}:",
+                    thread(v.site.tid),
+                    v.site.step
+                );
                 let _ = writeln!(o, "{}", v.message);
                 path(v.site.path, &mut o);
             }
@@ -317,14 +368,43 @@ impl Kernel {
                 let _ = writeln!(o, "\nLast reference operations on the object:");
                 for e in refs.iter().rev().take(8).rev() {
                     let line = match e {
-                        Event::RefInit { step, tid, path, owner, .. } => {
-                            format!("  step {step:>4} {tid}: init  -> 1 owner \"{owner}\" in {}", tr.innermost(*path))
+                        Event::RefInit {
+                            step,
+                            tid,
+                            path,
+                            owner,
+                            ..
+                        } => {
+                            format!(
+                                "  step {step:>4} {tid}: init  -> 1 owner \"{owner}\" in {}",
+                                tr.innermost(*path)
+                            )
                         }
-                        Event::RefGet { step, tid, path, owner, count, .. } => {
-                            format!("  step {step:>4} {tid}: get   -> {count} owner \"{owner}\" in {}", tr.innermost(*path))
+                        Event::RefGet {
+                            step,
+                            tid,
+                            path,
+                            owner,
+                            count,
+                            ..
+                        } => {
+                            format!(
+                                "  step {step:>4} {tid}: get   -> {count} owner \"{owner}\" in {}",
+                                tr.innermost(*path)
+                            )
                         }
-                        Event::RefPut { step, tid, path, owner, count, .. } => {
-                            format!("  step {step:>4} {tid}: put   -> {count} owner \"{owner}\" in {}", tr.innermost(*path))
+                        Event::RefPut {
+                            step,
+                            tid,
+                            path,
+                            owner,
+                            count,
+                            ..
+                        } => {
+                            format!(
+                                "  step {step:>4} {tid}: put   -> {count} owner \"{owner}\" in {}",
+                                tr.innermost(*path)
+                            )
                         }
                         _ => unreachable!(),
                     };

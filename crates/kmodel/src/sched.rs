@@ -297,7 +297,12 @@ pub struct ScheduleParseError {
 
 impl fmt::Display for ScheduleParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "bad schedule at column {}: expected {}", self.offset + 1, self.expected)
+        write!(
+            f,
+            "bad schedule at column {}: expected {}",
+            self.offset + 1,
+            self.expected
+        )
     }
 }
 
@@ -353,7 +358,11 @@ pub struct Replay {
 
 impl Replay {
     pub fn new(schedule: Schedule) -> Self {
-        Replay { schedule, pos: 0, diverged: None }
+        Replay {
+            schedule,
+            pos: 0,
+            diverged: None,
+        }
     }
 
     /// The first step at which the schedule named a thread that could not run.
@@ -425,7 +434,12 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { stop_on_violation: false, leak_check: true, max_steps: 1_000_000, record_events: true }
+        Config {
+            stop_on_violation: false,
+            leak_check: true,
+            max_steps: 1_000_000,
+            record_events: true,
+        }
     }
 }
 
@@ -517,7 +531,6 @@ impl Kernel {
         }
     }
 
-
     /// A kernel-wide static of a higher layer (`static LIST_HEAD(bridge_list)`,
     /// `DEFINE_STATIC_SRCU`...), created by `init` on first use. Handles are `Copy`, so the
     /// value is returned by copy. `init` must not itself ask for a global of the same type.
@@ -562,7 +575,9 @@ impl Kernel {
     }
 
     fn resume(&self, t: Tid) {
-        let mut co = self.coroutines.borrow_mut()[t.index()].take().expect("thread has no coroutine");
+        let mut co = self.coroutines.borrow_mut()[t.index()]
+            .take()
+            .expect("thread has no coroutine");
         let r = co.resume(());
         match r {
             CoroutineResult::Yield(()) => {
@@ -581,7 +596,12 @@ impl Kernel {
 
     /// Unwind the coroutines of threads that never finished (deadlock, early stop).
     fn unwind_all(&self) {
-        let cos: Vec<Co> = self.coroutines.borrow_mut().iter_mut().filter_map(Option::take).collect();
+        let cos: Vec<Co> = self
+            .coroutines
+            .borrow_mut()
+            .iter_mut()
+            .filter_map(Option::take)
+            .collect();
         for mut co in cos {
             co.force_unwind();
             give_stack(co.into_stack());
@@ -594,7 +614,11 @@ impl Kernel {
             let obj = st.new_object("task_struct", name.to_string(), ObjKind::Thread);
             let tid = Tid(st.sched.threads.len() as u32);
             let root = st.trace.root_path();
-            let spawned_at = st.sched.current.and_then(|_| st.sched.steps.len().checked_sub(1)).map(|s| s as u32);
+            let spawned_at = st
+                .sched
+                .current
+                .and_then(|_| st.sched.steps.len().checked_sub(1))
+                .map(|s| s as u32);
             st.sched.threads.push(ThreadRec {
                 name: name.to_string(),
                 obj,
@@ -632,7 +656,12 @@ impl Kernel {
         let next_obj = ObjId(self.st.borrow().objects.len() as u32);
         self.point(Access::new(next_obj, AccessKind::Spawn));
         let tid = self.spawn_thread(name, Box::new(body));
-        self.event(|step, t, path| Event::Spawn { step, tid: t, path, child: tid });
+        self.event(|step, t, path| Event::Spawn {
+            step,
+            tid: t,
+            path,
+            child: tid,
+        });
         tid
     }
 
@@ -674,7 +703,16 @@ impl Kernel {
 
     /// The schedule that reproduces this execution under [`Replay`].
     pub fn schedule(&self) -> Schedule {
-        Schedule(self.st.borrow().sched.steps.iter().filter(|s| s.enabled > 1).map(|s| s.tid).collect())
+        Schedule(
+            self.st
+                .borrow()
+                .sched
+                .steps
+                .iter()
+                .filter(|s| s.enabled > 1)
+                .map(|s| s.tid)
+                .collect(),
+        )
     }
 
     /// A scheduling point: declare the next access of the current thread, let the scheduler
@@ -759,7 +797,11 @@ impl Kernel {
         let step = st.sched.steps.len() as u32;
         let sched = self.sched.get().expect("no scheduler");
         drop(st);
-        let view = SchedView { step, current, threads: &buf };
+        let view = SchedView {
+            step,
+            current,
+            threads: &buf,
+        };
         // SAFETY: see `run`; the scheduler is borrowed for the whole run and no other
         // reference to it is live while `choose` runs.
         let choice = unsafe { (*sched).choose(&view) };
@@ -780,7 +822,12 @@ impl Kernel {
         st.sched.status_buf = buf;
         let sync_with = st.sync_with(choice, access);
         let step_no = st.sched.steps.len() as u32;
-        st.sched.steps.push(StepRecord { tid: choice, access, enabled: n_enabled, sync_with });
+        st.sched.steps.push(StepRecord {
+            tid: choice,
+            access,
+            enabled: n_enabled,
+            sync_with,
+        });
         st.sched.current = Some(choice);
         let th = &mut st.sched.threads[choice.index()];
         th.pending = None;
@@ -869,9 +916,13 @@ impl State {
                 WaitFor::SrcuReaders(tokens) => self.srcu_unlock_steps(a.obj, tokens),
                 WaitFor::Nothing => Vec::new(),
             },
-            AccessKind::Join => {
-                self.sched.threads.iter().filter(|c| c.obj == a.obj).filter_map(|c| c.last_step).collect()
-            }
+            AccessKind::Join => self
+                .sched
+                .threads
+                .iter()
+                .filter(|c| c.obj == a.obj)
+                .filter_map(|c| c.last_step)
+                .collect(),
             AccessKind::Begin => self.sched.threads[t.index()].spawned_at.into_iter().collect(),
             _ => Vec::new(),
         }

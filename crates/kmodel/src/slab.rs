@@ -36,14 +36,22 @@ impl<T> Obj<T> {
 
     /// Forget the type (a `void *`).
     pub fn erase(self) -> Obj<()> {
-        Obj { id: self.id, gen: self.gen, _t: PhantomData }
+        Obj {
+            id: self.id,
+            gen: self.gen,
+            _t: PhantomData,
+        }
     }
 }
 
 impl Obj<()> {
     /// Give a `void *` its type back (a `container_of`). The access checks the type.
     pub fn cast<T>(self) -> Obj<T> {
-        Obj { id: self.id, gen: self.gen, _t: PhantomData }
+        Obj {
+            id: self.id,
+            gen: self.gen,
+            _t: PhantomData,
+        }
     }
 }
 
@@ -100,11 +108,26 @@ impl Kernel {
         let id = st.new_object(
             ty,
             name.clone(),
-            ObjKind::Heap(Slot { value: Some(Box::new(value)), alloc: site, free: None }),
+            ObjKind::Heap(Slot {
+                value: Some(Box::new(value)),
+                alloc: site,
+                free: None,
+            }),
         );
         drop(st);
-        self.event(|step, tid, path| Event::Alloc { step, tid, path, obj: id, ty: ty.to_string(), name });
-        Obj { id, gen, _t: PhantomData }
+        self.event(|step, tid, path| Event::Alloc {
+            step,
+            tid,
+            path,
+            obj: id,
+            ty: ty.to_string(),
+            name,
+        });
+        Obj {
+            id,
+            gen,
+            _t: PhantomData,
+        }
     }
 
     /// `kfree`. A second free is reported as a double free and otherwise ignored.
@@ -127,9 +150,19 @@ impl Kernel {
         };
         drop(st);
         if already {
-            self.violation(ViolationKind::DoubleFree, Some(h.id), Some(AccessKind::Write), "double free".into());
+            self.violation(
+                ViolationKind::DoubleFree,
+                Some(h.id),
+                Some(AccessKind::Write),
+                "double free".into(),
+            );
         } else {
-            self.event(|step, tid, path| Event::Free { step, tid, path, obj: h.id });
+            self.event(|step, tid, path| Event::Free {
+                step,
+                tid,
+                path,
+                obj: h.id,
+            });
         }
     }
 
@@ -157,7 +190,9 @@ impl Kernel {
                 _ => unreachable!("handle to a non-heap object"),
             }
         };
-        let r = f(boxed.downcast_mut::<T>().expect("heap object accessed with the wrong type"));
+        let r = f(boxed
+            .downcast_mut::<T>()
+            .expect("heap object accessed with the wrong type"));
         if let ObjKind::Heap(slot) = &mut self.st.borrow_mut().obj_mut(h.id).kind {
             slot.value = Some(boxed);
         }
@@ -178,7 +213,12 @@ impl Kernel {
         let freed = matches!(&self.st.borrow().obj(id).kind, ObjKind::Heap(slot) if slot.free.is_some());
         if freed {
             let what = if kind == AccessKind::Read { "Read" } else { "Write" };
-            self.violation(ViolationKind::UseAfterFree, Some(id), Some(kind), format!("{what} of freed object"));
+            self.violation(
+                ViolationKind::UseAfterFree,
+                Some(id),
+                Some(kind),
+                format!("{what} of freed object"),
+            );
         }
         !freed
     }
@@ -194,7 +234,12 @@ impl Kernel {
     pub fn peek<T: 'static, R>(&self, h: Obj<T>, f: impl FnOnce(&T) -> R) -> R {
         let st = self.st.borrow();
         match &st.obj(h.id).kind {
-            ObjKind::Heap(slot) => f(slot.value.as_ref().expect("peek during an access").downcast_ref::<T>().expect("wrong type")),
+            ObjKind::Heap(slot) => f(slot
+                .value
+                .as_ref()
+                .expect("peek during an access")
+                .downcast_ref::<T>()
+                .expect("wrong type")),
             _ => unreachable!("handle to a non-heap object"),
         }
     }

@@ -37,14 +37,21 @@ impl Driver for Consumer {
     fn probe(&self, k: &Kernel, dev: DeviceId) -> Result<(), Errno> {
         let log = self.log;
         k.write(log, |l| l.push("probe".into()));
-        let supplier_bound = k.devices().into_iter().any(|d| k.dev_name(d) == "vcc" && k.device_is_bound(d));
+        let supplier_bound = k
+            .devices()
+            .into_iter()
+            .any(|d| k.dev_name(d) == "vcc" && k.device_is_bound(d));
         // A devres action registered before the deferral must run at the failed probe.
-        k.devm_add_action(dev, "early", 0, move |k| k.write(log, |l| l.push("release early".into())))?;
+        k.devm_add_action(dev, "early", 0, move |k| {
+            k.write(log, |l| l.push("release early".into()))
+        })?;
         if !supplier_bound {
             return Err(Errno::EPROBE_DEFER);
         }
         for name in ["first", "second", "third"] {
-            k.devm_add_action(dev, name, 1, move |k| k.write(log, |l| l.push(format!("release {name}"))))?;
+            k.devm_add_action(dev, name, 1, move |k| {
+                k.write(log, |l| l.push(format!("release {name}")))
+            })?;
         }
         Ok(())
     }
@@ -54,7 +61,11 @@ impl Driver for Consumer {
 }
 
 fn info(name: &str, compat: &str) -> DeviceInfo {
-    DeviceInfo { name: name.into(), compatible: vec![compat.into()], ..Default::default() }
+    DeviceInfo {
+        name: name.into(),
+        compatible: vec![compat.into()],
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -98,13 +109,21 @@ fn deferred_probe_succeeds_after_supplier_binds_and_devres_runs_lifo_after_remov
         .events
         .into_iter()
         .filter_map(|e| match e {
-            Event::Device { dev: DeviceId(0), what, .. } => Some(what),
+            Event::Device {
+                dev: DeviceId(0),
+                what,
+                ..
+            } => Some(what),
             _ => None,
         })
         .collect();
     assert_eq!(evs[0], DeviceEvent::Add);
-    assert!(evs.contains(&DeviceEvent::Deferred { driver: "panel-simple".into() }));
-    assert!(evs.contains(&DeviceEvent::Bound { driver: "panel-simple".into() }));
+    assert!(evs.contains(&DeviceEvent::Deferred {
+        driver: "panel-simple".into()
+    }));
+    assert!(evs.contains(&DeviceEvent::Bound {
+        driver: "panel-simple".into()
+    }));
     assert_eq!(evs.last(), Some(&DeviceEvent::Del));
 }
 
@@ -122,7 +141,10 @@ fn devm_add_action_or_reset_runs_the_action_when_registration_fails() {
         k.devres_inject_enomem(dev);
         let r = k.devm_add_action(dev, "put", 0, move |k| k.write(log, |l| l.push("never".into())));
         assert_eq!(r, Err(Errno::ENOMEM));
-        k.devm_add_action(dev, "put", 7, move |k| k.write(log, |l| l.push("released early".into()))).unwrap();
+        k.devm_add_action(dev, "put", 7, move |k| {
+            k.write(log, |l| l.push("released early".into()))
+        })
+        .unwrap();
         assert!(k.devres_find(dev, "put", 7));
         k.devm_release_action(dev, "put", 7);
         assert!(!k.devres_find(dev, "put", 7));
@@ -159,5 +181,11 @@ fn probe_error_releases_devres_and_does_not_defer() {
     });
     // devm_kzalloc memory was freed at the failed probe: nothing leaks.
     assert!(k.violations().is_empty(), "{:?}", k.violations());
-    assert!(k.trace().events.iter().any(|e| matches!(e, Event::Device { what: DeviceEvent::ProbeFailed { errno: 22, .. }, .. })));
+    assert!(k.trace().events.iter().any(|e| matches!(
+        e,
+        Event::Device {
+            what: DeviceEvent::ProbeFailed { errno: 22, .. },
+            ..
+        }
+    )));
 }

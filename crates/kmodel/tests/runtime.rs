@@ -26,7 +26,10 @@ fn racy(k: &Kernel) {
 }
 
 fn run(sched: &mut dyn Scheduler) -> Kernel {
-    let k = Kernel::new(Config { leak_check: false, ..Config::default() });
+    let k = Kernel::new(Config {
+        leak_check: false,
+        ..Config::default()
+    });
     k.run(sched, racy);
     k
 }
@@ -35,7 +38,10 @@ fn run(sched: &mut dyn Scheduler) -> Kernel {
 fn same_schedule_gives_the_same_trace_byte_for_byte() {
     let first = run(&mut RoundRobin);
     let schedule = first.schedule();
-    assert!(schedule.0.len() > 5, "a real multi-thread interleaving: {schedule}");
+    assert!(
+        schedule.0.len() > 5,
+        "a real multi-thread interleaving: {schedule}"
+    );
     let a = run(&mut Replay::new(schedule.clone()));
     let b = run(&mut Replay::new(schedule.clone()));
     let (ta, tb) = (a.trace().to_json_lines(), b.trace().to_json_lines());
@@ -53,7 +59,10 @@ fn same_schedule_gives_the_same_trace_byte_for_byte() {
 #[test]
 fn two_schedules_of_a_racy_program_differ_one_is_a_use_after_free() {
     let safe = run(&mut ThreadOrder);
-    assert!(safe.violations().is_empty(), "lookup runs before unplug in thread order");
+    assert!(
+        safe.violations().is_empty(),
+        "lookup runs before unplug in thread order"
+    );
     /// Highest-numbered enabled thread first, without preemption: lookup runs last.
     struct Reverse;
     impl Scheduler for Reverse {
@@ -68,8 +77,16 @@ fn two_schedules_of_a_racy_program_differ_one_is_a_use_after_free() {
     let racy_run = run(&mut Replay::new(schedule.clone()));
     assert_eq!(racy_run.schedule(), schedule);
     let kinds: Vec<_> = racy_run.violations().iter().map(|v| v.kind).collect();
-    assert!(kinds.contains(&ViolationKind::UseAfterFree), "{kinds:?} under {}", racy_run.schedule());
-    let uaf = racy_run.violations().into_iter().find(|v| v.kind == ViolationKind::UseAfterFree).unwrap();
+    assert!(
+        kinds.contains(&ViolationKind::UseAfterFree),
+        "{kinds:?} under {}",
+        racy_run.schedule()
+    );
+    let uaf = racy_run
+        .violations()
+        .into_iter()
+        .find(|v| v.kind == ViolationKind::UseAfterFree)
+        .unwrap();
     let report = racy_run.render(&uaf);
     assert!(report.contains("in drm_atomic_bridge_chain_enable"), "{report}");
     assert!(report.contains("Freed by thread unplug (T2)"), "{report}");
@@ -90,7 +107,10 @@ fn schedule_strings_are_compact_and_checked() {
 #[test]
 fn a_stale_schedule_diverges_deterministically() {
     let mut r = Replay::new("v1:7x3".parse().unwrap());
-    let k = Kernel::new(Config { leak_check: false, ..Config::default() });
+    let k = Kernel::new(Config {
+        leak_check: false,
+        ..Config::default()
+    });
     k.run(&mut r, racy);
     assert!(r.diverged().is_some());
     assert_eq!(k.schedule(), run(&mut ThreadOrder).schedule());
@@ -101,11 +121,22 @@ fn steps_expose_thread_object_and_access_kind() {
     let k = run(&mut ThreadOrder);
     let steps = k.steps();
     assert_eq!(steps[0].access.kind, AccessKind::Begin);
-    assert!(steps.iter().any(|s| s.access.kind == AccessKind::Lock && s.tid == Tid(1)));
-    assert!(steps.iter().any(|s| s.access.kind == AccessKind::RefPut && s.tid == Tid(2)));
+    assert!(steps
+        .iter()
+        .any(|s| s.access.kind == AccessKind::Lock && s.tid == Tid(1)));
+    assert!(steps
+        .iter()
+        .any(|s| s.access.kind == AccessKind::RefPut && s.tid == Tid(2)));
     // The second lock of bridge_lock waited for the first unlock.
-    let unlock = steps.iter().position(|s| s.access.kind == AccessKind::Unlock).unwrap() as u32;
-    let second_lock = steps.iter().filter(|s| s.access.kind == AccessKind::Lock).nth(1).unwrap();
+    let unlock = steps
+        .iter()
+        .position(|s| s.access.kind == AccessKind::Unlock)
+        .unwrap() as u32;
+    let second_lock = steps
+        .iter()
+        .filter(|s| s.access.kind == AccessKind::Lock)
+        .nth(1)
+        .unwrap();
     assert_eq!(second_lock.sync_with, vec![unlock]);
     // Refcount gets commute, a put does not.
     let r = ObjId(9);

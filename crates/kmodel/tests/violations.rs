@@ -33,13 +33,23 @@ fn kinds(k: &Kernel) -> Vec<ViolationKind> {
 
 fn only(k: &Kernel, kind: ViolationKind) -> Violation {
     let vs = k.violations();
-    assert_eq!(kinds(k), vec![kind], "reports: {:#?}", vs.iter().map(|v| k.render(v)).collect::<Vec<_>>());
+    assert_eq!(
+        kinds(k),
+        vec![kind],
+        "reports: {:#?}",
+        vs.iter().map(|v| k.render(v)).collect::<Vec<_>>()
+    );
     vs[0].clone()
 }
 
 /// The step of the first event matching `f`.
 fn step_of(k: &Kernel, f: impl Fn(&trace::Event) -> bool) -> u32 {
-    k.trace().events.iter().find(|e| f(e)).map(|e| e.step()).expect("event not found")
+    k.trace()
+        .events
+        .iter()
+        .find(|e| f(e))
+        .map(|e| e.step())
+        .expect("event not found")
 }
 
 #[test]
@@ -52,7 +62,11 @@ fn use_after_free_is_reported_with_alloc_free_and_access_sites() {
         });
         k.join(t);
         let _f = k.func("foo_show");
-        assert_eq!(k.read(o, |v| *v), 7, "the stale value is still readable (quarantine)");
+        assert_eq!(
+            k.read(o, |v| *v),
+            7,
+            "the stale value is still readable (quarantine)"
+        );
     });
     let v = only(&k, ViolationKind::UseAfterFree);
     let alloc = step_of(&k, |e| matches!(e, trace::Event::Alloc { .. }));
@@ -63,9 +77,23 @@ fn use_after_free_is_reported_with_alloc_free_and_access_sites() {
     let r = k.render(&v);
     assert!(r.contains("BUG: KASAN: slab-use-after-free in foo_show"), "{r}");
     let id = v.obj.unwrap();
-    assert!(r.contains(&format!("Read of struct foo foo0 ({id}) by thread init (T0) at step {}:", v.site.step)), "{r}");
-    assert!(r.contains(&format!("Allocated by thread init (T0) at step {alloc}:")), "{r}");
-    assert!(r.contains(&format!("Freed by thread freer (T1) at step {free}:\n  kfree\n  foo_release")), "{r}");
+    assert!(
+        r.contains(&format!(
+            "Read of struct foo foo0 ({id}) by thread init (T0) at step {}:",
+            v.site.step
+        )),
+        "{r}"
+    );
+    assert!(
+        r.contains(&format!("Allocated by thread init (T0) at step {alloc}:")),
+        "{r}"
+    );
+    assert!(
+        r.contains(&format!(
+            "Freed by thread freer (T1) at step {free}:\n  kfree\n  foo_release"
+        )),
+        "{r}"
+    );
 }
 
 #[test]
@@ -88,7 +116,10 @@ fn double_free_is_reported() {
     });
     let v = only(&k, ViolationKind::DoubleFree);
     let r = k.render(&v);
-    assert!(r.starts_with("==") && r.contains("BUG: KASAN: double-free in kfree"), "{r}");
+    assert!(
+        r.starts_with("==") && r.contains("BUG: KASAN: double-free in kfree"),
+        "{r}"
+    );
     assert!(r.contains("Freed by thread init (T0)"), "{r}");
 }
 
@@ -118,7 +149,9 @@ fn put_below_zero_is_underflow_and_saturates() {
         let (o, r) = counted(k);
         k.kref_put(r, "devres of dev0", move |k| k.kfree(o));
         assert!(!k.kref_put(r, "devres of dev0", |_| unreachable!("released twice")));
-        k.kref_put(r, "devres of dev0", |_| unreachable!("saturated counts never release"));
+        k.kref_put(r, "devres of dev0", |_| {
+            unreachable!("saturated counts never release")
+        });
     });
     let v = only(&k, ViolationKind::RefcountUnderflow);
     assert!(k.render(&v).contains("refcount_t: underflow; use-after-free."));
@@ -135,7 +168,13 @@ fn put_of_a_reference_not_held_is_reported_and_still_decrements() {
     });
     let v = only(&k, ViolationKind::RefNotHeld);
     assert!(v.message.contains("\"chain of encoder-0\""), "{}", v.message);
-    assert!(v.details.iter().any(|d| d.contains("devres of dev0") && d.contains("published")), "{:?}", v.details);
+    assert!(
+        v.details
+            .iter()
+            .any(|d| d.contains("devres of dev0") && d.contains("published")),
+        "{:?}",
+        v.details
+    );
 }
 
 #[test]
@@ -168,7 +207,9 @@ fn leak_report_names_the_holders() {
     });
     let v = only(&k, ViolationKind::Leak);
     assert_eq!(v.details, vec!["held by: next_bridge of sn65dsi84".to_string()]);
-    assert!(k.render(&v).contains("kmemleak: unreferenced object struct drm_bridge b0"));
+    assert!(k
+        .render(&v)
+        .contains("kmemleak: unreferenced object struct drm_bridge b0"));
 }
 
 #[test]
@@ -193,8 +234,14 @@ fn lock_inversion_is_reported_without_a_deadlock() {
     });
     let v = only(&k, ViolationKind::LockInversion);
     let r = k.render(&v);
-    assert!(r.contains("WARNING: possible circular locking dependency detected"), "{r}");
-    assert!(r.contains("trying to acquire bridge_lock while holding &encoder->bridge_chain_mutex"), "{r}");
+    assert!(
+        r.contains("WARNING: possible circular locking dependency detected"),
+        "{r}"
+    );
+    assert!(
+        r.contains("trying to acquire bridge_lock while holding &encoder->bridge_chain_mutex"),
+        "{r}"
+    );
     assert!(r.contains("*** DEADLOCK ***"), "{r}");
 }
 
@@ -222,7 +269,10 @@ fn recursive_mutex_is_reported_then_deadlocks() {
         k.mutex_lock(a);
         k.mutex_lock(a);
     });
-    assert_eq!(kinds(&k), vec![ViolationKind::RecursiveLock, ViolationKind::Deadlock]);
+    assert_eq!(
+        kinds(&k),
+        vec![ViolationKind::RecursiveLock, ViolationKind::Deadlock]
+    );
 }
 
 #[test]
@@ -240,7 +290,10 @@ fn abba_deadlock_names_what_each_thread_waits_for() {
             k.mutex_lock(a);
         });
     });
-    assert_eq!(kinds(&k), vec![ViolationKind::LockInversion, ViolationKind::Deadlock]);
+    assert_eq!(
+        kinds(&k),
+        vec![ViolationKind::LockInversion, ViolationKind::Deadlock]
+    );
     let d = &k.violations()[1];
     assert_eq!(
         d.details,
@@ -286,7 +339,10 @@ fn synchronize_srcu_waits_for_earlier_readers_only() {
         let pos = |s: &str| l.iter().position(|x| *x == s).unwrap();
         assert!(pos("reader out") < pos("synchronized"), "{l:?}");
         assert!(pos("unplug") < pos("late busy"), "{l:?}");
-        assert!(pos("synchronized") < pos("late out"), "did not wait for the late reader: {l:?}");
+        assert!(
+            pos("synchronized") < pos("late out"),
+            "did not wait for the late reader: {l:?}"
+        );
         k.kfree(log);
     });
     assert!(k.violations().is_empty(), "{:?}", kinds(&k));
@@ -295,7 +351,11 @@ fn synchronize_srcu_waits_for_earlier_readers_only() {
         trace::Event::Synchronize { waits_for, .. } => Some(waits_for.clone()),
         _ => None,
     });
-    assert_eq!(waits.collect::<Vec<_>>(), vec![vec![0]], "waits for the first reader only");
+    assert_eq!(
+        waits.collect::<Vec<_>>(),
+        vec![vec![0]],
+        "waits for the first reader only"
+    );
 }
 
 #[test]
@@ -305,7 +365,10 @@ fn synchronize_inside_own_read_section_is_reported() {
         let _idx = k.srcu_read_lock(s);
         k.synchronize_srcu(s);
     });
-    assert_eq!(kinds(&k), vec![ViolationKind::RecursiveLock, ViolationKind::Deadlock]);
+    assert_eq!(
+        kinds(&k),
+        vec![ViolationKind::RecursiveLock, ViolationKind::Deadlock]
+    );
 }
 
 #[test]
@@ -387,7 +450,11 @@ fn list_walk_without_references_hits_a_freed_entry() {
         k.kfree(b);
     });
     let ks = kinds(&k);
-    assert_eq!(ks, vec![ViolationKind::UseAfterFree, ViolationKind::ListCorruption], "{ks:?}");
+    assert_eq!(
+        ks,
+        vec![ViolationKind::UseAfterFree, ViolationKind::ListCorruption],
+        "{ks:?}"
+    );
 }
 
 struct Simple;
@@ -406,7 +473,14 @@ impl Driver for Simple {
 fn bound_device(k: &Kernel) -> DeviceId {
     let bus = k.bus_register("platform");
     k.driver_register(bus, std::rc::Rc::new(Simple));
-    k.device_add(bus, DeviceInfo { name: "hpd".into(), compatible: vec!["test,simple".into()], ..Default::default() })
+    k.device_add(
+        bus,
+        DeviceInfo {
+            name: "hpd".into(),
+            compatible: vec!["test,simple".into()],
+            ..Default::default()
+        },
+    )
 }
 
 #[test]
@@ -422,10 +496,16 @@ fn hardware_access_after_unbind_and_double_release_are_reported() {
         k.hw_access(irq, "handle HPD interrupt");
         k.device_del(dev);
     });
-    assert_eq!(kinds(&k), vec![ViolationKind::DoubleRelease, ViolationKind::HwAfterUnplug]);
+    assert_eq!(
+        kinds(&k),
+        vec![ViolationKind::DoubleRelease, ViolationKind::HwAfterUnplug]
+    );
     let r = k.render(&k.violations()[1]);
     assert!(r.contains("BUG: hardware access after unplug"), "{r}");
-    assert!(r.contains("handle HPD interrupt after its device was unbound"), "{r}");
+    assert!(
+        r.contains("handle HPD interrupt after its device was unbound"),
+        "{r}"
+    );
 }
 
 #[test]
@@ -464,5 +544,9 @@ fn devm_release_action_of_a_missing_action_warns() {
         k.device_del(dev);
     });
     let v = only(&k, ViolationKind::Warn);
-    assert!(v.message.contains("no devres action drm_bridge_put_void on hpd"), "{}", v.message);
+    assert!(
+        v.message.contains("no devres action drm_bridge_put_void on hpd"),
+        "{}",
+        v.message
+    );
 }
