@@ -50,11 +50,19 @@ fn report(e: impl Into<miette::Report>) -> ExitCode {
 }
 
 fn options(include: &[PathBuf]) -> dts::Options {
-    dts::Options { include_dirs: include.to_vec(), defines: Vec::new() }
+    dts::Options {
+        include_dirs: include.to_vec(),
+        defines: Vec::new(),
+    }
 }
 
 /// Loads the base and applies the overlays; the text of `show`.
-pub fn show_text(file: &Path, include: &[PathBuf], overlays: &[String], graph_only: bool) -> Result<String, miette::Report> {
+pub fn show_text(
+    file: &Path,
+    include: &[PathBuf],
+    overlays: &[String],
+    graph_only: bool,
+) -> Result<String, miette::Report> {
     let opts = options(include);
     let mut tree: DeviceTree = dts::load(file, &opts)?.tree;
     for spec in overlays {
@@ -83,7 +91,12 @@ pub fn show_text(file: &Path, include: &[PathBuf], overlays: &[String], graph_on
 
 pub fn run(cmd: DtCommand) -> ExitCode {
     match cmd {
-        DtCommand::Compile { file, include, output, symbols: _ } => {
+        DtCommand::Compile {
+            file,
+            include,
+            output,
+            symbols: _,
+        } => {
             let c = match dts::load(&file, &options(&include)) {
                 Ok(c) => c,
                 Err(e) => return report(e),
@@ -94,7 +107,12 @@ pub fn run(cmd: DtCommand) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        DtCommand::Show { file, include, overlays, graph_only } => match show_text(&file, &include, &overlays, graph_only) {
+        DtCommand::Show {
+            file,
+            include,
+            overlays,
+            graph_only,
+        } => match show_text(&file, &include, &overlays, graph_only) {
             Ok(s) => {
                 print!("{s}");
                 ExitCode::SUCCESS

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::source::{
-    display_name, Buffer, BufId, DtsError, ErrorKind, FileId, Frame, FrameId, LineOrigin, Pos,
+    display_name, BufId, Buffer, DtsError, ErrorKind, FileId, Frame, FrameId, LineOrigin, Pos,
     SourceMap,
 };
 
@@ -173,10 +173,7 @@ fn err_at(
 ) -> DtsError {
     let mut pad = vec![b' '; col.saturating_sub(1) as usize];
     pad.push(b'\n');
-    let b = sm.add_buffer(Buffer::new(
-        pad,
-        vec![LineOrigin { file, line, frame }],
-    ));
+    let b = sm.add_buffer(Buffer::new(pad, vec![LineOrigin { file, line, frame }]));
     sm.error(
         Pos {
             buf: b,
@@ -222,7 +219,10 @@ impl<'a> Cpp<'a> {
     /// Preprocesses `file` into a new buffer.
     pub fn run(mut self, file: FileId) -> Result<BufId, DtsError> {
         self.process_file(file, None)?;
-        let buf = Buffer::new(std::mem::take(&mut self.out), std::mem::take(&mut self.origins));
+        let buf = Buffer::new(
+            std::mem::take(&mut self.out),
+            std::mem::take(&mut self.origins),
+        );
         Ok(self.sm.add_buffer(buf))
     }
 
@@ -310,8 +310,8 @@ impl<'a> Cpp<'a> {
             let line = strip_comments(&raw, &mut in_comment);
             let active = conds.last().is_none_or(|c| c.active);
             let trimmed_start = line.iter().position(|&c| c != b' ' && c != b'\t');
-            let is_directive_line = !pending_lines.ne(&0)
-                && trimmed_start.is_some_and(|s| line[s] == b'#');
+            let is_directive_line =
+                !pending_lines.ne(&0) && trimmed_start.is_some_and(|s| line[s] == b'#');
             let mut handled = false;
             if is_directive_line {
                 let s = trimmed_start.unwrap();
@@ -385,9 +385,8 @@ impl<'a> Cpp<'a> {
                         }
                         b"if" => {
                             let v = if active {
-                                self.eval_if(after).map_err(|(k, m)| {
-                                    at(self.sm, dcol, 1, k, m)
-                                })?
+                                self.eval_if(after)
+                                    .map_err(|(k, m)| at(self.sm, dcol, 1, k, m))?
                             } else {
                                 false
                             };
@@ -406,10 +405,7 @@ impl<'a> Cpp<'a> {
                                     (s + 1) as u32,
                                     name.len() + 1,
                                     ErrorKind::UnbalancedConditional,
-                                    format!(
-                                        "#{} without #if",
-                                        String::from_utf8_lossy(name)
-                                    ),
+                                    format!("#{} without #if", String::from_utf8_lossy(name)),
                                 ));
                             };
                             if c.seen_else {
@@ -428,9 +424,8 @@ impl<'a> Cpp<'a> {
                             let v = if name == b"else" {
                                 !taken
                             } else if pa && !taken {
-                                self.eval_if(after).map_err(|(k, m)| {
-                                    at(self.sm, dcol, 1, k, m)
-                                })?
+                                self.eval_if(after)
+                                    .map_err(|(k, m)| at(self.sm, dcol, 1, k, m))?
                             } else {
                                 false
                             };
@@ -450,9 +445,9 @@ impl<'a> Cpp<'a> {
                                 ));
                             }
                         }
-                        b"define" => self.define(after).map_err(|m| {
-                            at(self.sm, dcol, 1, ErrorKind::Preprocessor, m)
-                        })?,
+                        b"define" => self
+                            .define(after)
+                            .map_err(|m| at(self.sm, dcol, 1, ErrorKind::Preprocessor, m))?,
                         b"undef" => {
                             if let Some(id) = first_ident(after) {
                                 self.macros.remove(id);
@@ -461,14 +456,12 @@ impl<'a> Cpp<'a> {
                         b"include" | b"include_next" => {
                             let t = trim(after);
                             let (quoted, fname) = match t.first() {
-                                Some(b'"') => (
-                                    true,
-                                    t[1..].split(|&c| c == b'"').next().unwrap_or(b""),
-                                ),
-                                Some(b'<') => (
-                                    false,
-                                    t[1..].split(|&c| c == b'>').next().unwrap_or(b""),
-                                ),
+                                Some(b'"') => {
+                                    (true, t[1..].split(|&c| c == b'"').next().unwrap_or(b""))
+                                }
+                                Some(b'<') => {
+                                    (false, t[1..].split(|&c| c == b'>').next().unwrap_or(b""))
+                                }
                                 _ => {
                                     return Err(at(
                                         self.sm,
@@ -480,8 +473,7 @@ impl<'a> Cpp<'a> {
                                 }
                             };
                             let fname = String::from_utf8_lossy(fname).into_owned();
-                            let fcol =
-                                dcol + (after.len() - t.len()) as u32;
+                            let fcol = dcol + (after.len() - t.len()) as u32;
                             let Some(p) = self.resolve_include(&fname, quoted, cur_path.as_deref())
                             else {
                                 return Err(at(
@@ -781,7 +773,9 @@ impl<'a> Cpp<'a> {
                         return Err(());
                     }
                     input.drain(..=k);
-                    if params.is_empty() && args.len() == 1 && args[0].iter().all(|a| a.kind == TK::Ws)
+                    if params.is_empty()
+                        && args.len() == 1
+                        && args[0].iter().all(|a| a.kind == TK::Ws)
                     {
                         args.clear();
                     }
@@ -829,7 +823,11 @@ impl<'a> Cpp<'a> {
             }
             if let Some(a) = arg_of(t) {
                 let arg = args.get(a).unwrap_or(&empty);
-                let prev_paste = out.iter().rev().find(|x| x.kind != TK::Ws).is_some_and(|x| x.is(b"##"));
+                let prev_paste = out
+                    .iter()
+                    .rev()
+                    .find(|x| x.kind != TK::Ws)
+                    .is_some_and(|x| x.is(b"##"));
                 let next_paste = next_nonws(i + 1).is_some_and(|n| body[n].is(b"##"));
                 if prev_paste || next_paste {
                     out.extend(arg.iter().cloned());
@@ -850,7 +848,10 @@ impl<'a> Cpp<'a> {
         let mut i = 0;
         while i < out.len() {
             if out[i].is(b"##") {
-                while res.last().is_some_and(|x| x.kind == TK::Ws && !x.text.is_empty()) {
+                while res
+                    .last()
+                    .is_some_and(|x| x.kind == TK::Ws && !x.text.is_empty())
+                {
                     res.pop();
                 }
                 let mut j = i + 1;
@@ -1104,8 +1105,10 @@ impl IfExpr<'_> {
                 // Do not split "&&", "||", "<<", ">>", "<=", ">=", "==", "!=".
                 let next = self.t.get(self.i + 1).map(|t| &*t.text);
                 let two = [s[0], next.and_then(|x| x.first().copied()).unwrap_or(0)];
-                if matches!(&two, b"&&" | b"||" | b"<<" | b">>" | b"<=" | b">=" | b"==" | b"!=")
-                    && !matches!(s, b"!")
+                if matches!(
+                    &two,
+                    b"&&" | b"||" | b"<<" | b">>" | b"<=" | b">=" | b"==" | b"!="
+                ) && !matches!(s, b"!")
                 {
                     return false;
                 }
@@ -1129,7 +1132,10 @@ impl IfExpr<'_> {
         if self.eat(b"?") {
             let a = self.ternary()?;
             if !self.eat(b":") {
-                return Err((ErrorKind::BadExpression, "expected ':' in #if expression".into()));
+                return Err((
+                    ErrorKind::BadExpression,
+                    "expected ':' in #if expression".into(),
+                ));
             }
             let b = self.ternary()?;
             return Ok(if c != 0 { a } else { b });
@@ -1211,7 +1217,10 @@ impl IfExpr<'_> {
         if self.eat(b"(") {
             let v = self.ternary()?;
             if !self.eat(b")") {
-                return Err((ErrorKind::BadExpression, "expected ')' in #if expression".into()));
+                return Err((
+                    ErrorKind::BadExpression,
+                    "expected ')' in #if expression".into(),
+                ));
             }
             return Ok(v);
         }
@@ -1237,7 +1246,10 @@ impl IfExpr<'_> {
                 v.map(|v| v as i64).map_err(|_| {
                     (
                         ErrorKind::BadLiteral,
-                        format!("invalid integer '{}' in #if", String::from_utf8_lossy(&t.text)),
+                        format!(
+                            "invalid integer '{}' in #if",
+                            String::from_utf8_lossy(&t.text)
+                        ),
                     )
                 })
             }

@@ -34,13 +34,21 @@ fn validate(b: &[u8]) -> Result<(), String> {
     let (version, last_comp) = (h(5)?, h(6)?);
     let (size_strings, size_struct) = (h(8)? as usize, h(9)? as usize);
     if total > b.len() || total < 40 {
-        return Err(format!("totalsize {total} does not fit the {} byte file", b.len()));
+        return Err(format!(
+            "totalsize {total} does not fit the {} byte file",
+            b.len()
+        ));
     }
     if !(last_comp..=version).contains(&17) {
         return Err(format!("unsupported FDT version {version}"));
     }
     let within = |o: usize, l: usize| o.checked_add(l).is_some_and(|e| e <= total);
-    if !within(off_struct, size_struct) || !within(off_strings, size_strings) || off_rsv % 8 != 0 || off_rsv >= total || off_struct % 4 != 0 {
+    if !within(off_struct, size_struct)
+        || !within(off_strings, size_strings)
+        || off_rsv % 8 != 0
+        || off_rsv >= total
+        || off_struct % 4 != 0
+    {
         return Err("header offsets out of range".into());
     }
     let mut o = off_rsv;
@@ -68,7 +76,10 @@ fn validate(b: &[u8]) -> Result<(), String> {
                     return Err("more than one root node".into());
                 }
                 seen_root = true;
-                let n = s[i.min(s.len())..].iter().position(|&c| c == 0).ok_or("unterminated node name")?;
+                let n = s[i.min(s.len())..]
+                    .iter()
+                    .position(|&c| c == 0)
+                    .ok_or("unterminated node name")?;
                 std::str::from_utf8(&s[i..i + n]).map_err(|_| "node name is not UTF-8")?;
                 i = (i + n + 1 + 3) & !3;
                 depth += 1;
@@ -89,8 +100,12 @@ fn validate(b: &[u8]) -> Result<(), String> {
                 if i.checked_add(len).is_none_or(|e| e > s.len()) {
                     return Err("property value out of range".into());
                 }
-                let n = strings.get(nameoff..).and_then(|t| t.iter().position(|&c| c == 0)).ok_or("property name offset out of range")?;
-                std::str::from_utf8(&strings[nameoff..nameoff + n]).map_err(|_| "property name is not UTF-8")?;
+                let n = strings
+                    .get(nameoff..)
+                    .and_then(|t| t.iter().position(|&c| c == 0))
+                    .ok_or("property name offset out of range")?;
+                std::str::from_utf8(&strings[nameoff..nameoff + n])
+                    .map_err(|_| "property name is not UTF-8")?;
                 i = (i + len + 3) & !3;
             }
             FDT_NOP => {}
@@ -107,13 +122,18 @@ fn validate(b: &[u8]) -> Result<(), String> {
 
 /// Reads a .dtb/.dtbo into a tree (labels come only from `__symbols__`).
 pub fn read_dtb(bytes: &[u8], name: &str) -> Result<DeviceTree, DtsError> {
-    validate(bytes).map_err(|m| DtsError::unlocated(ErrorKind::Dtb, name, format!("{name}: invalid .dtb: {m}")))?;
+    validate(bytes).map_err(|m| {
+        DtsError::unlocated(ErrorKind::Dtb, name, format!("{name}: invalid .dtb: {m}"))
+    })?;
     let fdt = Fdt::new_unchecked(bytes);
     let mut dt = DeviceTree::new();
     dt.boot_cpuid_phys = fdt.boot_cpuid_phys();
     dt.memreserve = fdt
         .memory_reservations()
-        .map(|r| MemReserve { address: r.address(), size: r.size() })
+        .map(|r| MemReserve {
+            address: r.address(),
+            size: r.size(),
+        })
         .collect();
     fn copy(dt: &mut DeviceTree, dst: NodeId, src: &dtoolkit::fdt::FdtNode<'_>) {
         for p in src.properties() {
@@ -135,7 +155,13 @@ pub fn write_dtb(dt: &DeviceTree) -> Vec<u8> {
     let mut st: Vec<u8> = Vec::new();
     let mut strings: Vec<u8> = Vec::new();
     let mut offs: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
-    fn emit(dt: &DeviceTree, n: NodeId, st: &mut Vec<u8>, strings: &mut Vec<u8>, offs: &mut std::collections::HashMap<String, u32>) {
+    fn emit(
+        dt: &DeviceTree,
+        n: NodeId,
+        st: &mut Vec<u8>,
+        strings: &mut Vec<u8>,
+        offs: &mut std::collections::HashMap<String, u32>,
+    ) {
         st.extend_from_slice(&FDT_BEGIN_NODE.to_be_bytes());
         st.extend_from_slice(dt.name(n).as_bytes());
         st.push(0);

@@ -42,10 +42,18 @@ pub struct Compiled {
 
 /// Compiles source bytes (`name` is used in messages and to resolve
 /// relative includes when `path` is given).
-pub fn compile_bytes(name: &str, path: Option<&Path>, bytes: Vec<u8>, opts: &Options) -> Result<Compiled, DtsError> {
+pub fn compile_bytes(
+    name: &str,
+    path: Option<&Path>,
+    bytes: Vec<u8>,
+    opts: &Options,
+) -> Result<Compiled, DtsError> {
     let mut sm = source::SourceMap::default();
     let file = sm.add_file(name.to_string(), path.map(Path::to_path_buf), bytes);
-    let cpp_opts = cpp::CppOptions { include_dirs: opts.include_dirs.clone(), defines: opts.defines.clone() };
+    let cpp_opts = cpp::CppOptions {
+        include_dirs: opts.include_dirs.clone(),
+        defines: opts.defines.clone(),
+    };
     let buf = cpp::Cpp::new(&mut sm, &cpp_opts).run(file)?;
     let info = parser::Parser::new(&mut sm, buf, &opts.include_dirs).parse()?;
     let plugin = info.plugin;
@@ -56,24 +64,34 @@ pub fn compile_bytes(name: &str, path: Option<&Path>, bytes: Vec<u8>, opts: &Opt
 /// Compiles a .dts/.dtso file.
 pub fn compile_file(path: &Path, opts: &Options) -> Result<Compiled, DtsError> {
     let name = source::display_name(path);
-    let bytes = std::fs::read(path).map_err(|e| DtsError::unlocated(ErrorKind::Io, &name, format!("{name}: cannot read: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        DtsError::unlocated(ErrorKind::Io, &name, format!("{name}: cannot read: {e}"))
+    })?;
     compile_bytes(&name, Some(path), bytes, opts)
 }
 
 /// Whether a path names a compiled blob (.dtb/.dtbo).
 pub fn is_blob(path: &Path) -> bool {
-    matches!(path.extension().and_then(|e| e.to_str()), Some("dtb" | "dtbo"))
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("dtb" | "dtbo")
+    )
 }
 
 /// Loads a source or a blob, by extension.
 pub fn load(path: &Path, opts: &Options) -> Result<Compiled, DtsError> {
     if is_blob(path) {
         let name = source::display_name(path);
-        let bytes = std::fs::read(path).map_err(|e| DtsError::unlocated(ErrorKind::Io, &name, format!("{name}: cannot read: {e}")))?;
+        let bytes = std::fs::read(path).map_err(|e| {
+            DtsError::unlocated(ErrorKind::Io, &name, format!("{name}: cannot read: {e}"))
+        })?;
         let tree = fdt::read_dtb(&bytes, &name)?;
         let r = tree.root();
         let plugin = tree.child_by_full_name(r, "__fixups__").is_some()
-            || tree.children(r).iter().any(|&c| tree.child_by_full_name(c, "__overlay__").is_some());
+            || tree
+                .children(r)
+                .iter()
+                .any(|&c| tree.child_by_full_name(c, "__overlay__").is_some());
         return Ok(Compiled { tree, plugin });
     }
     compile_file(path, opts)

@@ -165,7 +165,12 @@ impl<'a> Parser<'a> {
                                 buf: self.stack.last().unwrap().0,
                                 off: o as u32,
                             };
-                            return self.err(p, 2, ErrorKind::Syntax, "unterminated comment; expected '*/'");
+                            return self.err(
+                                p,
+                                2,
+                                ErrorKind::Syntax,
+                                "unterminated comment; expected '*/'",
+                            );
                         }
                     }
                 }
@@ -230,7 +235,10 @@ impl<'a> Parser<'a> {
                 return Some(p);
             }
         }
-        self.search.iter().map(|d| d.join(name)).find(|p| p.is_file())
+        self.search
+            .iter()
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
     }
 
     fn include(&mut self) -> Res<()> {
@@ -241,7 +249,15 @@ impl<'a> Parser<'a> {
             self.set_off(self.off() + 1);
         }
         if self.peek() != Some(b'"') {
-            return self.err(self.pos(), 1, ErrorKind::Syntax, format!("expected a quoted file name after /include/, found {}", self.found()));
+            return self.err(
+                self.pos(),
+                1,
+                ErrorKind::Syntax,
+                format!(
+                    "expected a quoted file name after /include/, found {}",
+                    self.found()
+                ),
+            );
         }
         let (name, npos) = self.string_raw()?;
         let name = String::from_utf8_lossy(&unescape(&name)).into_owned();
@@ -249,12 +265,29 @@ impl<'a> Parser<'a> {
             return self.err(npos, name.len() + 2, ErrorKind::MissingInclude, format!("{name}: /include/ file not found; expected it next to the including file or in a -i directory"));
         };
         if self.depth >= 100 {
-            return self.err(start, 9, ErrorKind::Syntax, "/include/ nested too deeply (100 levels); expected no include cycle");
+            return self.err(
+                start,
+                9,
+                ErrorKind::Syntax,
+                "/include/ nested too deeply (100 levels); expected no include cycle",
+            );
         }
-        let bytes = std::fs::read(&path).map_err(|e| self.sm.error(npos, name.len() + 2, ErrorKind::Io, format!("{}: {e}", display_name(&path))))?;
+        let bytes = std::fs::read(&path).map_err(|e| {
+            self.sm.error(
+                npos,
+                name.len() + 2,
+                ErrorKind::Io,
+                format!("{}: {e}", display_name(&path)),
+            )
+        })?;
         let (ifile, line, col, parent) = self.sm.origin_info(start);
         let file = self.sm.add_file(display_name(&path), Some(path), bytes);
-        let frame = self.sm.add_frame(Frame { file: ifile, line, col, parent });
+        let frame = self.sm.add_frame(Frame {
+            file: ifile,
+            line,
+            col,
+            parent,
+        });
         let buf = self.sm.raw_buffer(file, Some(frame));
         self.depth += 1;
         self.stack.push((buf, 0));
@@ -276,7 +309,12 @@ impl<'a> Parser<'a> {
             self.set_off(self.off() + 1);
             return Ok(());
         }
-        self.err(self.pos(), 1, ErrorKind::Syntax, format!("expected '{}' {what}, found {}", c as char, self.found()))
+        self.err(
+            self.pos(),
+            1,
+            ErrorKind::Syntax,
+            format!("expected '{}' {what}, found {}", c as char, self.found()),
+        )
     }
 
     fn eat(&mut self, c: u8) -> Res<bool> {
@@ -316,11 +354,21 @@ impl<'a> Parser<'a> {
         if r.get(1) == Some(&b'{') {
             let n = r[2..].iter().take_while(|&&c| is_path_char(c)).count();
             if r.get(2 + n) != Some(&b'}') {
-                return self.err(p, 2 + n, ErrorKind::Syntax, "unterminated path reference; expected '&{/path}'");
+                return self.err(
+                    p,
+                    2 + n,
+                    ErrorKind::Syntax,
+                    "unterminated path reference; expected '&{/path}'",
+                );
             }
             let s = String::from_utf8_lossy(&r[2..2 + n]).into_owned();
             if s.is_empty() || !(s.starts_with('/') || is_label_start(s.as_bytes()[0])) {
-                return self.err(p, 3 + n, ErrorKind::Syntax, "bad path reference; expected '&{/path}' or '&{label/path}'");
+                return self.err(
+                    p,
+                    3 + n,
+                    ErrorKind::Syntax,
+                    "bad path reference; expected '&{/path}' or '&{label/path}'",
+                );
             }
             self.set_off(self.off() + 3 + n);
             return Ok(Some((s, p)));
@@ -340,7 +388,10 @@ impl<'a> Parser<'a> {
         let p = self.pos();
         let r = self.rest();
         let skip = usize::from(r.first() == Some(&b'\\'));
-        let n = r[skip..].iter().take_while(|&&c| is_propnode_char(c)).count();
+        let n = r[skip..]
+            .iter()
+            .take_while(|&&c| is_propnode_char(c))
+            .count();
         if n == 0 {
             return Ok(None);
         }
@@ -365,7 +416,12 @@ impl<'a> Parser<'a> {
                 _ => i += 1,
             }
         }
-        self.err(p, 1, ErrorKind::UnterminatedString, "unterminated string; expected a closing '\"'")
+        self.err(
+            p,
+            1,
+            ErrorKind::UnterminatedString,
+            "unterminated string; expected a closing '\"'",
+        )
     }
 
     // ---- integer expressions ----
@@ -383,19 +439,32 @@ impl<'a> Parser<'a> {
                 i += 1;
             }
             if i >= r.len() {
-                return self.err(p, 1, ErrorKind::BadLiteral, "unterminated character literal; expected a closing \"'\"");
+                return self.err(
+                    p,
+                    1,
+                    ErrorKind::BadLiteral,
+                    "unterminated character literal; expected a closing \"'\"",
+                );
             }
             let d = unescape(&r[1..i]);
             self.set_off(self.off() + i + 1);
             if d.len() != 1 {
-                return self.err(p, i + 1, ErrorKind::BadLiteral, format!("character literal has {} characters instead of 1", d.len()));
+                return self.err(
+                    p,
+                    i + 1,
+                    ErrorKind::BadLiteral,
+                    format!("character literal has {} characters instead of 1", d.len()),
+                );
             }
             return Ok(Some(d[0] as u64));
         }
         if !r.first().is_some_and(u8::is_ascii_digit) {
             return Ok(None);
         }
-        let n = r.iter().take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_').count();
+        let n = r
+            .iter()
+            .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_')
+            .count();
         let text = String::from_utf8_lossy(&r[..n]).into_owned();
         self.set_off(self.off() + n);
         let body = text.trim_end_matches(['U', 'L']);
@@ -410,10 +479,20 @@ impl<'a> Parser<'a> {
         let suffix_ok = matches!(suffix, "" | "U" | "L" | "UL" | "LL" | "ULL");
         match v {
             Ok(v) if suffix_ok => Ok(Some(v)),
-            Err(std::num::IntErrorKind::PosOverflow) if suffix_ok => {
-                self.err(p, n, ErrorKind::BadLiteral, format!("integer literal '{text}' out of range"))
-            }
-            _ => self.err(p, n, ErrorKind::BadLiteral, format!("bad integer literal '{text}'; expected a decimal, 0x hex or 0 octal number")),
+            Err(std::num::IntErrorKind::PosOverflow) if suffix_ok => self.err(
+                p,
+                n,
+                ErrorKind::BadLiteral,
+                format!("integer literal '{text}' out of range"),
+            ),
+            _ => self.err(
+                p,
+                n,
+                ErrorKind::BadLiteral,
+                format!(
+                    "bad integer literal '{text}'; expected a decimal, 0x hex or 0 octal number"
+                ),
+            ),
         }
     }
 
@@ -434,7 +513,12 @@ impl<'a> Parser<'a> {
         self.depth += 1;
         if self.depth > 256 {
             let p = self.pos();
-            return self.err(p, 1, ErrorKind::BadExpression, "expression nested too deeply");
+            return self.err(
+                p,
+                1,
+                ErrorKind::BadExpression,
+                "expression nested too deeply",
+            );
         }
         let c = self.bin(0)?;
         let r = if self.eat(b'?')? {
@@ -528,7 +612,12 @@ impl<'a> Parser<'a> {
                 "*" => l.wrapping_mul(r),
                 "/" | "%" => {
                     if r == 0 {
-                        return self.err(p, 1, ErrorKind::DivisionByZero, "division by zero in cell expression; expected a non-zero divisor");
+                        return self.err(
+                            p,
+                            1,
+                            ErrorKind::DivisionByZero,
+                            "division by zero in cell expression; expected a non-zero divisor",
+                        );
                     }
                     if o == "/" {
                         l / r
@@ -578,7 +667,12 @@ impl<'a> Parser<'a> {
                 }
                 if let Some(h) = self.header {
                     if h != plugin {
-                        return self.err(p, 8, ErrorKind::Syntax, "header flags don't match earlier ones (/plugin/)");
+                        return self.err(
+                            p,
+                            8,
+                            ErrorKind::Syntax,
+                            "header flags don't match earlier ones (/plugin/)",
+                        );
                     }
                 }
                 self.header = Some(plugin);
@@ -588,7 +682,15 @@ impl<'a> Parser<'a> {
         }
         if self.header.is_none() {
             let p = self.pos();
-            return self.err(p, 1, ErrorKind::Syntax, format!("expected '/dts-v1/;' at the start of the source, found {}", self.found()));
+            return self.err(
+                p,
+                1,
+                ErrorKind::Syntax,
+                format!(
+                    "expected '/dts-v1/;' at the start of the source, found {}",
+                    self.found()
+                ),
+            );
         }
         let plugin = self.header == Some(true);
         // memreserves
@@ -613,12 +715,23 @@ impl<'a> Parser<'a> {
             if self.peek().is_none() {
                 break;
             }
-            if self.rest().starts_with(b"/dts-v1/") || self.rest().starts_with(b"/memreserve/") || self.rest().starts_with(b"/plugin/") {
+            if self.rest().starts_with(b"/dts-v1/")
+                || self.rest().starts_with(b"/memreserve/")
+                || self.rest().starts_with(b"/plugin/")
+            {
                 return self.err(p, 1, ErrorKind::Syntax, "headers and /memreserve/ must come before the device tree; expected a node definition");
             }
             if self.kw("/delete-node/")? {
                 let Some((r, rp)) = self.reference()? else {
-                    return self.err(self.pos(), 1, ErrorKind::Syntax, format!("expected '&label' or '&{{/path}}' after /delete-node/, found {}", self.found()));
+                    return self.err(
+                        self.pos(),
+                        1,
+                        ErrorKind::Syntax,
+                        format!(
+                            "expected '&label' or '&{{/path}}' after /delete-node/, found {}",
+                            self.found()
+                        ),
+                    );
                 };
                 self.expect(b';', "after /delete-node/ &ref")?;
                 let root = self.need_root(p)?;
@@ -630,7 +743,15 @@ impl<'a> Parser<'a> {
             }
             if self.kw("/omit-if-no-ref/")? {
                 let Some((r, rp)) = self.reference()? else {
-                    return self.err(self.pos(), 1, ErrorKind::Syntax, format!("expected '&label' after /omit-if-no-ref/, found {}", self.found()));
+                    return self.err(
+                        self.pos(),
+                        1,
+                        ErrorKind::Syntax,
+                        format!(
+                            "expected '&label' after /omit-if-no-ref/, found {}",
+                            self.found()
+                        ),
+                    );
                 };
                 self.expect(b';', "after /omit-if-no-ref/ &ref")?;
                 let root = self.need_root(p)?;
@@ -655,7 +776,9 @@ impl<'a> Parser<'a> {
             }
             if let Some((r, rp)) = self.reference()? {
                 let n = self.nodedef(String::new(), rp)?;
-                let target = self.root.and_then(|root| self.tree.get_node_by_ref(root, &r));
+                let target = self
+                    .root
+                    .and_then(|root| self.tree.get_node_by_ref(root, &r));
                 match target {
                     Some(t) => {
                         for (l, lp) in labels.iter().rev() {
@@ -678,11 +801,24 @@ impl<'a> Parser<'a> {
                 }
                 continue;
             }
-            return self.err(p, 1, ErrorKind::Syntax, format!("expected a node definition ('/ {{', '&label {{' or '&{{/path}} {{'), found {}", self.found()));
+            return self.err(
+                p,
+                1,
+                ErrorKind::Syntax,
+                format!(
+                    "expected a node definition ('/ {{', '&label {{' or '&{{/path}} {{'), found {}",
+                    self.found()
+                ),
+            );
         }
         let Some(root) = self.root else {
             let p = self.pos();
-            return self.err(p, 1, ErrorKind::Syntax, "expected a root node '/ { ... };' before the end of input");
+            return self.err(
+                p,
+                1,
+                ErrorKind::Syntax,
+                "expected a root node '/ { ... };' before the end of input",
+            );
         };
         Ok(DtInfo {
             tree: self.tree,
@@ -695,12 +831,21 @@ impl<'a> Parser<'a> {
     fn need_root(&self, p: Pos) -> Res<NId> {
         match self.root {
             Some(r) => Ok(r),
-            None => self.err(p, 1, ErrorKind::Syntax, "expected the root node '/ { ... };' before this"),
+            None => self.err(
+                p,
+                1,
+                ErrorKind::Syntax,
+                "expected the root node '/ { ... };' before this",
+            ),
         }
     }
 
     fn undefined<T>(&self, p: Pos, r: &str) -> Res<T> {
-        let shown = if r.starts_with('/') || r.contains('/') { format!("&{{{r}}}") } else { format!("&{r}") };
+        let shown = if r.starts_with('/') || r.contains('/') {
+            format!("&{{{r}}}")
+        } else {
+            format!("&{r}")
+        };
         self.err(p, shown.len(), ErrorKind::UndefinedLabel, format!("label or path {shown} not found; expected a label defined earlier or an existing node path"))
     }
 
@@ -709,7 +854,15 @@ impl<'a> Parser<'a> {
             Some(v) => Ok(v),
             None => {
                 let p = self.pos();
-                self.err(p, 1, ErrorKind::Syntax, format!("expected {what} (a number or '(' expression ')'), found {}", self.found()))
+                self.err(
+                    p,
+                    1,
+                    ErrorKind::Syntax,
+                    format!(
+                        "expected {what} (a number or '(' expression ')'), found {}",
+                        self.found()
+                    ),
+                )
             }
         }
     }
@@ -723,7 +876,10 @@ impl<'a> Parser<'a> {
             Prop {
                 name: "target-path".into(),
                 labels: Vec::new(),
-                val: Data { bytes: b, markers: Vec::new() },
+                val: Data {
+                    bytes: b,
+                    markers: Vec::new(),
+                },
                 deleted: false,
                 pos: rp,
             }
@@ -733,14 +889,20 @@ impl<'a> Parser<'a> {
                 labels: Vec::new(),
                 val: Data {
                     bytes: vec![0xff; 4],
-                    markers: vec![Marker { offset: 0, kind: MarkerKind::RefPhandle(r.to_string()), pos: rp }],
+                    markers: vec![Marker {
+                        offset: 0,
+                        kind: MarkerKind::RefPhandle(r.to_string()),
+                        pos: rp,
+                    }],
                 },
                 deleted: false,
                 pos: rp,
             }
         };
         self.tree.n_mut(new).name = "__overlay__".into();
-        let frag = self.tree.new_node(format!("fragment@{}", self.next_fragment), rp);
+        let frag = self
+            .tree
+            .new_node(format!("fragment@{}", self.next_fragment), rp);
         self.next_fragment += 1;
         self.tree.n_mut(frag).props.push(prop);
         self.tree.add_child(frag, new);
@@ -764,22 +926,49 @@ impl<'a> Parser<'a> {
                 break;
             }
             if self.peek().is_none() {
-                return self.err(p, 1, ErrorKind::Syntax, "unexpected end of input inside a node; expected '};'");
+                return self.err(
+                    p,
+                    1,
+                    ErrorKind::Syntax,
+                    "unexpected end of input inside a node; expected '};'",
+                );
             }
             if self.kw("/delete-property/")? {
                 let Some((n, _)) = self.name()? else {
-                    return self.err(self.pos(), 1, ErrorKind::Syntax, format!("expected a property name after /delete-property/, found {}", self.found()));
+                    return self.err(
+                        self.pos(),
+                        1,
+                        ErrorKind::Syntax,
+                        format!(
+                            "expected a property name after /delete-property/, found {}",
+                            self.found()
+                        ),
+                    );
                 };
                 self.expect(b';', "after /delete-property/ name")?;
                 if seen_subnode {
                     return self.err(p, 1, ErrorKind::Syntax, "Properties must precede subnodes");
                 }
-                self.tree.n_mut(node).props.push(Prop { name: n, labels: Vec::new(), val: Data::default(), deleted: true, pos: p });
+                self.tree.n_mut(node).props.push(Prop {
+                    name: n,
+                    labels: Vec::new(),
+                    val: Data::default(),
+                    deleted: true,
+                    pos: p,
+                });
                 continue;
             }
             if self.kw("/delete-node/")? {
                 let Some((n, np)) = self.name()? else {
-                    return self.err(self.pos(), 1, ErrorKind::Syntax, format!("expected a node name after /delete-node/, found {}", self.found()));
+                    return self.err(
+                        self.pos(),
+                        1,
+                        ErrorKind::Syntax,
+                        format!(
+                            "expected a node name after /delete-node/, found {}",
+                            self.found()
+                        ),
+                    );
                 };
                 self.expect(b';', "after /delete-node/ name")?;
                 let c = self.tree.new_node(n, np);
@@ -802,7 +991,15 @@ impl<'a> Parser<'a> {
                 break;
             }
             let Some((n, np)) = self.name()? else {
-                return self.err(self.pos(), 1, ErrorKind::Syntax, format!("expected a property or node name, a label or '}}', found {}", self.found()));
+                return self.err(
+                    self.pos(),
+                    1,
+                    ErrorKind::Syntax,
+                    format!(
+                        "expected a property or node name, a label or '}}', found {}",
+                        self.found()
+                    ),
+                );
             };
             self.ws()?;
             match self.peek() {
@@ -817,12 +1014,24 @@ impl<'a> Parser<'a> {
                 }
                 Some(b'=') | Some(b';') => {
                     if seen_subnode {
-                        return self.err(np, n.len(), ErrorKind::Syntax, "Properties must precede subnodes");
+                        return self.err(
+                            np,
+                            n.len(),
+                            ErrorKind::Syntax,
+                            "Properties must precede subnodes",
+                        );
                     }
                     if omit {
-                        return self.err(np, n.len(), ErrorKind::Syntax, "/omit-if-no-ref/ applies to nodes; expected a node definition");
+                        return self.err(
+                            np,
+                            n.len(),
+                            ErrorKind::Syntax,
+                            "/omit-if-no-ref/ applies to nodes; expected a node definition",
+                        );
                     }
-                    let val = if self.eat(b'=')? { self.propdata()? } else {
+                    let val = if self.eat(b'=')? {
+                        self.propdata()?
+                    } else {
                         self.set_off(self.off() + 1);
                         Data::default()
                     };
@@ -830,10 +1039,24 @@ impl<'a> Parser<'a> {
                     for (l, lp) in labels.iter().rev() {
                         add_label(&mut pl, l, *lp);
                     }
-                    self.tree.n_mut(node).props.push(Prop { name: n, labels: pl, val, deleted: false, pos: np });
+                    self.tree.n_mut(node).props.push(Prop {
+                        name: n,
+                        labels: pl,
+                        val,
+                        deleted: false,
+                        pos: np,
+                    });
                 }
                 _ => {
-                    return self.err(self.pos(), 1, ErrorKind::Syntax, format!("expected '=', ';' or '{{' after '{n}', found {}", self.found()));
+                    return self.err(
+                        self.pos(),
+                        1,
+                        ErrorKind::Syntax,
+                        format!(
+                            "expected '=', ';' or '{{' after '{n}', found {}",
+                            self.found()
+                        ),
+                    );
                 }
             }
         }
@@ -846,7 +1069,11 @@ impl<'a> Parser<'a> {
         let mut d = Data::default();
         loop {
             while let Some((l, lp)) = self.label()? {
-                d.markers.push(Marker { offset: d.bytes.len(), kind: MarkerKind::Label(l), pos: lp });
+                d.markers.push(Marker {
+                    offset: d.bytes.len(),
+                    kind: MarkerKind::Label(l),
+                    pos: lp,
+                });
             }
             self.ws()?;
             let p = self.pos();
@@ -866,9 +1093,18 @@ impl<'a> Parser<'a> {
                 }
                 Some(b'&') => {
                     let Some((r, rp)) = self.reference()? else {
-                        return self.err(p, 1, ErrorKind::Syntax, "expected '&label' or '&{/path}'");
+                        return self.err(
+                            p,
+                            1,
+                            ErrorKind::Syntax,
+                            "expected '&label' or '&{/path}'",
+                        );
                     };
-                    d.markers.push(Marker { offset: d.bytes.len(), kind: MarkerKind::RefPath(r), pos: rp });
+                    d.markers.push(Marker {
+                        offset: d.bytes.len(),
+                        kind: MarkerKind::RefPath(r),
+                        pos: rp,
+                    });
                 }
                 _ if self.kw("/bits/")? => {
                     let bp = self.pos();
@@ -876,7 +1112,12 @@ impl<'a> Parser<'a> {
                     let bits = if matches!(bits, 8 | 16 | 32 | 64) {
                         bits as u32
                     } else {
-                        return self.err(bp, 1, ErrorKind::Syntax, "Array elements must be 8, 16, 32 or 64-bits");
+                        return self.err(
+                            bp,
+                            1,
+                            ErrorKind::Syntax,
+                            "Array elements must be 8, 16, 32 or 64-bits",
+                        );
                     };
                     self.expect(b'<', "to open the /bits/ array")?;
                     self.cells(&mut d, bits)?;
@@ -885,7 +1126,12 @@ impl<'a> Parser<'a> {
                     self.expect(b'(', "after /incbin/")?;
                     self.ws()?;
                     if self.peek() != Some(b'"') {
-                        return self.err(self.pos(), 1, ErrorKind::Syntax, "expected a quoted file name in /incbin/");
+                        return self.err(
+                            self.pos(),
+                            1,
+                            ErrorKind::Syntax,
+                            "expected a quoted file name in /incbin/",
+                        );
                     }
                     let (raw, np) = self.string_raw()?;
                     let name = String::from_utf8_lossy(&unescape(&raw)).into_owned();
@@ -901,14 +1147,30 @@ impl<'a> Parser<'a> {
                     let Some(path) = self.find_file(&name) else {
                         return self.err(np, name.len() + 2, ErrorKind::MissingInclude, format!("{name}: /incbin/ file not found; expected it next to the source file or in a -i directory"));
                     };
-                    let bytes = std::fs::read(&path).map_err(|e| self.sm.error(np, name.len() + 2, ErrorKind::Io, format!("{}: {e}", display_name(&path))))?;
+                    let bytes = std::fs::read(&path).map_err(|e| {
+                        self.sm.error(
+                            np,
+                            name.len() + 2,
+                            ErrorKind::Io,
+                            format!("{}: {e}", display_name(&path)),
+                        )
+                    })?;
                     let start = (off as usize).min(bytes.len());
                     let end = match len {
                         Some(l) => start.saturating_add(l as usize).min(bytes.len()),
                         None => bytes.len(),
                     };
                     if len.is_some_and(|l| start as u64 + l > bytes.len() as u64) {
-                        return self.err(np, name.len() + 2, ErrorKind::Io, format!("{name}: /incbin/ range {off}+{} beyond the file's {} bytes", len.unwrap_or(0), bytes.len()));
+                        return self.err(
+                            np,
+                            name.len() + 2,
+                            ErrorKind::Io,
+                            format!(
+                                "{name}: /incbin/ range {off}+{} beyond the file's {} bytes",
+                                len.unwrap_or(0),
+                                bytes.len()
+                            ),
+                        );
                     }
                     d.bytes.extend_from_slice(&bytes[start..end]);
                 }
@@ -917,7 +1179,11 @@ impl<'a> Parser<'a> {
                 }
             }
             while let Some((l, lp)) = self.label()? {
-                d.markers.push(Marker { offset: d.bytes.len(), kind: MarkerKind::Label(l), pos: lp });
+                d.markers.push(Marker {
+                    offset: d.bytes.len(),
+                    kind: MarkerKind::Label(l),
+                    pos: lp,
+                });
             }
             if self.eat(b',')? {
                 continue;
@@ -935,14 +1201,27 @@ impl<'a> Parser<'a> {
                 return Ok(());
             }
             if let Some((l, lp)) = self.label()? {
-                d.markers.push(Marker { offset: d.bytes.len(), kind: MarkerKind::Label(l), pos: lp });
+                d.markers.push(Marker {
+                    offset: d.bytes.len(),
+                    kind: MarkerKind::Label(l),
+                    pos: lp,
+                });
                 continue;
             }
             if let Some((r, rp)) = self.reference()? {
                 if bits != 32 {
-                    return self.err(rp, r.len() + 1, ErrorKind::Syntax, "References are only allowed in arrays with 32-bit elements.");
+                    return self.err(
+                        rp,
+                        r.len() + 1,
+                        ErrorKind::Syntax,
+                        "References are only allowed in arrays with 32-bit elements.",
+                    );
                 }
-                d.markers.push(Marker { offset: d.bytes.len(), kind: MarkerKind::RefPhandle(r), pos: rp });
+                d.markers.push(Marker {
+                    offset: d.bytes.len(),
+                    kind: MarkerKind::RefPhandle(r),
+                    pos: rp,
+                });
                 d.bytes.extend_from_slice(&[0xff; 4]);
                 continue;
             }
@@ -951,7 +1230,12 @@ impl<'a> Parser<'a> {
                     if bits < 64 {
                         let mask = (1u64 << bits) - 1;
                         if v > mask && (v | mask) != u64::MAX {
-                            return self.err(p, 1, ErrorKind::BadExpression, format!("Value out of range for {bits}-bit array element"));
+                            return self.err(
+                                p,
+                                1,
+                                ErrorKind::BadExpression,
+                                format!("Value out of range for {bits}-bit array element"),
+                            );
                         }
                     }
                     match bits {
@@ -963,7 +1247,12 @@ impl<'a> Parser<'a> {
                 }
                 None => {
                     if self.peek().is_none() {
-                        return self.err(p, 1, ErrorKind::Syntax, "unexpected end of input in a cell array; expected '>'");
+                        return self.err(
+                            p,
+                            1,
+                            ErrorKind::Syntax,
+                            "unexpected end of input in a cell array; expected '>'",
+                        );
                     }
                     return self.err(p, 1, ErrorKind::BadExpression, format!("bad cell: expected a number, '(' expression ')', a character literal, '&ref', a label or '>', found {}", self.found()));
                 }
@@ -979,18 +1268,31 @@ impl<'a> Parser<'a> {
                 return Ok(());
             }
             if let Some((l, lp)) = self.label()? {
-                d.markers.push(Marker { offset: d.bytes.len(), kind: MarkerKind::Label(l), pos: lp });
+                d.markers.push(Marker {
+                    offset: d.bytes.len(),
+                    kind: MarkerKind::Label(l),
+                    pos: lp,
+                });
                 continue;
             }
             let (a, b) = (self.peek(), self.peek_at(1));
             match (a, b) {
                 (Some(a), Some(b)) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit() => {
-                    let v = (a as char).to_digit(16).unwrap() * 16 + (b as char).to_digit(16).unwrap();
+                    let v =
+                        (a as char).to_digit(16).unwrap() * 16 + (b as char).to_digit(16).unwrap();
                     d.bytes.push(v as u8);
                     self.set_off(self.off() + 2);
                 }
                 _ => {
-                    return self.err(p, 1, ErrorKind::Syntax, format!("expected two hex digits, a label or ']' in a byte string, found {}", self.found()));
+                    return self.err(
+                        p,
+                        1,
+                        ErrorKind::Syntax,
+                        format!(
+                            "expected two hex digits, a label or ']' in a byte string, found {}",
+                            self.found()
+                        ),
+                    );
                 }
             }
         }

@@ -15,12 +15,22 @@ fn value(v: &[u8]) -> String {
     if printable {
         let parts: Vec<String> = v[..v.len() - 1]
             .split(|&c| c == 0)
-            .map(|s| format!("\"{}\"", String::from_utf8_lossy(s).replace('\\', "\\\\").replace('"', "\\\"")))
+            .map(|s| {
+                format!(
+                    "\"{}\"",
+                    String::from_utf8_lossy(s)
+                        .replace('\\', "\\\\")
+                        .replace('"', "\\\"")
+                )
+            })
             .collect();
         return format!(" = {}", parts.join(", "));
     }
     if v.len() % 4 == 0 {
-        let cells: Vec<String> = v.chunks(4).map(|c| format!("0x{:x}", u32::from_be_bytes(c.try_into().unwrap()))).collect();
+        let cells: Vec<String> = v
+            .chunks(4)
+            .map(|c| format!("0x{:x}", u32::from_be_bytes(c.try_into().unwrap())))
+            .collect();
         return format!(" = <{}>", cells.join(" "));
     }
     let bytes: Vec<String> = v.iter().map(|b| format!("{b:02x}")).collect();

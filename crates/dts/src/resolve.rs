@@ -155,7 +155,14 @@ impl Ctx<'_> {
             }
         }
         for &n in &walk {
-            for (pi, p) in self.t.n(n).props.iter().enumerate().filter(|(_, p)| !p.deleted) {
+            for (pi, p) in self
+                .t
+                .n(n)
+                .props
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| !p.deleted)
+            {
                 for l in p.labels.iter().filter(|l| !l.deleted) {
                     first.entry(&l.name).or_insert(Owner::Prop(n, pi));
                     all.push((&l.name, Owner::Prop(n, pi), l.pos));
@@ -163,7 +170,14 @@ impl Ctx<'_> {
             }
         }
         for &n in &walk {
-            for (pi, p) in self.t.n(n).props.iter().enumerate().filter(|(_, p)| !p.deleted) {
+            for (pi, p) in self
+                .t
+                .n(n)
+                .props
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| !p.deleted)
+            {
                 for (mi, m) in p.val.markers.iter().enumerate() {
                     if let MarkerKind::Label(l) = &m.kind {
                         first.entry(l).or_insert(Owner::Mark(n, pi, mi));
@@ -205,7 +219,11 @@ impl Ctx<'_> {
             return Err(self.fail(
                 p.pos,
                 "explicit_phandles",
-                format!("{}: bad length ({}) {name} property", self.t.fullpath(n), p.val.bytes.len()),
+                format!(
+                    "{}: bad length ({}) {name} property",
+                    self.t.fullpath(n),
+                    p.val.bytes.len()
+                ),
             ));
         }
         for m in &p.val.markers {
@@ -214,7 +232,10 @@ impl Ctx<'_> {
                     return Err(self.fail(
                         p.pos,
                         "explicit_phandles",
-                        format!("{}: {name} is a reference to another node", self.t.fullpath(n)),
+                        format!(
+                            "{}: {name} is a reference to another node",
+                            self.t.fullpath(n)
+                        ),
                     ));
                 }
                 return Ok(0);
@@ -225,7 +246,10 @@ impl Ctx<'_> {
             return Err(self.fail(
                 p.pos,
                 "explicit_phandles",
-                format!("{}: bad value (0x{v:x}) in {name} property", self.t.fullpath(n)),
+                format!(
+                    "{}: bad value (0x{v:x}) in {name} property",
+                    self.t.fullpath(n)
+                ),
             ));
         }
         Ok(v)
@@ -243,7 +267,10 @@ impl Ctx<'_> {
                 return Err(self.fail(
                     self.t.n(n).pos,
                     "explicit_phandles",
-                    format!("{}: mismatching 'linux,phandle' and 'phandle' properties", self.t.fullpath(n)),
+                    format!(
+                        "{}: mismatching 'linux,phandle' and 'phandle' properties",
+                        self.t.fullpath(n)
+                    ),
                 ));
             }
             let ph = if ph == 0 { lph } else { ph };
@@ -272,7 +299,11 @@ impl Ctx<'_> {
         if cur != 0 && cur != u32::MAX {
             return cur;
         }
-        while self.t.get_node_by_phandle(self.root, self.next_phandle).is_some() {
+        while self
+            .t
+            .get_node_by_phandle(self.root, self.next_phandle)
+            .is_some()
+        {
             self.next_phandle += 1;
         }
         let ph = self.next_phandle;
@@ -458,7 +489,14 @@ impl Ctx<'_> {
     fn phandle_markers(&self) -> Vec<(NId, usize, Marker, bool)> {
         let mut out = Vec::new();
         for n in self.t.walk(self.root) {
-            for (pi, p) in self.t.n(n).props.iter().enumerate().filter(|(_, p)| !p.deleted) {
+            for (pi, p) in self
+                .t
+                .n(n)
+                .props
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| !p.deleted)
+            {
                 for m in &p.val.markers {
                     if let MarkerKind::RefPhandle(r) = &m.kind {
                         let found = self.t.get_node_by_ref(self.root, r).is_some();
@@ -495,7 +533,12 @@ impl Ctx<'_> {
             let path = self.t.fullpath(n);
             let pname = self.t.n(n).props[pi].name.clone();
             if path.contains(':') || pname.contains(':') {
-                return Err(self.sm.error(m.pos, 1, ErrorKind::Fatal, "arguments should not contain ':'"));
+                return Err(self.sm.error(
+                    m.pos,
+                    1,
+                    ErrorKind::Fatal,
+                    "arguments should not contain ':'",
+                ));
             }
             let mut entry = format!("{path}:{pname}:{}", m.offset).into_bytes();
             entry.push(0);

@@ -202,7 +202,11 @@ impl SourceMap {
         let mut span = None;
         if !f.bytes.is_empty() && (o.line as usize) <= f.line_starts.len() {
             let ls = f.line_starts[o.line as usize - 1];
-            let le = f.line_starts.get(o.line as usize).copied().unwrap_or(f.bytes.len());
+            let le = f
+                .line_starts
+                .get(o.line as usize)
+                .copied()
+                .unwrap_or(f.bytes.len());
             let start = (ls + col as usize - 1).min(le);
             let l = len.max(1).min(f.bytes.len().saturating_sub(start)).max(0);
             span = Some(SourceSpan::new(start.into(), l));

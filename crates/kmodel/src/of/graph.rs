@@ -23,7 +23,11 @@ pub struct EndpointRef {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OfGraphError {
     /// No endpoint matched the requested port/endpoint ids.
-    NoEndpoint { node: NodeId, port: i32, endpoint: i32 },
+    NoEndpoint {
+        node: NodeId,
+        port: i32,
+        endpoint: i32,
+    },
     /// The endpoint has no (well-formed) `remote-endpoint` property.
     NoRemoteEndpoint { endpoint: NodeId },
     /// `remote-endpoint` holds a phandle no node has.
@@ -172,13 +176,13 @@ impl DeviceTree {
         port: i32,
         endpoint: i32,
     ) -> Result<NodeId, OfGraphError> {
-        let ep = self.of_graph_get_endpoint_by_regs(node, port, endpoint).ok_or(
-            OfGraphError::NoEndpoint {
+        let ep = self
+            .of_graph_get_endpoint_by_regs(node, port, endpoint)
+            .ok_or(OfGraphError::NoEndpoint {
                 node,
                 port,
                 endpoint,
-            },
-        )?;
+            })?;
         let remote = self.of_graph_get_remote_port_parent(ep)?;
         if !self.of_device_is_available(remote) {
             return Err(OfGraphError::Unavailable { node: remote });

@@ -12,7 +12,7 @@ mod overlay;
 
 pub use graph::{EndpointRef, OfGraphError};
 pub use overlay::{
-    Changeset, ChangesetEntry, OfReconfig, OfReconfigAction, OverlayError, OvcsId, ReconfigChange,
+    Changeset, ChangesetEntry, OfReconfig, OfReconfigAction, OvcsId, OverlayError, ReconfigChange,
 };
 
 use std::fmt;

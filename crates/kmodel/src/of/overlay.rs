@@ -114,10 +114,9 @@ impl OfReconfig {
             OfReconfigAction::DetachNode => ((status_state != 0) as i32, 0),
             OfReconfigAction::AddProperty if is_status => (1, status_state),
             OfReconfigAction::RemoveProperty if is_status => (status_state, 1),
-            OfReconfigAction::UpdateProperty if is_status => (
-                (old_status_state != 0) as i32,
-                (status_state != 0) as i32,
-            ),
+            OfReconfigAction::UpdateProperty if is_status => {
+                ((old_status_state != 0) as i32, (status_state != 0) as i32)
+            }
             _ => (-1, -1),
         };
         if prev == new {
@@ -159,7 +158,10 @@ impl fmt::Display for OverlayError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::UnresolvedSymbol(l) => {
-                write!(f, "node label '{l}' not found in live devicetree symbols table")
+                write!(
+                    f,
+                    "node label '{l}' not found in live devicetree symbols table"
+                )
             }
             Self::NoSymbolsInLiveTree => write!(f, "no symbols in live tree for overlay fixups"),
             Self::BadFixup(s) => write!(f, "bad overlay fixup: {s}"),
@@ -167,10 +169,15 @@ impl fmt::Display for OverlayError {
             Self::CellsChanged { node, property } => {
                 write!(f, "changing value of {property} is not allowed in {node}")
             }
-            Self::PhandleClash(p) => write!(f, "overlay node and live node {p} both have a phandle"),
+            Self::PhandleClash(p) => {
+                write!(f, "overlay node and live node {p} both have a phandle")
+            }
             Self::DuplicateSymbol(s) => write!(f, "symbol {s} already in live __symbols__"),
             Self::NotTopmost { id, topmost } => {
-                write!(f, "overlay {id} is not topmost (topmost is {topmost}): -EBUSY")
+                write!(
+                    f,
+                    "overlay {id} is not topmost (topmost is {topmost}): -EBUSY"
+                )
             }
             Self::NoSuchOverlay(id) => write!(f, "overlay {id} not found: -ENODEV"),
         }
@@ -335,47 +342,71 @@ impl DeviceTree {
         let mut ov = overlay.clone();
         self.resolve_overlay(&mut ov)?;
         // init_overlay_changeset(): fragments are the root's children that
-        // have an __overlay__ child; __symbols__ comes last.
-        let mut fragments = Vec::new();
-        for &f in ov.children(ov.root()) {
-            if let Some(o) = ov.child_by_full_name(f, "__overlay__") {
-                fragments.push(Fragment {
-                    overlay: o,
-                    target: self.find_target(&ov, f, base)?,
-                });
-            }
-        }
+        // have an __overlay__ child; __symbols__ comes last. Targets are
+        // looked up when each fragment is applied (as libfdt does), so a
+        // fragment may target a node an earlier fragment created
+        // (draak-ebisu-panel-aa104xd12.dtso targets its own &{/panel}).
+        let frag_nodes: Vec<(NodeId, NodeId)> = ov
+            .children(ov.root())
+            .iter()
+            .filter_map(|&f| ov.child_by_full_name(f, "__overlay__").map(|o| (f, o)))
+            .collect();
         let ov_symbols = ov.child_by_full_name(ov.root(), "__symbols__");
         let live_symbols = self.child_by_full_name(self.root(), "__symbols__");
         if ov_symbols.is_some() && live_symbols.is_none() {
             return Err(OverlayError::NoSymbolsInLiveTree);
         }
+        // libfdt runs this for every fragment whose target already exists,
+        // before applying any.
+        for &(f, o) in &frag_nodes {
+            if let Ok(target) = self.find_target(&ov, f, base) {
+                let fr = Fragment { overlay: o, target };
+                self.prevent_phandle_overwrite(&mut ov, std::slice::from_ref(&fr));
+            }
+        }
         let mut entries = Vec::new();
+        let mut fragments = Vec::new();
         let res = (|| {
-            for fr in &fragments {
+            for &(f, o) in &frag_nodes {
+                let target = self.find_target(&ov, f, base)?;
+                let fr = Fragment { overlay: o, target };
                 let t = Target {
-                    node: fr.target,
+                    node: target,
                     in_livetree: true,
                 };
-                self.build_changeset_next_level(&ov, t, fr.overlay, &mut entries)?;
+                self.build_changeset_next_level(&ov, t, o, &mut entries)?;
+                fragments.push(fr);
             }
             if let (Some(os), Some(ls)) = (ov_symbols, live_symbols) {
                 for p in ov.properties(os).to_vec() {
                     if p.name == "name" {
                         continue;
                     }
-                    if self.property(ls, &p.name).is_some() {
-                        return Err(OverlayError::DuplicateSymbol(p.name.clone()));
-                    }
                     let Some(value) = self.fixup_symbol_path(&ov, &fragments, &p) else {
                         continue;
                     };
                     let prop = Property::new(p.name.clone(), value);
-                    self.n_mut(ls).properties.push(prop.clone());
-                    entries.push(ChangesetEntry::AddProperty {
-                        node: ls,
-                        property: prop,
-                    });
+                    match self.property(ls, &p.name).cloned() {
+                        // The overlay re-declares a base label on the same
+                        // node (see prevent_phandle_overwrite): nothing to do.
+                        Some(old) if old.value == prop.value => {}
+                        // fdtoverlay overwrites; overlay.c would refuse.
+                        Some(old) => {
+                            self.set_property(ls, &p.name, prop.value.clone());
+                            entries.push(ChangesetEntry::UpdateProperty {
+                                node: ls,
+                                property: prop,
+                                old,
+                            });
+                        }
+                        None => {
+                            self.n_mut(ls).properties.push(prop.clone());
+                            entries.push(ChangesetEntry::AddProperty {
+                                node: ls,
+                                property: prop,
+                            });
+                        }
+                    }
                 }
             }
             Ok(())
@@ -388,9 +419,72 @@ impl DeviceTree {
         }
         let id = OvcsId(self.next_ovcs_id);
         self.next_ovcs_id += 1;
-        let notes = entries.iter().map(|e| self.notification(e, false)).collect();
+        let notes = entries
+            .iter()
+            .map(|e| self.notification(e, false))
+            .collect();
         self.overlays.push(Changeset { id, entries });
         Ok((id, notes))
+    }
+
+    /// An overlay node that lands on a live node where both carry a phandle
+    /// (typically an overlay re-declaring a base label, as
+    /// imx8mp-evk-lvds0-imx-lvds-hdmi.dtso does for `ldb_lvds_ch0`):
+    /// overlay.c's `add_changeset_node()` returns -EINVAL here, libfdt
+    /// (fdt_overlay.c `overlay_prevent_phandle_overwrite()`, dtc >= 1.7)
+    /// keeps the live phandle and redirects the overlay's own references to
+    /// it. We follow libfdt so the kernel tree's own overlays apply, and so
+    /// the result equals `fdtoverlay`'s.
+    fn prevent_phandle_overwrite(&self, ov: &mut DeviceTree, fragments: &[Fragment]) {
+        let mut map: Vec<(u32, u32)> = Vec::new();
+        let mut todo: Vec<(NodeId, NodeId)> =
+            fragments.iter().map(|f| (f.overlay, f.target)).collect();
+        while let Some((o, l)) = todo.pop() {
+            if let (Some(op), Some(lp)) = (ov.phandle(o), self.phandle(l)) {
+                map.push((op.0, lp.0));
+                ov.remove_property(o, "phandle");
+                ov.remove_property(o, "linux,phandle");
+            }
+            for &oc in ov.children(o) {
+                if let Some(lc) = self.child_by_full_name(l, ov.name(oc)) {
+                    todo.push((oc, lc));
+                }
+            }
+        }
+        if map.is_empty() {
+            return;
+        }
+        let root = ov.root();
+        let Some(lf) = ov.child_by_full_name(root, "__local_fixups__") else {
+            return;
+        };
+        let mut todo = vec![(lf, root)];
+        while let Some((l, o)) = todo.pop() {
+            for p in ov.properties(l).to_vec() {
+                let (Some(offs), Some(mut val)) = (
+                    p.as_u32_array(),
+                    ov.property(o, &p.name).map(|x| x.value.clone()),
+                ) else {
+                    continue;
+                };
+                for off in offs {
+                    let off = off as usize;
+                    if off + 4 > val.len() {
+                        continue;
+                    }
+                    let v = be32(&val, off);
+                    if let Some(&(_, to)) = map.iter().find(|(from, _)| *from == v) {
+                        val[off..off + 4].copy_from_slice(&to.to_be_bytes());
+                    }
+                }
+                ov.set_property(o, &p.name, val);
+            }
+            for &lc in ov.children(l) {
+                if let Some(oc) = ov.child_by_full_name(o, ov.name(lc)) {
+                    todo.push((lc, oc));
+                }
+            }
+        }
     }
 
     /// `dup_and_fixup_symbol_prop()`: "/fragment@N/__overlay__/x" becomes
@@ -443,8 +537,7 @@ impl DeviceTree {
         p: &Property,
         entries: &mut Vec<ChangesetEntry>,
     ) -> Result<(), OverlayError> {
-        if target.in_livetree && matches!(p.name.as_str(), "name" | "phandle" | "linux,phandle")
-        {
+        if target.in_livetree && matches!(p.name.as_str(), "name" | "phandle" | "linux,phandle") {
             return Ok(());
         }
         let old = if target.in_livetree {
