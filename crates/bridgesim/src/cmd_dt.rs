@@ -52,7 +52,7 @@ fn report(e: impl Into<miette::Report>) -> ExitCode {
 fn options(include: &[PathBuf]) -> dts::Options {
     dts::Options {
         include_dirs: include.to_vec(),
-        defines: Vec::new(),
+        ..Default::default()
     }
 }
 

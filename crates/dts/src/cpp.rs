@@ -1020,11 +1020,22 @@ fn parse_line_marker(t: &[u8]) -> Option<(u32, Option<String>)> {
     if rest[0] != b'"' {
         return None;
     }
-    let end = rest[1..].iter().position(|&c| c == b'"')? + 1;
-    let name = &rest[1..end];
+    let mut end = 1;
+    while end < rest.len() && rest[end] != b'"' {
+        if rest[end] == b'\\' {
+            end += 1;
+        }
+        end += 1;
+    }
+    if end >= rest.len() {
+        return None;
+    }
+    // dtc unescapes the name and refuses a NUL in it (nul-in-line-info*).
+    let name = crate::parser::unescape(&rest[1..end]);
     if name.contains(&0) {
         return None;
     }
+    let name = &name[..];
     let flags = &rest[end + 1..];
     if !flags
         .iter()

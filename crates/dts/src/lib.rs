@@ -30,6 +30,10 @@ pub struct Options {
     /// file's directory), `/include/` and `/incbin/`.
     pub include_dirs: Vec<PathBuf>,
     pub defines: Vec<(String, String)>,
+    /// dtc's `-@` is bridgesim's default; set to true to compile as plain
+    /// `dtc` does (no `__symbols__`, no phandles for labels only, and
+    /// `/omit-if-no-ref/` also drops labelled nodes).
+    pub no_symbols: bool,
 }
 
 /// A compiled tree.
@@ -57,7 +61,7 @@ pub fn compile_bytes(
     let buf = cpp::Cpp::new(&mut sm, &cpp_opts).run(file)?;
     let info = parser::Parser::new(&mut sm, buf, &opts.include_dirs).parse()?;
     let plugin = info.plugin;
-    let tree = resolve::resolve(&sm, info)?;
+    let tree = resolve::resolve(&sm, info, !opts.no_symbols)?;
     Ok(Compiled { tree, plugin })
 }
 

@@ -774,29 +774,43 @@ impl<'a> Parser<'a> {
             while let Some(l) = self.label()? {
                 labels.push(l);
             }
+            self.ws()?;
+            // dtc-parser.y: `&{...}` is DT_PATH_REF, `&label` DT_LABEL_REF.
+            let is_path_ref = self.rest().starts_with(b"&{");
             if let Some((r, rp)) = self.reference()? {
+                let relative = !r.starts_with('/') && r.contains('/');
+                if plugin && relative && (is_path_ref || !labels.is_empty() || self.root.is_none())
+                {
+                    return self.err(
+                        rp,
+                        r.len() + 3,
+                        ErrorKind::Syntax,
+                        format!("Label-relative reference &{{{r}}} not supported in plugin; expected '&label' or '&{{/path}}'"),
+                    );
+                }
                 let n = self.nodedef(String::new(), rp)?;
-                let target = self
-                    .root
-                    .and_then(|root| self.tree.get_node_by_ref(root, &r));
-                match target {
+                let Some(root) = self.root else {
+                    if !plugin || !labels.is_empty() {
+                        return self.undefined(rp, &r);
+                    }
+                    let root = self.tree.new_node(String::new(), rp);
+                    self.root = Some(root);
+                    self.add_orphan_node(root, n, &r, rp);
+                    continue;
+                };
+                if plugin && is_path_ref && labels.is_empty() {
+                    // A path target in an overlay is always a fragment.
+                    self.add_orphan_node(root, n, &r, rp);
+                    continue;
+                }
+                match self.tree.get_node_by_ref(root, &r) {
                     Some(t) => {
                         for (l, lp) in labels.iter().rev() {
                             add_label(&mut self.tree.n_mut(t).labels, l, *lp);
                         }
                         self.tree.merge_nodes(t, n);
                     }
-                    None if plugin && labels.is_empty() => {
-                        let root = match self.root {
-                            Some(r) => r,
-                            None => {
-                                let r = self.tree.new_node(String::new(), rp);
-                                self.root = Some(r);
-                                r
-                            }
-                        };
-                        self.add_orphan_node(root, n, &r, rp);
-                    }
+                    None if plugin && labels.is_empty() => self.add_orphan_node(root, n, &r, rp),
                     None => return self.undefined(rp, &r),
                 }
                 continue;
@@ -1227,17 +1241,8 @@ impl<'a> Parser<'a> {
             }
             match self.integer_prim()? {
                 Some(v) => {
-                    if bits < 64 {
-                        let mask = (1u64 << bits) - 1;
-                        if v > mask && (v | mask) != u64::MAX {
-                            return self.err(
-                                p,
-                                1,
-                                ErrorKind::BadExpression,
-                                format!("Value out of range for {bits}-bit array element"),
-                            );
-                        }
-                    }
+                    // dtc only warns ("Value ... truncated to ...") when a
+                    // value does not fit the element size; it is truncated.
                     match bits {
                         8 => d.bytes.push(v as u8),
                         16 => d.bytes.extend_from_slice(&(v as u16).to_be_bytes()),

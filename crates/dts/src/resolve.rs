@@ -20,6 +20,8 @@ struct Ctx<'a> {
     plugin: bool,
     /// dtc's static counter in `get_node_phandle()`.
     next_phandle: u32,
+    /// `-@`.
+    symbols: bool,
 }
 
 fn is_prop_char(c: u8) -> bool {
@@ -27,13 +29,14 @@ fn is_prop_char(c: u8) -> bool {
 }
 
 /// Runs checks and generation; returns the final tree.
-pub fn resolve(sm: &SourceMap, info: DtInfo) -> Res<DeviceTree> {
+pub fn resolve(sm: &SourceMap, info: DtInfo, symbols: bool) -> Res<DeviceTree> {
     let mut c = Ctx {
         sm,
         t: info.tree,
         root: info.root,
         plugin: info.plugin,
         next_phandle: 1,
+        symbols,
     };
     c.structure_checks()?;
     c.name_properties()?;
@@ -42,7 +45,9 @@ pub fn resolve(sm: &SourceMap, info: DtInfo) -> Res<DeviceTree> {
     c.phandle_references()?;
     c.path_references()?;
     c.omit_unused_nodes();
-    c.generate_symbols();
+    if c.symbols {
+        c.generate_symbols();
+    }
     if c.plugin {
         c.generate_fixups()?;
         c.generate_local_fixups();
@@ -395,7 +400,7 @@ impl Ctx<'_> {
     fn omit_unused_nodes(&mut self) {
         for n in self.t.walk(self.root) {
             let node = self.t.n(n);
-            if !node.labels.is_empty() {
+            if self.symbols && !node.labels.is_empty() {
                 continue;
             }
             if node.deleted || !node.omit_if_no_ref || node.is_referenced {
