@@ -51,9 +51,14 @@ const ADDON: &str = r#"
 "#;
 
 fn compile(name: &str, src: &str) -> DeviceTree {
-    dts::compile_bytes(name, None, src.as_bytes().to_vec(), &dts::Options::default())
-        .unwrap()
-        .tree
+    dts::compile_bytes(
+        name,
+        None,
+        src.as_bytes().to_vec(),
+        &dts::Options::default(),
+    )
+    .unwrap()
+    .tree
 }
 
 /// The live devices: (path, bus name) for every device that is not deleted.

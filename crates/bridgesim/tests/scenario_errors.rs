@@ -24,7 +24,10 @@ fn every_bad_scenario_gets_its_located_error() {
         let err = Scenario::load(&path).expect_err("must be rejected");
         let got = err.to_string();
         let expected = format!("{}:{want}", path.display());
-        assert!(got.starts_with(&expected), "\n got: {got}\nwant: {expected}");
+        assert!(
+            got.starts_with(&expected),
+            "\n got: {got}\nwant: {expected}"
+        );
         n += 1;
     }
     assert!(n >= 6);

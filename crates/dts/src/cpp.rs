@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::source::{
-    display_name, BufId, Buffer, DtsError, ErrorKind, FileId, Frame, FrameId, LineOrigin, Pos, SourceMap,
+    display_name, BufId, Buffer, DtsError, ErrorKind, FileId, Frame, FrameId, LineOrigin, Pos,
+    SourceMap,
 };
 
 #[derive(Clone, Debug)]
@@ -79,7 +80,8 @@ fn tokenize(s: &[u8]) -> Vec<Tok> {
                 i += 1;
             }
             TK::Ident
-        } else if c.is_ascii_digit() || (c == b'.' && s.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+        } else if c.is_ascii_digit() || (c == b'.' && s.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
             i += 1;
             while i < s.len() {
                 let d = s[i];
@@ -217,7 +219,10 @@ impl<'a> Cpp<'a> {
     /// Preprocesses `file` into a new buffer.
     pub fn run(mut self, file: FileId) -> Result<BufId, DtsError> {
         self.process_file(file, None)?;
-        let buf = Buffer::new(std::mem::take(&mut self.out), std::mem::take(&mut self.origins));
+        let buf = Buffer::new(
+            std::mem::take(&mut self.out),
+            std::mem::take(&mut self.origins),
+        );
         Ok(self.sm.add_buffer(buf))
     }
 
@@ -305,7 +310,8 @@ impl<'a> Cpp<'a> {
             let line = strip_comments(&raw, &mut in_comment);
             let active = conds.last().is_none_or(|c| c.active);
             let trimmed_start = line.iter().position(|&c| c != b' ' && c != b'\t');
-            let is_directive_line = !pending_lines.ne(&0) && trimmed_start.is_some_and(|s| line[s] == b'#');
+            let is_directive_line =
+                !pending_lines.ne(&0) && trimmed_start.is_some_and(|s| line[s] == b'#');
             let mut handled = false;
             if is_directive_line {
                 let s = trimmed_start.unwrap();
@@ -342,8 +348,10 @@ impl<'a> Cpp<'a> {
                             | b"include_next"
                             | b"ident"
                     ) && after.first().is_none_or(|&c| !is_prop_char(c));
-                let name_is_cond =
-                    matches!(name, b"if" | b"ifdef" | b"ifndef" | b"elif" | b"else" | b"endif");
+                let name_is_cond = matches!(
+                    name,
+                    b"if" | b"ifdef" | b"ifndef" | b"elif" | b"else" | b"endif"
+                );
                 if known && (active || name_is_cond) {
                     handled = true;
                     self.emit(b"", origin);
@@ -377,7 +385,8 @@ impl<'a> Cpp<'a> {
                         }
                         b"if" => {
                             let v = if active {
-                                self.eval_if(after).map_err(|(k, m)| at(self.sm, dcol, 1, k, m))?
+                                self.eval_if(after)
+                                    .map_err(|(k, m)| at(self.sm, dcol, 1, k, m))?
                             } else {
                                 false
                             };
@@ -415,7 +424,8 @@ impl<'a> Cpp<'a> {
                             let v = if name == b"else" {
                                 !taken
                             } else if pa && !taken {
-                                self.eval_if(after).map_err(|(k, m)| at(self.sm, dcol, 1, k, m))?
+                                self.eval_if(after)
+                                    .map_err(|(k, m)| at(self.sm, dcol, 1, k, m))?
                             } else {
                                 false
                             };
@@ -446,8 +456,12 @@ impl<'a> Cpp<'a> {
                         b"include" | b"include_next" => {
                             let t = trim(after);
                             let (quoted, fname) = match t.first() {
-                                Some(b'"') => (true, t[1..].split(|&c| c == b'"').next().unwrap_or(b"")),
-                                Some(b'<') => (false, t[1..].split(|&c| c == b'>').next().unwrap_or(b"")),
+                                Some(b'"') => {
+                                    (true, t[1..].split(|&c| c == b'"').next().unwrap_or(b""))
+                                }
+                                Some(b'<') => {
+                                    (false, t[1..].split(|&c| c == b'>').next().unwrap_or(b""))
+                                }
                                 _ => {
                                     return Err(at(
                                         self.sm,
@@ -460,7 +474,8 @@ impl<'a> Cpp<'a> {
                             };
                             let fname = String::from_utf8_lossy(fname).into_owned();
                             let fcol = dcol + (after.len() - t.len()) as u32;
-                            let Some(p) = self.resolve_include(&fname, quoted, cur_path.as_deref()) else {
+                            let Some(p) = self.resolve_include(&fname, quoted, cur_path.as_deref())
+                            else {
                                 return Err(at(
                                     self.sm,
                                     fcol,
@@ -520,7 +535,8 @@ impl<'a> Cpp<'a> {
                                         (s + 1) as u32,
                                         line.len() - s,
                                         ErrorKind::Syntax,
-                                        "malformed line marker; expected # LINE \"FILE\" [FLAGS]".into(),
+                                        "malformed line marker; expected # LINE \"FILE\" [FLAGS]"
+                                            .into(),
                                     ))
                                 }
                             }
@@ -738,7 +754,10 @@ impl<'a> Cpp<'a> {
                                 break;
                             }
                             depth -= 1;
-                        } else if a.is(b",") && depth == 0 && !(m.variadic && args.len() == params.len()) {
+                        } else if a.is(b",")
+                            && depth == 0
+                            && !(m.variadic && args.len() == params.len())
+                        {
                             args.push(Vec::new());
                             k += 1;
                             continue;
@@ -754,7 +773,10 @@ impl<'a> Cpp<'a> {
                         return Err(());
                     }
                     input.drain(..=k);
-                    if params.is_empty() && args.len() == 1 && args[0].iter().all(|a| a.kind == TK::Ws) {
+                    if params.is_empty()
+                        && args.len() == 1
+                        && args[0].iter().all(|a| a.kind == TK::Ws)
+                    {
                         args.clear();
                     }
                     let body = self.substitute(m, params, &args, last)?;
@@ -826,7 +848,10 @@ impl<'a> Cpp<'a> {
         let mut i = 0;
         while i < out.len() {
             if out[i].is(b"##") {
-                while res.last().is_some_and(|x| x.kind == TK::Ws && !x.text.is_empty()) {
+                while res
+                    .last()
+                    .is_some_and(|x| x.kind == TK::Ws && !x.text.is_empty())
+                {
                     res.pop();
                 }
                 let mut j = i + 1;
@@ -883,7 +908,10 @@ impl<'a> Cpp<'a> {
                         j += 1;
                     }
                     if !toks.get(j).is_some_and(|t| t.is(b")")) {
-                        return Err((ErrorKind::BadExpression, "missing ')' after \"defined\"".into()));
+                        return Err((
+                            ErrorKind::BadExpression,
+                            "missing ')' after \"defined\"".into(),
+                        ));
                     }
                     j += 1;
                 }
@@ -1103,7 +1131,8 @@ impl IfExpr<'_> {
             }
             return false;
         }
-        if self.peek() == Some(&s[..1]) && self.t.get(self.i + 1).map(|t| &*t.text) == Some(&s[1..]) {
+        if self.peek() == Some(&s[..1]) && self.t.get(self.i + 1).map(|t| &*t.text) == Some(&s[1..])
+        {
             self.i += 2;
             return true;
         }
@@ -1114,7 +1143,10 @@ impl IfExpr<'_> {
         if self.eat(b"?") {
             let a = self.ternary()?;
             if !self.eat(b":") {
-                return Err((ErrorKind::BadExpression, "expected ':' in #if expression".into()));
+                return Err((
+                    ErrorKind::BadExpression,
+                    "expected ':' in #if expression".into(),
+                ));
             }
             let b = self.ternary()?;
             return Ok(if c != 0 { a } else { b });
@@ -1161,7 +1193,10 @@ impl IfExpr<'_> {
                         b"*" => l.wrapping_mul(r),
                         b"/" | b"%" => {
                             if r == 0 {
-                                return Err((ErrorKind::DivisionByZero, "division by zero in #if".into()));
+                                return Err((
+                                    ErrorKind::DivisionByZero,
+                                    "division by zero in #if".into(),
+                                ));
                             }
                             if op == b"/" {
                                 l.wrapping_div(r)
@@ -1193,7 +1228,10 @@ impl IfExpr<'_> {
         if self.eat(b"(") {
             let v = self.ternary()?;
             if !self.eat(b")") {
-                return Err((ErrorKind::BadExpression, "expected ')' in #if expression".into()));
+                return Err((
+                    ErrorKind::BadExpression,
+                    "expected ')' in #if expression".into(),
+                ));
             }
             return Ok(v);
         }
@@ -1219,7 +1257,10 @@ impl IfExpr<'_> {
                 v.map(|v| v as i64).map_err(|_| {
                     (
                         ErrorKind::BadLiteral,
-                        format!("invalid integer '{}' in #if", String::from_utf8_lossy(&t.text)),
+                        format!(
+                            "invalid integer '{}' in #if",
+                            String::from_utf8_lossy(&t.text)
+                        ),
                     )
                 })
             }

@@ -122,8 +122,9 @@ fn validate(b: &[u8]) -> Result<(), String> {
 
 /// Reads a .dtb/.dtbo into a tree (labels come only from `__symbols__`).
 pub fn read_dtb(bytes: &[u8], name: &str) -> Result<DeviceTree, DtsError> {
-    validate(bytes)
-        .map_err(|m| DtsError::unlocated(ErrorKind::Dtb, name, format!("{name}: invalid .dtb: {m}")))?;
+    validate(bytes).map_err(|m| {
+        DtsError::unlocated(ErrorKind::Dtb, name, format!("{name}: invalid .dtb: {m}"))
+    })?;
     let fdt = Fdt::new_unchecked(bytes);
     let mut dt = DeviceTree::new();
     dt.boot_cpuid_phys = fdt.boot_cpuid_phys();

@@ -68,22 +68,27 @@ pub fn compile_bytes(
 /// Compiles a .dts/.dtso file.
 pub fn compile_file(path: &Path, opts: &Options) -> Result<Compiled, DtsError> {
     let name = source::display_name(path);
-    let bytes = std::fs::read(path)
-        .map_err(|e| DtsError::unlocated(ErrorKind::Io, &name, format!("{name}: cannot read: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        DtsError::unlocated(ErrorKind::Io, &name, format!("{name}: cannot read: {e}"))
+    })?;
     compile_bytes(&name, Some(path), bytes, opts)
 }
 
 /// Whether a path names a compiled blob (.dtb/.dtbo).
 pub fn is_blob(path: &Path) -> bool {
-    matches!(path.extension().and_then(|e| e.to_str()), Some("dtb" | "dtbo"))
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("dtb" | "dtbo")
+    )
 }
 
 /// Loads a source or a blob, by extension.
 pub fn load(path: &Path, opts: &Options) -> Result<Compiled, DtsError> {
     if is_blob(path) {
         let name = source::display_name(path);
-        let bytes = std::fs::read(path)
-            .map_err(|e| DtsError::unlocated(ErrorKind::Io, &name, format!("{name}: cannot read: {e}")))?;
+        let bytes = std::fs::read(path).map_err(|e| {
+            DtsError::unlocated(ErrorKind::Io, &name, format!("{name}: cannot read: {e}"))
+        })?;
         let tree = fdt::read_dtb(&bytes, &name)?;
         let r = tree.root();
         let plugin = tree.child_by_full_name(r, "__fixups__").is_some()

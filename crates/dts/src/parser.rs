@@ -165,7 +165,12 @@ impl<'a> Parser<'a> {
                                 buf: self.stack.last().unwrap().0,
                                 off: o as u32,
                             };
-                            return self.err(p, 2, ErrorKind::Syntax, "unterminated comment; expected '*/'");
+                            return self.err(
+                                p,
+                                2,
+                                ErrorKind::Syntax,
+                                "unterminated comment; expected '*/'",
+                            );
                         }
                     }
                 }
@@ -230,7 +235,10 @@ impl<'a> Parser<'a> {
                 return Some(p);
             }
         }
-        self.search.iter().map(|d| d.join(name)).find(|p| p.is_file())
+        self.search
+            .iter()
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
     }
 
     fn include(&mut self) -> Res<()> {
@@ -380,7 +388,10 @@ impl<'a> Parser<'a> {
         let p = self.pos();
         let r = self.rest();
         let skip = usize::from(r.first() == Some(&b'\\'));
-        let n = r[skip..].iter().take_while(|&&c| is_propnode_char(c)).count();
+        let n = r[skip..]
+            .iter()
+            .take_while(|&&c| is_propnode_char(c))
+            .count();
         if n == 0 {
             return Ok(None);
         }
@@ -478,7 +489,9 @@ impl<'a> Parser<'a> {
                 p,
                 n,
                 ErrorKind::BadLiteral,
-                format!("bad integer literal '{text}'; expected a decimal, 0x hex or 0 octal number"),
+                format!(
+                    "bad integer literal '{text}'; expected a decimal, 0x hex or 0 octal number"
+                ),
             ),
         }
     }
@@ -500,7 +513,12 @@ impl<'a> Parser<'a> {
         self.depth += 1;
         if self.depth > 256 {
             let p = self.pos();
-            return self.err(p, 1, ErrorKind::BadExpression, "expression nested too deeply");
+            return self.err(
+                p,
+                1,
+                ErrorKind::BadExpression,
+                "expression nested too deeply",
+            );
         }
         let c = self.bin(0)?;
         let r = if self.eat(b'?')? {
@@ -627,15 +645,7 @@ impl<'a> Parser<'a> {
             Some(v) => Ok(v),
             None => {
                 let p = self.pos();
-                self.err(
-                    p,
-                    1,
-                    ErrorKind::BadExpression,
-                    format!(
-                        "bad cell expression: expected a number, a character literal or '(', found {}",
-                        self.found()
-                    ),
-                )
+                self.err(p, 1, ErrorKind::BadExpression, format!("bad cell expression: expected a number, a character literal or '(', found {}", self.found()))
             }
         }
     }
@@ -709,12 +719,7 @@ impl<'a> Parser<'a> {
                 || self.rest().starts_with(b"/memreserve/")
                 || self.rest().starts_with(b"/plugin/")
             {
-                return self.err(
-                    p,
-                    1,
-                    ErrorKind::Syntax,
-                    "headers and /memreserve/ must come before the device tree; expected a node definition",
-                );
+                return self.err(p, 1, ErrorKind::Syntax, "headers and /memreserve/ must come before the device tree; expected a node definition");
             }
             if self.kw("/delete-node/")? {
                 let Some((r, rp)) = self.reference()? else {
@@ -742,7 +747,10 @@ impl<'a> Parser<'a> {
                         self.pos(),
                         1,
                         ErrorKind::Syntax,
-                        format!("expected '&label' after /omit-if-no-ref/, found {}", self.found()),
+                        format!(
+                            "expected '&label' after /omit-if-no-ref/, found {}",
+                            self.found()
+                        ),
                     );
                 };
                 self.expect(b';', "after /omit-if-no-ref/ &ref")?;
@@ -771,7 +779,8 @@ impl<'a> Parser<'a> {
             let is_path_ref = self.rest().starts_with(b"&{");
             if let Some((r, rp)) = self.reference()? {
                 let relative = !r.starts_with('/') && r.contains('/');
-                if plugin && relative && (is_path_ref || !labels.is_empty() || self.root.is_none()) {
+                if plugin && relative && (is_path_ref || !labels.is_empty() || self.root.is_none())
+                {
                     return self.err(
                         rp,
                         r.len() + 3,
@@ -851,14 +860,7 @@ impl<'a> Parser<'a> {
         } else {
             format!("&{r}")
         };
-        self.err(
-            p,
-            shown.len(),
-            ErrorKind::UndefinedLabel,
-            format!(
-                "label or path {shown} not found; expected a label defined earlier or an existing node path"
-            ),
-        )
+        self.err(p, shown.len(), ErrorKind::UndefinedLabel, format!("label or path {shown} not found; expected a label defined earlier or an existing node path"))
     }
 
     fn need_int(&mut self, what: &str) -> Res<u64> {
@@ -912,7 +914,9 @@ impl<'a> Parser<'a> {
             }
         };
         self.tree.n_mut(new).name = "__overlay__".into();
-        let frag = self.tree.new_node(format!("fragment@{}", self.next_fragment), rp);
+        let frag = self
+            .tree
+            .new_node(format!("fragment@{}", self.next_fragment), rp);
         self.next_fragment += 1;
         self.tree.n_mut(frag).props.push(prop);
         self.tree.add_child(frag, new);
@@ -974,7 +978,10 @@ impl<'a> Parser<'a> {
                         self.pos(),
                         1,
                         ErrorKind::Syntax,
-                        format!("expected a node name after /delete-node/, found {}", self.found()),
+                        format!(
+                            "expected a node name after /delete-node/, found {}",
+                            self.found()
+                        ),
                     );
                 };
                 self.expect(b';', "after /delete-node/ name")?;
@@ -1021,7 +1028,12 @@ impl<'a> Parser<'a> {
                 }
                 Some(b'=') | Some(b';') => {
                     if seen_subnode {
-                        return self.err(np, n.len(), ErrorKind::Syntax, "Properties must precede subnodes");
+                        return self.err(
+                            np,
+                            n.len(),
+                            ErrorKind::Syntax,
+                            "Properties must precede subnodes",
+                        );
                     }
                     if omit {
                         return self.err(
@@ -1054,7 +1066,10 @@ impl<'a> Parser<'a> {
                         self.pos(),
                         1,
                         ErrorKind::Syntax,
-                        format!("expected '=', ';' or '{{' after '{n}', found {}", self.found()),
+                        format!(
+                            "expected '=', ';' or '{{' after '{n}', found {}",
+                            self.found()
+                        ),
                     );
                 }
             }
@@ -1092,7 +1107,12 @@ impl<'a> Parser<'a> {
                 }
                 Some(b'&') => {
                     let Some((r, rp)) = self.reference()? else {
-                        return self.err(p, 1, ErrorKind::Syntax, "expected '&label' or '&{/path}'");
+                        return self.err(
+                            p,
+                            1,
+                            ErrorKind::Syntax,
+                            "expected '&label' or '&{/path}'",
+                        );
                     };
                     d.markers.push(Marker {
                         offset: d.bytes.len(),
@@ -1169,15 +1189,7 @@ impl<'a> Parser<'a> {
                     d.bytes.extend_from_slice(&bytes[start..end]);
                 }
                 _ => {
-                    return self.err(
-                        p,
-                        1,
-                        ErrorKind::Syntax,
-                        format!(
-                            "expected a property value (\"string\", <cells>, [bytes] or &ref), found {}",
-                            self.found()
-                        ),
-                    );
+                    return self.err(p, 1, ErrorKind::Syntax, format!("expected a property value (\"string\", <cells>, [bytes] or &ref), found {}", self.found()));
                 }
             }
             while let Some((l, lp)) = self.label()? {
@@ -1271,7 +1283,8 @@ impl<'a> Parser<'a> {
             let (a, b) = (self.peek(), self.peek_at(1));
             match (a, b) {
                 (Some(a), Some(b)) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit() => {
-                    let v = (a as char).to_digit(16).unwrap() * 16 + (b as char).to_digit(16).unwrap();
+                    let v =
+                        (a as char).to_digit(16).unwrap() * 16 + (b as char).to_digit(16).unwrap();
                     d.bytes.push(v as u8);
                     self.set_off(self.off() + 2);
                 }

@@ -57,8 +57,12 @@ pub fn resolve(sm: &SourceMap, info: DtInfo, symbols: bool) -> Res<DeviceTree> {
 
 impl Ctx<'_> {
     fn fail(&self, pos: Pos, check: &'static str, msg: String) -> DtsError {
-        self.sm
-            .error(pos, 1, ErrorKind::Check(check), format!("ERROR ({check}): {msg}"))
+        self.sm.error(
+            pos,
+            1,
+            ErrorKind::Check(check),
+            format!("ERROR ({check}): {msg}"),
+        )
     }
 
     /// duplicate_node_names, duplicate_property_names, node_name_format,
@@ -156,7 +160,14 @@ impl Ctx<'_> {
             }
         }
         for &n in &walk {
-            for (pi, p) in self.t.n(n).props.iter().enumerate().filter(|(_, p)| !p.deleted) {
+            for (pi, p) in self
+                .t
+                .n(n)
+                .props
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| !p.deleted)
+            {
                 for l in p.labels.iter().filter(|l| !l.deleted) {
                     first.entry(&l.name).or_insert(Owner::Prop(n, pi));
                     all.push((&l.name, Owner::Prop(n, pi), l.pos));
@@ -164,7 +175,14 @@ impl Ctx<'_> {
             }
         }
         for &n in &walk {
-            for (pi, p) in self.t.n(n).props.iter().enumerate().filter(|(_, p)| !p.deleted) {
+            for (pi, p) in self
+                .t
+                .n(n)
+                .props
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| !p.deleted)
+            {
                 for (mi, m) in p.val.markers.iter().enumerate() {
                     if let MarkerKind::Label(l) = &m.kind {
                         first.entry(l).or_insert(Owner::Mark(n, pi, mi));
@@ -219,7 +237,10 @@ impl Ctx<'_> {
                     return Err(self.fail(
                         p.pos,
                         "explicit_phandles",
-                        format!("{}: {name} is a reference to another node", self.t.fullpath(n)),
+                        format!(
+                            "{}: {name} is a reference to another node",
+                            self.t.fullpath(n)
+                        ),
                     ));
                 }
                 return Ok(0);
@@ -230,7 +251,10 @@ impl Ctx<'_> {
             return Err(self.fail(
                 p.pos,
                 "explicit_phandles",
-                format!("{}: bad value (0x{v:x}) in {name} property", self.t.fullpath(n)),
+                format!(
+                    "{}: bad value (0x{v:x}) in {name} property",
+                    self.t.fullpath(n)
+                ),
             ));
         }
         Ok(v)
@@ -280,7 +304,11 @@ impl Ctx<'_> {
         if cur != 0 && cur != u32::MAX {
             return cur;
         }
-        while self.t.get_node_by_phandle(self.root, self.next_phandle).is_some() {
+        while self
+            .t
+            .get_node_by_phandle(self.root, self.next_phandle)
+            .is_some()
+        {
             self.next_phandle += 1;
         }
         let ph = self.next_phandle;
@@ -466,7 +494,14 @@ impl Ctx<'_> {
     fn phandle_markers(&self) -> Vec<(NId, usize, Marker, bool)> {
         let mut out = Vec::new();
         for n in self.t.walk(self.root) {
-            for (pi, p) in self.t.n(n).props.iter().enumerate().filter(|(_, p)| !p.deleted) {
+            for (pi, p) in self
+                .t
+                .n(n)
+                .props
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| !p.deleted)
+            {
                 for m in &p.val.markers {
                     if let MarkerKind::RefPhandle(r) = &m.kind {
                         let found = self.t.get_node_by_ref(self.root, r).is_some();
@@ -503,9 +538,12 @@ impl Ctx<'_> {
             let path = self.t.fullpath(n);
             let pname = self.t.n(n).props[pi].name.clone();
             if path.contains(':') || pname.contains(':') {
-                return Err(self
-                    .sm
-                    .error(m.pos, 1, ErrorKind::Fatal, "arguments should not contain ':'"));
+                return Err(self.sm.error(
+                    m.pos,
+                    1,
+                    ErrorKind::Fatal,
+                    "arguments should not contain ':'",
+                ));
             }
             let mut entry = format!("{path}:{pname}:{}", m.offset).into_bytes();
             entry.push(0);

@@ -109,7 +109,11 @@ impl SourceMap {
 
     /// A file known only by name (from a cpp line marker).
     pub fn virtual_file(&mut self, name: &str) -> FileId {
-        if let Some(i) = self.files.iter().position(|f| f.path.is_none() && f.name == name) {
+        if let Some(i) = self
+            .files
+            .iter()
+            .position(|f| f.path.is_none() && f.name == name)
+        {
             return FileId(i as u32);
         }
         self.add_file(name.to_string(), None, Vec::new())

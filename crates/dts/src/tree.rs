@@ -175,7 +175,11 @@ impl DtTree {
 
     /// `delete_node_by_name()`.
     pub fn delete_node_by_name(&mut self, id: NId, name: &str) {
-        if let Some(c) = self.children(id).into_iter().find(|&c| self.n(c).name == name) {
+        if let Some(c) = self
+            .children(id)
+            .into_iter()
+            .find(|&c| self.n(c).name == name)
+        {
             self.delete_node(c);
         }
     }
@@ -232,9 +236,12 @@ impl DtTree {
 
     /// `get_node_by_label()`.
     pub fn get_node_by_label(&self, root: NId, label: &str) -> Option<NId> {
-        self.walk(root)
-            .into_iter()
-            .find(|&n| self.n(n).labels.iter().any(|l| !l.deleted && l.name == label))
+        self.walk(root).into_iter().find(|&n| {
+            self.n(n)
+                .labels
+                .iter()
+                .any(|l| !l.deleted && l.name == label)
+        })
     }
 
     /// `get_node_by_path()`: exact component names.
@@ -244,7 +251,10 @@ impl DtTree {
             return None;
         }
         for comp in path.split('/').filter(|c| !c.is_empty()) {
-            cur = self.children(cur).into_iter().find(|&c| self.n(c).name == comp)?;
+            cur = self
+                .children(cur)
+                .into_iter()
+                .find(|&c| self.n(c).name == comp)?;
         }
         Some(cur)
     }
@@ -272,7 +282,9 @@ impl DtTree {
         if ph == 0 || ph == u32::MAX {
             return None;
         }
-        self.walk(root).into_iter().find(|&n| self.n(n).phandle == ph)
+        self.walk(root)
+            .into_iter()
+            .find(|&n| self.n(n).phandle == ph)
     }
 
     pub fn fullpath(&self, id: NId) -> String {
@@ -298,6 +310,9 @@ impl DtTree {
 
     /// Non-deleted property by name.
     pub fn prop_index(&self, id: NId, name: &str) -> Option<usize> {
-        self.n(id).props.iter().position(|p| !p.deleted && p.name == name)
+        self.n(id)
+            .props
+            .iter()
+            .position(|p| !p.deleted && p.name == name)
     }
 }

@@ -97,8 +97,9 @@ fn bases_and_overlays_equal_dtc() {
     }
     for &(_, o, _) in MERGED {
         let mine = common::decompile(&dts::fdt::write_dtb(&compile(&c, o).tree));
-        let reference =
-            common::decompile(&std::fs::read(c.join(format!("dtb/overlay/{}.dtbo", stem(o)))).unwrap());
+        let reference = common::decompile(
+            &std::fs::read(c.join(format!("dtb/overlay/{}.dtbo", stem(o)))).unwrap(),
+        );
         common::compare_decompiled(&mine, &reference).unwrap_or_else(|e| panic!("{o}: {e}"));
     }
     assert_eq!(checked.len(), 10);
@@ -116,7 +117,8 @@ fn merged_trees_equal_fdtoverlay() {
         base.of_overlay_apply(&ov, None)
             .unwrap_or_else(|e| panic!("{o} on {b}: {e}"));
         let mine = common::decompile(&dts::fdt::write_dtb(&base));
-        let reference = common::decompile(&std::fs::read(c.join(format!("dtb/merged/{m}.dtb"))).unwrap());
+        let reference =
+            common::decompile(&std::fs::read(c.join(format!("dtb/merged/{m}.dtb"))).unwrap());
         common::compare_decompiled(&mine, &reference).unwrap_or_else(|e| panic!("{m}: {e}"));
     }
 }

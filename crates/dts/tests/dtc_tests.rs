@@ -5,7 +5,12 @@ mod common;
 
 use std::path::Path;
 
-fn run(dir: &Path, file: &str, inc: &[String], no_symbols: bool) -> Result<dts::Compiled, dts::DtsError> {
+fn run(
+    dir: &Path,
+    file: &str,
+    inc: &[String],
+    no_symbols: bool,
+) -> Result<dts::Compiled, dts::DtsError> {
     let opts = dts::Options {
         include_dirs: inc.iter().map(|d| dir.join(d)).collect(),
         defines: Vec::new(),
@@ -79,7 +84,10 @@ fn verdicts_match_dtc() {
                 Err(e) => {
                     let got = format!("{:?}", e.kind);
                     if kind.as_deref().is_some_and(|k| k != got) {
-                        failures.push(format!("{file}: rejected as {got}, expected {}", kind.unwrap()));
+                        failures.push(format!(
+                            "{file}: rejected as {got}, expected {}",
+                            kind.unwrap()
+                        ));
                     }
                     // Every rejection is located (apart from a missing top file).
                     if got != "Io" {
@@ -122,7 +130,10 @@ fn every_dts_in_dtc_tests_is_classified() {
     for e in std::fs::read_dir(c.join("dtc-tests")).unwrap() {
         let name = e.unwrap().file_name().into_string().unwrap();
         if name.ends_with(".dts") {
-            assert!(listed.contains(name.as_str()), "{name} is not in dtc_tests.txt");
+            assert!(
+                listed.contains(name.as_str()),
+                "{name} is not in dtc_tests.txt"
+            );
         }
     }
 }

@@ -123,7 +123,9 @@ impl Kernel {
         let o = st.new_object(
             "struct list_head",
             "deferred_probe_pending_list".into(),
-            ObjKind::List(crate::list::ListRec { entries: Vec::new() }),
+            ObjKind::List(crate::list::ListRec {
+                entries: Vec::new(),
+            }),
         );
         st.devices.deferred_obj = Some(o);
         o
@@ -152,7 +154,10 @@ impl Kernel {
                     let r = &st.devices.devices[d.0 as usize];
                     r.bus == bus
                         && r.state == DevState::Unbound
-                        && r.info.compatible.iter().any(|c| table.contains(&c.as_str()))
+                        && r.info
+                            .compatible
+                            .iter()
+                            .any(|c| table.contains(&c.as_str()))
                 })
                 .collect()
         };
@@ -308,7 +313,12 @@ impl Kernel {
             d.driver = Some(id);
         });
         self.remove_deferred(dev);
-        self.dev_event(dev, DeviceEvent::Probe { driver: name.clone() });
+        self.dev_event(
+            dev,
+            DeviceEvent::Probe {
+                driver: name.clone(),
+            },
+        );
         let r = drv.probe(self, dev);
         self.point(Access::new(obj, AccessKind::Write));
         match r {

@@ -79,7 +79,10 @@ impl Kernel {
         let _f = self.func("devm_release_action");
         self.devres_point(dev);
         let entry = self.dev_rec(dev, |d| {
-            let i = d.devres.iter().rposition(|e| e.name == name && e.data == data)?;
+            let i = d
+                .devres
+                .iter()
+                .rposition(|e| e.name == name && e.data == data)?;
             Some(d.devres.remove(i))
         });
         match entry {
@@ -107,7 +110,9 @@ impl Kernel {
     /// Whether an action is registered (`devres_find`). Reads the devres list.
     pub fn devres_find(&self, dev: DeviceId, name: &'static str, data: u64) -> bool {
         self.devres_point(dev);
-        self.dev_rec(dev, |d| d.devres.iter().any(|e| e.name == name && e.data == data))
+        self.dev_rec(dev, |d| {
+            d.devres.iter().any(|e| e.name == name && e.data == data)
+        })
     }
 
     /// `devres_release_all`: run every action, newest first.

@@ -141,7 +141,12 @@ impl Kernel {
     ///
     /// A put on a zero count is reported as an underflow (and saturates); a put of a reference
     /// `owner` does not hold is reported, but still decrements, as the kernel would.
-    pub fn kref_put(&self, r: Kref, owner: impl Into<Owner>, release: impl FnOnce(&Kernel)) -> bool {
+    pub fn kref_put(
+        &self,
+        r: Kref,
+        owner: impl Into<Owner>,
+        release: impl FnOnce(&Kernel),
+    ) -> bool {
         let owner = owner.into();
         self.point(Access::new(r.0, AccessKind::RefPut));
         let mut st = self.st.borrow_mut();
@@ -173,7 +178,11 @@ impl Kernel {
             }
             None => false,
         };
-        let holders: Vec<String> = k.holders.iter().map(|(o, n)| format!("{o} (x{n})")).collect();
+        let holders: Vec<String> = k
+            .holders
+            .iter()
+            .map(|(o, n)| format!("{o} (x{n})"))
+            .collect();
         drop(st);
         self.event(|step, tid, path| Event::RefPut {
             step,

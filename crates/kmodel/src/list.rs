@@ -70,7 +70,9 @@ impl Kernel {
         ListHead(st.new_object(
             "struct list_head",
             name.to_string(),
-            ObjKind::List(ListRec { entries: Vec::new() }),
+            ObjKind::List(ListRec {
+                entries: Vec::new(),
+            }),
         ))
     }
 
@@ -111,7 +113,10 @@ impl Kernel {
     /// Whether the member is self-linked or zeroed (`list_empty(&obj->member)`), reading it.
     pub fn list_node_empty<T: 'static>(&self, owner: Obj<T>, n: ListNode) -> bool {
         self.touch_node(owner, AccessKind::Read);
-        matches!(self.node_state(n).1, NodeState::SelfLinked | NodeState::Zeroed)
+        matches!(
+            self.node_state(n).1,
+            NodeState::SelfLinked | NodeState::Zeroed
+        )
     }
 
     /// `list_add_tail`. Adding an entry that is still on a list corrupts that list: reported.
@@ -204,7 +209,12 @@ impl Kernel {
     /// The entry after `n` on `head` (`list_next_entry`), reading `n`'s `next` pointer from its
     /// owner's memory. Reading it from a freed owner is a use-after-free; from a deleted entry
     /// it is `LIST_POISON1` (reported, and the walk ends).
-    pub fn list_next<T: 'static>(&self, head: ListHead, owner: Obj<T>, n: ListNode) -> Option<ListNode> {
+    pub fn list_next<T: 'static>(
+        &self,
+        head: ListHead,
+        owner: Obj<T>,
+        n: ListNode,
+    ) -> Option<ListNode> {
         let _f = self.func("list_next_entry");
         self.touch_node(owner, AccessKind::Read);
         match self.node_state(n).1 {

@@ -93,7 +93,10 @@ impl Kernel {
                     };
                     reports.push((
                         ViolationKind::RecursiveLock,
-                        format!("{what}({class}) while already holding {} (same class)", h.class),
+                        format!(
+                            "{what}({class}) while already holding {} (same class)",
+                            h.class
+                        ),
                         vec![format!(
                             "held: {}",
                             held.iter().map(|h| h.class).collect::<Vec<_>>().join(", ")

@@ -32,7 +32,13 @@ pub enum OfBus {
     MipiDsi,
 }
 
-const SIMPLE_BUSES: &[&str] = &["simple-bus", "simple-mfd", "simple-pm-bus", "isa", "arm,amba-bus"];
+const SIMPLE_BUSES: &[&str] = &[
+    "simple-bus",
+    "simple-mfd",
+    "simple-pm-bus",
+    "isa",
+    "arm,amba-bus",
+];
 
 fn is_i2c_controller(t: &DeviceTree, n: NodeId) -> bool {
     t.base_name(n) == "i2c" || t.compatible(n).iter().any(|c| c.contains("i2c"))
@@ -53,10 +59,11 @@ impl Kernel {
             platform: k.bus_register("platform"),
             i2c: k.bus_register("i2c"),
             dsi: k.bus_register("mipi-dsi"),
-            devtree: k
-                .st
-                .borrow_mut()
-                .new_object("struct device_node", "of_root".into(), ObjKind::Device),
+            devtree: k.st.borrow_mut().new_object(
+                "struct device_node",
+                "of_root".into(),
+                ObjKind::Device,
+            ),
         })
     }
 
@@ -96,14 +103,19 @@ impl Kernel {
         st.devices
             .devices
             .iter()
-            .position(|d| d.info.of_node == Some(node) && d.state != crate::device::DevState::Deleted)
+            .position(|d| {
+                d.info.of_node == Some(node) && d.state != crate::device::DevState::Deleted
+            })
             .map(|i| DeviceId(i as u32))
     }
 
     /// Which bus `node` would get a device on, if any: available, with a compatible, and
     /// under the root, a simple bus, an I2C controller or a DSI host that has a device.
     fn of_device_bus(&self, t: &DeviceTree, node: NodeId) -> Option<OfBus> {
-        if !t.is_attached(node) || !t.is_effectively_available(node) || t.compatible(node).is_empty() {
+        if !t.is_attached(node)
+            || !t.is_effectively_available(node)
+            || t.compatible(node).is_empty()
+        {
             return None;
         }
         let parent = t.parent(node)?;
@@ -165,7 +177,9 @@ impl Kernel {
                 .devices
                 .iter()
                 .enumerate()
-                .filter(|(_, d)| d.info.parent == Some(dev) && d.state != crate::device::DevState::Deleted)
+                .filter(|(_, d)| {
+                    d.info.parent == Some(dev) && d.state != crate::device::DevState::Deleted
+                })
                 .map(|(i, _)| DeviceId(i as u32))
                 .collect()
         };

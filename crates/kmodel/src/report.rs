@@ -196,7 +196,9 @@ impl Kernel {
                         AccessKind::Lock => {
                             let owner = st
                                 .mutex_owner(a.obj)
-                                .map(|o| format!(", held by {} ({o})", st.sched.threads[o.index()].name))
+                                .map(|o| {
+                                    format!(", held by {} ({o})", st.sched.threads[o.index()].name)
+                                })
                                 .unwrap_or_default();
                             format!("mutex_lock({}){owner}", st.obj(a.obj).name)
                         }
@@ -278,7 +280,8 @@ impl Kernel {
                     );
                     path(slot.alloc.path, &mut o);
                     if let Some(f) = slot.free {
-                        let _ = writeln!(o, "\nFreed by thread {} at step {}:", thread(f.tid), f.step);
+                        let _ =
+                            writeln!(o, "\nFreed by thread {} at step {}:", thread(f.tid), f.step);
                         path(f.path, &mut o);
                     }
                 }
@@ -328,7 +331,13 @@ impl Kernel {
             }
             RecursiveLock => {
                 let _ = writeln!(o, "WARNING: possible recursive locking detected");
-                let _ = writeln!(o, "{} at step {}: {}", thread(v.site.tid), v.site.step, v.message);
+                let _ = writeln!(
+                    o,
+                    "{} at step {}: {}",
+                    thread(v.site.tid),
+                    v.site.step,
+                    v.message
+                );
                 path(v.site.path, &mut o);
             }
             Deadlock => {
@@ -337,7 +346,12 @@ impl Kernel {
             ListCorruption => {
                 let _ = writeln!(o, "{}", v.message);
                 let _ = writeln!(o, "kernel BUG at lib/list_debug.c in {func}");
-                let _ = writeln!(o, "by thread {} at step {}:", thread(v.site.tid), v.site.step);
+                let _ = writeln!(
+                    o,
+                    "by thread {} at step {}:",
+                    thread(v.site.tid),
+                    v.site.step
+                );
                 path(v.site.path, &mut o);
             }
             HwAfterUnplug | DoubleRelease | RefNotHeld | Warn => {
@@ -351,7 +365,12 @@ impl Kernel {
                 if let Some(d) = &objdesc {
                     let _ = writeln!(o, "on {d}");
                 }
-                let _ = writeln!(o, "by thread {} at step {}:", thread(v.site.tid), v.site.step);
+                let _ = writeln!(
+                    o,
+                    "by thread {} at step {}:",
+                    thread(v.site.tid),
+                    v.site.step
+                );
                 path(v.site.path, &mut o);
             }
         }

@@ -203,10 +203,13 @@ pub struct SchedView<'a> {
 impl SchedView<'_> {
     /// The enabled threads, in thread order.
     pub fn enabled(&self) -> impl Iterator<Item = (Tid, Access)> + '_ {
-        self.threads.iter().enumerate().filter_map(|(i, s)| match s {
-            ThreadStatus::Enabled(a) => Some((Tid(i as u32), *a)),
-            _ => None,
-        })
+        self.threads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                ThreadStatus::Enabled(a) => Some((Tid(i as u32), *a)),
+                _ => None,
+            })
     }
 
     pub fn is_enabled(&self, t: Tid) -> bool {
@@ -249,7 +252,9 @@ impl Scheduler for RoundRobin {
     fn choose(&mut self, view: &SchedView<'_>) -> Option<Tid> {
         let start = view.current.map(|c| c.0 + 1).unwrap_or(0);
         let n = view.threads.len() as u32;
-        (0..n).map(|i| Tid((start + i) % n)).find(|&t| view.is_enabled(t))
+        (0..n)
+            .map(|i| Tid((start + i) % n))
+            .find(|&t| view.is_enabled(t))
     }
 }
 
@@ -331,10 +336,14 @@ impl std::str::FromStr for Schedule {
                 expected: "a thread number",
             })?;
             let count: usize = match n {
-                Some(n) => n.parse().ok().filter(|&c| c > 0).ok_or(ScheduleParseError {
-                    offset: offset + t.len() + 1,
-                    expected: "a positive repeat count",
-                })?,
+                Some(n) => n
+                    .parse()
+                    .ok()
+                    .filter(|&c| c > 0)
+                    .ok_or(ScheduleParseError {
+                        offset: offset + t.len() + 1,
+                        expected: "a positive repeat count",
+                    })?,
                 None => 1,
             };
             out.extend(std::iter::repeat_n(Tid(tid), count));
@@ -567,7 +576,13 @@ impl Kernel {
         }
         self.unwind_all();
         self.sched.set(None);
-        let stop = self.st.borrow().sched.stop.clone().unwrap_or(Stop::Finished);
+        let stop = self
+            .st
+            .borrow()
+            .sched
+            .stop
+            .clone()
+            .unwrap_or(Stop::Finished);
         if stop == Stop::Finished && self.config.leak_check {
             self.leak_check();
         }
@@ -673,7 +688,11 @@ impl Kernel {
 
     /// The thread running now. Panics outside a model thread.
     pub fn current(&self) -> Tid {
-        self.st.borrow().sched.current.expect("not inside a model thread")
+        self.st
+            .borrow()
+            .sched
+            .current
+            .expect("not inside a model thread")
     }
 
     /// The name a thread was spawned with.
@@ -793,7 +812,10 @@ impl Kernel {
             }
             return None;
         }
-        let current = st.sched.current.filter(|c| !st.sched.threads[c.index()].done);
+        let current = st
+            .sched
+            .current
+            .filter(|c| !st.sched.threads[c.index()].done);
         let step = st.sched.steps.len() as u32;
         let sched = self.sched.get().expect("no scheduler");
         drop(st);
@@ -923,7 +945,10 @@ impl State {
                 .filter(|c| c.obj == a.obj)
                 .filter_map(|c| c.last_step)
                 .collect(),
-            AccessKind::Begin => self.sched.threads[t.index()].spawned_at.into_iter().collect(),
+            AccessKind::Begin => self.sched.threads[t.index()]
+                .spawned_at
+                .into_iter()
+                .collect(),
             _ => Vec::new(),
         }
     }

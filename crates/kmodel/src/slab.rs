@@ -100,7 +100,12 @@ impl Kernel {
     /// `kzalloc` + initialise: a new heap object of C type `ty`, named `name` in reports.
     ///
     /// Not a scheduling point: nobody else can reach fresh memory until it is published.
-    pub fn kzalloc<T: 'static>(&self, ty: &'static str, name: impl Into<String>, value: T) -> Obj<T> {
+    pub fn kzalloc<T: 'static>(
+        &self,
+        ty: &'static str,
+        name: impl Into<String>,
+        value: T,
+    ) -> Obj<T> {
         let name = name.into();
         let mut st = self.st.borrow_mut();
         let site = st.site();
@@ -181,12 +186,20 @@ impl Kernel {
     /// Run `f` on the value without a scheduling point, after the caller made one. The value is
     /// taken out of the table while `f` runs, so `f` may call back into the kernel (but not
     /// access the same object again).
-    fn with_value<T: 'static, R>(&self, h: Obj<T>, kind: AccessKind, f: impl FnOnce(&mut T) -> R) -> R {
+    fn with_value<T: 'static, R>(
+        &self,
+        h: Obj<T>,
+        kind: AccessKind,
+        f: impl FnOnce(&mut T) -> R,
+    ) -> R {
         self.check_handle(h.id, h.gen, kind);
         let mut boxed = {
             let mut st = self.st.borrow_mut();
             match &mut st.obj_mut(h.id).kind {
-                ObjKind::Heap(slot) => slot.value.take().expect("re-entrant access to one heap object"),
+                ObjKind::Heap(slot) => slot
+                    .value
+                    .take()
+                    .expect("re-entrant access to one heap object"),
                 _ => unreachable!("handle to a non-heap object"),
             }
         };
@@ -210,9 +223,14 @@ impl Kernel {
     /// Report an access through a dangling handle; returns whether the object is live.
     fn check_handle(&self, id: ObjId, gen: u32, kind: AccessKind) -> bool {
         self.check_gen(id, gen);
-        let freed = matches!(&self.st.borrow().obj(id).kind, ObjKind::Heap(slot) if slot.free.is_some());
+        let freed =
+            matches!(&self.st.borrow().obj(id).kind, ObjKind::Heap(slot) if slot.free.is_some());
         if freed {
-            let what = if kind == AccessKind::Read { "Read" } else { "Write" };
+            let what = if kind == AccessKind::Read {
+                "Read"
+            } else {
+                "Write"
+            };
             self.violation(
                 ViolationKind::UseAfterFree,
                 Some(id),

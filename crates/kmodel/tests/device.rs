@@ -135,11 +135,15 @@ fn devm_add_action_or_reset_runs_the_action_when_registration_fails() {
         let bus = k.bus_register("platform");
         let dev = k.device_add(bus, info("dev", "none"));
         k.devres_inject_enomem(dev);
-        let r = k.devm_add_action_or_reset(dev, "put", 0, move |k| k.write(log, |l| l.push("ran".into())));
+        let r = k.devm_add_action_or_reset(dev, "put", 0, move |k| {
+            k.write(log, |l| l.push("ran".into()))
+        });
         assert_eq!(r, Err(Errno::ENOMEM));
         assert_eq!(k.read(log, |l| l.clone()), ["ran"]);
         k.devres_inject_enomem(dev);
-        let r = k.devm_add_action(dev, "put", 0, move |k| k.write(log, |l| l.push("never".into())));
+        let r = k.devm_add_action(dev, "put", 0, move |k| {
+            k.write(log, |l| l.push("never".into()))
+        });
         assert_eq!(r, Err(Errno::ENOMEM));
         k.devm_add_action(dev, "put", 7, move |k| {
             k.write(log, |l| l.push("released early".into()))

@@ -88,9 +88,15 @@ fn two_schedules_of_a_racy_program_differ_one_is_a_use_after_free() {
         .find(|v| v.kind == ViolationKind::UseAfterFree)
         .unwrap();
     let report = racy_run.render(&uaf);
-    assert!(report.contains("in drm_atomic_bridge_chain_enable"), "{report}");
+    assert!(
+        report.contains("in drm_atomic_bridge_chain_enable"),
+        "{report}"
+    );
     assert!(report.contains("Freed by thread unplug (T2)"), "{report}");
-    assert_ne!(safe.trace().to_json_lines(), racy_run.trace().to_json_lines());
+    assert_ne!(
+        safe.trace().to_json_lines(),
+        racy_run.trace().to_json_lines()
+    );
 }
 
 #[test]

@@ -75,7 +75,10 @@ fn use_after_free_is_reported_with_alloc_free_and_access_sites() {
     assert_eq!(v.access, Some(AccessKind::Read));
     assert_eq!(k.describe(v.obj.unwrap()), "struct foo foo0");
     let r = k.render(&v);
-    assert!(r.contains("BUG: KASAN: slab-use-after-free in foo_show"), "{r}");
+    assert!(
+        r.contains("BUG: KASAN: slab-use-after-free in foo_show"),
+        "{r}"
+    );
     let id = v.obj.unwrap();
     assert!(
         r.contains(&format!(
@@ -138,8 +141,14 @@ fn get_on_zero_is_addition_on_zero() {
     });
     let v = only(&k, ViolationKind::RefcountAddOnZero);
     let r = k.render(&v);
-    assert!(r.contains("refcount_t: addition on 0; use-after-free."), "{r}");
-    assert!(r.contains("Last reference operations on the object:"), "{r}");
+    assert!(
+        r.contains("refcount_t: addition on 0; use-after-free."),
+        "{r}"
+    );
+    assert!(
+        r.contains("Last reference operations on the object:"),
+        "{r}"
+    );
     assert!(r.contains("put   -> 0 owner \"devres of dev0\""), "{r}");
 }
 
@@ -154,7 +163,9 @@ fn put_below_zero_is_underflow_and_saturates() {
         });
     });
     let v = only(&k, ViolationKind::RefcountUnderflow);
-    assert!(k.render(&v).contains("refcount_t: underflow; use-after-free."));
+    assert!(k
+        .render(&v)
+        .contains("refcount_t: underflow; use-after-free."));
 }
 
 #[test]
@@ -167,7 +178,11 @@ fn put_of_a_reference_not_held_is_reported_and_still_decrements() {
         k.kref_put(r, "published", move |k| k.kfree(o));
     });
     let v = only(&k, ViolationKind::RefNotHeld);
-    assert!(v.message.contains("\"chain of encoder-0\""), "{}", v.message);
+    assert!(
+        v.message.contains("\"chain of encoder-0\""),
+        "{}",
+        v.message
+    );
     assert!(
         v.details
             .iter()
@@ -206,7 +221,10 @@ fn leak_report_names_the_holders() {
         k.kref_put(r, "devres of dev0", |_| ());
     });
     let v = only(&k, ViolationKind::Leak);
-    assert_eq!(v.details, vec!["held by: next_bridge of sn65dsi84".to_string()]);
+    assert_eq!(
+        v.details,
+        vec!["held by: next_bridge of sn65dsi84".to_string()]
+    );
     assert!(k
         .render(&v)
         .contains("kmemleak: unreferenced object struct drm_bridge b0"));
@@ -403,7 +421,11 @@ fn list_corruption_is_reported() {
         k.kfree(o);
     });
     let msgs: Vec<String> = k.violations().iter().map(|v| v.message.clone()).collect();
-    assert_eq!(kinds(&k), vec![ViolationKind::ListCorruption; 3], "{msgs:?}");
+    assert_eq!(
+        kinds(&k),
+        vec![ViolationKind::ListCorruption; 3],
+        "{msgs:?}"
+    );
     assert!(msgs[0].contains("NULL"));
     assert!(msgs[1].contains("list_add corruption: entry is still on list bridge_list"));
     assert!(msgs[2].contains("LIST_POISON1"));
@@ -538,14 +560,16 @@ fn hardware_marked_gone_is_reported() {
 fn devm_release_action_of_a_missing_action_warns() {
     let k = run(&mut ThreadOrder, |k| {
         let dev = bound_device(k);
-        k.devm_add_action(dev, "drm_bridge_put_void", 1, |_| ()).unwrap();
+        k.devm_add_action(dev, "drm_bridge_put_void", 1, |_| ())
+            .unwrap();
         k.devm_release_action(dev, "drm_bridge_put_void", 1);
         k.devm_release_action(dev, "drm_bridge_put_void", 1);
         k.device_del(dev);
     });
     let v = only(&k, ViolationKind::Warn);
     assert!(
-        v.message.contains("no devres action drm_bridge_put_void on hpd"),
+        v.message
+            .contains("no devres action drm_bridge_put_void on hpd"),
         "{}",
         v.message
     );

@@ -201,7 +201,12 @@ pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
     let before = &src[..offset];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -290,7 +295,13 @@ impl Scenario {
         message: impl Into<String>,
         label: impl Into<String>,
     ) -> Box<ScenarioError> {
-        Box::new(ScenarioError::at(&self.path, &self.source, span, message, label))
+        Box::new(ScenarioError::at(
+            &self.path,
+            &self.source,
+            span,
+            message,
+            label,
+        ))
     }
 
     fn check(&self) -> Result<(), Box<ScenarioError>> {
@@ -345,7 +356,10 @@ impl Scenario {
                                 format!("unknown violation kind `{kind}`"),
                                 "in this list",
                             )
-                            .with_help(format!("expected one of: {}", VIOLATION_KINDS.join(", "))));
+                            .with_help(format!(
+                                "expected one of: {}",
+                                VIOLATION_KINDS.join(", ")
+                            )));
                     }
                 }
             }

@@ -73,7 +73,10 @@ fn phandle_paths(text: &str) -> HashMap<u32, String> {
             stack.push(name.to_string());
         } else if t == "};" {
             stack.pop();
-        } else if let Some(v) = t.strip_prefix("phandle = <").and_then(|r| r.strip_suffix(">;")) {
+        } else if let Some(v) = t
+            .strip_prefix("phandle = <")
+            .and_then(|r| r.strip_suffix(">;"))
+        {
             if let Some(v) = parse_cell(v) {
                 let path = if stack.len() <= 1 {
                     "/".to_string()
@@ -118,7 +121,10 @@ pub fn compare_decompiled(mine: &str, reference: &str) -> Result<(), String> {
                     }
             });
         if !ok {
-            return Err(format!("line {}:\n  bridgesim: {a}\n  dtc:       {b}", i + 1));
+            return Err(format!(
+                "line {}:\n  bridgesim: {a}\n  dtc:       {b}",
+                i + 1
+            ));
         }
     }
     if lm.len() != lr.len() {

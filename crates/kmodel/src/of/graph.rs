@@ -23,7 +23,11 @@ pub struct EndpointRef {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OfGraphError {
     /// No endpoint matched the requested port/endpoint ids.
-    NoEndpoint { node: NodeId, port: i32, endpoint: i32 },
+    NoEndpoint {
+        node: NodeId,
+        port: i32,
+        endpoint: i32,
+    },
     /// The endpoint has no (well-formed) `remote-endpoint` property.
     NoRemoteEndpoint { endpoint: NodeId },
     /// `remote-endpoint` holds a phandle no node has.
@@ -93,7 +97,12 @@ impl DeviceTree {
     }
 
     /// `of_graph_get_endpoint_by_regs(node, port, ep)`; -1 matches any.
-    pub fn of_graph_get_endpoint_by_regs(&self, parent: NodeId, port: i32, endpoint: i32) -> Option<NodeId> {
+    pub fn of_graph_get_endpoint_by_regs(
+        &self,
+        parent: NodeId,
+        port: i32,
+        endpoint: i32,
+    ) -> Option<NodeId> {
         self.of_graph_endpoints(parent)
             .into_iter()
             .find(|e| {
@@ -105,7 +114,10 @@ impl DeviceTree {
 
     /// Follows `remote-endpoint` without the bidirectionality check (what
     /// the kernel's `of_graph_get_remote_endpoint` does).
-    pub fn of_graph_get_remote_endpoint_unchecked(&self, ep: NodeId) -> Result<NodeId, OfGraphError> {
+    pub fn of_graph_get_remote_endpoint_unchecked(
+        &self,
+        ep: NodeId,
+    ) -> Result<NodeId, OfGraphError> {
         let ph = self
             .read_u32(ep, "remote-endpoint")
             .ok_or(OfGraphError::NoRemoteEndpoint { endpoint: ep })?;
@@ -166,7 +178,11 @@ impl DeviceTree {
     ) -> Result<NodeId, OfGraphError> {
         let ep = self
             .of_graph_get_endpoint_by_regs(node, port, endpoint)
-            .ok_or(OfGraphError::NoEndpoint { node, port, endpoint })?;
+            .ok_or(OfGraphError::NoEndpoint {
+                node,
+                port,
+                endpoint,
+            })?;
         let remote = self.of_graph_get_remote_port_parent(ep)?;
         if !self.of_device_is_available(remote) {
             return Err(OfGraphError::Unavailable { node: remote });

@@ -158,7 +158,10 @@ impl fmt::Display for OverlayError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::UnresolvedSymbol(l) => {
-                write!(f, "node label '{l}' not found in live devicetree symbols table")
+                write!(
+                    f,
+                    "node label '{l}' not found in live devicetree symbols table"
+                )
             }
             Self::NoSymbolsInLiveTree => write!(f, "no symbols in live tree for overlay fixups"),
             Self::BadFixup(s) => write!(f, "bad overlay fixup: {s}"),
@@ -171,7 +174,10 @@ impl fmt::Display for OverlayError {
             }
             Self::DuplicateSymbol(s) => write!(f, "symbol {s} already in live __symbols__"),
             Self::NotTopmost { id, topmost } => {
-                write!(f, "overlay {id} is not topmost (topmost is {topmost}): -EBUSY")
+                write!(
+                    f,
+                    "overlay {id} is not topmost (topmost is {topmost}): -EBUSY"
+                )
             }
             Self::NoSuchOverlay(id) => write!(f, "overlay {id} not found: -ENODEV"),
         }
@@ -224,14 +230,21 @@ impl DeviceTree {
                     let mut val = ov
                         .property(o, &p.name)
                         .ok_or_else(|| {
-                            OverlayError::BadFixup(format!("{}: no property {}", ov.full_name(o), p.name))
+                            OverlayError::BadFixup(format!(
+                                "{}: no property {}",
+                                ov.full_name(o),
+                                p.name
+                            ))
                         })?
                         .value
                         .clone();
                     for off in offs {
                         let off = off as usize;
                         if off.checked_add(4).is_none_or(|e| e > val.len()) {
-                            return Err(OverlayError::BadFixup(format!("offset {off} in {}", p.name)));
+                            return Err(OverlayError::BadFixup(format!(
+                                "offset {off} in {}",
+                                p.name
+                            )));
                         }
                         let v = be32(&val, off).wrapping_add(delta);
                         val[off..off + 4].copy_from_slice(&v.to_be_bytes());
@@ -240,9 +253,9 @@ impl DeviceTree {
                 }
                 for &lc in ov.children(l) {
                     let name = ov.name(lc).to_string();
-                    let oc = ov
-                        .child_by_full_name(o, &name)
-                        .ok_or_else(|| OverlayError::BadFixup(format!("local fixup node {name}")))?;
+                    let oc = ov.child_by_full_name(o, &name).ok_or_else(|| {
+                        OverlayError::BadFixup(format!("local fixup node {name}"))
+                    })?;
                     todo.push((lc, oc));
                 }
             }
@@ -406,7 +419,10 @@ impl DeviceTree {
         }
         let id = OvcsId(self.next_ovcs_id);
         self.next_ovcs_id += 1;
-        let notes = entries.iter().map(|e| self.notification(e, false)).collect();
+        let notes = entries
+            .iter()
+            .map(|e| self.notification(e, false))
+            .collect();
         self.overlays.push(Changeset { id, entries });
         Ok((id, notes))
     }
@@ -421,7 +437,8 @@ impl DeviceTree {
     /// the result equals `fdtoverlay`'s.
     fn prevent_phandle_overwrite(&self, ov: &mut DeviceTree, fragments: &[Fragment]) {
         let mut map: Vec<(u32, u32)> = Vec::new();
-        let mut todo: Vec<(NodeId, NodeId)> = fragments.iter().map(|f| (f.overlay, f.target)).collect();
+        let mut todo: Vec<(NodeId, NodeId)> =
+            fragments.iter().map(|f| (f.overlay, f.target)).collect();
         while let Some((o, l)) = todo.pop() {
             if let (Some(op), Some(lp)) = (ov.phandle(o), self.phandle(l)) {
                 map.push((op.0, lp.0));
@@ -444,9 +461,10 @@ impl DeviceTree {
         let mut todo = vec![(lf, root)];
         while let Some((l, o)) = todo.pop() {
             for p in ov.properties(l).to_vec() {
-                let (Some(offs), Some(mut val)) =
-                    (p.as_u32_array(), ov.property(o, &p.name).map(|x| x.value.clone()))
-                else {
+                let (Some(offs), Some(mut val)) = (
+                    p.as_u32_array(),
+                    ov.property(o, &p.name).map(|x| x.value.clone()),
+                ) else {
                     continue;
                 };
                 for off in offs {
@@ -471,7 +489,12 @@ impl DeviceTree {
 
     /// `dup_and_fixup_symbol_prop()`: "/fragment@N/__overlay__/x" becomes
     /// the fragment target's path + "/x".
-    fn fixup_symbol_path(&self, ov: &DeviceTree, fragments: &[Fragment], p: &Property) -> Option<Vec<u8>> {
+    fn fixup_symbol_path(
+        &self,
+        ov: &DeviceTree,
+        fragments: &[Fragment],
+        p: &Property,
+    ) -> Option<Vec<u8>> {
         let path = p.as_str()?;
         for fr in fragments {
             let ovp = ov.full_name(fr.overlay);
@@ -524,7 +547,9 @@ impl DeviceTree {
         };
         match old {
             Some(old) => {
-                if (old.name == "#address-cells" || old.name == "#size-cells") && old.value != p.value {
+                if (old.name == "#address-cells" || old.name == "#size-cells")
+                    && old.value != p.value
+                {
                     return Err(OverlayError::CellsChanged {
                         node: self.full_name(target.node),
                         property: old.name,
@@ -612,11 +637,20 @@ impl DeviceTree {
 
     fn notification(&self, e: &ChangesetEntry, reverted: bool) -> OfReconfig {
         let (action, node, property, old_property) = match e {
-            ChangesetEntry::AttachNode { node, .. } => (OfReconfigAction::AttachNode, *node, None, None),
-            ChangesetEntry::AddProperty { node, property } => {
-                (OfReconfigAction::AddProperty, *node, Some(property.clone()), None)
+            ChangesetEntry::AttachNode { node, .. } => {
+                (OfReconfigAction::AttachNode, *node, None, None)
             }
-            ChangesetEntry::UpdateProperty { node, property, old } => {
+            ChangesetEntry::AddProperty { node, property } => (
+                OfReconfigAction::AddProperty,
+                *node,
+                Some(property.clone()),
+                None,
+            ),
+            ChangesetEntry::UpdateProperty {
+                node,
+                property,
+                old,
+            } => {
                 if reverted {
                     (
                         OfReconfigAction::UpdateProperty,
