@@ -1,7 +1,25 @@
 //! Overlays create and remove devices through the OF reconfig notifiers (issue 4, item 4).
 
+use std::rc::Rc;
+
+use kmodel::device::{DeviceId, Driver};
 use kmodel::of::DeviceTree;
+use kmodel::of_platform::OfBus;
 use kmodel::*;
+
+/// An I2C adapter driver: its clients exist only while it is bound.
+struct I2cAdapter;
+impl Driver for I2cAdapter {
+    fn name(&self) -> &'static str {
+        "imx-i2c"
+    }
+    fn of_match_table(&self) -> &[&'static str] {
+        &["fsl,imx21-i2c"]
+    }
+    fn probe(&self, _k: &Kernel, _dev: DeviceId) -> Result<(), Errno> {
+        Ok(())
+    }
+}
 
 const BASE: &str = r#"
 /dts-v1/;
@@ -81,6 +99,7 @@ fn apply_creates_devices_and_revert_removes_them() {
     k.run(&mut ThreadOrder, move |k| {
         let original = base.clone();
         k.of_set_live_tree(base);
+        k.driver_register(k.of_bus(OfBus::Platform), Rc::new(I2cAdapter));
         k.of_platform_populate();
         let before = devices(k);
         assert_eq!(before, ["/soc", "/soc/i2c@30a30000", "/soc/dsi@32e60000"]);
@@ -106,6 +125,17 @@ fn apply_creates_devices_and_revert_removes_them() {
             k.of_tree_peek(|t| t.of_find_node_by_path("/soc/i2c@30a30000"))
                 .and_then(|n| k.of_find_device_by_node(n))
         );
+        // Unbinding the adapter removes its clients; binding it again brings them back.
+        let adapter = k
+            .of_find_device_by_node(
+                k.of_tree_peek(|t| t.of_find_node_by_path("/soc/i2c@30a30000"))
+                    .unwrap(),
+            )
+            .unwrap();
+        k.device_release_driver(adapter);
+        assert_eq!(k.of_find_device_by_node(bridge), None);
+        k.device_attach(adapter);
+        assert!(k.of_find_device_by_node(bridge).is_some());
         k.of_overlay_remove(id).unwrap();
         assert_eq!(devices(k), before);
         assert!(
@@ -137,5 +167,7 @@ fn apply_creates_devices_and_revert_removes_them() {
             _ => None,
         })
         .collect();
-    assert_eq!(&dels[..3], &[5, 4, 3]);
+    // bridge@2c (dev 3) went with its adapter's unbind; the revert removed /panel (5),
+    // /backlight (4) and the re-created bridge (6), in reverse changeset order.
+    assert_eq!(&dels[..4], &[3, 5, 4, 6]);
 }

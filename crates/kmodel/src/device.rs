@@ -325,6 +325,7 @@ impl Kernel {
             Ok(()) => {
                 self.dev_rec(dev, |d| d.state = DevState::Bound);
                 self.dev_event(dev, DeviceEvent::Bound { driver: name });
+                self.of_bus_bound(dev);
                 true
             }
             Err(e) => {
@@ -405,6 +406,7 @@ impl Kernel {
         if self.dev_rec(dev, |d| d.state == DevState::Bound) {
             let (id, _) = self.dev_rec(dev, |d| (d.driver, ()));
             let drv = id.map(|i| self.st.borrow().devices.drivers[i.0 as usize].1.clone());
+            self.of_bus_unbinding(dev);
             if let Some(drv) = drv {
                 self.dev_event(
                     dev,

@@ -10,7 +10,7 @@
 //! adapter or host registers; the model creates them when their parent's device exists, which
 //! gives the same set of devices.)
 
-use crate::device::{BusId, DeviceId, DeviceInfo};
+use crate::device::{BusId, DevState, DeviceId, DeviceInfo};
 use crate::of::{DeviceTree, NodeId, OfReconfigAction, OvcsId, OverlayError, ReconfigChange};
 use crate::sched::{Access, AccessKind, Kernel, ObjId};
 use crate::ObjKind;
@@ -122,14 +122,20 @@ impl Kernel {
         if parent == t.root() {
             return Some(OfBus::Platform);
         }
-        let parent_has_dev = self.of_find_device_by_node(parent).is_some();
+        let parent_dev = self.of_find_device_by_node(parent);
+        let parent_has_dev = parent_dev.is_some();
         let pc = t.compatible(parent);
         if pc.iter().any(|c| SIMPLE_BUSES.contains(c))
             && (parent_has_dev || t.parent(parent) == Some(t.root()))
         {
             return Some(OfBus::Platform);
         }
-        if !parent_has_dev {
+        // I2C clients and DSI peripherals exist once their adapter or host has bound
+        // (`i2c_add_adapter` / `mipi_dsi_host_register` in its probe).
+        let parent_bound = parent_dev.is_some_and(|d| {
+            self.st.borrow().devices.devices[d.0 as usize].state == DevState::Bound
+        });
+        if !parent_bound {
             return None;
         }
         if is_i2c_controller(t, parent) {
@@ -190,6 +196,48 @@ impl Kernel {
         }
         let _f = self.func("of_platform_device_destroy");
         self.device_del(dev);
+    }
+
+    /// A device just bound: if it is an I2C adapter or a DSI host, create the devices of its
+    /// children (`of_i2c_register_devices`, `mipi_dsi_host_register`).
+    pub(crate) fn of_bus_bound(&self, dev: DeviceId) {
+        let Some(node) = self.dev_of_node(dev) else {
+            return;
+        };
+        let children = {
+            let st = self.st.borrow();
+            let Some(t) = st.live_tree.as_ref() else {
+                return;
+            };
+            if !t.is_attached(node) || !(is_i2c_controller(t, node) || is_dsi_host(t, node)) {
+                return;
+            }
+            t.children(node).to_vec()
+        };
+        for c in children {
+            self.of_create_device(c);
+        }
+    }
+
+    /// A device is about to unbind: an I2C adapter or DSI host removes its children's devices
+    /// first (`i2c_del_adapter`, `mipi_dsi_host_unregister` in its remove).
+    pub(crate) fn of_bus_unbinding(&self, dev: DeviceId) {
+        let Some(node) = self.dev_of_node(dev) else {
+            return;
+        };
+        let children = {
+            let st = self.st.borrow();
+            let Some(t) = st.live_tree.as_ref() else {
+                return;
+            };
+            if !(is_i2c_controller(t, node) || is_dsi_host(t, node)) {
+                return;
+            }
+            t.children(node).to_vec()
+        };
+        for c in children.into_iter().rev() {
+            self.of_destroy_device(c);
+        }
     }
 
     /// `of_platform_default_populate`: create the devices of the whole live tree, in tree
