@@ -1,0 +1,78 @@
+//! Every driver model, by bus.
+
+use std::rc::Rc;
+
+use kmodel::device::Driver;
+use kmodel::of_platform::OfBus;
+use kmodel::Kernel;
+
+use crate::supply;
+
+/// A driver model and the bus it registers on.
+pub struct Entry {
+    pub bus: OfBus,
+    pub driver: Rc<dyn Driver>,
+}
+
+/// The supplier models.
+pub fn suppliers() -> Vec<Entry> {
+    vec![
+        Entry {
+            bus: OfBus::Platform,
+            driver: Rc::new(supply::REGULATOR_FIXED),
+        },
+        Entry {
+            bus: OfBus::Platform,
+            driver: Rc::new(supply::GPIO_CONTROLLERS),
+        },
+        Entry {
+            bus: OfBus::I2c,
+            driver: Rc::new(supply::GPIO_CONTROLLERS),
+        },
+        Entry {
+            bus: OfBus::Platform,
+            driver: Rc::new(supply::I2C_CONTROLLERS),
+        },
+        Entry {
+            bus: OfBus::Platform,
+            driver: Rc::new(supply::PWM_AND_BACKLIGHTS),
+        },
+    ]
+}
+
+/// Register `entries` (`module_init` of each driver).
+pub fn register(k: &Kernel, entries: Vec<Entry>) {
+    for e in entries {
+        k.driver_register(k.of_bus(e.bus), e.driver);
+    }
+}
+
+/// Devices no registered driver matches: "not modelled", listed once each by node path with
+/// their compatible strings. They stay inert.
+pub fn not_modelled(k: &Kernel, entries: &[Entry]) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in k.devices() {
+        let Some(node) = k.dev_of_node(d) else {
+            continue;
+        };
+        if k.of_find_device_by_node(node) != Some(d) {
+            continue;
+        }
+        let compat = k.of_tree_peek(|t| {
+            t.compatible(node)
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+        });
+        let claimed = entries.iter().any(|e| {
+            compat
+                .iter()
+                .any(|c| e.driver.of_match_table().contains(&c.as_str()))
+        });
+        if !claimed {
+            let path = k.of_tree_peek(|t| t.full_name(node));
+            out.push(format!("{path} ({})", compat.join(", ")));
+        }
+    }
+    out
+}
