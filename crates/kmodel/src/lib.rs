@@ -21,6 +21,7 @@ pub mod device;
 pub mod devres;
 pub mod errno;
 pub mod hw;
+pub mod interrupt;
 pub mod kref;
 pub mod list;
 pub mod lockdep;

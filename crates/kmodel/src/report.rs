@@ -159,7 +159,7 @@ impl Kernel {
                 .iter()
                 .enumerate()
                 .filter_map(|(i, o)| match &o.kind {
-                    ObjKind::Heap(slot) if slot.free.is_none() => {
+                    ObjKind::Heap(slot) if slot.free.is_none() && !slot.persistent => {
                         let id = ObjId(i as u32);
                         Some((id, st.kref_holders_of(id)))
                     }

@@ -94,6 +94,8 @@ pub(crate) struct Slot {
     pub value: Option<Box<dyn Any>>,
     pub alloc: Site,
     pub free: Option<Site>,
+    /// Lives for the whole run (a static variable, an IRQ descriptor): not a leak.
+    pub persistent: bool,
 }
 
 impl Kernel {
@@ -106,7 +108,27 @@ impl Kernel {
         name: impl Into<String>,
         value: T,
     ) -> Obj<T> {
-        let name = name.into();
+        self.alloc(ty, name.into(), value, false)
+    }
+
+    /// A heap object that lives for the whole run (a `static` variable of the kernel, an IRQ
+    /// descriptor). Accesses are checked like any other; the leak check skips it.
+    pub fn static_obj<T: 'static>(
+        &self,
+        ty: &'static str,
+        name: impl Into<String>,
+        value: T,
+    ) -> Obj<T> {
+        self.alloc(ty, name.into(), value, true)
+    }
+
+    fn alloc<T: 'static>(
+        &self,
+        ty: &'static str,
+        name: String,
+        value: T,
+        persistent: bool,
+    ) -> Obj<T> {
         let mut st = self.st.borrow_mut();
         let site = st.site();
         let gen = st.gen;
@@ -117,6 +139,7 @@ impl Kernel {
                 value: Some(Box::new(value)),
                 alloc: site,
                 free: None,
+                persistent,
             }),
         );
         drop(st);
