@@ -72,10 +72,13 @@ pub(crate) enum DevState {
     Deleted,
 }
 
+/// A devres action's body.
+pub(crate) type DevresAction = Box<dyn FnOnce(&Kernel)>;
+
 pub(crate) struct DevresEntry {
     pub name: &'static str,
     pub data: u64,
-    pub action: Box<dyn FnOnce(&Kernel)>,
+    pub action: DevresAction,
 }
 
 pub(crate) struct DeviceRec {

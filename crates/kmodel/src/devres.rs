@@ -4,7 +4,7 @@
 //! the driver unbinds (after `remove`) or when probe fails. Each runs exactly once: it is taken
 //! off the list (under the devres lock, one step) before it runs.
 
-use crate::device::{DeviceId, DevresEntry};
+use crate::device::{DeviceId, DevresAction, DevresEntry};
 use crate::errno::Errno;
 use crate::report::ViolationKind;
 use crate::sched::{Access, AccessKind, Kernel};
@@ -15,6 +15,22 @@ impl Kernel {
     fn devres_point(&self, dev: DeviceId) {
         let obj = self.dev_rec(dev, |d| d.devres_obj);
         self.point(Access::new(obj, AccessKind::ListWrite));
+    }
+
+    /// Queue an action; on an injected failure hand it back unrun.
+    fn devres_add(
+        &self,
+        dev: DeviceId,
+        name: &'static str,
+        data: u64,
+        action: DevresAction,
+    ) -> Result<(), DevresAction> {
+        self.devres_point(dev);
+        if self.dev_rec(dev, |d| std::mem::take(&mut d.fail_next_devres)) {
+            return Err(action);
+        }
+        self.dev_rec(dev, |d| d.devres.push(DevresEntry { name, data, action }));
+        Ok(())
     }
 
     /// `devm_add_action(dev, action, data)`: `name` and `data` identify the action for
@@ -29,18 +45,8 @@ impl Kernel {
         action: impl FnOnce(&Kernel) + 'static,
     ) -> Result<(), Errno> {
         let _f = self.func("devm_add_action");
-        self.devres_point(dev);
-        if self.dev_rec(dev, |d| std::mem::take(&mut d.fail_next_devres)) {
-            return Err(Errno::ENOMEM);
-        }
-        self.dev_rec(dev, |d| {
-            d.devres.push(DevresEntry {
-                name,
-                data,
-                action: Box::new(action),
-            })
-        });
-        Ok(())
+        self.devres_add(dev, name, data, Box::new(action))
+            .map_err(|_| Errno::ENOMEM)
     }
 
     /// `devm_add_action_or_reset`: like [`Kernel::devm_add_action`], but when registration
@@ -53,19 +59,11 @@ impl Kernel {
         action: impl FnOnce(&Kernel) + 'static,
     ) -> Result<(), Errno> {
         let _f = self.func("devm_add_action_or_reset");
-        self.devres_point(dev);
-        if self.dev_rec(dev, |d| std::mem::take(&mut d.fail_next_devres)) {
-            action(self);
-            return Err(Errno::ENOMEM);
-        }
-        self.dev_rec(dev, |d| {
-            d.devres.push(DevresEntry {
-                name,
-                data,
-                action: Box::new(action),
+        self.devres_add(dev, name, data, Box::new(action))
+            .map_err(|action| {
+                action(self);
+                Errno::ENOMEM
             })
-        });
-        Ok(())
     }
 
     /// Make the next devres registration on `dev` fail with `-ENOMEM` (fault injection).

@@ -68,7 +68,54 @@ impl State {
     }
 }
 
+impl KrefRec {
+    fn hold(&mut self, owner: &Owner) {
+        match self.holders.iter_mut().find(|(o, _)| o == owner) {
+            Some((_, n)) => *n += 1,
+            None => self.holders.push((owner.clone(), 1)),
+        }
+    }
+
+    /// Drop one reference of `owner`; false if it held none.
+    fn unhold(&mut self, owner: &Owner) -> bool {
+        let Some(i) = self.holders.iter().position(|(o, _)| o == owner) else {
+            return false;
+        };
+        self.holders[i].1 -= 1;
+        if self.holders[i].1 == 0 {
+            self.holders.remove(i);
+        }
+        true
+    }
+}
+
 impl Kernel {
+    /// The refcount_t checks shared by get and put: a saturated count ignores the operation; a
+    /// zero count is reported (as `kind`, with the kernel's `message`) and saturates. Returns
+    /// the container when the operation may proceed.
+    fn kref_check(
+        &self,
+        r: Kref,
+        access: AccessKind,
+        kind: ViolationKind,
+        message: &str,
+    ) -> Option<ObjId> {
+        self.point(Access::new(r.0, access));
+        let mut st = self.st.borrow_mut();
+        let k = st.kref(r);
+        let container = k.container;
+        if k.saturated {
+            return None;
+        }
+        if k.count == 0 {
+            k.saturated = true;
+            drop(st);
+            self.violation(kind, Some(container), Some(access), message.into());
+            return None;
+        }
+        Some(container)
+    }
+
     /// `kref_init`: a count of one, held by `owner`, embedded in `container`.
     ///
     /// Not a scheduling point: the container is fresh.
@@ -101,29 +148,18 @@ impl Kernel {
     /// "refcount_t: addition on 0; use-after-free." and saturates the count.
     pub fn kref_get(&self, r: Kref, owner: impl Into<Owner>) {
         let owner = owner.into();
-        self.point(Access::new(r.0, AccessKind::RefGet));
+        let Some(container) = self.kref_check(
+            r,
+            AccessKind::RefGet,
+            ViolationKind::RefcountAddOnZero,
+            "refcount_t: addition on 0; use-after-free.",
+        ) else {
+            return;
+        };
         let mut st = self.st.borrow_mut();
         let k = st.kref(r);
-        let container = k.container;
-        if k.saturated {
-            return;
-        }
-        if k.count == 0 {
-            k.saturated = true;
-            drop(st);
-            self.violation(
-                ViolationKind::RefcountAddOnZero,
-                Some(container),
-                Some(AccessKind::RefGet),
-                "refcount_t: addition on 0; use-after-free.".into(),
-            );
-            return;
-        }
         k.count += 1;
-        match k.holders.iter_mut().find(|(o, _)| *o == owner) {
-            Some((_, n)) => *n += 1,
-            None => k.holders.push((owner.clone(), 1)),
-        }
+        k.hold(&owner);
         let count = k.count;
         drop(st);
         self.event(|step, tid, path| Event::RefGet {
@@ -148,36 +184,19 @@ impl Kernel {
         release: impl FnOnce(&Kernel),
     ) -> bool {
         let owner = owner.into();
-        self.point(Access::new(r.0, AccessKind::RefPut));
+        let Some(container) = self.kref_check(
+            r,
+            AccessKind::RefPut,
+            ViolationKind::RefcountUnderflow,
+            "refcount_t: underflow; use-after-free.",
+        ) else {
+            return false;
+        };
         let mut st = self.st.borrow_mut();
         let k = st.kref(r);
-        let container = k.container;
-        if k.saturated {
-            return false;
-        }
-        if k.count == 0 {
-            k.saturated = true;
-            drop(st);
-            self.violation(
-                ViolationKind::RefcountUnderflow,
-                Some(container),
-                Some(AccessKind::RefPut),
-                "refcount_t: underflow; use-after-free.".into(),
-            );
-            return false;
-        }
         k.count -= 1;
         let count = k.count;
-        let held = match k.holders.iter().position(|(o, _)| *o == owner) {
-            Some(i) => {
-                k.holders[i].1 -= 1;
-                if k.holders[i].1 == 0 {
-                    k.holders.remove(i);
-                }
-                true
-            }
-            None => false,
-        };
+        let held = k.unhold(&owner);
         let holders: Vec<String> = k
             .holders
             .iter()
@@ -230,15 +249,8 @@ impl Kernel {
         let (from, to) = (from.into(), to.into());
         let mut st = self.st.borrow_mut();
         let k = st.kref(r);
-        if let Some(i) = k.holders.iter().position(|(o, _)| *o == from) {
-            k.holders[i].1 -= 1;
-            if k.holders[i].1 == 0 {
-                k.holders.remove(i);
-            }
-            match k.holders.iter_mut().find(|(o, _)| *o == to) {
-                Some((_, n)) => *n += 1,
-                None => k.holders.push((to, 1)),
-            }
+        if k.unhold(&from) {
+            k.hold(&to);
         }
     }
 

@@ -198,23 +198,27 @@ impl Kernel {
         self.device_del(dev);
     }
 
+    /// The child nodes of `dev`'s node if it is an I2C adapter or a DSI host (whose children's
+    /// devices follow its binding).
+    fn bus_children(&self, dev: DeviceId) -> Vec<NodeId> {
+        let Some(node) = self.dev_of_node(dev) else {
+            return Vec::new();
+        };
+        let st = self.st.borrow();
+        match st.live_tree.as_ref() {
+            Some(t)
+                if t.is_attached(node) && (is_i2c_controller(t, node) || is_dsi_host(t, node)) =>
+            {
+                t.children(node).to_vec()
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// A device just bound: if it is an I2C adapter or a DSI host, create the devices of its
     /// children (`of_i2c_register_devices`, `mipi_dsi_host_register`).
     pub(crate) fn of_bus_bound(&self, dev: DeviceId) {
-        let Some(node) = self.dev_of_node(dev) else {
-            return;
-        };
-        let children = {
-            let st = self.st.borrow();
-            let Some(t) = st.live_tree.as_ref() else {
-                return;
-            };
-            if !t.is_attached(node) || !(is_i2c_controller(t, node) || is_dsi_host(t, node)) {
-                return;
-            }
-            t.children(node).to_vec()
-        };
-        for c in children {
+        for c in self.bus_children(dev) {
             self.of_create_device(c);
         }
     }
@@ -222,20 +226,7 @@ impl Kernel {
     /// A device is about to unbind: an I2C adapter or DSI host removes its children's devices
     /// first (`i2c_del_adapter`, `mipi_dsi_host_unregister` in its remove).
     pub(crate) fn of_bus_unbinding(&self, dev: DeviceId) {
-        let Some(node) = self.dev_of_node(dev) else {
-            return;
-        };
-        let children = {
-            let st = self.st.borrow();
-            let Some(t) = st.live_tree.as_ref() else {
-                return;
-            };
-            if !(is_i2c_controller(t, node) || is_dsi_host(t, node)) {
-                return;
-            }
-            t.children(node).to_vec()
-        };
-        for c in children.into_iter().rev() {
+        for c in self.bus_children(dev).into_iter().rev() {
             self.of_destroy_device(c);
         }
     }

@@ -243,6 +243,21 @@ impl Kernel {
                 let _ = writeln!(o, "  {n}");
             }
         };
+        // "<lead> by thread NAME (Tn) at step S:" and the call path under it.
+        let by = |o: &mut String, lead: &str, site: Site| {
+            let lead = if lead.is_empty() {
+                String::new()
+            } else {
+                format!("{lead} ")
+            };
+            let _ = writeln!(
+                o,
+                "{lead}by thread {} at step {}:",
+                thread(site.tid),
+                site.step
+            );
+            path(site.path, o);
+        };
         let func = tr.innermost(v.site.path).to_string();
         let objdesc = v.obj.map(|id| {
             let r = st.obj(id);
@@ -263,40 +278,26 @@ impl Kernel {
                     (_, Some(AccessKind::Write)) => "Write",
                     _ => "Read",
                 };
-                let _ = writeln!(
-                    o,
-                    "{what} of {} by thread {} at step {}:",
-                    objdesc.as_deref().unwrap_or("?"),
-                    thread(v.site.tid),
-                    v.site.step
+                by(
+                    &mut o,
+                    &format!("{what} of {}", objdesc.as_deref().unwrap_or("?")),
+                    v.site,
                 );
-                path(v.site.path, &mut o);
                 if let Some(ObjKind::Heap(slot)) = v.obj.map(|id| &st.obj(id).kind) {
-                    let _ = writeln!(
-                        o,
-                        "\nAllocated by thread {} at step {}:",
-                        thread(slot.alloc.tid),
-                        slot.alloc.step
-                    );
-                    path(slot.alloc.path, &mut o);
+                    by(&mut o, "\nAllocated", slot.alloc);
                     if let Some(f) = slot.free {
-                        let _ =
-                            writeln!(o, "\nFreed by thread {} at step {}:", thread(f.tid), f.step);
-                        path(f.path, &mut o);
+                        by(&mut o, "\nFreed", f);
                     }
                 }
             }
             RefcountAddOnZero | RefcountUnderflow => {
                 let _ = writeln!(o, "{}", v.message);
                 let _ = writeln!(o, "WARNING: refcount_warn_saturate in {func}");
-                let _ = writeln!(
-                    o,
-                    "on {} by thread {} at step {}:",
-                    objdesc.as_deref().unwrap_or("?"),
-                    thread(v.site.tid),
-                    v.site.step
+                by(
+                    &mut o,
+                    &format!("on {}", objdesc.as_deref().unwrap_or("?")),
+                    v.site,
                 );
-                path(v.site.path, &mut o);
             }
             Leak => {
                 let _ = writeln!(
@@ -346,13 +347,7 @@ impl Kernel {
             ListCorruption => {
                 let _ = writeln!(o, "{}", v.message);
                 let _ = writeln!(o, "kernel BUG at lib/list_debug.c in {func}");
-                let _ = writeln!(
-                    o,
-                    "by thread {} at step {}:",
-                    thread(v.site.tid),
-                    v.site.step
-                );
-                path(v.site.path, &mut o);
+                by(&mut o, "", v.site);
             }
             HwAfterUnplug | DoubleRelease | RefNotHeld | Warn => {
                 let title = match v.kind {
@@ -365,13 +360,7 @@ impl Kernel {
                 if let Some(d) = &objdesc {
                     let _ = writeln!(o, "on {d}");
                 }
-                let _ = writeln!(
-                    o,
-                    "by thread {} at step {}:",
-                    thread(v.site.tid),
-                    v.site.step
-                );
-                path(v.site.path, &mut o);
+                by(&mut o, "", v.site);
             }
         }
         for d in &v.details {
