@@ -20,6 +20,11 @@ pub const MODE_CONFIG_OWNER: &str = "mode_config";
 pub struct DrmConnector(pub(crate) Obj<DrmConnectorObj>);
 
 impl DrmConnector {
+    /// The handle of a heap object (a pointer cast, e.g. from `dev_get_drvdata`).
+    pub fn from_obj(o: Obj<DrmConnectorObj>) -> Self {
+        DrmConnector(o)
+    }
+
     /// The heap object, for scheduling and reports.
     pub fn obj(self) -> Obj<DrmConnectorObj> {
         self.0

@@ -15,6 +15,11 @@ use crate::managed::{drm_managed_release, drmm_add_action, DrmmRes};
 pub struct DrmDevice(pub(crate) Obj<DrmDeviceObj>);
 
 impl DrmDevice {
+    /// The handle of a heap object (a pointer cast, e.g. from `dev_get_drvdata`).
+    pub fn from_obj(o: Obj<DrmDeviceObj>) -> Self {
+        DrmDevice(o)
+    }
+
     /// The heap object, for scheduling and reports.
     pub fn obj(self) -> Obj<DrmDeviceObj> {
         self.0

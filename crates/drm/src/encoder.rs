@@ -14,6 +14,11 @@ use crate::rules::rules;
 pub struct DrmEncoder(pub(crate) Obj<DrmEncoderObj>);
 
 impl DrmEncoder {
+    /// The handle of a heap object (a pointer cast, e.g. from `dev_get_drvdata`).
+    pub fn from_obj(o: Obj<DrmEncoderObj>) -> Self {
+        DrmEncoder(o)
+    }
+
     /// The heap object, for scheduling and reports.
     pub fn obj(self) -> Obj<DrmEncoderObj> {
         self.0

@@ -19,6 +19,11 @@ use crate::drv::devres_owner;
 pub struct DrmPanel(pub(crate) Obj<DrmPanelObj>);
 
 impl DrmPanel {
+    /// The handle of a heap object (a pointer cast, e.g. from `dev_get_drvdata`).
+    pub fn from_obj(o: Obj<DrmPanelObj>) -> Self {
+        DrmPanel(o)
+    }
+
     /// The heap object (the panel driver's container).
     pub fn obj(self) -> Obj<DrmPanelObj> {
         self.0

@@ -39,6 +39,11 @@ pub const SCOPED_CURSOR: &str = "scoped loop cursor";
 pub struct DrmBridge(pub(crate) Obj<DrmBridgeObj>);
 
 impl DrmBridge {
+    /// The handle of a heap object (a pointer cast, e.g. from `dev_get_drvdata`).
+    pub fn from_obj(o: Obj<DrmBridgeObj>) -> Self {
+        DrmBridge(o)
+    }
+
     /// The heap object (the container), for scheduling, reports and driver field stores.
     pub fn obj(self) -> Obj<DrmBridgeObj> {
         self.0
