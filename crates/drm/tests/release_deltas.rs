@@ -42,7 +42,7 @@ fn reference_deltas_per_release() {
             let b = alloc(k, dev, "B", &log).bridge;
             k.write(a.obj(), |x| x.of_node = Some(NodeId(7)));
             let rc = |x: DrmBridge| drm_bridge_refcount(k, x) as i32;
-            let mut d = |x: DrmBridge, op: &mut dyn FnMut()| {
+            let d = |x: DrmBridge, op: &mut dyn FnMut()| {
                 let before = rc(x);
                 op();
                 g.borrow_mut().push(rc(x) - before);

@@ -145,3 +145,25 @@ pub fn owners(k: &Kernel, b: DrmBridge) -> Vec<String> {
     o.sort();
     o
 }
+
+/// Preempt at every scheduling point: the next enabled thread after the current one.
+pub struct RoundRobin;
+
+impl kmodel::Scheduler for RoundRobin {
+    fn choose(&mut self, v: &kmodel::SchedView<'_>) -> Option<kmodel::Tid> {
+        let n = v.threads.len() as u32;
+        let cur = v.current.map(|t| t.0).unwrap_or(0);
+        (1..=n).map(|i| kmodel::Tid((cur + i) % n)).find(|&t| v.is_enabled(t))
+    }
+}
+
+/// Run `f` under `rules` with the [`RoundRobin`] scheduler.
+pub fn run_rr(rules: Rules, f: impl FnOnce(&Kernel) + 'static) -> Kernel {
+    let k = Kernel::new(Config::default());
+    let stop = k.run(&mut RoundRobin, move |k| {
+        set_rules(k, rules);
+        f(k)
+    });
+    assert_eq!(stop, Stop::Finished);
+    k
+}
