@@ -166,7 +166,9 @@ impl Driver for Sn65Driver {
         let enable_gpio = k.devm_hw_get(dev, HwKind::Gpio, "enable");
         let regmap = k.devm_hw_get(dev, HwKind::I2c, "regmap");
         let irq = k.devm_hw_get(dev, HwKind::Irq, "irq");
-        let p = Sn65Priv { vcc, enable_gpio, regmap, irq, panel_bridge: None, guard: self.guard };
+        // Only drivers of the v7.0 era can guard (drm_bridge_enter exists from `bridge_unplug`).
+        let guard = self.guard && r.bridge_unplug;
+        let p = Sn65Priv { vcc, enable_gpio, regmap, irq, panel_bridge: None, guard };
         let funcs: Rc<dyn DrmBridgeFuncs> = Rc::new(Sn65Funcs);
         let b = if r.bridge_refcount {
             devm_drm_bridge_alloc(k, dev, "struct sn65dsi83", &name, Some(funcs), p)?
