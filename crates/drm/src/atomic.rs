@@ -20,7 +20,10 @@ fn chain(k: &Kernel, enc: DrmEncoder) -> (ListHead, Mutex) {
 }
 
 fn snapshot(k: &Kernel, head: ListHead) -> Vec<DrmBridge> {
-    k.list_entries(head).into_iter().map(|id| chain_entry(k, id)).collect()
+    k.list_entries(head)
+        .into_iter()
+        .map(|id| chain_entry(k, id))
+        .collect()
 }
 
 fn prev_first(k: &Kernel, b: DrmBridge) -> bool {

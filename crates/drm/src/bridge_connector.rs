@@ -8,16 +8,29 @@ use std::rc::Rc;
 
 use kmodel::{Errno, Kernel, Obj};
 
-use crate::bridge::{call_bridge, drm_bridge_get, drm_bridge_put, drm_for_each_bridge_in_chain_scoped, DrmBridge};
-use crate::connector::{drm_connector_attach_encoder, drmm_connector_init, ConnectorStatus, DrmConnector, DrmConnectorFuncs};
+use crate::bridge::{
+    call_bridge, drm_bridge_get, drm_bridge_put, drm_for_each_bridge_in_chain_scoped, DrmBridge,
+};
+use crate::connector::{
+    drm_connector_attach_encoder, drmm_connector_init, ConnectorStatus, DrmConnector,
+    DrmConnectorFuncs,
+};
 use crate::drv::DrmDevice;
 use crate::encoder::DrmEncoder;
 use crate::managed::{drmm_add_action_or_reset, drmm_kzalloc};
 use crate::rules::rules;
 
 /// The eight stored bridge pointers, in `struct drm_bridge_connector` order.
-pub const BRIDGE_CONNECTOR_OPS: [&str; 8] =
-    ["edid", "hpd", "detect", "modes", "hdmi", "hdmi_audio", "dp_audio", "hdmi_cec"];
+pub const BRIDGE_CONNECTOR_OPS: [&str; 8] = [
+    "edid",
+    "hpd",
+    "detect",
+    "modes",
+    "hdmi",
+    "hdmi_audio",
+    "dp_audio",
+    "hdmi_cec",
+];
 
 /// The owner of the reference stored for op `i` of [`BRIDGE_CONNECTOR_OPS`].
 pub fn bridge_connector_owner(i: usize) -> String {
@@ -49,7 +62,9 @@ impl DrmBridgeConnector {
 struct BridgeConnectorFuncs;
 
 fn bc_of(k: &Kernel, c: DrmConnector) -> Obj<DrmBridgeConnectorObj> {
-    crate::connector::drm_connector_private(k, c).expect("bridge connector without private").cast()
+    crate::connector::drm_connector_private(k, c)
+        .expect("bridge connector without private")
+        .cast()
 }
 
 impl DrmConnectorFuncs for BridgeConnectorFuncs {
@@ -57,7 +72,9 @@ impl DrmConnectorFuncs for BridgeConnectorFuncs {
         let _f = k.func("drm_bridge_connector_detect");
         let b = k.read(bc_of(k, c), |bc| bc.bridges[2]);
         match b {
-            Some(b) => call_bridge(k, b, |f| f.detect(k, b)).unwrap_or(ConnectorStatus::Disconnected),
+            Some(b) => {
+                call_bridge(k, b, |f| f.detect(k, b)).unwrap_or(ConnectorStatus::Disconnected)
+            }
             None => ConnectorStatus::Connected,
         }
     }
@@ -72,11 +89,24 @@ impl DrmConnectorFuncs for BridgeConnectorFuncs {
 }
 
 fn op_offered(ops: &crate::bridge::DrmBridgeOps, i: usize) -> bool {
-    [ops.edid, ops.hpd, ops.detect, ops.modes, ops.hdmi, ops.hdmi_audio, ops.dp_audio, ops.hdmi_cec][i]
+    [
+        ops.edid,
+        ops.hpd,
+        ops.detect,
+        ops.modes,
+        ops.hdmi,
+        ops.hdmi_audio,
+        ops.dp_audio,
+        ops.hdmi_cec,
+    ][i]
 }
 
 /// `drm_bridge_connector_init(drm, encoder)`.
-pub fn drm_bridge_connector_init(k: &Kernel, drm: DrmDevice, enc: DrmEncoder) -> Result<DrmConnector, Errno> {
+pub fn drm_bridge_connector_init(
+    k: &Kernel,
+    drm: DrmDevice,
+    enc: DrmEncoder,
+) -> Result<DrmConnector, Errno> {
     let _f = k.func("drm_bridge_connector_init");
     let refs = rules(k).bridge_connector_refs;
     let bc = drmm_kzalloc(
@@ -84,16 +114,26 @@ pub fn drm_bridge_connector_init(k: &Kernel, drm: DrmDevice, enc: DrmEncoder) ->
         drm,
         "struct drm_bridge_connector",
         "bridge_connector",
-        DrmBridgeConnectorObj { encoder: enc, connector: None, bridges: [None; 8] },
+        DrmBridgeConnectorObj {
+            encoder: enc,
+            connector: None,
+            bridges: [None; 8],
+        },
     );
     if refs {
-        drmm_add_action_or_reset(k, drm, "drm_bridge_connector_put_bridges", bc.id().0 as u64, move |k| {
-            let _f = k.func("drm_bridge_connector_put_bridges");
-            for i in 0..8 {
-                let b = k.write(bc, |x| x.bridges[i].take());
-                drm_bridge_put(k, b, bridge_connector_owner(i));
-            }
-        })?;
+        drmm_add_action_or_reset(
+            k,
+            drm,
+            "drm_bridge_connector_put_bridges",
+            bc.id().0 as u64,
+            move |k| {
+                let _f = k.func("drm_bridge_connector_put_bridges");
+                for i in 0..8 {
+                    let b = k.write(bc, |x| x.bridges[i].take());
+                    drm_bridge_put(k, b, bridge_connector_owner(i));
+                }
+            },
+        )?;
     }
     drm_for_each_bridge_in_chain_scoped(k, enc, |b| {
         let ops = k.read(b.obj(), |x| x.ops);

@@ -6,7 +6,9 @@ use std::rc::Rc;
 use kmodel::kref::{Kref, Owner};
 use kmodel::{Kernel, Obj};
 
-use crate::bridge::{drm_bridge_chain_get_first_bridge, drm_bridge_chain_mode_valid, drm_bridge_put};
+use crate::bridge::{
+    drm_bridge_chain_get_first_bridge, drm_bridge_chain_mode_valid, drm_bridge_put,
+};
 use crate::drv::DrmDevice;
 use crate::encoder::DrmEncoder;
 use crate::managed::drmm_add_action;
@@ -79,7 +81,14 @@ pub fn drm_connector_init(
     let obj = k.kzalloc(
         "struct drm_connector",
         name,
-        DrmConnectorObj { name: name.to_string(), dev: drm, refcount: None, funcs, encoder: None, private },
+        DrmConnectorObj {
+            name: name.to_string(),
+            dev: drm,
+            refcount: None,
+            funcs,
+            encoder: None,
+            private,
+        },
     );
     let r = k.kref_init(obj.id(), MODE_CONFIG_OWNER);
     k.write(obj, |c| c.refcount = Some(r));
@@ -100,9 +109,13 @@ pub fn drmm_connector_init(
     let _f = k.func("drmm_connector_init");
     let c = drm_connector_init(k, drm, name, funcs, private);
     k.write(drm.0, |d| d.connectors.retain(|&x| x != c));
-    let _ = drmm_add_action(k, drm, "drmm_connector_cleanup", c.0.id().0 as u64, move |k| {
-        drm_connector_put(k, c, MODE_CONFIG_OWNER)
-    });
+    let _ = drmm_add_action(
+        k,
+        drm,
+        "drmm_connector_cleanup",
+        c.0.id().0 as u64,
+        move |k| drm_connector_put(k, c, MODE_CONFIG_OWNER),
+    );
     c
 }
 
@@ -157,7 +170,9 @@ pub fn drm_helper_probe_single_connector_modes(k: &Kernel, c: DrmConnector) -> u
     }
     let funcs = k.read(c.0, |x| x.funcs.clone());
     let n = funcs.get_modes(k, c);
-    let Some(enc) = k.read(c.0, |x| x.encoder) else { return n };
+    let Some(enc) = k.read(c.0, |x| x.encoder) else {
+        return n;
+    };
     const OWNER: &str = "drm_mode_validate_pipeline";
     let first = drm_bridge_chain_get_first_bridge(k, enc, OWNER);
     let ok = match first {

@@ -49,7 +49,8 @@ pub struct DrmDeviceObj {
 struct DrmUnplugSrcu(Srcu);
 
 fn drm_unplug_srcu(k: &Kernel) -> Srcu {
-    k.global(|k| DrmUnplugSrcu(k.init_srcu_struct("drm_unplug_srcu"))).0
+    k.global(|k| DrmUnplugSrcu(k.init_srcu_struct("drm_unplug_srcu")))
+        .0
 }
 
 /// The owner name of a devres action's reference on `dev` ("devres of 2-002c").
@@ -58,7 +59,12 @@ pub fn devres_owner(k: &Kernel, dev: DeviceId) -> String {
 }
 
 /// `drm_dev_alloc`: a new `drm_device` whose first reference belongs to `owner`.
-pub fn drm_dev_alloc(k: &Kernel, parent: DeviceId, name: &str, owner: impl Into<Owner>) -> DrmDevice {
+pub fn drm_dev_alloc(
+    k: &Kernel,
+    parent: DeviceId,
+    name: &str,
+    owner: impl Into<Owner>,
+) -> DrmDevice {
     let _f = k.func("drm_dev_alloc");
     let obj = k.kzalloc(
         "struct drm_device",
@@ -85,9 +91,12 @@ pub fn devm_drm_dev_alloc(k: &Kernel, parent: DeviceId, name: &str) -> Result<Dr
     let _f = k.func("devm_drm_dev_alloc");
     let owner = devres_owner(k, parent);
     let drm = drm_dev_alloc(k, parent, name, owner.clone());
-    k.devm_add_action_or_reset(parent, "devm_drm_dev_init_release", drm.0.id().0 as u64, move |k| {
-        drm_dev_put(k, drm, owner)
-    })?;
+    k.devm_add_action_or_reset(
+        parent,
+        "devm_drm_dev_init_release",
+        drm.0.id().0 as u64,
+        move |k| drm_dev_put(k, drm, owner),
+    )?;
     Ok(drm)
 }
 
@@ -116,7 +125,9 @@ fn drm_dev_release(k: &Kernel, drm: DrmDevice) {
 
 /// The current count of the device's refcount. Model introspection for tests.
 pub fn drm_dev_refcount(k: &Kernel, drm: DrmDevice) -> u32 {
-    k.peek(drm.0, |d| d.refcount).map(|r| k.kref_peek(r)).unwrap_or(0)
+    k.peek(drm.0, |d| d.refcount)
+        .map(|r| k.kref_peek(r))
+        .unwrap_or(0)
 }
 
 /// `drm_dev_register`.
@@ -165,9 +176,13 @@ pub fn drm_dev_unplug(k: &Kernel, drm: DrmDevice) {
 /// it runs after the later encoder and connector actions).
 pub fn drmm_mode_config_init(k: &Kernel, drm: DrmDevice) -> Result<(), Errno> {
     let _f = k.func("drmm_mode_config_init");
-    drmm_add_action(k, drm, "drm_mode_config_cleanup", drm.0.id().0 as u64, move |k| {
-        drm_mode_config_cleanup(k, drm)
-    })
+    drmm_add_action(
+        k,
+        drm,
+        "drm_mode_config_cleanup",
+        drm.0.id().0 as u64,
+        move |k| drm_mode_config_cleanup(k, drm),
+    )
 }
 
 /// `drm_mode_config_cleanup`: clean up the encoders still registered and drop the mode

@@ -64,7 +64,13 @@ pub fn drmm_encoder_alloc(k: &Kernel, drm: DrmDevice, name: &str) -> Result<DrmE
     );
     let enc = DrmEncoder(obj);
     k.write(drm.0, |d| d.encoders.push(enc));
-    drmm_add_action(k, drm, "drmm_encoder_alloc_release", obj.id().0 as u64, move |k| drm_encoder_cleanup(k, enc))?;
+    drmm_add_action(
+        k,
+        drm,
+        "drmm_encoder_alloc_release",
+        obj.id().0 as u64,
+        move |k| drm_encoder_cleanup(k, enc),
+    )?;
     Ok(enc)
 }
 
@@ -79,7 +85,9 @@ pub(crate) fn chain_entry(k: &Kernel, id: kmodel::ObjId) -> DrmBridge {
 /// walked with `list_for_each_entry_safe` (the §5.6 trap).
 pub fn drm_encoder_cleanup(k: &Kernel, enc: DrmEncoder) {
     let _f = k.func("drm_encoder_cleanup");
-    let (head, m, done) = k.read(enc.0, |e| (e.bridge_chain, e.bridge_chain_mutex, e.cleaned_up));
+    let (head, m, done) = k.read(enc.0, |e| {
+        (e.bridge_chain, e.bridge_chain_mutex, e.cleaned_up)
+    });
     if done {
         return;
     }

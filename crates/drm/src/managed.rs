@@ -21,7 +21,13 @@ pub fn drmm_add_action(
     action: impl FnOnce(&Kernel) + 'static,
 ) -> Result<(), Errno> {
     let _f = k.func("drmm_add_action");
-    k.write(drm.0, |d| d.managed.push(DrmmRes { name, data, action: Box::new(action) }));
+    k.write(drm.0, |d| {
+        d.managed.push(DrmmRes {
+            name,
+            data,
+            action: Box::new(action),
+        })
+    });
     Ok(())
 }
 
@@ -42,7 +48,10 @@ pub fn drmm_add_action_or_reset(
 pub fn drmm_release_action(k: &Kernel, drm: DrmDevice, name: &'static str, data: u64) {
     let _f = k.func("drmm_release_action");
     let res = k.write(drm.0, |d| {
-        let i = d.managed.iter().rposition(|r| r.name == name && r.data == data)?;
+        let i = d
+            .managed
+            .iter()
+            .rposition(|r| r.name == name && r.data == data)?;
         Some(d.managed.remove(i))
     });
     match res {
@@ -52,11 +61,19 @@ pub fn drmm_release_action(k: &Kernel, drm: DrmDevice, name: &'static str, data:
 }
 
 /// `drmm_kzalloc`: memory freed at the final `drm_dev_put`.
-pub fn drmm_kzalloc<T: 'static>(k: &Kernel, drm: DrmDevice, ty: &'static str, name: &str, value: T) -> Obj<T> {
+pub fn drmm_kzalloc<T: 'static>(
+    k: &Kernel,
+    drm: DrmDevice,
+    ty: &'static str,
+    name: &str,
+    value: T,
+) -> Obj<T> {
     let _f = k.func("drmm_kzalloc");
     let obj = k.kzalloc(ty, name, value);
     // Registration never fails in the model (see drmm_add_action).
-    let _ = drmm_add_action(k, drm, "drmm_kfree", obj.id().0 as u64, move |k| k.kfree(obj));
+    let _ = drmm_add_action(k, drm, "drmm_kfree", obj.id().0 as u64, move |k| {
+        k.kfree(obj)
+    });
     obj
 }
 

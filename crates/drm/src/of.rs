@@ -23,7 +23,9 @@ pub fn drm_of_find_panel_or_bridge(
 ) -> Result<(Option<DrmPanel>, Option<DrmBridge>), Errno> {
     let _f = k.func("drm_of_find_panel_or_bridge");
     if !want_panel && rules(k).forbid_bridge_only_find_panel_or_bridge {
-        k.warn("drm_of_find_panel_or_bridge: bridge-only call, use of_drm_get_bridge_by_endpoint()");
+        k.warn(
+            "drm_of_find_panel_or_bridge: bridge-only call, use of_drm_get_bridge_by_endpoint()",
+        );
         return Err(Errno::EINVAL);
     }
     let np = remote.ok_or(Errno::ENODEV)?;
@@ -42,7 +44,11 @@ pub fn drm_of_find_panel_or_bridge(
 
 /// `devm_drm_of_get_bridge(dev, np, port, endpoint)`: a panel is wrapped with
 /// `devm_drm_panel_bridge_add(dev)`; a bridge is returned **without a reference** (§8.1).
-pub fn devm_drm_of_get_bridge(k: &Kernel, dev: DeviceId, remote: Option<NodeId>) -> Result<DrmBridge, Errno> {
+pub fn devm_drm_of_get_bridge(
+    k: &Kernel,
+    dev: DeviceId,
+    remote: Option<NodeId>,
+) -> Result<DrmBridge, Errno> {
     let _f = k.func("devm_drm_of_get_bridge");
     match drm_of_find_panel_or_bridge(k, remote, true, true)? {
         (Some(p), _) => devm_drm_panel_bridge_add(k, dev, p),
@@ -53,7 +59,11 @@ pub fn devm_drm_of_get_bridge(k: &Kernel, dev: DeviceId, remote: Option<NodeId>)
 
 /// `drmm_of_get_bridge(drm, np, port, endpoint)`: as [`devm_drm_of_get_bridge`] with
 /// `drmm_panel_bridge_add`.
-pub fn drmm_of_get_bridge(k: &Kernel, drm: DrmDevice, remote: Option<NodeId>) -> Result<DrmBridge, Errno> {
+pub fn drmm_of_get_bridge(
+    k: &Kernel,
+    drm: DrmDevice,
+    remote: Option<NodeId>,
+) -> Result<DrmBridge, Errno> {
     let _f = k.func("drmm_of_get_bridge");
     match drm_of_find_panel_or_bridge(k, remote, true, true)? {
         (Some(p), _) => drmm_panel_bridge_add(k, drm, p),

@@ -73,7 +73,10 @@ struct PanelGlobals {
 }
 
 fn globals(k: &Kernel) -> PanelGlobals {
-    k.global(|k| PanelGlobals { panel_lock: k.mutex_init("panel_lock"), panel_list: k.list_head_init("panel_list") })
+    k.global(|k| PanelGlobals {
+        panel_lock: k.mutex_init("panel_lock"),
+        panel_list: k.list_head_init("panel_list"),
+    })
 }
 
 /// `devm_drm_panel_alloc(dev, type, panel, funcs, connector_type)`: refcount 1 owned by
@@ -111,7 +114,9 @@ pub fn devm_drm_panel_alloc<P: 'static>(
     });
     k.init_list_head(obj, n);
     let p = DrmPanel(obj);
-    k.devm_add_action_or_reset(dev, "drm_panel_put_void", obj.id().0 as u64, move |k| drm_panel_put(k, p, owner))?;
+    k.devm_add_action_or_reset(dev, "drm_panel_put_void", obj.id().0 as u64, move |k| {
+        drm_panel_put(k, p, owner)
+    })?;
     Ok(p)
 }
 
@@ -133,7 +138,9 @@ pub fn drm_panel_put(k: &Kernel, p: DrmPanel, owner: impl Into<Owner>) {
 
 /// The panel's refcount now. Model introspection for tests.
 pub fn drm_panel_refcount(k: &Kernel, p: DrmPanel) -> u32 {
-    k.peek(p.0, |x| x.refcount).map(|r| k.kref_peek(r)).unwrap_or(0)
+    k.peek(p.0, |x| x.refcount)
+        .map(|r| k.kref_peek(r))
+        .unwrap_or(0)
 }
 
 /// `drm_panel_add`: publish on `panel_list` for `of_drm_find_panel`.
@@ -166,7 +173,12 @@ pub fn of_drm_find_panel(k: &Kernel, np: NodeId) -> Result<DrmPanel, Errno> {
     found.ok_or(Errno::EPROBE_DEFER)
 }
 
-fn call(k: &Kernel, p: DrmPanel, name: &'static str, f: impl FnOnce(&dyn DrmPanelFuncs) -> Result<(), Errno>) -> Result<(), Errno> {
+fn call(
+    k: &Kernel,
+    p: DrmPanel,
+    name: &'static str,
+    f: impl FnOnce(&dyn DrmPanelFuncs) -> Result<(), Errno>,
+) -> Result<(), Errno> {
     let _f = k.func(name);
     let funcs = k.read(p.0, |x| x.funcs.clone());
     f(&*funcs)
@@ -214,5 +226,9 @@ pub fn drm_panel_state(k: &Kernel, p: DrmPanel) -> (bool, bool) {
 
 /// `container_of`: read the panel driver's private part.
 pub fn drm_panel_priv<P: 'static, R>(k: &Kernel, p: DrmPanel, f: impl FnOnce(&P) -> R) -> R {
-    k.read(p.0, |x| f(x.private.downcast_ref::<P>().expect("panel container of another type")))
+    k.read(p.0, |x| {
+        f(x.private
+            .downcast_ref::<P>()
+            .expect("panel container of another type"))
+    })
 }

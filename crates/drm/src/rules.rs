@@ -64,7 +64,11 @@ pub struct UnknownRelease(pub String);
 
 impl fmt::Display for UnknownRelease {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown release {:?} (known: v6.15 ... v7.2; \"v6.20\" is v7.0)", self.0)
+        write!(
+            f,
+            "unknown release {:?} (known: v6.15 ... v7.2; \"v6.20\" is v7.0)",
+            self.0
+        )
     }
 }
 
@@ -220,10 +224,14 @@ struct ActiveRules(Rules);
 /// different rule sets in one execution panics (a host-program bug).
 pub fn set_rules(k: &Kernel, rules: Rules) {
     let got = k.global(|_| ActiveRules(rules));
-    assert_eq!(got.0, rules, "drm rules were already chosen for this execution");
+    assert_eq!(
+        got.0, rules,
+        "drm rules were already chosen for this execution"
+    );
 }
 
 /// The rules of this execution; those of [`Release::LATEST`] if none were chosen.
 pub fn rules(k: &Kernel) -> Rules {
-    k.global(|_| ActiveRules(Rules::for_release(Release::LATEST))).0
+    k.global(|_| ActiveRules(Rules::for_release(Release::LATEST)))
+        .0
 }

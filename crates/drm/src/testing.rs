@@ -13,15 +13,22 @@ use kmodel::{Errno, Kernel};
 
 use crate::atomic::drm_atomic_helper_shutdown;
 use crate::bridge::{
-    devm_drm_bridge_alloc, devm_drm_bridge_alloc_legacy, drm_bridge_add, drm_bridge_attach, drm_bridge_enter,
-    drm_bridge_exit, drm_bridge_get, drm_bridge_priv, drm_bridge_put, drm_bridge_remove, drm_bridge_unplug,
-    of_drm_find_and_get_bridge, of_drm_find_bridge, DrmBridge, DrmBridgeFuncs, DrmBridgeObj,
+    devm_drm_bridge_alloc, devm_drm_bridge_alloc_legacy, drm_bridge_add, drm_bridge_attach,
+    drm_bridge_enter, drm_bridge_exit, drm_bridge_get, drm_bridge_priv, drm_bridge_put,
+    drm_bridge_remove, drm_bridge_unplug, of_drm_find_and_get_bridge, of_drm_find_bridge,
+    DrmBridge, DrmBridgeFuncs, DrmBridgeObj,
 };
 use crate::bridge_connector::drm_bridge_connector_init;
-use crate::drv::{devm_drm_dev_alloc, drm_dev_register, drm_dev_unregister, drmm_mode_config_init, DrmDevice, DrmDeviceObj};
+use crate::drv::{
+    devm_drm_dev_alloc, drm_dev_register, drm_dev_unregister, drmm_mode_config_init, DrmDevice,
+    DrmDeviceObj,
+};
 use crate::encoder::{drmm_encoder_alloc, DrmEncoder};
 use crate::of::devm_drm_of_get_bridge;
-use crate::panel::{devm_drm_panel_alloc, drm_panel_add, drm_panel_priv, drm_panel_remove, DrmPanel, DrmPanelFuncs, DrmPanelObj};
+use crate::panel::{
+    devm_drm_panel_alloc, drm_panel_add, drm_panel_priv, drm_panel_remove, DrmPanel, DrmPanelFuncs,
+    DrmPanelObj,
+};
 use crate::rules::rules;
 
 /// `DRM_BRIDGE_ATTACH_NO_CONNECTOR`.
@@ -63,7 +70,14 @@ impl Driver for TestPanelDriver {
     fn probe(&self, k: &Kernel, dev: DeviceId) -> Result<(), Errno> {
         let power = k.devm_hw_get(dev, HwKind::Regulator, "power");
         let name = k.dev_name(dev);
-        let p = devm_drm_panel_alloc(k, dev, "struct test_panel", &name, Rc::new(TestPanelFuncs), TestPanelPriv { power })?;
+        let p = devm_drm_panel_alloc(
+            k,
+            dev,
+            "struct test_panel",
+            &name,
+            Rc::new(TestPanelFuncs),
+            TestPanelPriv { power },
+        )?;
         drm_panel_add(k, p);
         k.dev_set_drvdata(dev, Some(p.obj()));
         Ok(())
@@ -103,8 +117,17 @@ fn sn65_hw(k: &Kernel, b: DrmBridge, f: impl FnOnce(&Sn65Priv)) {
     } else {
         None
     };
-    let (vcc, gpio, regmap, irq, pb) = drm_bridge_priv::<Sn65Priv, _>(k, b, |p| (p.vcc, p.enable_gpio, p.regmap, p.irq, p.panel_bridge));
-    f(&Sn65Priv { vcc, enable_gpio: gpio, regmap, irq, panel_bridge: pb, guard });
+    let (vcc, gpio, regmap, irq, pb) = drm_bridge_priv::<Sn65Priv, _>(k, b, |p| {
+        (p.vcc, p.enable_gpio, p.regmap, p.irq, p.panel_bridge)
+    });
+    f(&Sn65Priv {
+        vcc,
+        enable_gpio: gpio,
+        regmap,
+        irq,
+        panel_bridge: pb,
+        guard,
+    });
     if let Some(i) = idx {
         drm_bridge_exit(k, i);
     }
@@ -168,7 +191,14 @@ impl Driver for Sn65Driver {
         let irq = k.devm_hw_get(dev, HwKind::Irq, "irq");
         // Only drivers of the v7.0 era can guard (drm_bridge_enter exists from `bridge_unplug`).
         let guard = self.guard && r.bridge_unplug;
-        let p = Sn65Priv { vcc, enable_gpio, regmap, irq, panel_bridge: None, guard };
+        let p = Sn65Priv {
+            vcc,
+            enable_gpio,
+            regmap,
+            irq,
+            panel_bridge: None,
+            guard,
+        };
         let funcs: Rc<dyn DrmBridgeFuncs> = Rc::new(Sn65Funcs);
         let b = if r.bridge_refcount {
             devm_drm_bridge_alloc(k, dev, "struct sn65dsi83", &name, Some(funcs), p)?
@@ -179,7 +209,9 @@ impl Driver for Sn65Driver {
         let panel_bridge = devm_drm_of_get_bridge(k, dev, Some(self.panel))?;
         let np = k.dev_of_node(dev);
         k.write(b.obj(), |x| x.of_node = np);
-        crate::bridge::drm_bridge_priv_mut::<Sn65Priv, _>(k, b, |p| p.panel_bridge = Some(panel_bridge));
+        crate::bridge::drm_bridge_priv_mut::<Sn65Priv, _>(k, b, |p| {
+            p.panel_bridge = Some(panel_bridge)
+        });
         if r.next_bridge_field {
             let nb = drm_bridge_get(k, Some(panel_bridge), format!("next_bridge of {name}"));
             k.write(b.obj(), |x| x.next_bridge = nb);
@@ -189,7 +221,9 @@ impl Driver for Sn65Driver {
         Ok(())
     }
     fn remove(&self, k: &Kernel, dev: DeviceId) {
-        let Some(o) = k.dev_get_drvdata::<DrmBridgeObj>(dev) else { return };
+        let Some(o) = k.dev_get_drvdata::<DrmBridgeObj>(dev) else {
+            return;
+        };
         let b = DrmBridge::from_obj(o);
         if rules(k).bridge_unplug {
             drm_bridge_unplug(k, b);
@@ -223,7 +257,9 @@ impl Driver for TestDisplayDriver {
         } else {
             of_drm_find_bridge(k, self.bridge)
         };
-        let Some(b) = b else { return Err(Errno::EPROBE_DEFER) };
+        let Some(b) = b else {
+            return Err(Errno::EPROBE_DEFER);
+        };
         let name = k.dev_name(dev);
         let setup = || -> Result<DrmDevice, Errno> {
             let drm = devm_drm_dev_alloc(k, dev, &name)?;
@@ -243,7 +279,9 @@ impl Driver for TestDisplayDriver {
         Ok(())
     }
     fn remove(&self, k: &Kernel, dev: DeviceId) {
-        let Some(o) = k.dev_get_drvdata::<DrmDeviceObj>(dev) else { return };
+        let Some(o) = k.dev_get_drvdata::<DrmDeviceObj>(dev) else {
+            return;
+        };
         let drm = DrmDevice::from_obj(o);
         drm_dev_unregister(k, drm);
         drm_atomic_helper_shutdown(k, drm);
@@ -272,8 +310,19 @@ pub fn seed_probe(k: &Kernel, guard: bool) -> SeedBoard {
     let _f = k.func("seed_probe");
     let bus = k.bus_register("platform");
     k.driver_register(bus, Rc::new(TestPanelDriver));
-    k.driver_register(bus, Rc::new(Sn65Driver { panel: PANEL_NODE, guard }));
-    k.driver_register(bus, Rc::new(TestDisplayDriver { bridge: BRIDGE_NODE }));
+    k.driver_register(
+        bus,
+        Rc::new(Sn65Driver {
+            panel: PANEL_NODE,
+            guard,
+        }),
+    );
+    k.driver_register(
+        bus,
+        Rc::new(TestDisplayDriver {
+            bridge: BRIDGE_NODE,
+        }),
+    );
     let dev = |name: &str, compat: &str, np: NodeId| DeviceInfo {
         name: name.into(),
         compatible: vec![compat.into()],
@@ -283,10 +332,16 @@ pub fn seed_probe(k: &Kernel, guard: bool) -> SeedBoard {
     let panel = k.device_add(bus, dev("panel", "bridgesim,test-panel", PANEL_NODE));
     let bridge = k.device_add(bus, dev("2-002c", "ti,sn65dsi83", BRIDGE_NODE));
     let display = k.device_add(bus, dev("lcdif", "bridgesim,test-display", DISPLAY_NODE));
-    SeedBoard { bus, panel, bridge, display }
+    SeedBoard {
+        bus,
+        panel,
+        bridge,
+        display,
+    }
 }
 
 /// The display's `drm_device` (while it is bound).
 pub fn seed_drm(k: &Kernel, board: &SeedBoard) -> Option<DrmDevice> {
-    k.dev_get_drvdata::<DrmDeviceObj>(board.display).map(DrmDevice::from_obj)
+    k.dev_get_drvdata::<DrmDeviceObj>(board.display)
+        .map(DrmDevice::from_obj)
 }

@@ -60,7 +60,9 @@ fn v6_17_remove_unlinks_without_lingering() {
         k.device_del(dev);
     });
     assert_clean(&k);
-    let k = run(Release::V6_15, |k| assert_eq!(drm_bridge_debugfs_show(k), None));
+    let k = run(Release::V6_15, |k| {
+        assert_eq!(drm_bridge_debugfs_show(k), None)
+    });
     assert_clean(&k);
 }
 
@@ -107,7 +109,11 @@ fn alloc_devres_failure_frees_at_once() {
         let dev = bare_device(k, "dev");
         let log = new_log();
         let destroyed = Rc::new(Cell::new(false));
-        let funcs = Rc::new(TestFuncs { log: log.clone(), destroyed: destroyed.clone(), attach_err: None });
+        let funcs = Rc::new(TestFuncs {
+            log: log.clone(),
+            destroyed: destroyed.clone(),
+            attach_err: None,
+        });
         k.devres_inject_enomem(dev);
         let r = devm_drm_bridge_alloc(k, dev, "struct drm_bridge_priv", "A", Some(funcs), ());
         assert_eq!(r.err(), Some(Errno::ENOMEM));
@@ -134,18 +140,33 @@ fn attach_error_paths_are_refcount_neutral() {
                 drm_bridge_add(k, x);
             }
             // NULL encoder or bridge.
-            assert_eq!(drm_bridge_attach(k, None, Some(a), None, 0), Err(Errno::EINVAL));
-            assert_eq!(drm_bridge_attach(k, Some(enc), None, None, 0), Err(Errno::EINVAL));
+            assert_eq!(
+                drm_bridge_attach(k, None, Some(a), None, 0),
+                Err(Errno::EINVAL)
+            );
+            assert_eq!(
+                drm_bridge_attach(k, Some(enc), None, None, 0),
+                Err(Errno::EINVAL)
+            );
             // `previous` not attached to this encoder.
-            assert_eq!(drm_bridge_attach(k, Some(enc), Some(a), Some(b), 0), Err(Errno::EINVAL));
+            assert_eq!(
+                drm_bridge_attach(k, Some(enc), Some(a), Some(b), 0),
+                Err(Errno::EINVAL)
+            );
             assert_eq!(drm_bridge_refcount(k, a), 2);
             // Already attached: -EBUSY.
             drm_bridge_attach(k, Some(enc), Some(a), None, 0).unwrap();
             assert_eq!(drm_bridge_refcount(k, a), 3);
-            assert_eq!(drm_bridge_attach(k, Some(enc), Some(a), None, 0), Err(Errno::EBUSY));
+            assert_eq!(
+                drm_bridge_attach(k, Some(enc), Some(a), None, 0),
+                Err(Errno::EBUSY)
+            );
             assert_eq!(drm_bridge_refcount(k, a), 3);
             // `.attach` fails: unlinked again, ±0.
-            assert_eq!(drm_bridge_attach(k, Some(enc), Some(bad), Some(a), 0), Err(Errno::EPROBE_DEFER));
+            assert_eq!(
+                drm_bridge_attach(k, Some(enc), Some(bad), Some(a), 0),
+                Err(Errno::EPROBE_DEFER)
+            );
             assert_eq!(drm_bridge_refcount(k, bad), 2);
             assert_eq!(owners(k, bad), ["devres of dev", "published"]);
             assert_eq!(drm_bridge_chain_get_last_bridge(k, enc, "t"), Some(a));
@@ -177,7 +198,10 @@ fn detach_puts_the_chain_reference() {
         let a = alloc(k, dev, "A", &l).bridge;
         drm_bridge_add(k, a);
         drm_bridge_attach(k, Some(enc), Some(a), None, 0).unwrap();
-        assert_eq!(owners(k, a), ["chain of encoder-0", "devres of dev", "published"]);
+        assert_eq!(
+            owners(k, a),
+            ["chain of encoder-0", "devres of dev", "published"]
+        );
         drm_encoder_cleanup(k, enc);
         assert_eq!(owners(k, a), ["devres of dev", "published"]);
         drm_bridge_detach(k, Some(a)); // not attached: WARN, ±0
@@ -191,7 +215,15 @@ fn detach_puts_the_chain_reference() {
     assert_eq!(*log.borrow(), ["A:attach", "A:detach", "A:destroy"]);
 }
 
-fn chain3(k: &Kernel, log: &Log) -> (kmodel::device::DeviceId, drm::drv::DrmDevice, drm::encoder::DrmEncoder, [DrmBridge; 3]) {
+fn chain3(
+    k: &Kernel,
+    log: &Log,
+) -> (
+    kmodel::device::DeviceId,
+    drm::drv::DrmDevice,
+    drm::encoder::DrmEncoder,
+    [DrmBridge; 3],
+) {
     let dev = bare_device(k, "dev");
     let (drm, enc) = drm_with_encoder(k, dev);
     let a = alloc(k, dev, "A", log).bridge;
@@ -206,7 +238,12 @@ fn chain3(k: &Kernel, log: &Log) -> (kmodel::device::DeviceId, drm::drv::DrmDevi
     (dev, drm, enc, [a, b, c])
 }
 
-fn teardown(k: &Kernel, dev: kmodel::device::DeviceId, drm: drm::drv::DrmDevice, bridges: &[DrmBridge]) {
+fn teardown(
+    k: &Kernel,
+    dev: kmodel::device::DeviceId,
+    drm: drm::drv::DrmDevice,
+    bridges: &[DrmBridge],
+) {
     for &x in bridges {
         drm_bridge_remove(k, x);
     }
@@ -223,16 +260,26 @@ fn scoped_loop_balances_references() {
             let log = new_log();
             let dev0 = bare_device(k, "dev0");
             let (drm0, empty) = drm_with_encoder(k, dev0);
-            assert_eq!(drm_for_each_bridge_in_chain_scoped(k, empty, |_| ControlFlow::Break(())), None);
+            assert_eq!(
+                drm_for_each_bridge_in_chain_scoped(k, empty, |_| ControlFlow::Break(())),
+                None
+            );
             let (dev, drm, enc, [a, b, c]) = chain3(k, &log);
             let base = [a, b, c].map(|x| drm_bridge_refcount(k, x));
             let mut seen = Vec::new();
             let held = rel >= Release::V7_2;
             let r = drm_for_each_bridge_in_chain_scoped(k, enc, |x| {
                 seen.push(drm_bridge_name(k, x));
-                assert_eq!(k.lockdep_held().contains(&"&encoder->bridge_chain_mutex"), held);
+                assert_eq!(
+                    k.lockdep_held().contains(&"&encoder->bridge_chain_mutex"),
+                    held
+                );
                 let total: u32 = [a, b, c].iter().map(|&y| drm_bridge_refcount(k, y)).sum();
-                assert_eq!(total, base.iter().sum::<u32>() + 1, "exactly one cursor reference");
+                assert_eq!(
+                    total,
+                    base.iter().sum::<u32>() + 1,
+                    "exactly one cursor reference"
+                );
                 if x == b {
                     ControlFlow::Break(7)
                 } else {
@@ -245,10 +292,19 @@ fn scoped_loop_balances_references() {
             assert!(k.lockdep_held().is_empty());
             // Full walk and `_from`.
             let mut n = 0;
-            assert_eq!(drm_for_each_bridge_in_chain_scoped(k, enc, |_| { n += 1; ControlFlow::<()>::Continue(()) }), None);
+            assert_eq!(
+                drm_for_each_bridge_in_chain_scoped(k, enc, |_| {
+                    n += 1;
+                    ControlFlow::<()>::Continue(())
+                }),
+                None
+            );
             assert_eq!(n, 3);
             let mut from = Vec::new();
-            drm_for_each_bridge_in_chain_from(k, b, |x| { from.push(drm_bridge_name(k, x)); ControlFlow::<()>::Continue(()) });
+            drm_for_each_bridge_in_chain_from(k, b, |x| {
+                from.push(drm_bridge_name(k, x));
+                ControlFlow::<()>::Continue(())
+            });
             assert_eq!(from, ["B", "C"]);
             assert_eq!([a, b, c].map(|x| drm_bridge_refcount(k, x)), base);
             teardown(k, dev, drm, &[a, b, c]);
@@ -293,7 +349,10 @@ fn v6_19_does_not_put_next_bridge() {
     });
     let leaks = of_kind(&k, ViolationKind::Leak);
     assert_eq!(leaks.len(), 1);
-    assert!(leaks[0].details.iter().any(|d| d.contains("next_bridge of A")));
+    assert!(leaks[0]
+        .details
+        .iter()
+        .any(|d| d.contains("next_bridge of A")));
 }
 
 struct Holder {
@@ -322,7 +381,10 @@ fn clear_and_put_clears_before_the_put() {
     let k = run(Release::V7_1, move |k| {
         let dev = bare_device(k, "dev");
         let holder_cell = Rc::new(Cell::new(None));
-        let funcs = Rc::new(SeesHolder { holder: holder_cell.clone(), seen: s });
+        let funcs = Rc::new(SeesHolder {
+            holder: holder_cell.clone(),
+            seen: s,
+        });
         let b = devm_drm_bridge_alloc(k, dev, "struct x", "B", Some(funcs.clone()), ()).unwrap();
         let h = k.kzalloc("struct holder", "holder", Holder { bridge: None });
         holder_cell.set(Some(h));
@@ -330,7 +392,7 @@ fn clear_and_put_clears_before_the_put() {
         k.write(h, |x| x.bridge = r);
         k.device_del(dev); // 2 -> 1
         drm_bridge_clear_and_put(k, h, |x| &mut x.bridge, "holder"); // clear, then 1 -> 0
-        // The open-coded put-then-clear: destroy still sees the stale pointer.
+                                                                     // The open-coded put-then-clear: destroy still sees the stale pointer.
         let dev2 = bare_device(k, "dev2");
         let b2 = devm_drm_bridge_alloc(k, dev2, "struct x", "B2", Some(funcs), ()).unwrap();
         let r = drm_bridge_get(k, Some(b2), "holder");
@@ -354,17 +416,29 @@ fn find_and_get_finds_only_published() {
         assert_eq!(of_drm_find_and_get_bridge(k, NodeId(5), "consumer"), None);
         drm_bridge_add(k, b);
         assert_eq!(of_drm_find_and_get_bridge(k, NodeId(6), "consumer"), None);
-        assert_eq!(of_drm_find_and_get_bridge(k, NodeId(5), "consumer"), Some(b));
+        assert_eq!(
+            of_drm_find_and_get_bridge(k, NodeId(5), "consumer"),
+            Some(b)
+        );
         assert_eq!(owners(k, b), ["consumer", "devres of dev", "published"]);
         // of_drm_find_bridge: borrowed (±0), via get+put from v7.0.
         assert_eq!(of_drm_find_bridge(k, NodeId(5)), Some(b));
         assert_eq!(drm_bridge_refcount(k, b), 3);
         drm_bridge_remove(k, b);
         assert_eq!(of_drm_find_and_get_bridge(k, NodeId(5), "consumer"), None);
-        assert_eq!(of_drm_get_bridge_by_endpoint(k, None, "c"), Err(Errno::ENODEV));
-        assert_eq!(of_drm_get_bridge_by_endpoint(k, Some(NodeId(5)), "c"), Err(Errno::EPROBE_DEFER));
+        assert_eq!(
+            of_drm_get_bridge_by_endpoint(k, None, "c"),
+            Err(Errno::ENODEV)
+        );
+        assert_eq!(
+            of_drm_get_bridge_by_endpoint(k, Some(NodeId(5)), "c"),
+            Err(Errno::EPROBE_DEFER)
+        );
         drm_bridge_add(k, b);
-        assert_eq!(of_drm_get_bridge_by_endpoint(k, Some(NodeId(5)), "c"), Ok(b));
+        assert_eq!(
+            of_drm_get_bridge_by_endpoint(k, Some(NodeId(5)), "c"),
+            Ok(b)
+        );
         drm_bridge_put(k, b, "c");
         drm_bridge_remove(k, b);
         k.device_del(dev);
@@ -431,7 +505,10 @@ fn unplug_waits_for_sections_fails_new_enters_and_removes_once() {
         k.device_del(dev);
     });
     assert_clean(&k);
-    assert_eq!(*events.borrow(), ["enter failed", "exit", "unplug returned"]);
+    assert_eq!(
+        *events.borrow(),
+        ["enter failed", "exit", "unplug returned"]
+    );
 }
 
 /// The WARN-level checks: attach without add (v6.19+), no container (add in v6.17–v6.18,
@@ -454,7 +531,9 @@ fn warnings_for_api_misuse() {
         });
         let w = of_kind(&k, ViolationKind::Warn);
         assert_eq!(w.len(), warns, "{rel}");
-        assert!(w.iter().all(|v| v.message.contains("Missing drm_bridge_add() before attach (A)")));
+        assert!(w.iter().all(|v| v
+            .message
+            .contains("Missing drm_bridge_add() before attach (A)")));
         assert_eq!(k.violations().len(), warns);
     }
     // Double remove: WARN, then the published reference is put twice.
@@ -467,7 +546,10 @@ fn warnings_for_api_misuse() {
         drm_bridge_remove(k, a);
         k.device_del(dev);
     });
-    assert_eq!(kinds(&k)[..2], [ViolationKind::Warn, ViolationKind::RefNotHeld]);
+    assert_eq!(
+        kinds(&k)[..2],
+        [ViolationKind::Warn, ViolationKind::RefNotHeld]
+    );
     assert!(k.violations()[0].message.contains("double remove"));
 }
 
@@ -478,7 +560,8 @@ fn legacy_run(rel: Release) -> Kernel {
     run(rel, |k| {
         let dev = bare_device(k, "dev");
         let (drm, enc) = drm_with_encoder(k, dev);
-        let b = devm_drm_bridge_alloc_legacy(k, dev, "struct imx_pd", "pd", Rc::new(Legacy), ()).unwrap();
+        let b = devm_drm_bridge_alloc_legacy(k, dev, "struct imx_pd", "pd", Rc::new(Legacy), ())
+            .unwrap();
         drm_bridge_add(k, b);
         drm_bridge_attach(k, Some(enc), Some(b), None, 0).unwrap();
         drm_dev_put(k, drm, TEST);
@@ -495,9 +578,14 @@ fn legacy_bridge_without_container() {
     assert_clean(&legacy_run(Release::V6_16));
     let k = legacy_run(Release::V6_17);
     let ks = kinds(&k);
-    assert_eq!(ks[..2], [ViolationKind::Warn, ViolationKind::RefcountAddOnZero]);
+    assert_eq!(
+        ks[..2],
+        [ViolationKind::Warn, ViolationKind::RefcountAddOnZero]
+    );
     assert!(k.violations()[0].message.contains("drm_bridge_add"));
-    assert!(k.render(&k.violations()[1]).contains("refcount_t: addition on 0; use-after-free."));
+    assert!(k
+        .render(&k.violations()[1])
+        .contains("refcount_t: addition on 0; use-after-free."));
     let k = legacy_run(Release::V6_19);
     let w = of_kind(&k, ViolationKind::Warn);
     assert_eq!(w.len(), 1);
@@ -522,11 +610,35 @@ fn atomic_chain_order() {
         });
         assert_clean(&k);
         let want: Vec<&str> = if prev_first {
-            vec!["C:pre_enable", "A:pre_enable", "B:pre_enable", "A:enable", "B:enable", "C:enable",
-                 "C:disable", "B:disable", "A:disable", "B:post_disable", "A:post_disable", "C:post_disable"]
+            vec![
+                "C:pre_enable",
+                "A:pre_enable",
+                "B:pre_enable",
+                "A:enable",
+                "B:enable",
+                "C:enable",
+                "C:disable",
+                "B:disable",
+                "A:disable",
+                "B:post_disable",
+                "A:post_disable",
+                "C:post_disable",
+            ]
         } else {
-            vec!["C:pre_enable", "B:pre_enable", "A:pre_enable", "A:enable", "B:enable", "C:enable",
-                 "C:disable", "B:disable", "A:disable", "A:post_disable", "B:post_disable", "C:post_disable"]
+            vec![
+                "C:pre_enable",
+                "B:pre_enable",
+                "A:pre_enable",
+                "A:enable",
+                "B:enable",
+                "C:enable",
+                "C:disable",
+                "B:disable",
+                "A:disable",
+                "A:post_disable",
+                "B:post_disable",
+                "C:post_disable",
+            ]
         };
         assert_eq!(*log.borrow(), want);
     }
@@ -563,7 +675,11 @@ fn encoder_cleanup_detaches_all_without_the_chain_mutex() {
         });
         assert_clean(&k);
         assert_eq!(held.borrow().len(), 2);
-        assert!(held.borrow().iter().all(|h| h.is_empty()), "{rel}: {:?}", held.borrow());
+        assert!(
+            held.borrow().iter().all(|h| h.is_empty()),
+            "{rel}: {:?}",
+            held.borrow()
+        );
     }
 }
 
@@ -600,7 +716,9 @@ fn loop_body_removing_its_cursor() {
     }
     let k = scenario(Release::V6_18);
     assert_eq!(kinds(&k)[0], ViolationKind::UseAfterFree);
-    assert!(k.render(&k.violations()[0]).contains("drm_for_each_bridge_in_chain_scoped"));
+    assert!(k
+        .render(&k.violations()[0])
+        .contains("drm_for_each_bridge_in_chain_scoped"));
     let k = scenario(Release::V6_19);
     assert!(!kinds(&k).contains(&ViolationKind::UseAfterFree));
     assert_eq!(kinds(&k), [ViolationKind::ListCorruption]);

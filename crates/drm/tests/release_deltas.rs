@@ -49,7 +49,9 @@ fn reference_deltas_per_release() {
             };
             d(a, &mut || drm_bridge_add(k, a));
             drm_bridge_add(k, b);
-            d(a, &mut || drm_bridge_attach(k, Some(enc), Some(a), None, 0).unwrap());
+            d(a, &mut || {
+                drm_bridge_attach(k, Some(enc), Some(a), None, 0).unwrap()
+            });
             drm_bridge_attach(k, Some(enc), Some(b), Some(a), 0).unwrap();
             // Each getter's result is put again where it was counted.
             let counted = |x: Option<DrmBridge>, delta: i32| {
@@ -58,10 +60,14 @@ fn reference_deltas_per_release() {
                 }
             };
             let mut r = None;
-            d(a, &mut || r = drm_bridge_chain_get_first_bridge(k, enc, "getter"));
+            d(a, &mut || {
+                r = drm_bridge_chain_get_first_bridge(k, enc, "getter")
+            });
             assert_eq!(r, Some(a));
             counted(r, *g.borrow().last().unwrap());
-            d(b, &mut || r = drm_bridge_chain_get_last_bridge(k, enc, "getter"));
+            d(b, &mut || {
+                r = drm_bridge_chain_get_last_bridge(k, enc, "getter")
+            });
             assert_eq!(r, Some(b));
             counted(r, *g.borrow().last().unwrap());
             d(a, &mut || r = drm_bridge_get_prev_bridge(k, b, "getter"));
@@ -73,7 +79,9 @@ fn reference_deltas_per_release() {
             d(a, &mut || r = of_drm_find_bridge(k, NodeId(7)));
             assert_eq!(r, Some(a));
             if find_get.is_some() {
-                d(a, &mut || r = of_drm_find_and_get_bridge(k, NodeId(7), "getter"));
+                d(a, &mut || {
+                    r = of_drm_find_and_get_bridge(k, NodeId(7), "getter")
+                });
                 assert_eq!(r, Some(a));
                 drm_bridge_put(k, r, "getter");
             }

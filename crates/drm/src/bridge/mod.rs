@@ -67,7 +67,13 @@ pub struct DrmBridgeOps {
 /// nothing, as a NULL callback.
 pub trait DrmBridgeFuncs: 'static {
     /// `.attach`: link the rest of the chain (typically attach `next_bridge`).
-    fn attach(&self, _k: &Kernel, _b: DrmBridge, _enc: DrmEncoder, _flags: u32) -> Result<(), Errno> {
+    fn attach(
+        &self,
+        _k: &Kernel,
+        _b: DrmBridge,
+        _enc: DrmEncoder,
+        _flags: u32,
+    ) -> Result<(), Errno> {
         Ok(())
     }
     /// `.detach`.
@@ -141,7 +147,8 @@ impl DrmBridgeObj {
 
     /// `&bridge->chain_node` (created with the object).
     pub(crate) fn chain_node(&self) -> ListNode {
-        self.chain_node.expect("chain node is created at allocation")
+        self.chain_node
+            .expect("chain node is created at allocation")
     }
 }
 
@@ -258,12 +265,24 @@ pub fn devm_drm_bridge_alloc_legacy<P: 'static>(
 
 /// `container_of`: read the driver's private part of the container.
 pub fn drm_bridge_priv<P: 'static, R>(k: &Kernel, b: DrmBridge, f: impl FnOnce(&P) -> R) -> R {
-    k.read(b.0, |x| f(x.private.downcast_ref::<P>().expect("bridge container of another type")))
+    k.read(b.0, |x| {
+        f(x.private
+            .downcast_ref::<P>()
+            .expect("bridge container of another type"))
+    })
 }
 
 /// `container_of`: write the driver's private part of the container.
-pub fn drm_bridge_priv_mut<P: 'static, R>(k: &Kernel, b: DrmBridge, f: impl FnOnce(&mut P) -> R) -> R {
-    k.write(b.0, |x| f(x.private.downcast_mut::<P>().expect("bridge container of another type")))
+pub fn drm_bridge_priv_mut<P: 'static, R>(
+    k: &Kernel,
+    b: DrmBridge,
+    f: impl FnOnce(&mut P) -> R,
+) -> R {
+    k.write(b.0, |x| {
+        f(x.private
+            .downcast_mut::<P>()
+            .expect("bridge container of another type"))
+    })
 }
 
 /// Whether the container's private part is a `P` (a `funcs` pointer comparison). Reads it.
@@ -273,12 +292,16 @@ pub fn drm_bridge_is<P: 'static>(k: &Kernel, b: DrmBridge) -> bool {
 
 /// The bridge's refcount now (0 for a legacy bridge). Model introspection for tests.
 pub fn drm_bridge_refcount(k: &Kernel, b: DrmBridge) -> u32 {
-    k.peek(b.0, |x| x.refcount).map(|r| k.kref_peek(r)).unwrap_or(0)
+    k.peek(b.0, |x| x.refcount)
+        .map(|r| k.kref_peek(r))
+        .unwrap_or(0)
 }
 
 /// The owners of the bridge's references now. Model introspection for tests.
 pub fn drm_bridge_owners(k: &Kernel, b: DrmBridge) -> Vec<(String, u32)> {
-    k.peek(b.0, |x| x.refcount).map(|r| k.kref_owners(r)).unwrap_or_default()
+    k.peek(b.0, |x| x.refcount)
+        .map(|r| k.kref_owners(r))
+        .unwrap_or_default()
 }
 
 /// The bridge's name (model introspection, no scheduling point).
@@ -289,7 +312,11 @@ pub fn drm_bridge_name(k: &Kernel, b: DrmBridge) -> String {
 /// `drm_bridge_get`: NULL-safe; +1 for `owner`. The caller must already own a reference or
 /// hold `bridge_lock` with the bridge published (I1). On a legacy (zeroed) kref this is the
 /// "refcount_t: addition on 0" of §5.2.
-pub fn drm_bridge_get(k: &Kernel, b: Option<DrmBridge>, owner: impl Into<Owner>) -> Option<DrmBridge> {
+pub fn drm_bridge_get(
+    k: &Kernel,
+    b: Option<DrmBridge>,
+    owner: impl Into<Owner>,
+) -> Option<DrmBridge> {
     let _f = k.func("drm_bridge_get");
     let b = b?;
     match k.read(b.0, |x| x.refcount) {
@@ -342,7 +369,9 @@ pub fn drm_bridge_put(k: &Kernel, b: impl Into<BridgePtr>, owner: impl Into<Owne
         BridgePtr::Null => return,
         BridgePtr::Err(e) => {
             if !rules(k).put_ignores_err_ptr {
-                k.warn(format!("BUG: unable to handle page fault: drm_bridge_put(ERR_PTR({e}))"));
+                k.warn(format!(
+                    "BUG: unable to handle page fault: drm_bridge_put(ERR_PTR({e}))"
+                ));
             }
             return;
         }
@@ -418,7 +447,9 @@ pub fn drm_bridge_add(k: &Kernel, b: DrmBridge) {
     let r = rules(k);
     let (container, list, name) = k.read(b.0, |x| (x.container, x.list(), x.name.clone()));
     if r.warn_no_container_on_add && container.is_none() {
-        k.warn(format!("drm_bridge_add: {name} is not allocated with devm_drm_bridge_alloc()"));
+        k.warn(format!(
+            "drm_bridge_add: {name} is not allocated with devm_drm_bridge_alloc()"
+        ));
     }
     if r.add_remove_ref {
         drm_bridge_get(k, Some(b), PUBLISHED);
@@ -442,7 +473,9 @@ pub fn drm_bridge_add(k: &Kernel, b: DrmBridge) {
 pub fn devm_drm_bridge_add(k: &Kernel, dev: DeviceId, b: DrmBridge) -> Result<(), Errno> {
     let _f = k.func("devm_drm_bridge_add");
     drm_bridge_add(k, b);
-    k.devm_add_action_or_reset(dev, "drm_bridge_remove_void", b.0.id().0 as u64, move |k| drm_bridge_remove(k, b))
+    k.devm_add_action_or_reset(dev, "drm_bridge_remove_void", b.0.id().0 as u64, move |k| {
+        drm_bridge_remove(k, b)
+    })
 }
 
 /// `drm_bridge_remove`: under `bridge_lock` move to the lingering list (v6.19+) or unlink,
@@ -455,7 +488,9 @@ pub fn drm_bridge_remove(k: &Kernel, b: DrmBridge) {
     k.mutex_lock(g.bridge_lock);
     let (list, published, name) = k.read(b.0, |x| (x.list(), x.published, x.name.clone()));
     if !published {
-        k.warn(format!("drm_bridge_remove: {name} is not published (double remove?)"));
+        k.warn(format!(
+            "drm_bridge_remove: {name} is not published (double remove?)"
+        ));
     }
     if r.lingering_list {
         k.list_move_tail(list, g.bridge_lingering_list);
@@ -525,7 +560,10 @@ fn chain_insert(k: &Kernel, head: ListHead, node: ListNode, previous: Option<Drm
     let entries = k.list_entries(head);
     let after = match previous {
         None => 0,
-        Some(p) => entries.iter().position(|&id| id == p.0.id()).map_or(entries.len(), |i| i + 1),
+        Some(p) => entries
+            .iter()
+            .position(|&id| id == p.0.id())
+            .map_or(entries.len(), |i| i + 1),
     };
     k.list_add_tail(node, head);
     for &id in &entries[after..] {
@@ -549,9 +587,13 @@ pub fn drm_bridge_attach(
         return Err(Errno::EINVAL);
     };
     let r = rules(k);
-    let (container, list, name, funcs) = k.read(bridge.0, |x| (x.container, x.list(), x.name.clone(), x.funcs.clone()));
+    let (container, list, name, funcs) = k.read(bridge.0, |x| {
+        (x.container, x.list(), x.name.clone(), x.funcs.clone())
+    });
     if r.warn_no_container_on_attach && container.is_none() {
-        k.warn(format!("drm_bridge_attach: {name} is not allocated with devm_drm_bridge_alloc()"));
+        k.warn(format!(
+            "drm_bridge_attach: {name} is not allocated with devm_drm_bridge_alloc()"
+        ));
     }
     if r.warn_attach_without_add && k.list_node_empty(bridge.0, list) {
         k.warn(format!("Missing drm_bridge_add() before attach ({name})"));
@@ -606,7 +648,10 @@ pub fn drm_bridge_attach(
         if r.chain_mutex {
             k.mutex_unlock(m);
         }
-        k.model_event(Some(bridge.0.id()), format!("failed to attach bridge {name}: {e}"));
+        k.model_event(
+            Some(bridge.0.id()),
+            format!("failed to attach bridge {name}: {e}"),
+        );
         return fail(e);
     }
     if funcs.as_ref().is_some_and(|f| f.is_atomic()) {
@@ -624,8 +669,15 @@ pub fn drm_bridge_detach(k: &Kernel, bridge: Option<DrmBridge>) {
         k.warn("drm_bridge_detach(NULL)");
         return;
     };
-    let (dev, funcs, node, owner, name) =
-        k.read(bridge.0, |x| (x.dev, x.funcs.clone(), x.chain_node(), x.chain_owner.clone(), x.name.clone()));
+    let (dev, funcs, node, owner, name) = k.read(bridge.0, |x| {
+        (
+            x.dev,
+            x.funcs.clone(),
+            x.chain_node(),
+            x.chain_owner.clone(),
+            x.name.clone(),
+        )
+    });
     if dev.is_none() {
         k.warn(format!("drm_bridge_detach: {name} is not attached"));
         return;
@@ -647,7 +699,11 @@ pub fn drm_bridge_detach(k: &Kernel, bridge: Option<DrmBridge>) {
 
 /// `of_drm_find_and_get_bridge(np)` (v7.0): under `bridge_lock`, the published bridge whose
 /// `of_node` is `np`, +1 for `owner` taken inside the lock.
-pub fn of_drm_find_and_get_bridge(k: &Kernel, np: NodeId, owner: impl Into<Owner>) -> Option<DrmBridge> {
+pub fn of_drm_find_and_get_bridge(
+    k: &Kernel,
+    np: NodeId,
+    owner: impl Into<Owner>,
+) -> Option<DrmBridge> {
     let _f = k.func("of_drm_find_and_get_bridge");
     let g = globals(k);
     k.mutex_lock(g.bridge_lock);
@@ -700,7 +756,12 @@ fn chain_of(k: &Kernel, enc: DrmEncoder) -> (ListHead, Mutex) {
     k.read(enc.0, |e| (e.bridge_chain, e.bridge_chain_mutex))
 }
 
-fn counted(k: &Kernel, b: Option<DrmBridge>, counts: bool, owner: impl Into<Owner>) -> Option<DrmBridge> {
+fn counted(
+    k: &Kernel,
+    b: Option<DrmBridge>,
+    counts: bool,
+    owner: impl Into<Owner>,
+) -> Option<DrmBridge> {
     if counts {
         drm_bridge_get(k, b, owner)
     } else {
@@ -709,16 +770,26 @@ fn counted(k: &Kernel, b: Option<DrmBridge>, counts: bool, owner: impl Into<Owne
 }
 
 /// `drm_bridge_chain_get_first_bridge(encoder)`: +1 for `owner` from v6.18.
-pub fn drm_bridge_chain_get_first_bridge(k: &Kernel, enc: DrmEncoder, owner: impl Into<Owner>) -> Option<DrmBridge> {
+pub fn drm_bridge_chain_get_first_bridge(
+    k: &Kernel,
+    enc: DrmEncoder,
+    owner: impl Into<Owner>,
+) -> Option<DrmBridge> {
     let _f = k.func("drm_bridge_chain_get_first_bridge");
     let (head, _) = chain_of(k, enc);
-    let first = k.list_first(head).map(|n| chain_entry(k, k.list_node_owner(n)));
+    let first = k
+        .list_first(head)
+        .map(|n| chain_entry(k, k.list_node_owner(n)));
     counted(k, first, rules(k).first_bridge_counted, owner)
 }
 
 /// `drm_bridge_chain_get_last_bridge(encoder)` (v6.19): +1 for `owner`. Before v6.19 the
 /// function does not exist; the model then returns a borrowed pointer.
-pub fn drm_bridge_chain_get_last_bridge(k: &Kernel, enc: DrmEncoder, owner: impl Into<Owner>) -> Option<DrmBridge> {
+pub fn drm_bridge_chain_get_last_bridge(
+    k: &Kernel,
+    enc: DrmEncoder,
+    owner: impl Into<Owner>,
+) -> Option<DrmBridge> {
     let _f = k.func("drm_bridge_chain_get_last_bridge");
     let (head, _) = chain_of(k, enc);
     let last = k.list_entries(head).last().map(|&id| chain_entry(k, id));
@@ -727,7 +798,11 @@ pub fn drm_bridge_chain_get_last_bridge(k: &Kernel, enc: DrmEncoder, owner: impl
 
 /// `drm_bridge_get_next_bridge(bridge)`: +1 for `owner` from v6.19; `bridge` keeps its count.
 /// Reads `bridge->encoder`, which is stale after detach (§5.18).
-pub fn drm_bridge_get_next_bridge(k: &Kernel, b: DrmBridge, owner: impl Into<Owner>) -> Option<DrmBridge> {
+pub fn drm_bridge_get_next_bridge(
+    k: &Kernel,
+    b: DrmBridge,
+    owner: impl Into<Owner>,
+) -> Option<DrmBridge> {
     let _f = k.func("drm_bridge_get_next_bridge");
     let next = next_in_chain(k, b);
     counted(k, next, rules(k).next_last_bridge_counted, owner)
@@ -736,24 +811,35 @@ pub fn drm_bridge_get_next_bridge(k: &Kernel, b: DrmBridge, owner: impl Into<Own
 fn next_in_chain(k: &Kernel, b: DrmBridge) -> Option<DrmBridge> {
     let (enc, node) = k.read(b.0, |x| (x.encoder, x.chain_node()));
     let (head, _) = chain_of(k, enc?);
-    k.list_next(head, b.0, node).map(|n| chain_entry(k, k.list_node_owner(n)))
+    k.list_next(head, b.0, node)
+        .map(|n| chain_entry(k, k.list_node_owner(n)))
 }
 
 /// `drm_bridge_get_prev_bridge(bridge)`: +1 for `owner` from v6.18.
-pub fn drm_bridge_get_prev_bridge(k: &Kernel, b: DrmBridge, owner: impl Into<Owner>) -> Option<DrmBridge> {
+pub fn drm_bridge_get_prev_bridge(
+    k: &Kernel,
+    b: DrmBridge,
+    owner: impl Into<Owner>,
+) -> Option<DrmBridge> {
     let _f = k.func("drm_bridge_get_prev_bridge");
     let enc = k.read(b.0, |x| x.encoder);
     let (head, _) = chain_of(k, enc?);
     let entries = k.list_entries(head);
     let i = entries.iter().position(|&id| id == b.0.id())?;
-    let prev = if i == 0 { None } else { Some(chain_entry(k, entries[i - 1])) };
+    let prev = if i == 0 {
+        None
+    } else {
+        Some(chain_entry(k, entries[i - 1]))
+    };
     counted(k, prev, rules(k).prev_bridge_counted, owner)
 }
 
 /// `drm_bridge_is_last(bridge)`: no reference change.
 pub fn drm_bridge_is_last(k: &Kernel, b: DrmBridge) -> bool {
     let _f = k.func("drm_bridge_is_last");
-    let Some(enc) = k.read(b.0, |x| x.encoder) else { return false };
+    let Some(enc) = k.read(b.0, |x| x.encoder) else {
+        return false;
+    };
     let (head, _) = chain_of(k, enc);
     k.list_entries(head).last() == Some(&b.0.id())
 }
@@ -773,13 +859,17 @@ pub fn drm_for_each_bridge_in_chain_scoped<R>(
     let r = rules(k);
     let (head, m) = chain_of(k, enc);
     if !r.scoped_iteration {
-        let first = k.list_first(head).map(|n| chain_entry(k, k.list_node_owner(n)));
+        let first = k
+            .list_first(head)
+            .map(|n| chain_entry(k, k.list_node_owner(n)));
         return unreferenced_walk(k, head, first, f);
     }
     if r.chain_mutex {
         k.mutex_lock(m);
     }
-    let first = k.list_first(head).map(|n| chain_entry(k, k.list_node_owner(n)));
+    let first = k
+        .list_first(head)
+        .map(|n| chain_entry(k, k.list_node_owner(n)));
     let first = drm_bridge_get(k, first, SCOPED_CURSOR);
     match first {
         None => {
@@ -802,7 +892,7 @@ pub fn drm_for_each_bridge_in_chain_from<R>(
     let _f = k.func("drm_for_each_bridge_in_chain_from");
     let r = rules(k);
     let enc = k.read(first.0, |x| x.encoder);
-    let Some(enc) = enc else { return None };
+    let enc = enc?;
     let (head, m) = chain_of(k, enc);
     if !r.scoped_iteration {
         return unreferenced_walk(k, head, Some(first), f);
@@ -858,7 +948,9 @@ fn unreferenced_walk<R>(
             return Some(v);
         }
         let node = k.read(b.0, |x| x.chain_node());
-        cur = k.list_next(head, b.0, node).map(|n| chain_entry(k, k.list_node_owner(n)));
+        cur = k
+            .list_next(head, b.0, node)
+            .map(|n| chain_entry(k, k.list_node_owner(n)));
     }
     None
 }
@@ -866,7 +958,11 @@ fn unreferenced_walk<R>(
 /// Read the bridge's callbacks (a dereference of the bridge: a use-after-free if it was
 /// freed) and run `f` on them. With the `core_enter_exit` proposal the core wraps the call
 /// in `drm_bridge_enter`/`exit` and skips it on an unplugged bridge.
-pub(crate) fn call_bridge<R>(k: &Kernel, b: DrmBridge, f: impl FnOnce(&dyn DrmBridgeFuncs) -> R) -> Option<R> {
+pub(crate) fn call_bridge<R>(
+    k: &Kernel,
+    b: DrmBridge,
+    f: impl FnOnce(&dyn DrmBridgeFuncs) -> R,
+) -> Option<R> {
     let funcs = k.read(b.0, |x| x.funcs.clone())?;
     if rules(k).core_enter_exit {
         let idx = drm_bridge_enter(k, b)?;
@@ -919,7 +1015,10 @@ pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
             let b = DrmBridge(k.heap_handle::<DrmBridgeObj>(id));
             let (name, rc) = k.read(b.0, |x| (x.name.clone(), x.refcount));
             let count = rc.map(|r| k.kref_read(r)).unwrap_or(0);
-            let _ = writeln!(out, "bridge[{idx}]: {name} [lingering]\n\trefcount: {count}");
+            let _ = writeln!(
+                out,
+                "bridge[{idx}]: {name} [lingering]\n\trefcount: {count}"
+            );
             idx += 1;
         }
     }

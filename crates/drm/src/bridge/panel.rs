@@ -11,14 +11,14 @@ use kmodel::device::DeviceId;
 use kmodel::{Errno, Kernel};
 
 use crate::bridge::{
-    devm_drm_bridge_alloc, devm_drm_bridge_alloc_legacy, devm_drm_put_bridge, drm_bridge_add, drm_bridge_is,
-    drm_bridge_priv, drm_bridge_remove, DrmBridge, DrmBridgeFuncs,
+    devm_drm_bridge_alloc, devm_drm_bridge_alloc_legacy, devm_drm_put_bridge, drm_bridge_add,
+    drm_bridge_is, drm_bridge_priv, drm_bridge_remove, DrmBridge, DrmBridgeFuncs,
 };
 use crate::drv::DrmDevice;
 use crate::managed::drmm_add_action_or_reset;
 use crate::panel::{
-    drm_panel_disable, drm_panel_enable, drm_panel_get, drm_panel_get_modes, drm_panel_prepare, drm_panel_put,
-    drm_panel_unprepare, DrmPanel,
+    drm_panel_disable, drm_panel_enable, drm_panel_get, drm_panel_get_modes, drm_panel_prepare,
+    drm_panel_put, drm_panel_unprepare, DrmPanel,
 };
 use crate::rules::rules;
 
@@ -56,7 +56,10 @@ impl DrmBridgeFuncs for PanelBridgeFuncs {
 }
 
 fn panel_ref_owner(k: &Kernel, panel: DrmPanel) -> String {
-    format!("panel_bridge of {}", k.read(panel.obj(), |p| p.name.clone()))
+    format!(
+        "panel_bridge of {}",
+        k.read(panel.obj(), |p| p.name.clone())
+    )
 }
 
 /// `drm_panel_bridge_add_typed(panel, type)`: allocate on `panel->dev`, copy `of_node`, add.
@@ -68,9 +71,23 @@ pub fn drm_panel_bridge_add_typed(k: &Kernel, panel: DrmPanel) -> Result<DrmBrid
     let name = format!("panel_bridge {pname}");
     let funcs: Rc<dyn DrmBridgeFuncs> = Rc::new(PanelBridgeFuncs);
     let b = if r.panel_bridge_alloc {
-        devm_drm_bridge_alloc(k, pdev, "struct panel_bridge", &name, Some(funcs), PanelBridge { panel })?
+        devm_drm_bridge_alloc(
+            k,
+            pdev,
+            "struct panel_bridge",
+            &name,
+            Some(funcs),
+            PanelBridge { panel },
+        )?
     } else {
-        devm_drm_bridge_alloc_legacy(k, pdev, "struct panel_bridge", &name, funcs, PanelBridge { panel })?
+        devm_drm_bridge_alloc_legacy(
+            k,
+            pdev,
+            "struct panel_bridge",
+            &name,
+            funcs,
+            PanelBridge { panel },
+        )?
     };
     k.write(b.obj(), |x| {
         x.of_node = np;
@@ -109,26 +126,43 @@ pub fn drm_panel_bridge_remove(k: &Kernel, b: Option<DrmBridge>) {
 
 /// `devm_drm_panel_bridge_add(dev, panel)`: the devres on the **consumer** `dev` only removes;
 /// the allocation reference stays on the panel device (§2.4).
-pub fn devm_drm_panel_bridge_add(k: &Kernel, dev: DeviceId, panel: DrmPanel) -> Result<DrmBridge, Errno> {
+pub fn devm_drm_panel_bridge_add(
+    k: &Kernel,
+    dev: DeviceId,
+    panel: DrmPanel,
+) -> Result<DrmBridge, Errno> {
     let _f = k.func("devm_drm_panel_bridge_add");
     let b = drm_panel_bridge_add_typed(k, panel)?;
     let owner = panel_ref_owner(k, panel);
-    k.devm_add_action_or_reset(dev, "devm_drm_panel_bridge_release", b.obj().id().0 as u64, move |k| {
-        let _f = k.func("devm_drm_panel_bridge_release");
-        drm_bridge_remove(k, b);
-        if rules(k).panel_bridge_panel_ref {
-            drm_panel_put(k, panel, owner);
-        }
-    })?;
+    k.devm_add_action_or_reset(
+        dev,
+        "devm_drm_panel_bridge_release",
+        b.obj().id().0 as u64,
+        move |k| {
+            let _f = k.func("devm_drm_panel_bridge_release");
+            drm_bridge_remove(k, b);
+            if rules(k).panel_bridge_panel_ref {
+                drm_panel_put(k, panel, owner);
+            }
+        },
+    )?;
     Ok(b)
 }
 
 /// `drmm_panel_bridge_add(drm, panel)`: `drm_panel_bridge_remove` at the final `drm_dev_put`.
-pub fn drmm_panel_bridge_add(k: &Kernel, drm: DrmDevice, panel: DrmPanel) -> Result<DrmBridge, Errno> {
+pub fn drmm_panel_bridge_add(
+    k: &Kernel,
+    drm: DrmDevice,
+    panel: DrmPanel,
+) -> Result<DrmBridge, Errno> {
     let _f = k.func("drmm_panel_bridge_add");
     let b = drm_panel_bridge_add_typed(k, panel)?;
-    drmm_add_action_or_reset(k, drm, "drmm_drm_panel_bridge_release", b.obj().id().0 as u64, move |k| {
-        drm_panel_bridge_remove(k, Some(b))
-    })?;
+    drmm_add_action_or_reset(
+        k,
+        drm,
+        "drmm_drm_panel_bridge_release",
+        b.obj().id().0 as u64,
+        move |k| drm_panel_bridge_remove(k, Some(b)),
+    )?;
     Ok(b)
 }

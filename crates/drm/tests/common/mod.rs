@@ -27,7 +27,9 @@ pub struct TestFuncs {
 
 impl TestFuncs {
     fn note(&self, k: &Kernel, b: DrmBridge, what: &str) {
-        self.log.borrow_mut().push(format!("{}:{what}", drm_bridge_name(k, b)));
+        self.log
+            .borrow_mut()
+            .push(format!("{}:{what}", drm_bridge_name(k, b)));
     }
 }
 
@@ -74,17 +76,34 @@ pub fn alloc(k: &Kernel, dev: DeviceId, name: &str, log: &Log) -> Tb {
     alloc_with(k, dev, name, log, None)
 }
 
-pub fn alloc_with(k: &Kernel, dev: DeviceId, name: &str, log: &Log, attach_err: Option<Errno>) -> Tb {
+pub fn alloc_with(
+    k: &Kernel,
+    dev: DeviceId,
+    name: &str,
+    log: &Log,
+    attach_err: Option<Errno>,
+) -> Tb {
     let destroyed = Rc::new(Cell::new(false));
-    let funcs = Rc::new(TestFuncs { log: log.clone(), destroyed: destroyed.clone(), attach_err });
-    let bridge = devm_drm_bridge_alloc(k, dev, "struct drm_bridge_priv", name, Some(funcs), ()).expect("alloc");
+    let funcs = Rc::new(TestFuncs {
+        log: log.clone(),
+        destroyed: destroyed.clone(),
+        attach_err,
+    });
+    let bridge = devm_drm_bridge_alloc(k, dev, "struct drm_bridge_priv", name, Some(funcs), ())
+        .expect("alloc");
     Tb { bridge, destroyed }
 }
 
 /// A bare device with no driver (`kunit_device_register`): devres runs at `device_del`.
 pub fn bare_device(k: &Kernel, name: &str) -> DeviceId {
     let bus = bus(k);
-    k.device_add(bus, DeviceInfo { name: name.into(), ..Default::default() })
+    k.device_add(
+        bus,
+        DeviceInfo {
+            name: name.into(),
+            ..Default::default()
+        },
+    )
 }
 
 #[derive(Copy, Clone)]
@@ -133,7 +152,10 @@ pub fn kinds(k: &Kernel) -> Vec<ViolationKind> {
 
 /// The violations of `kind`.
 pub fn of_kind(k: &Kernel, kind: ViolationKind) -> Vec<Violation> {
-    k.violations().into_iter().filter(|v| v.kind == kind).collect()
+    k.violations()
+        .into_iter()
+        .filter(|v| v.kind == kind)
+        .collect()
 }
 
 /// The sorted owners of a bridge's references, as "owner" or "owner xN".
@@ -153,7 +175,9 @@ impl kmodel::Scheduler for RoundRobin {
     fn choose(&mut self, v: &kmodel::SchedView<'_>) -> Option<kmodel::Tid> {
         let n = v.threads.len() as u32;
         let cur = v.current.map(|t| t.0).unwrap_or(0);
-        (1..=n).map(|i| kmodel::Tid((cur + i) % n)).find(|&t| v.is_enabled(t))
+        (1..=n)
+            .map(|i| kmodel::Tid((cur + i) % n))
+            .find(|&t| v.is_enabled(t))
     }
 }
 
