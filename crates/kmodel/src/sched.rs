@@ -868,6 +868,13 @@ impl Kernel {
         st.trace.events.push(e);
     }
 
+    /// Record a higher layer's own event ("drm_bridge_add", "drm_bridge_unplug") about `obj`.
+    /// Not a scheduling point.
+    pub fn model_event(&self, obj: Option<ObjId>, what: impl Into<String>) {
+        let what = what.into();
+        self.event(|step, tid, path| Event::Model { step, tid, path, obj, what });
+    }
+
     /// A copy of the trace recorded so far.
     pub fn trace(&self) -> Trace {
         self.st.borrow().trace.clone()

@@ -264,6 +264,16 @@ impl Kernel {
         !freed
     }
 
+    /// `container_of` on a list entry: the typed handle of heap object `id`, as returned by
+    /// [`Kernel::list_entries`] or [`Kernel::list_node_owner`]. Pure pointer arithmetic, so not
+    /// a scheduling point; the type is checked at the first access. Panics if `id` is not a
+    /// heap object (a bug in the host program).
+    pub fn heap_handle<T>(&self, id: ObjId) -> Obj<T> {
+        let st = self.st.borrow();
+        assert!(matches!(st.obj(id).kind, ObjKind::Heap(_)), "object {id} is not a heap object");
+        Obj { id, gen: st.gen, _t: PhantomData }
+    }
+
     /// Whether a heap object has been freed. Model introspection, not a kernel access: no
     /// scheduling point and no report. For tests and debug output only.
     pub fn is_freed<T>(&self, h: Obj<T>) -> bool {

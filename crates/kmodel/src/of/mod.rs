@@ -28,6 +28,12 @@ use std::fmt;
 pub struct NodeId(u32);
 
 impl NodeId {
+    /// A node id from its index, for models that use node identities without a tree (unit
+    /// tests of higher layers). With a real tree, take ids from the tree.
+    pub const fn from_raw(index: u32) -> Self {
+        NodeId(index)
+    }
+
     /// The arena index.
     pub fn index(self) -> usize {
         self.0 as usize

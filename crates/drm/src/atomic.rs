@@ -1,0 +1,176 @@
+//! `drm_atomic_helper.c` / the chain walkers of `drm_bridge.c`: enable and disable through
+//! the bridge chain (upstream.md §2.3 "Iteration", last bullet).
+//!
+//! The internal walkers hold no references (as upstream): each step dereferences the bridge
+//! it stands on, so a bridge freed under the chain is a use-after-free here. Reverse walks
+//! read the chain head once and then each entry (the model's lists have no `prev` read).
+//! From v7.2 pre_enable/post_disable hold `bridge_chain_mutex` around the outer loop.
+
+use kmodel::list::ListHead;
+use kmodel::mutex::Mutex;
+use kmodel::Kernel;
+
+use crate::bridge::{call_bridge, drm_bridge_chain_get_first_bridge, drm_bridge_put, DrmBridge};
+use crate::drv::{drm_mode_config_encoders, DrmDevice};
+use crate::encoder::{chain_entry, DrmEncoder};
+use crate::rules::rules;
+
+fn chain(k: &Kernel, enc: DrmEncoder) -> (ListHead, Mutex) {
+    k.read(enc.obj(), |e| (e.bridge_chain, e.bridge_chain_mutex))
+}
+
+fn snapshot(k: &Kernel, head: ListHead) -> Vec<DrmBridge> {
+    k.list_entries(head)
+        .into_iter()
+        .map(|id| chain_entry(k, id))
+        .collect()
+}
+
+fn prev_first(k: &Kernel, b: DrmBridge) -> bool {
+    k.read(b.obj(), |x| x.pre_enable_prev_first)
+}
+
+/// The order pre_enable visits `chain` (encoder side first in `chain`): from the connector
+/// end back to the encoder, except that a run of bridges with `pre_enable_prev_first`
+/// is entered at the bridge before the run and walked forwards.
+fn pre_enable_order(k: &Kernel, chain: &[DrmBridge]) -> Vec<usize> {
+    let flags: Vec<bool> = chain.iter().map(|&b| prev_first(k, b)).collect();
+    let mut order = Vec::new();
+    let mut i = chain.len();
+    while i > 0 {
+        let last = i - 1;
+        if flags[last] {
+            let mut start = last;
+            while start > 0 && flags[start] {
+                start -= 1;
+            }
+            order.extend(start..=last);
+            i = start;
+        } else {
+            order.push(last);
+            i = last;
+        }
+    }
+    order
+}
+
+/// The order post_disable visits `chain`: encoder side first, except that when the next
+/// bridges ask for `pre_enable_prev_first`, the run is disabled from its far end back.
+fn post_disable_order(k: &Kernel, chain: &[DrmBridge]) -> Vec<usize> {
+    let flags: Vec<bool> = chain.iter().map(|&b| prev_first(k, b)).collect();
+    let mut order = Vec::new();
+    let mut i = 0;
+    while i < chain.len() {
+        if i + 1 < chain.len() && flags[i + 1] {
+            let mut end = i + 1;
+            while end + 1 < chain.len() && flags[end + 1] {
+                end += 1;
+            }
+            order.extend((i..=end).rev());
+            i = end + 1;
+        } else {
+            order.push(i);
+            i += 1;
+        }
+    }
+    order
+}
+
+/// `drm_atomic_bridge_chain_pre_enable`.
+pub fn drm_atomic_bridge_chain_pre_enable(k: &Kernel, enc: DrmEncoder) {
+    let _f = k.func("drm_atomic_bridge_chain_pre_enable");
+    let (head, m) = chain(k, enc);
+    let locked = rules(k).chain_mutex;
+    if locked {
+        k.mutex_lock(m);
+    }
+    let c = snapshot(k, head);
+    for i in pre_enable_order(k, &c) {
+        call_bridge(k, c[i], |f| f.atomic_pre_enable(k, c[i]));
+    }
+    if locked {
+        k.mutex_unlock(m);
+    }
+}
+
+/// `drm_atomic_bridge_chain_enable`: encoder side first (`list_for_each_entry_from`).
+pub fn drm_atomic_bridge_chain_enable(k: &Kernel, enc: DrmEncoder) {
+    let _f = k.func("drm_atomic_bridge_chain_enable");
+    let (head, _) = chain(k, enc);
+    let mut cur = k.list_first(head);
+    while let Some(n) = cur {
+        let b = chain_entry(k, k.list_node_owner(n));
+        call_bridge(k, b, |f| f.atomic_enable(k, b));
+        cur = k.list_next(head, b.obj(), n);
+    }
+}
+
+/// `drm_atomic_bridge_chain_disable`: connector side first (`list_for_each_entry_reverse`).
+pub fn drm_atomic_bridge_chain_disable(k: &Kernel, enc: DrmEncoder) {
+    let _f = k.func("drm_atomic_bridge_chain_disable");
+    let (head, _) = chain(k, enc);
+    for b in snapshot(k, head).into_iter().rev() {
+        call_bridge(k, b, |f| f.atomic_disable(k, b));
+    }
+}
+
+/// `drm_atomic_bridge_chain_post_disable`.
+pub fn drm_atomic_bridge_chain_post_disable(k: &Kernel, enc: DrmEncoder) {
+    let _f = k.func("drm_atomic_bridge_chain_post_disable");
+    let (head, m) = chain(k, enc);
+    let locked = rules(k).chain_mutex;
+    if locked {
+        k.mutex_lock(m);
+    }
+    let c = snapshot(k, head);
+    for i in post_disable_order(k, &c) {
+        call_bridge(k, c[i], |f| f.atomic_post_disable(k, c[i]));
+    }
+    if locked {
+        k.mutex_unlock(m);
+    }
+}
+
+const COMMIT_OWNER: &str = "drm_atomic_helper_commit_modeset";
+
+/// The enable half of a commit on the CRTC feeding `enc`: get the first bridge (counted from
+/// v6.18, as the atomic helper does), pre_enable then enable the chain, put.
+pub fn drm_atomic_helper_commit_modeset_enables(k: &Kernel, enc: DrmEncoder) {
+    let _f = k.func("drm_atomic_helper_commit_modeset_enables");
+    let first = drm_bridge_chain_get_first_bridge(k, enc, COMMIT_OWNER);
+    drm_atomic_bridge_chain_pre_enable(k, enc);
+    drm_atomic_bridge_chain_enable(k, enc);
+    if rules(k).first_bridge_counted {
+        drm_bridge_put(k, first, COMMIT_OWNER);
+    }
+    k.write(enc.obj(), |e| e.enabled = true);
+}
+
+/// The disable half of a commit on the CRTC feeding `enc`: disable then post_disable. A
+/// no-op when the pipeline is not enabled.
+pub fn drm_atomic_helper_commit_modeset_disables(k: &Kernel, enc: DrmEncoder) {
+    let _f = k.func("drm_atomic_helper_commit_modeset_disables");
+    if !k.read(enc.obj(), |e| e.enabled) {
+        return;
+    }
+    let first = drm_bridge_chain_get_first_bridge(k, enc, COMMIT_OWNER);
+    drm_atomic_bridge_chain_disable(k, enc);
+    drm_atomic_bridge_chain_post_disable(k, enc);
+    if rules(k).first_bridge_counted {
+        drm_bridge_put(k, first, COMMIT_OWNER);
+    }
+    k.write(enc.obj(), |e| e.enabled = false);
+}
+
+/// `drm_atomic_helper_shutdown`: disable every enabled pipeline of the device.
+pub fn drm_atomic_helper_shutdown(k: &Kernel, drm: DrmDevice) {
+    let _f = k.func("drm_atomic_helper_shutdown");
+    for enc in drm_mode_config_encoders(k, drm) {
+        drm_atomic_helper_commit_modeset_disables(k, enc);
+    }
+}
+
+/// Whether the pipeline through `enc` is enabled. Model introspection for tests.
+pub fn drm_encoder_is_enabled(k: &Kernel, enc: DrmEncoder) -> bool {
+    k.peek(enc.obj(), |e| e.enabled)
+}

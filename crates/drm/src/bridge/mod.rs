@@ -1,0 +1,1027 @@
+//! `drm_bridge.c` / `drm_bridge.h`: the bridge object, its references, publication, chain
+//! membership, lookups, iteration and unplug (upstream.md §2.3, §3).
+//!
+//! Reference owners used by the core (I2, I6):
+//! - `"devres of <dev>"`: the allocation reference of `devm_drm_bridge_alloc`;
+//! - [`PUBLISHED`]: taken by `drm_bridge_add`, dropped by `drm_bridge_remove` (v6.17+);
+//! - `"chain of <encoder>"`: taken by `drm_bridge_attach`, dropped by detach (v6.17+);
+//! - `"next_bridge of <bridge>"`: the `next_bridge` field, put at free (v7.0+);
+//! - whatever name a caller passes to a counted getter.
+
+pub mod panel;
+
+use std::any::Any;
+use std::fmt::Write as _;
+use std::ops::ControlFlow;
+use std::rc::Rc;
+
+use kmodel::device::DeviceId;
+use kmodel::kref::{Kref, Owner};
+use kmodel::list::{ListHead, ListNode};
+use kmodel::mutex::Mutex;
+use kmodel::of::NodeId;
+use kmodel::srcu::{Srcu, SrcuIdx};
+use kmodel::{Errno, Kernel, Obj, ViolationKind};
+
+use crate::drv::{devres_owner, DrmDevice};
+use crate::encoder::{chain_entry, DrmEncoder};
+use crate::rules::rules;
+
+/// The owner of the reference a published bridge holds on itself.
+pub const PUBLISHED: &str = "published";
+
+/// The owner of the scoped loops' cursor reference.
+pub const SCOPED_CURSOR: &str = "scoped loop cursor";
+
+/// A `struct drm_bridge *`: one handle for the bridge and the container embedding it (the
+/// model allocates both as one heap object, as the kernel does).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DrmBridge(pub(crate) Obj<DrmBridgeObj>);
+
+impl DrmBridge {
+    /// The handle of a heap object (a pointer cast, e.g. from `dev_get_drvdata`).
+    pub fn from_obj(o: Obj<DrmBridgeObj>) -> Self {
+        DrmBridge(o)
+    }
+
+    /// The heap object (the container), for scheduling, reports and driver field stores.
+    pub fn obj(self) -> Obj<DrmBridgeObj> {
+        self.0
+    }
+}
+
+/// `DRM_BRIDGE_OP_*`: which connector operations a bridge offers.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct DrmBridgeOps {
+    pub detect: bool,
+    pub edid: bool,
+    pub hpd: bool,
+    pub modes: bool,
+    pub hdmi: bool,
+    pub hdmi_audio: bool,
+    pub dp_audio: bool,
+    pub hdmi_cec: bool,
+}
+
+/// `struct drm_bridge_funcs`: the callbacks a bridge driver implements. Every default does
+/// nothing, as a NULL callback.
+pub trait DrmBridgeFuncs: 'static {
+    /// `.attach`: link the rest of the chain (typically attach `next_bridge`).
+    fn attach(
+        &self,
+        _k: &Kernel,
+        _b: DrmBridge,
+        _enc: DrmEncoder,
+        _flags: u32,
+    ) -> Result<(), Errno> {
+        Ok(())
+    }
+    /// `.detach`.
+    fn detach(&self, _k: &Kernel, _b: DrmBridge) {}
+    /// `.destroy` (v6.17+): KMS-side teardown at the last put; device resources are gone.
+    fn destroy(&self, _k: &Kernel, _b: DrmBridge) {}
+    /// `.mode_valid`: whether the (single modelled) mode passes.
+    fn mode_valid(&self, _k: &Kernel, _b: DrmBridge) -> bool {
+        true
+    }
+    fn atomic_pre_enable(&self, _k: &Kernel, _b: DrmBridge) {}
+    fn atomic_enable(&self, _k: &Kernel, _b: DrmBridge) {}
+    fn atomic_disable(&self, _k: &Kernel, _b: DrmBridge) {}
+    fn atomic_post_disable(&self, _k: &Kernel, _b: DrmBridge) {}
+    /// `.detect` (DRM_BRIDGE_OP_DETECT).
+    fn detect(&self, _k: &Kernel, _b: DrmBridge) -> crate::connector::ConnectorStatus {
+        crate::connector::ConnectorStatus::Unknown
+    }
+    /// `.get_modes` (DRM_BRIDGE_OP_MODES); returns the number of modes.
+    fn get_modes(&self, _k: &Kernel, _b: DrmBridge) -> u32 {
+        0
+    }
+    fn hpd_enable(&self, _k: &Kernel, _b: DrmBridge) {}
+    fn hpd_disable(&self, _k: &Kernel, _b: DrmBridge) {}
+    /// Whether `.atomic_reset` is set: an atomic bridge gets a private object at attach.
+    fn is_atomic(&self) -> bool {
+        false
+    }
+}
+
+/// `struct drm_bridge` inside its container (§2.2).
+///
+/// # Invariants
+///
+/// - `refcount` is `Some` iff `container` is `Some` (made by `devm_drm_bridge_alloc`); a
+///   legacy bridge has a zeroed kref, modelled as `None` and treated as count 0.
+/// - `list` is on at most one of `bridge_list` / `bridge_lingering_list` (I3); `published`
+///   (model shadow) is true iff it is on `bridge_list`.
+/// - `dev.is_some()` iff `chain_node` is on an encoder chain (I4); `encoder` may be stale.
+/// - `unplugged` is monotonic (I5).
+pub struct DrmBridgeObj {
+    /// Model name ("sn65dsi83 2-002c"), for owners and reports.
+    pub name: String,
+    pub(crate) container: Option<Obj<()>>,
+    pub(crate) refcount: Option<Kref>,
+    pub(crate) funcs: Option<Rc<dyn DrmBridgeFuncs>>,
+    list: Option<ListNode>,
+    chain_node: Option<ListNode>,
+    pub(crate) encoder: Option<DrmEncoder>,
+    pub(crate) dev: Option<DrmDevice>,
+    /// Borrowed OF node (no reference held).
+    pub of_node: Option<NodeId>,
+    pub(crate) hpd_mutex: Option<Mutex>,
+    pub(crate) unplugged: bool,
+    /// v7.0: driver-owned counted reference to the downstream bridge, put by the core at free.
+    pub next_bridge: Option<DrmBridge>,
+    pub ops: DrmBridgeOps,
+    pub pre_enable_prev_first: bool,
+    pub(crate) published: bool,
+    pub(crate) chain_owner: Option<String>,
+    pub(crate) priv_obj: bool,
+    /// The driver's private part of the container.
+    pub(crate) private: Box<dyn Any>,
+}
+
+impl DrmBridgeObj {
+    /// `&bridge->list` (created with the object).
+    pub(crate) fn list(&self) -> ListNode {
+        self.list.expect("list node is created at allocation")
+    }
+
+    /// `&bridge->chain_node` (created with the object).
+    pub(crate) fn chain_node(&self) -> ListNode {
+        self.chain_node
+            .expect("chain node is created at allocation")
+    }
+}
+
+/// The statics of `drm_bridge.c` (§2.1).
+#[derive(Copy, Clone)]
+pub(crate) struct BridgeGlobals {
+    pub bridge_lock: Mutex,
+    pub bridge_list: ListHead,
+    pub bridge_lingering_list: ListHead,
+    pub unplug_srcu: Srcu,
+}
+
+pub(crate) fn globals(k: &Kernel) -> BridgeGlobals {
+    k.global(|k| BridgeGlobals {
+        bridge_lock: k.mutex_init("bridge_lock"),
+        bridge_list: k.list_head_init("bridge_list"),
+        bridge_lingering_list: k.list_head_init("bridge_lingering_list"),
+        unplug_srcu: k.init_srcu_struct("drm_bridge_unplug_srcu"),
+    })
+}
+
+fn new_bridge_obj<P: 'static>(
+    k: &Kernel,
+    ty: &'static str,
+    name: &str,
+    funcs: Option<Rc<dyn DrmBridgeFuncs>>,
+    private: P,
+) -> Obj<DrmBridgeObj> {
+    let obj = k.kzalloc(
+        ty,
+        name,
+        DrmBridgeObj {
+            name: name.to_string(),
+            container: None,
+            refcount: None,
+            funcs,
+            list: None,
+            chain_node: None,
+            encoder: None,
+            dev: None,
+            of_node: None,
+            hpd_mutex: None,
+            unplugged: false,
+            next_bridge: None,
+            ops: DrmBridgeOps::default(),
+            pre_enable_prev_first: false,
+            published: false,
+            chain_owner: None,
+            priv_obj: false,
+            private: Box::new(private),
+        },
+    );
+    let list = k.list_node(obj);
+    let chain_node = k.list_node(obj);
+    k.write(obj, |b| {
+        b.list = Some(list);
+        b.chain_node = Some(chain_node);
+    });
+    obj
+}
+
+/// `devm_drm_bridge_alloc(dev, type, bridge, funcs)`: a zeroed container holding `private`,
+/// refcount 1 owned by `dev`'s devres (a `drm_bridge_put` action). `ty` is the container's C
+/// type ("struct sn65dsi83"). Fails with `-EINVAL` without funcs; if the devres action cannot
+/// be registered it runs at once (the bridge is freed, `.destroy` included) (§2.3).
+pub fn devm_drm_bridge_alloc<P: 'static>(
+    k: &Kernel,
+    dev: DeviceId,
+    ty: &'static str,
+    name: &str,
+    funcs: Option<Rc<dyn DrmBridgeFuncs>>,
+    private: P,
+) -> Result<DrmBridge, Errno> {
+    let _f = k.func("devm_drm_bridge_alloc");
+    if funcs.is_none() {
+        k.model_event(None, format!("{}: missing funcs pointer", k.dev_name(dev)));
+        return Err(Errno::EINVAL);
+    }
+    let obj = new_bridge_obj(k, ty, name, funcs, private);
+    let owner = devres_owner(k, dev);
+    let r = k.kref_init(obj.id(), owner.clone());
+    k.write(obj, |b| {
+        b.container = Some(obj.erase());
+        b.refcount = Some(r);
+    });
+    let b = DrmBridge(obj);
+    if rules(k).lingering_list {
+        let n = k.read(obj, |x| x.list());
+        k.init_list_head(obj, n);
+    }
+    k.devm_add_action_or_reset(dev, "drm_bridge_put_void", obj.id().0 as u64, move |k| {
+        drm_bridge_put(k, b, owner)
+    })?;
+    k.model_event(Some(obj.id()), "devm_drm_bridge_alloc");
+    Ok(b)
+}
+
+/// Not an upstream function: the pre-v6.16 pattern, a container `devm_kzalloc`ed by the
+/// driver with `bridge->funcs` set by hand. No container, a zeroed kref (count 0), memory
+/// freed by devres at unbind (§5.1, §5.2).
+pub fn devm_drm_bridge_alloc_legacy<P: 'static>(
+    k: &Kernel,
+    dev: DeviceId,
+    ty: &'static str,
+    name: &str,
+    funcs: Rc<dyn DrmBridgeFuncs>,
+    private: P,
+) -> Result<DrmBridge, Errno> {
+    let _f = k.func("devm_kzalloc");
+    let obj = new_bridge_obj(k, ty, name, Some(funcs), private);
+    k.devm_add_action_or_reset(dev, "devm_kfree", obj.id().0 as u64, move |k| k.kfree(obj))?;
+    Ok(DrmBridge(obj))
+}
+
+/// `container_of`: read the driver's private part of the container.
+pub fn drm_bridge_priv<P: 'static, R>(k: &Kernel, b: DrmBridge, f: impl FnOnce(&P) -> R) -> R {
+    k.read(b.0, |x| {
+        f(x.private
+            .downcast_ref::<P>()
+            .expect("bridge container of another type"))
+    })
+}
+
+/// `container_of`: write the driver's private part of the container.
+pub fn drm_bridge_priv_mut<P: 'static, R>(
+    k: &Kernel,
+    b: DrmBridge,
+    f: impl FnOnce(&mut P) -> R,
+) -> R {
+    k.write(b.0, |x| {
+        f(x.private
+            .downcast_mut::<P>()
+            .expect("bridge container of another type"))
+    })
+}
+
+/// Whether the container's private part is a `P` (a `funcs` pointer comparison). Reads it.
+pub fn drm_bridge_is<P: 'static>(k: &Kernel, b: DrmBridge) -> bool {
+    k.read(b.0, |x| x.private.is::<P>())
+}
+
+/// The bridge's refcount now (0 for a legacy bridge). Model introspection for tests.
+pub fn drm_bridge_refcount(k: &Kernel, b: DrmBridge) -> u32 {
+    k.peek(b.0, |x| x.refcount)
+        .map(|r| k.kref_peek(r))
+        .unwrap_or(0)
+}
+
+/// The owners of the bridge's references now. Model introspection for tests.
+pub fn drm_bridge_owners(k: &Kernel, b: DrmBridge) -> Vec<(String, u32)> {
+    k.peek(b.0, |x| x.refcount)
+        .map(|r| k.kref_owners(r))
+        .unwrap_or_default()
+}
+
+/// The bridge's name (model introspection, no scheduling point).
+pub fn drm_bridge_name(k: &Kernel, b: DrmBridge) -> String {
+    k.peek(b.0, |x| x.name.clone())
+}
+
+/// `drm_bridge_get`: NULL-safe; +1 for `owner`. The caller must already own a reference or
+/// hold `bridge_lock` with the bridge published (I1). On a legacy (zeroed) kref this is the
+/// "refcount_t: addition on 0" of §5.2.
+pub fn drm_bridge_get(
+    k: &Kernel,
+    b: Option<DrmBridge>,
+    owner: impl Into<Owner>,
+) -> Option<DrmBridge> {
+    let _f = k.func("drm_bridge_get");
+    let b = b?;
+    match k.read(b.0, |x| x.refcount) {
+        Some(r) => k.kref_get(r, owner),
+        None => k.violation(
+            ViolationKind::RefcountAddOnZero,
+            Some(b.0.id()),
+            Some(kmodel::AccessKind::RefGet),
+            "refcount_t: addition on 0; use-after-free.".into(),
+        ),
+    }
+    Some(b)
+}
+
+/// What `drm_bridge_put` may be given: NULL, an `ERR_PTR`, or a bridge.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BridgePtr {
+    Null,
+    Err(Errno),
+    Bridge(DrmBridge),
+}
+
+impl From<DrmBridge> for BridgePtr {
+    fn from(b: DrmBridge) -> Self {
+        BridgePtr::Bridge(b)
+    }
+}
+
+impl From<Option<DrmBridge>> for BridgePtr {
+    fn from(b: Option<DrmBridge>) -> Self {
+        b.map_or(BridgePtr::Null, BridgePtr::Bridge)
+    }
+}
+
+impl From<Result<DrmBridge, Errno>> for BridgePtr {
+    fn from(b: Result<DrmBridge, Errno>) -> Self {
+        match b {
+            Ok(b) => BridgePtr::Bridge(b),
+            Err(e) => BridgePtr::Err(e),
+        }
+    }
+}
+
+/// `drm_bridge_put`: ignores NULL, and `ERR_PTR` from v7.2 (`put_ignores_err_ptr`; before,
+/// it is an invalid dereference, reported as a WARN-level oops). The last put runs
+/// `__drm_bridge_free` in this thread.
+pub fn drm_bridge_put(k: &Kernel, b: impl Into<BridgePtr>, owner: impl Into<Owner>) {
+    let _f = k.func("drm_bridge_put");
+    let b = match b.into() {
+        BridgePtr::Null => return,
+        BridgePtr::Err(e) => {
+            if !rules(k).put_ignores_err_ptr {
+                k.warn(format!(
+                    "BUG: unable to handle page fault: drm_bridge_put(ERR_PTR({e}))"
+                ));
+            }
+            return;
+        }
+        BridgePtr::Bridge(b) => b,
+    };
+    match k.read(b.0, |x| x.refcount) {
+        Some(r) => {
+            k.kref_put(r, owner, move |k| __drm_bridge_free(k, b));
+        }
+        None => k.violation(
+            ViolationKind::RefcountUnderflow,
+            Some(b.0.id()),
+            Some(kmodel::AccessKind::RefPut),
+            "refcount_t: underflow; use-after-free.".into(),
+        ),
+    }
+}
+
+/// `__drm_bridge_free`, in its documented order (§2.3): unlink from the lingering list under
+/// `bridge_lock`, `.destroy`, put `next_bridge`, free the container.
+fn __drm_bridge_free(k: &Kernel, b: DrmBridge) {
+    let _f = k.func("__drm_bridge_free");
+    let r = rules(k);
+    let (list, funcs, name) = k.read(b.0, |x| (x.list(), x.funcs.clone(), x.name.clone()));
+    if r.lingering_list {
+        let g = globals(k);
+        k.mutex_lock(g.bridge_lock);
+        k.list_del(list);
+        k.mutex_unlock(g.bridge_lock);
+    }
+    if r.destroy_hook {
+        if let Some(f) = funcs {
+            f.destroy(k, b);
+        }
+    }
+    if r.next_bridge_field {
+        let next = k.read(b.0, |x| x.next_bridge);
+        drm_bridge_put(k, next, format!("next_bridge of {name}"));
+    }
+    let container = k.read(b.0, |x| x.container);
+    k.model_event(Some(b.0.id()), "__drm_bridge_free");
+    match container {
+        Some(c) => k.kfree(c),
+        None => k.kfree(b.0),
+    }
+}
+
+/// `drm_bridge_clear_and_put(&holder->field)` (v7.1): store NULL first, then put the old
+/// value, closing the put-then-clear window (§5.9).
+pub fn drm_bridge_clear_and_put<T: 'static>(
+    k: &Kernel,
+    holder: Obj<T>,
+    field: impl FnOnce(&mut T) -> &mut Option<DrmBridge>,
+    owner: impl Into<Owner>,
+) {
+    let _f = k.func("drm_bridge_clear_and_put");
+    let old = k.write(holder, |h| field(h).take());
+    drm_bridge_put(k, old, owner);
+}
+
+/// `devm_drm_put_bridge(dev, bridge)` (v6.17): run `dev`'s allocation-put action now (WARNs
+/// via devres when there is none). A documented workaround; only drm_panel_bridge_remove uses
+/// it.
+pub fn devm_drm_put_bridge(k: &Kernel, dev: DeviceId, b: DrmBridge) {
+    let _f = k.func("devm_drm_put_bridge");
+    k.devm_release_action(dev, "drm_bridge_put_void", b.0.id().0 as u64);
+}
+
+/// `drm_bridge_add`: +1 [`PUBLISHED`] (v6.17+), unlink from the lingering list if re-added
+/// (v6.19+, without `bridge_lock` as posted, §5.4), init `hpd_mutex`, append to `bridge_list`.
+pub fn drm_bridge_add(k: &Kernel, b: DrmBridge) {
+    let _f = k.func("drm_bridge_add");
+    let r = rules(k);
+    let (container, list, name) = k.read(b.0, |x| (x.container, x.list(), x.name.clone()));
+    if r.warn_no_container_on_add && container.is_none() {
+        k.warn(format!(
+            "drm_bridge_add: {name} is not allocated with devm_drm_bridge_alloc()"
+        ));
+    }
+    if r.add_remove_ref {
+        drm_bridge_get(k, Some(b), PUBLISHED);
+    }
+    if r.lingering_list && !k.list_node_empty(b.0, list) {
+        k.list_del_init(list);
+    }
+    let m = k.mutex_init("&bridge->hpd_mutex");
+    k.write(b.0, |x| {
+        x.hpd_mutex = Some(m);
+        x.published = true;
+    });
+    let g = globals(k);
+    k.mutex_lock(g.bridge_lock);
+    k.list_add_tail(list, g.bridge_list);
+    k.mutex_unlock(g.bridge_lock);
+    k.model_event(Some(b.0.id()), "drm_bridge_add");
+}
+
+/// `devm_drm_bridge_add`: add, plus a devres action on `dev` that removes at unbind.
+pub fn devm_drm_bridge_add(k: &Kernel, dev: DeviceId, b: DrmBridge) -> Result<(), Errno> {
+    let _f = k.func("devm_drm_bridge_add");
+    drm_bridge_add(k, b);
+    k.devm_add_action_or_reset(dev, "drm_bridge_remove_void", b.0.id().0 as u64, move |k| {
+        drm_bridge_remove(k, b)
+    })
+}
+
+/// `drm_bridge_remove`: under `bridge_lock` move to the lingering list (v6.19+) or unlink,
+/// destroy `hpd_mutex`, −1 [`PUBLISHED`] (v6.17+). A remove of a bridge that is not published
+/// is reported (model WARN) and then proceeds as upstream.
+pub fn drm_bridge_remove(k: &Kernel, b: DrmBridge) {
+    let _f = k.func("drm_bridge_remove");
+    let r = rules(k);
+    let g = globals(k);
+    k.mutex_lock(g.bridge_lock);
+    let (list, published, name) = k.read(b.0, |x| (x.list(), x.published, x.name.clone()));
+    if !published {
+        k.warn(format!(
+            "drm_bridge_remove: {name} is not published (double remove?)"
+        ));
+    }
+    if r.lingering_list {
+        k.list_move_tail(list, g.bridge_lingering_list);
+    } else {
+        k.list_del_init(list);
+    }
+    k.write(b.0, |x| {
+        x.published = false;
+        x.hpd_mutex = None;
+    });
+    k.mutex_unlock(g.bridge_lock);
+    k.model_event(Some(b.0.id()), "drm_bridge_remove");
+    if r.add_remove_ref {
+        drm_bridge_put(k, b, PUBLISHED);
+    }
+}
+
+/// `drm_bridge_unplug` (v7.0): set `unplugged`, wait for every open enter/exit section of
+/// any bridge, then `drm_bridge_remove` (it replaces remove; §2.3). With the
+/// `disable_pipeline_on_unplug` proposal, the chain through the bridge's encoder is disabled
+/// first, before the flag (§6.14).
+///
+/// Hardware: unplug does not touch device resources; they are revoked by devres at unbind
+/// (or marked gone by `hw_mark_gone`). A driver that touches them outside a successful
+/// `drm_bridge_enter` after this returns is what "hardware access after unplug" reports.
+pub fn drm_bridge_unplug(k: &Kernel, b: DrmBridge) {
+    let _f = k.func("drm_bridge_unplug");
+    if rules(k).disable_pipeline_on_unplug {
+        let (enc, dev) = k.read(b.0, |x| (x.encoder, x.dev));
+        if let (Some(enc), Some(_)) = (enc, dev) {
+            crate::atomic::drm_atomic_helper_commit_modeset_disables(k, enc);
+        }
+    }
+    k.write(b.0, |x| x.unplugged = true);
+    k.synchronize_srcu(globals(k).unplug_srcu);
+    k.model_event(Some(b.0.id()), "drm_bridge_unplug");
+    drm_bridge_remove(k, b);
+}
+
+/// `drm_bridge_enter` (v7.0): `Some(idx)` with the SRCU read lock held, or `None` once the
+/// bridge is unplugged. Says nothing about memory: the caller must own a reference.
+pub fn drm_bridge_enter(k: &Kernel, b: DrmBridge) -> Option<SrcuIdx> {
+    let _f = k.func("drm_bridge_enter");
+    let s = globals(k).unplug_srcu;
+    let idx = k.srcu_read_lock(s);
+    if k.read(b.0, |x| x.unplugged) {
+        k.srcu_read_unlock(s, idx);
+        return None;
+    }
+    Some(idx)
+}
+
+/// `drm_bridge_exit`.
+pub fn drm_bridge_exit(k: &Kernel, idx: SrcuIdx) {
+    let _f = k.func("drm_bridge_exit");
+    k.srcu_read_unlock(globals(k).unplug_srcu, idx);
+}
+
+fn chain_owner(k: &Kernel, enc: DrmEncoder) -> String {
+    format!("chain of {}", k.read(enc.0, |e| e.name.clone()))
+}
+
+/// Link `node` after `previous` (or at the head) of `head`. The model's lists only append,
+/// so an insertion before existing entries appends and then moves the later entries behind
+/// it (the same final order; every step is on the chain head).
+fn chain_insert(k: &Kernel, head: ListHead, node: ListNode, previous: Option<DrmBridge>) {
+    let entries = k.list_entries(head);
+    let after = match previous {
+        None => 0,
+        Some(p) => entries
+            .iter()
+            .position(|&id| id == p.0.id())
+            .map_or(entries.len(), |i| i + 1),
+    };
+    k.list_add_tail(node, head);
+    for &id in &entries[after..] {
+        let n = k.read(chain_entry(k, id).0, |x| x.chain_node());
+        k.list_move_tail(n, head);
+    }
+}
+
+/// `drm_bridge_attach(encoder, bridge, previous, flags)`: +1 `"chain of <encoder>"`
+/// (v6.17+), link after `previous` (under `bridge_chain_mutex` from v7.2), `.attach`, and
+/// the private object of an atomic bridge. Every error path is refcount-neutral (§2.3).
+pub fn drm_bridge_attach(
+    k: &Kernel,
+    encoder: Option<DrmEncoder>,
+    bridge: Option<DrmBridge>,
+    previous: Option<DrmBridge>,
+    flags: u32,
+) -> Result<(), Errno> {
+    let _f = k.func("drm_bridge_attach");
+    let (Some(encoder), Some(bridge)) = (encoder, bridge) else {
+        return Err(Errno::EINVAL);
+    };
+    let r = rules(k);
+    let (container, list, name, funcs) = k.read(bridge.0, |x| {
+        (x.container, x.list(), x.name.clone(), x.funcs.clone())
+    });
+    if r.warn_no_container_on_attach && container.is_none() {
+        k.warn(format!(
+            "drm_bridge_attach: {name} is not allocated with devm_drm_bridge_alloc()"
+        ));
+    }
+    if r.warn_attach_without_add && k.list_node_empty(bridge.0, list) {
+        k.warn(format!("Missing drm_bridge_add() before attach ({name})"));
+    }
+    let owner = chain_owner(k, encoder);
+    if r.attach_detach_ref {
+        drm_bridge_get(k, Some(bridge), owner.clone());
+    }
+    let fail = |e: Errno| {
+        if r.attach_detach_ref {
+            drm_bridge_put(k, bridge, owner.clone());
+        }
+        Err(e)
+    };
+    if let Some(p) = previous {
+        let (pdev, penc) = k.read(p.0, |x| (x.dev, x.encoder));
+        if pdev.is_none() || penc != Some(encoder) {
+            return fail(Errno::EINVAL);
+        }
+    }
+    if k.read(bridge.0, |x| x.dev).is_some() {
+        return fail(Errno::EBUSY);
+    }
+    let (drm, head, m) = k.read(encoder.0, |e| (e.dev, e.bridge_chain, e.bridge_chain_mutex));
+    let node = k.write(bridge.0, |x| {
+        x.dev = Some(drm);
+        x.encoder = Some(encoder);
+        x.chain_owner = Some(owner.clone());
+        x.chain_node()
+    });
+    if r.chain_mutex {
+        k.mutex_lock(m);
+    }
+    chain_insert(k, head, node, previous);
+    if r.chain_mutex {
+        k.mutex_unlock(m);
+    }
+    let res = match &funcs {
+        Some(f) => f.attach(k, bridge, encoder, flags),
+        None => Ok(()),
+    };
+    if let Err(e) = res {
+        if r.chain_mutex {
+            k.mutex_lock(m);
+        }
+        k.write(bridge.0, |x| {
+            x.dev = None;
+            x.encoder = None;
+            x.chain_owner = None;
+        });
+        k.list_del(node);
+        if r.chain_mutex {
+            k.mutex_unlock(m);
+        }
+        k.model_event(
+            Some(bridge.0.id()),
+            format!("failed to attach bridge {name}: {e}"),
+        );
+        return fail(e);
+    }
+    if funcs.as_ref().is_some_and(|f| f.is_atomic()) {
+        k.write(bridge.0, |x| x.priv_obj = true);
+    }
+    k.model_event(Some(bridge.0.id()), "drm_bridge_attach");
+    Ok(())
+}
+
+/// `drm_bridge_detach` (internal; encoder cleanup calls it): WARN if not attached; private
+/// object fini, `.detach`, unlink, `dev = NULL` (`encoder` stays stale, §5.18), −1 chain.
+pub fn drm_bridge_detach(k: &Kernel, bridge: Option<DrmBridge>) {
+    let _f = k.func("drm_bridge_detach");
+    let Some(bridge) = bridge else {
+        k.warn("drm_bridge_detach(NULL)");
+        return;
+    };
+    let (dev, funcs, node, owner, name) = k.read(bridge.0, |x| {
+        (
+            x.dev,
+            x.funcs.clone(),
+            x.chain_node(),
+            x.chain_owner.clone(),
+            x.name.clone(),
+        )
+    });
+    if dev.is_none() {
+        k.warn(format!("drm_bridge_detach: {name} is not attached"));
+        return;
+    }
+    k.write(bridge.0, |x| x.priv_obj = false);
+    if let Some(f) = funcs {
+        f.detach(k, bridge);
+    }
+    k.list_del(node);
+    k.write(bridge.0, |x| {
+        x.dev = None;
+        x.chain_owner = None;
+    });
+    k.model_event(Some(bridge.0.id()), "drm_bridge_detach");
+    if rules(k).attach_detach_ref {
+        drm_bridge_put(k, bridge, owner.unwrap_or_default());
+    }
+}
+
+/// `of_drm_find_and_get_bridge(np)` (v7.0): under `bridge_lock`, the published bridge whose
+/// `of_node` is `np`, +1 for `owner` taken inside the lock.
+pub fn of_drm_find_and_get_bridge(
+    k: &Kernel,
+    np: NodeId,
+    owner: impl Into<Owner>,
+) -> Option<DrmBridge> {
+    let _f = k.func("of_drm_find_and_get_bridge");
+    let g = globals(k);
+    k.mutex_lock(g.bridge_lock);
+    let found = find_published(k, np);
+    let found = found.and_then(|b| drm_bridge_get(k, Some(b), owner));
+    k.mutex_unlock(g.bridge_lock);
+    found
+}
+
+fn find_published(k: &Kernel, np: NodeId) -> Option<DrmBridge> {
+    let g = globals(k);
+    k.list_entries(g.bridge_list)
+        .into_iter()
+        .map(|id| DrmBridge(k.heap_handle::<DrmBridgeObj>(id)))
+        .find(|b| k.read(b.0, |x| x.of_node) == Some(np))
+}
+
+/// `of_drm_find_bridge(np)` (deprecated in v7.0): a **borrowed** pointer. From v7.0 it is
+/// find-and-get followed by an immediate put.
+pub fn of_drm_find_bridge(k: &Kernel, np: NodeId) -> Option<DrmBridge> {
+    let _f = k.func("of_drm_find_bridge");
+    if rules(k).of_find_and_get {
+        const OWNER: &str = "of_drm_find_bridge";
+        let b = of_drm_find_and_get_bridge(k, np, OWNER);
+        drm_bridge_put(k, b, OWNER);
+        b
+    } else {
+        let g = globals(k);
+        k.mutex_lock(g.bridge_lock);
+        let b = find_published(k, np);
+        k.mutex_unlock(g.bridge_lock);
+        b
+    }
+}
+
+/// `of_drm_get_bridge_by_endpoint(np, port, endpoint)` (v7.2), with the graph already
+/// resolved: `remote` is the endpoint's remote device node (`None`: no graph or no remote).
+/// `-ENODEV`, `-EPROBE_DEFER` when no published bridge matches, else +1 for `owner`.
+pub fn of_drm_get_bridge_by_endpoint(
+    k: &Kernel,
+    remote: Option<NodeId>,
+    owner: impl Into<Owner>,
+) -> Result<DrmBridge, Errno> {
+    let _f = k.func("of_drm_get_bridge_by_endpoint");
+    let np = remote.ok_or(Errno::ENODEV)?;
+    of_drm_find_and_get_bridge(k, np, owner).ok_or(Errno::EPROBE_DEFER)
+}
+
+fn chain_of(k: &Kernel, enc: DrmEncoder) -> (ListHead, Mutex) {
+    k.read(enc.0, |e| (e.bridge_chain, e.bridge_chain_mutex))
+}
+
+fn counted(
+    k: &Kernel,
+    b: Option<DrmBridge>,
+    counts: bool,
+    owner: impl Into<Owner>,
+) -> Option<DrmBridge> {
+    if counts {
+        drm_bridge_get(k, b, owner)
+    } else {
+        b
+    }
+}
+
+/// `drm_bridge_chain_get_first_bridge(encoder)`: +1 for `owner` from v6.18.
+pub fn drm_bridge_chain_get_first_bridge(
+    k: &Kernel,
+    enc: DrmEncoder,
+    owner: impl Into<Owner>,
+) -> Option<DrmBridge> {
+    let _f = k.func("drm_bridge_chain_get_first_bridge");
+    let (head, _) = chain_of(k, enc);
+    let first = k
+        .list_first(head)
+        .map(|n| chain_entry(k, k.list_node_owner(n)));
+    counted(k, first, rules(k).first_bridge_counted, owner)
+}
+
+/// `drm_bridge_chain_get_last_bridge(encoder)` (v6.19): +1 for `owner`. Before v6.19 the
+/// function does not exist; the model then returns a borrowed pointer.
+pub fn drm_bridge_chain_get_last_bridge(
+    k: &Kernel,
+    enc: DrmEncoder,
+    owner: impl Into<Owner>,
+) -> Option<DrmBridge> {
+    let _f = k.func("drm_bridge_chain_get_last_bridge");
+    let (head, _) = chain_of(k, enc);
+    let last = k.list_entries(head).last().map(|&id| chain_entry(k, id));
+    counted(k, last, rules(k).next_last_bridge_counted, owner)
+}
+
+/// `drm_bridge_get_next_bridge(bridge)`: +1 for `owner` from v6.19; `bridge` keeps its count.
+/// Reads `bridge->encoder`, which is stale after detach (§5.18).
+pub fn drm_bridge_get_next_bridge(
+    k: &Kernel,
+    b: DrmBridge,
+    owner: impl Into<Owner>,
+) -> Option<DrmBridge> {
+    let _f = k.func("drm_bridge_get_next_bridge");
+    let next = next_in_chain(k, b);
+    counted(k, next, rules(k).next_last_bridge_counted, owner)
+}
+
+fn next_in_chain(k: &Kernel, b: DrmBridge) -> Option<DrmBridge> {
+    let (enc, node) = k.read(b.0, |x| (x.encoder, x.chain_node()));
+    let (head, _) = chain_of(k, enc?);
+    k.list_next(head, b.0, node)
+        .map(|n| chain_entry(k, k.list_node_owner(n)))
+}
+
+/// `drm_bridge_get_prev_bridge(bridge)`: +1 for `owner` from v6.18.
+pub fn drm_bridge_get_prev_bridge(
+    k: &Kernel,
+    b: DrmBridge,
+    owner: impl Into<Owner>,
+) -> Option<DrmBridge> {
+    let _f = k.func("drm_bridge_get_prev_bridge");
+    let enc = k.read(b.0, |x| x.encoder);
+    let (head, _) = chain_of(k, enc?);
+    let entries = k.list_entries(head);
+    let i = entries.iter().position(|&id| id == b.0.id())?;
+    let prev = if i == 0 {
+        None
+    } else {
+        Some(chain_entry(k, entries[i - 1]))
+    };
+    counted(k, prev, rules(k).prev_bridge_counted, owner)
+}
+
+/// `drm_bridge_is_last(bridge)`: no reference change.
+pub fn drm_bridge_is_last(k: &Kernel, b: DrmBridge) -> bool {
+    let _f = k.func("drm_bridge_is_last");
+    let Some(enc) = k.read(b.0, |x| x.encoder) else {
+        return false;
+    };
+    let (head, _) = chain_of(k, enc);
+    k.list_entries(head).last() == Some(&b.0.id())
+}
+
+/// `drm_for_each_bridge_in_chain_scoped(encoder, bridge)` (v6.19): `f` runs on each bridge
+/// with a cursor reference ([`SCOPED_CURSOR`]) held; a step gets the next bridge, then puts
+/// the current one; `Break` puts the cursor. v7.2 holds `bridge_chain_mutex` for the whole
+/// loop. Without `scoped_iteration` this is the old unreferenced
+/// `drm_for_each_bridge_in_chain` (§5.5). A closure, not a guard: model operations never run
+/// in `Drop`.
+pub fn drm_for_each_bridge_in_chain_scoped<R>(
+    k: &Kernel,
+    enc: DrmEncoder,
+    f: impl FnMut(DrmBridge) -> ControlFlow<R>,
+) -> Option<R> {
+    let _f = k.func("drm_for_each_bridge_in_chain_scoped");
+    let r = rules(k);
+    let (head, m) = chain_of(k, enc);
+    if !r.scoped_iteration {
+        let first = k
+            .list_first(head)
+            .map(|n| chain_entry(k, k.list_node_owner(n)));
+        return unreferenced_walk(k, head, first, f);
+    }
+    if r.chain_mutex {
+        k.mutex_lock(m);
+    }
+    let first = k
+        .list_first(head)
+        .map(|n| chain_entry(k, k.list_node_owner(n)));
+    let first = drm_bridge_get(k, first, SCOPED_CURSOR);
+    match first {
+        None => {
+            if r.chain_mutex {
+                k.mutex_unlock(m);
+            }
+            None
+        }
+        Some(b) => scoped_walk(k, b, r.chain_mutex.then_some(m), f),
+    }
+}
+
+/// `drm_for_each_bridge_in_chain_from(first, bridge)` (v6.19): as the scoped loop, starting
+/// at `first` (the caller holds a reference to it); v7.2 gets `first`, then locks.
+pub fn drm_for_each_bridge_in_chain_from<R>(
+    k: &Kernel,
+    first: DrmBridge,
+    f: impl FnMut(DrmBridge) -> ControlFlow<R>,
+) -> Option<R> {
+    let _f = k.func("drm_for_each_bridge_in_chain_from");
+    let r = rules(k);
+    let enc = k.read(first.0, |x| x.encoder);
+    let enc = enc?;
+    let (head, m) = chain_of(k, enc);
+    if !r.scoped_iteration {
+        return unreferenced_walk(k, head, Some(first), f);
+    }
+    drm_bridge_get(k, Some(first), SCOPED_CURSOR);
+    if r.chain_mutex {
+        k.mutex_lock(m);
+    }
+    scoped_walk(k, first, r.chain_mutex.then_some(m), f)
+}
+
+fn scoped_walk<R>(
+    k: &Kernel,
+    first: DrmBridge,
+    m: Option<Mutex>,
+    mut f: impl FnMut(DrmBridge) -> ControlFlow<R>,
+) -> Option<R> {
+    let mut cur = first;
+    loop {
+        if let ControlFlow::Break(v) = f(cur) {
+            if let Some(m) = m {
+                k.mutex_unlock(m);
+            }
+            drm_bridge_put(k, cur, SCOPED_CURSOR);
+            return Some(v);
+        }
+        let next = next_in_chain(k, cur);
+        let next = drm_bridge_get(k, next, SCOPED_CURSOR);
+        drm_bridge_put(k, cur, SCOPED_CURSOR);
+        match next {
+            Some(n) => cur = n,
+            None => {
+                if let Some(m) = m {
+                    k.mutex_unlock(m);
+                }
+                return None;
+            }
+        }
+    }
+}
+
+/// `list_for_each_entry` from `first`: no references; the next pointer is read from the
+/// current entry's memory after the body ran (§5.5).
+fn unreferenced_walk<R>(
+    k: &Kernel,
+    head: ListHead,
+    first: Option<DrmBridge>,
+    mut f: impl FnMut(DrmBridge) -> ControlFlow<R>,
+) -> Option<R> {
+    let mut cur = first;
+    while let Some(b) = cur {
+        if let ControlFlow::Break(v) = f(b) {
+            return Some(v);
+        }
+        let node = k.read(b.0, |x| x.chain_node());
+        cur = k
+            .list_next(head, b.0, node)
+            .map(|n| chain_entry(k, k.list_node_owner(n)));
+    }
+    None
+}
+
+/// Read the bridge's callbacks (a dereference of the bridge: a use-after-free if it was
+/// freed) and run `f` on them. With the `core_enter_exit` proposal the core wraps the call
+/// in `drm_bridge_enter`/`exit` and skips it on an unplugged bridge.
+pub(crate) fn call_bridge<R>(
+    k: &Kernel,
+    b: DrmBridge,
+    f: impl FnOnce(&dyn DrmBridgeFuncs) -> R,
+) -> Option<R> {
+    let funcs = k.read(b.0, |x| x.funcs.clone())?;
+    if rules(k).core_enter_exit {
+        let idx = drm_bridge_enter(k, b)?;
+        let r = f(&*funcs);
+        drm_bridge_exit(k, idx);
+        Some(r)
+    } else {
+        Some(f(&*funcs))
+    }
+}
+
+/// `drm_bridge_chain_mode_valid(first)`: every bridge from `first` on must accept the mode
+/// (a `drm_for_each_bridge_in_chain_from` loop from v6.19).
+pub fn drm_bridge_chain_mode_valid(k: &Kernel, first: DrmBridge) -> bool {
+    let _f = k.func("drm_bridge_chain_mode_valid");
+    let bad = drm_for_each_bridge_in_chain_from(k, first, |b| {
+        if call_bridge(k, b, |f| f.mode_valid(k, b)).unwrap_or(true) {
+            ControlFlow::Continue(())
+        } else {
+            ControlFlow::Break(())
+        }
+    });
+    bad.is_none()
+}
+
+/// The `/sys/kernel/debug/dri/bridges` file (v6.16; lingering bridges from v6.19), read
+/// under `bridge_lock`; `None` where the file does not exist. Never does a last put (§4.6).
+pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
+    let _f = k.func("allbridges_show");
+    let r = rules(k);
+    if !r.debugfs_bridges {
+        return None;
+    }
+    let g = globals(k);
+    let mut out = String::new();
+    k.mutex_lock(g.bridge_lock);
+    let mut idx = 0;
+    for id in k.list_entries(g.bridge_list) {
+        let b = DrmBridge(k.heap_handle::<DrmBridgeObj>(id));
+        let (name, rc, np) = k.read(b.0, |x| (x.name.clone(), x.refcount, x.of_node));
+        let count = rc.map(|r| k.kref_read(r)).unwrap_or(0);
+        let _ = writeln!(out, "bridge[{idx}]: {name}\n\trefcount: {count}");
+        if let Some(np) = np {
+            let _ = writeln!(out, "\tOF: node{}", np.index());
+        }
+        idx += 1;
+    }
+    if r.debugfs_lingering {
+        for id in k.list_entries(g.bridge_lingering_list) {
+            let b = DrmBridge(k.heap_handle::<DrmBridgeObj>(id));
+            let (name, rc) = k.read(b.0, |x| (x.name.clone(), x.refcount));
+            let count = rc.map(|r| k.kref_read(r)).unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "bridge[{idx}]: {name} [lingering]\n\trefcount: {count}"
+            );
+            idx += 1;
+        }
+    }
+    k.mutex_unlock(g.bridge_lock);
+    Some(out)
+}

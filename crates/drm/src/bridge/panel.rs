@@ -1,0 +1,168 @@
+//! `bridge/panel.c`: the panel_bridge wrapper (upstream.md §2.4, §4.4, §5.11).
+//!
+//! The allocation reference hangs on the **panel's** device (v6.17+; before, the wrapper is
+//! `devm_kzalloc`ed on it). The consumer's devres only removes; drmm removes and puts early
+//! via `devm_drm_put_bridge`. The wrapper borrows the panel unless the
+//! `panel_bridge_panel_ref` proposal is on.
+
+use std::rc::Rc;
+
+use kmodel::device::DeviceId;
+use kmodel::{Errno, Kernel};
+
+use crate::bridge::{
+    devm_drm_bridge_alloc, devm_drm_bridge_alloc_legacy, devm_drm_put_bridge, drm_bridge_add,
+    drm_bridge_is, drm_bridge_priv, drm_bridge_remove, DrmBridge, DrmBridgeFuncs,
+};
+use crate::drv::DrmDevice;
+use crate::managed::drmm_add_action_or_reset;
+use crate::panel::{
+    drm_panel_disable, drm_panel_enable, drm_panel_get, drm_panel_get_modes, drm_panel_prepare,
+    drm_panel_put, drm_panel_unprepare, DrmPanel,
+};
+use crate::rules::rules;
+
+/// `struct panel_bridge`: the container's private part.
+#[derive(Copy, Clone, Debug)]
+pub struct PanelBridge {
+    pub panel: DrmPanel,
+}
+
+struct PanelBridgeFuncs;
+
+fn panel_of(k: &Kernel, b: DrmBridge) -> DrmPanel {
+    drm_bridge_priv::<PanelBridge, _>(k, b, |p| p.panel)
+}
+
+impl DrmBridgeFuncs for PanelBridgeFuncs {
+    fn atomic_pre_enable(&self, k: &Kernel, b: DrmBridge) {
+        let _ = drm_panel_prepare(k, panel_of(k, b));
+    }
+    fn atomic_enable(&self, k: &Kernel, b: DrmBridge) {
+        let _ = drm_panel_enable(k, panel_of(k, b));
+    }
+    fn atomic_disable(&self, k: &Kernel, b: DrmBridge) {
+        let _ = drm_panel_disable(k, panel_of(k, b));
+    }
+    fn atomic_post_disable(&self, k: &Kernel, b: DrmBridge) {
+        let _ = drm_panel_unprepare(k, panel_of(k, b));
+    }
+    fn get_modes(&self, k: &Kernel, b: DrmBridge) -> u32 {
+        drm_panel_get_modes(k, panel_of(k, b))
+    }
+    fn detect(&self, _k: &Kernel, _b: DrmBridge) -> crate::connector::ConnectorStatus {
+        crate::connector::ConnectorStatus::Connected
+    }
+}
+
+fn panel_ref_owner(k: &Kernel, panel: DrmPanel) -> String {
+    format!(
+        "panel_bridge of {}",
+        k.read(panel.obj(), |p| p.name.clone())
+    )
+}
+
+/// `drm_panel_bridge_add_typed(panel, type)`: allocate on `panel->dev`, copy `of_node`, add.
+/// The caller gets **no** reference of its own.
+pub fn drm_panel_bridge_add_typed(k: &Kernel, panel: DrmPanel) -> Result<DrmBridge, Errno> {
+    let _f = k.func("drm_panel_bridge_add_typed");
+    let r = rules(k);
+    let (pdev, np, pname) = k.read(panel.obj(), |p| (p.dev, p.of_node, p.name.clone()));
+    let name = format!("panel_bridge {pname}");
+    let funcs: Rc<dyn DrmBridgeFuncs> = Rc::new(PanelBridgeFuncs);
+    let b = if r.panel_bridge_alloc {
+        devm_drm_bridge_alloc(
+            k,
+            pdev,
+            "struct panel_bridge",
+            &name,
+            Some(funcs),
+            PanelBridge { panel },
+        )?
+    } else {
+        devm_drm_bridge_alloc_legacy(
+            k,
+            pdev,
+            "struct panel_bridge",
+            &name,
+            funcs,
+            PanelBridge { panel },
+        )?
+    };
+    k.write(b.obj(), |x| {
+        x.of_node = np;
+        x.ops.modes = true;
+    });
+    if r.panel_bridge_panel_ref {
+        drm_panel_get(k, panel, panel_ref_owner(k, panel));
+    }
+    drm_bridge_add(k, b);
+    Ok(b)
+}
+
+/// `drm_panel_bridge_remove(bridge)`: WARN unless it is a panel_bridge; remove, then drop the
+/// allocation reference on the panel's device now (`devm_drm_put_bridge`, v6.17+; before,
+/// `devm_kfree`).
+pub fn drm_panel_bridge_remove(k: &Kernel, b: Option<DrmBridge>) {
+    let _f = k.func("drm_panel_bridge_remove");
+    let Some(b) = b else { return };
+    if !drm_bridge_is::<PanelBridge>(k, b) {
+        k.warn("drm_panel_bridge_remove: not a panel_bridge");
+        return;
+    }
+    let panel = panel_of(k, b);
+    let pdev = k.read(panel.obj(), |p| p.dev);
+    drm_bridge_remove(k, b);
+    let r = rules(k);
+    if r.panel_bridge_panel_ref {
+        drm_panel_put(k, panel, panel_ref_owner(k, panel));
+    }
+    if r.panel_bridge_alloc {
+        devm_drm_put_bridge(k, pdev, b);
+    } else {
+        k.devm_release_action(pdev, "devm_kfree", b.obj().id().0 as u64);
+    }
+}
+
+/// `devm_drm_panel_bridge_add(dev, panel)`: the devres on the **consumer** `dev` only removes;
+/// the allocation reference stays on the panel device (§2.4).
+pub fn devm_drm_panel_bridge_add(
+    k: &Kernel,
+    dev: DeviceId,
+    panel: DrmPanel,
+) -> Result<DrmBridge, Errno> {
+    let _f = k.func("devm_drm_panel_bridge_add");
+    let b = drm_panel_bridge_add_typed(k, panel)?;
+    let owner = panel_ref_owner(k, panel);
+    k.devm_add_action_or_reset(
+        dev,
+        "devm_drm_panel_bridge_release",
+        b.obj().id().0 as u64,
+        move |k| {
+            let _f = k.func("devm_drm_panel_bridge_release");
+            drm_bridge_remove(k, b);
+            if rules(k).panel_bridge_panel_ref {
+                drm_panel_put(k, panel, owner);
+            }
+        },
+    )?;
+    Ok(b)
+}
+
+/// `drmm_panel_bridge_add(drm, panel)`: `drm_panel_bridge_remove` at the final `drm_dev_put`.
+pub fn drmm_panel_bridge_add(
+    k: &Kernel,
+    drm: DrmDevice,
+    panel: DrmPanel,
+) -> Result<DrmBridge, Errno> {
+    let _f = k.func("drmm_panel_bridge_add");
+    let b = drm_panel_bridge_add_typed(k, panel)?;
+    drmm_add_action_or_reset(
+        k,
+        drm,
+        "drmm_drm_panel_bridge_release",
+        b.obj().id().0 as u64,
+        move |k| drm_panel_bridge_remove(k, Some(b)),
+    )?;
+    Ok(b)
+}

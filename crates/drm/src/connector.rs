@@ -1,0 +1,190 @@
+//! `drm_connector.c` and the probe helper: the connector as a refcounted mode object with
+//! `.destroy` (upstream.md §4.5).
+
+use std::rc::Rc;
+
+use kmodel::kref::{Kref, Owner};
+use kmodel::{Kernel, Obj};
+
+use crate::bridge::{
+    drm_bridge_chain_get_first_bridge, drm_bridge_chain_mode_valid, drm_bridge_put,
+};
+use crate::drv::DrmDevice;
+use crate::encoder::DrmEncoder;
+use crate::managed::drmm_add_action;
+use crate::rules::rules;
+
+/// The owner of the reference the mode config holds on each registered connector.
+pub const MODE_CONFIG_OWNER: &str = "mode_config";
+
+/// A `struct drm_connector *`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DrmConnector(pub(crate) Obj<DrmConnectorObj>);
+
+impl DrmConnector {
+    /// The handle of a heap object (a pointer cast, e.g. from `dev_get_drvdata`).
+    pub fn from_obj(o: Obj<DrmConnectorObj>) -> Self {
+        DrmConnector(o)
+    }
+
+    /// The heap object, for scheduling and reports.
+    pub fn obj(self) -> Obj<DrmConnectorObj> {
+        self.0
+    }
+}
+
+/// `enum drm_connector_status`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ConnectorStatus {
+    Connected,
+    Disconnected,
+    Unknown,
+}
+
+/// `struct drm_connector_funcs` plus the helper funcs the probe helper calls.
+pub trait DrmConnectorFuncs: 'static {
+    fn detect(&self, _k: &Kernel, _c: DrmConnector) -> ConnectorStatus {
+        ConnectorStatus::Unknown
+    }
+    fn get_modes(&self, _k: &Kernel, _c: DrmConnector) -> u32 {
+        0
+    }
+    /// `.destroy`: runs at the last put, before the core frees the object.
+    fn destroy(&self, _k: &Kernel, _c: DrmConnector) {}
+}
+
+/// `struct drm_connector`.
+///
+/// # Invariants
+///
+/// `refcount` is `Some` from init on; the last put runs `funcs.destroy` and frees the object.
+pub struct DrmConnectorObj {
+    pub name: String,
+    pub dev: DrmDevice,
+    pub(crate) refcount: Option<Kref>,
+    pub(crate) funcs: Rc<dyn DrmConnectorFuncs>,
+    /// The encoder it is attached to (`drm_connector_attach_encoder`).
+    pub encoder: Option<DrmEncoder>,
+    /// Driver data (`container_of` target, e.g. a bridge_connector).
+    pub private: Option<Obj<()>>,
+}
+
+/// `drm_connector_init`: the mode config holds the first reference.
+pub fn drm_connector_init(
+    k: &Kernel,
+    drm: DrmDevice,
+    name: &str,
+    funcs: Rc<dyn DrmConnectorFuncs>,
+    private: Option<Obj<()>>,
+) -> DrmConnector {
+    let _f = k.func("drm_connector_init");
+    let obj = k.kzalloc(
+        "struct drm_connector",
+        name,
+        DrmConnectorObj {
+            name: name.to_string(),
+            dev: drm,
+            refcount: None,
+            funcs,
+            encoder: None,
+            private,
+        },
+    );
+    let r = k.kref_init(obj.id(), MODE_CONFIG_OWNER);
+    k.write(obj, |c| c.refcount = Some(r));
+    let c = DrmConnector(obj);
+    k.write(drm.0, |d| d.connectors.push(c));
+    c
+}
+
+/// `drmm_connector_init`: like [`drm_connector_init`], the mode config's reference being
+/// dropped by a drmm action instead of by `drm_mode_config_cleanup`.
+pub fn drmm_connector_init(
+    k: &Kernel,
+    drm: DrmDevice,
+    name: &str,
+    funcs: Rc<dyn DrmConnectorFuncs>,
+    private: Option<Obj<()>>,
+) -> DrmConnector {
+    let _f = k.func("drmm_connector_init");
+    let c = drm_connector_init(k, drm, name, funcs, private);
+    k.write(drm.0, |d| d.connectors.retain(|&x| x != c));
+    let _ = drmm_add_action(
+        k,
+        drm,
+        "drmm_connector_cleanup",
+        c.0.id().0 as u64,
+        move |k| drm_connector_put(k, c, MODE_CONFIG_OWNER),
+    );
+    c
+}
+
+/// `drm_connector_attach_encoder`.
+pub fn drm_connector_attach_encoder(k: &Kernel, c: DrmConnector, enc: DrmEncoder) {
+    k.write(c.0, |x| x.encoder = Some(enc));
+}
+
+/// `drm_connector_get`.
+pub fn drm_connector_get(k: &Kernel, c: DrmConnector, owner: impl Into<Owner>) {
+    let _f = k.func("drm_connector_get");
+    if let Some(r) = k.read(c.0, |x| x.refcount) {
+        k.kref_get(r, owner);
+    }
+}
+
+/// `drm_connector_put`: the last put runs `.destroy`, then `drm_connector_cleanup` and the
+/// free.
+pub fn drm_connector_put(k: &Kernel, c: DrmConnector, owner: impl Into<Owner>) {
+    let _f = k.func("drm_connector_put");
+    if let Some(r) = k.read(c.0, |x| x.refcount) {
+        k.kref_put(r, owner, move |k| {
+            let _f = k.func("drm_connector_free");
+            let funcs = k.read(c.0, |x| x.funcs.clone());
+            funcs.destroy(k, c);
+            k.kfree(c.0);
+        });
+    }
+}
+
+/// The connector's driver data.
+pub fn drm_connector_private(k: &Kernel, c: DrmConnector) -> Option<Obj<()>> {
+    k.read(c.0, |x| x.private)
+}
+
+/// `drm_helper_probe_detect`: the connector's `.detect`.
+pub fn drm_helper_probe_detect(k: &Kernel, c: DrmConnector) -> ConnectorStatus {
+    let _f = k.func("drm_helper_probe_detect");
+    let funcs = k.read(c.0, |x| x.funcs.clone());
+    funcs.detect(k, c)
+}
+
+/// `drm_helper_probe_single_connector_modes`: detect, get_modes, then validate the modes
+/// through the encoder's bridge chain (`drm_mode_validate_pipeline`, which gets the first
+/// bridge, counted from v6.18, and runs `drm_bridge_chain_mode_valid` from it). Returns
+/// the number of valid modes.
+pub fn drm_helper_probe_single_connector_modes(k: &Kernel, c: DrmConnector) -> u32 {
+    let _f = k.func("drm_helper_probe_single_connector_modes");
+    let status = drm_helper_probe_detect(k, c);
+    if status == ConnectorStatus::Disconnected {
+        return 0;
+    }
+    let funcs = k.read(c.0, |x| x.funcs.clone());
+    let n = funcs.get_modes(k, c);
+    let Some(enc) = k.read(c.0, |x| x.encoder) else {
+        return n;
+    };
+    const OWNER: &str = "drm_mode_validate_pipeline";
+    let first = drm_bridge_chain_get_first_bridge(k, enc, OWNER);
+    let ok = match first {
+        Some(b) => drm_bridge_chain_mode_valid(k, b),
+        None => true,
+    };
+    if rules(k).first_bridge_counted {
+        drm_bridge_put(k, first, OWNER);
+    }
+    if ok {
+        n
+    } else {
+        0
+    }
+}

@@ -1,0 +1,120 @@
+//! `drm_encoder.c`: the encoder and its bridge chain (upstream.md §2.2, §4.5).
+
+use kmodel::list::ListHead;
+use kmodel::mutex::Mutex;
+use kmodel::{Errno, Kernel, Obj};
+
+use crate::bridge::{drm_bridge_detach, DrmBridge, DrmBridgeObj};
+use crate::drv::DrmDevice;
+use crate::managed::{drmm_add_action, drmm_kzalloc};
+use crate::rules::rules;
+
+/// A `struct drm_encoder *`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DrmEncoder(pub(crate) Obj<DrmEncoderObj>);
+
+impl DrmEncoder {
+    /// The handle of a heap object (a pointer cast, e.g. from `dev_get_drvdata`).
+    pub fn from_obj(o: Obj<DrmEncoderObj>) -> Self {
+        DrmEncoder(o)
+    }
+
+    /// The heap object, for scheduling and reports.
+    pub fn obj(self) -> Obj<DrmEncoderObj> {
+        self.0
+    }
+}
+
+/// `struct drm_encoder`.
+///
+/// # Invariants
+///
+/// `bridge_chain` holds the `chain_node` of exactly the bridges whose `dev` is set and whose
+/// `encoder` is this one (I4), ordered from the encoder towards the connector, except inside
+/// `drm_encoder_cleanup` under the v7.2 rules, where the chain is cut onto a temporary list.
+pub struct DrmEncoderObj {
+    pub name: String,
+    pub dev: DrmDevice,
+    pub(crate) bridge_chain: ListHead,
+    pub(crate) bridge_chain_mutex: Mutex,
+    pub(crate) cleaned_up: bool,
+    /// Whether the pipeline through this encoder is enabled (model state of the CRTC).
+    pub(crate) enabled: bool,
+}
+
+/// `drmm_encoder_alloc`: an encoder in drmm memory whose `drm_encoder_cleanup` runs as a
+/// drmm action at the final `drm_dev_put`.
+pub fn drmm_encoder_alloc(k: &Kernel, drm: DrmDevice, name: &str) -> Result<DrmEncoder, Errno> {
+    let _f = k.func("drmm_encoder_alloc");
+    let chain = k.list_head_init(&format!("{name}->bridge_chain"));
+    let m = k.mutex_init("&encoder->bridge_chain_mutex");
+    let obj = drmm_kzalloc(
+        k,
+        drm,
+        "struct drm_encoder",
+        name,
+        DrmEncoderObj {
+            name: name.to_string(),
+            dev: drm,
+            bridge_chain: chain,
+            bridge_chain_mutex: m,
+            cleaned_up: false,
+            enabled: false,
+        },
+    );
+    let enc = DrmEncoder(obj);
+    k.write(drm.0, |d| d.encoders.push(enc));
+    drmm_add_action(
+        k,
+        drm,
+        "drmm_encoder_alloc_release",
+        obj.id().0 as u64,
+        move |k| drm_encoder_cleanup(k, enc),
+    )?;
+    Ok(enc)
+}
+
+/// The bridge behind a chain entry (`list_entry(node, struct drm_bridge, chain_node)`).
+pub(crate) fn chain_entry(k: &Kernel, id: kmodel::ObjId) -> DrmBridge {
+    DrmBridge(k.heap_handle::<DrmBridgeObj>(id))
+}
+
+/// `drm_encoder_cleanup`: detach every bridge of the chain (each detach puts the chain
+/// reference). Under `chain_mutex` the chain is first cut onto a temporary list under the
+/// mutex and detached without it, avoiding the §5.7 ABBA deadlock; before, the chain is
+/// walked with `list_for_each_entry_safe` (the §5.6 trap).
+pub fn drm_encoder_cleanup(k: &Kernel, enc: DrmEncoder) {
+    let _f = k.func("drm_encoder_cleanup");
+    let (head, m, done) = k.read(enc.0, |e| {
+        (e.bridge_chain, e.bridge_chain_mutex, e.cleaned_up)
+    });
+    if done {
+        return;
+    }
+    if rules(k).chain_mutex {
+        let tmp = k.list_head_init("drm_encoder_cleanup tmp chain");
+        k.mutex_lock(m);
+        for id in k.list_entries(head) {
+            let b = chain_entry(k, id);
+            let n = k.read(b.0, |x| x.chain_node());
+            k.list_move_tail(n, tmp);
+        }
+        k.mutex_unlock(m);
+        for id in k.list_entries(tmp) {
+            drm_bridge_detach(k, Some(chain_entry(k, id)));
+        }
+    } else {
+        let mut cur = k.list_first(head);
+        while let Some(n) = cur {
+            let b = chain_entry(k, k.list_node_owner(n));
+            let next = k.list_next(head, b.0, n);
+            drm_bridge_detach(k, Some(b));
+            cur = next;
+        }
+    }
+    let drm = k.write(enc.0, |e| {
+        e.cleaned_up = true;
+        e.dev
+    });
+    k.write(drm.0, |d| d.encoders.retain(|&x| x != enc));
+}
