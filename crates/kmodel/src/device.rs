@@ -105,6 +105,8 @@ pub(crate) struct DeviceModel {
     pub devices: Vec<DeviceRec>,
     deferred: Vec<DeviceId>,
     deferred_obj: Option<ObjId>,
+    /// Device links (consumer, supplier), as fw_devlink creates them from supply phandles.
+    links: Vec<(DeviceId, DeviceId)>,
 }
 
 impl Kernel {
@@ -399,10 +401,36 @@ impl Kernel {
         }
     }
 
-    /// `device_release_driver`: unbind. Runs the driver's `remove`, then the devres actions in
-    /// LIFO order.
+    /// `device_link_add(consumer, supplier, DL_FLAG_AUTOREMOVE_CONSUMER)`: the consumer is
+    /// unbound before its supplier unbinds. Idempotent.
+    pub fn device_link_add(&self, consumer: DeviceId, supplier: DeviceId) {
+        let mut st = self.st.borrow_mut();
+        if consumer != supplier && !st.devices.links.contains(&(consumer, supplier)) {
+            st.devices.links.push((consumer, supplier));
+        }
+    }
+
+    /// The bound consumers of `supplier`, newest link first.
+    fn bound_consumers(&self, supplier: DeviceId) -> Vec<DeviceId> {
+        let st = self.st.borrow();
+        st.devices
+            .links
+            .iter()
+            .rev()
+            .filter(|(_, s)| *s == supplier)
+            .map(|(c, _)| *c)
+            .filter(|c| st.devices.devices[c.0 as usize].state == DevState::Bound)
+            .collect()
+    }
+
+    /// `device_release_driver`: unbind. Consumers linked to this device unbind first
+    /// (`device_links_unbind_consumers`); then the driver's `remove` runs, then the devres
+    /// actions in LIFO order.
     pub fn device_release_driver(&self, dev: DeviceId) {
         let _f = self.func("device_release_driver");
+        for c in self.bound_consumers(dev) {
+            self.device_release_driver(c);
+        }
         self.device_lock(dev);
         let obj = self.dev_rec(dev, |d| d.obj);
         self.point(Access::new(obj, AccessKind::Write));
@@ -442,6 +470,11 @@ impl Kernel {
         let bus_obj = self.st.borrow().devices.buses[bus.0 as usize].obj;
         self.point(Access::new(bus_obj, AccessKind::ListWrite));
         self.dev_rec(dev, |d| d.state = DevState::Deleted);
+        self.st
+            .borrow_mut()
+            .devices
+            .links
+            .retain(|&(c, s)| c != dev && s != dev);
         self.dev_event(dev, DeviceEvent::Del);
     }
 }

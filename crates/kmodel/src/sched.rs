@@ -872,7 +872,13 @@ impl Kernel {
     /// Not a scheduling point.
     pub fn model_event(&self, obj: Option<ObjId>, what: impl Into<String>) {
         let what = what.into();
-        self.event(|step, tid, path| Event::Model { step, tid, path, obj, what });
+        self.event(|step, tid, path| Event::Model {
+            step,
+            tid,
+            path,
+            obj,
+            what,
+        });
     }
 
     /// A copy of the trace recorded so far.

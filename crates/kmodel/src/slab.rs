@@ -270,8 +270,15 @@ impl Kernel {
     /// heap object (a bug in the host program).
     pub fn heap_handle<T>(&self, id: ObjId) -> Obj<T> {
         let st = self.st.borrow();
-        assert!(matches!(st.obj(id).kind, ObjKind::Heap(_)), "object {id} is not a heap object");
-        Obj { id, gen: st.gen, _t: PhantomData }
+        assert!(
+            matches!(st.obj(id).kind, ObjKind::Heap(_)),
+            "object {id} is not a heap object"
+        );
+        Obj {
+            id,
+            gen: st.gen,
+            _t: PhantomData,
+        }
     }
 
     /// Whether a heap object has been freed. Model introspection, not a kernel access: no

@@ -193,3 +193,25 @@ fn probe_error_releases_devres_and_does_not_defer() {
         }
     )));
 }
+
+#[test]
+fn a_linked_consumer_unbinds_before_its_supplier() {
+    let k = Kernel::new(Config::default());
+    k.run(&mut ThreadOrder, |k| {
+        let log: Log = k.kzalloc("log", "log", Vec::new());
+        let bus = k.bus_register("platform");
+        k.driver_register(bus, Rc::new(Supplier));
+        k.driver_register(bus, Rc::new(Consumer { log }));
+        let vcc = k.device_add(bus, info("vcc", "regulator-fixed"));
+        let panel = k.device_add(bus, info("panel", "panel-simple"));
+        k.device_link_add(panel, vcc);
+        assert!(k.device_is_bound(panel));
+        k.device_del(vcc);
+        assert!(!k.device_is_bound(panel), "the consumer was unbound first");
+        let l = k.read(log, |l| l.clone());
+        assert_eq!(l.last().map(String::as_str), Some("release early"));
+        k.device_del(panel);
+        k.kfree(log);
+    });
+    assert!(k.violations().is_empty(), "{:?}", k.violations());
+}
