@@ -6,7 +6,7 @@ use kmodel::device::Driver;
 use kmodel::of_platform::OfBus;
 use kmodel::Kernel;
 
-use crate::supply;
+use crate::{display_connector, lcdif, panel, samsung_dsim, simple_bridge, supply, ti_sn65dsi83};
 
 /// A driver model and the bus it registers on.
 pub struct Entry {
@@ -38,6 +38,62 @@ pub fn suppliers() -> Vec<Entry> {
             driver: Rc::new(supply::PWM_AND_BACKLIGHTS),
         },
     ]
+}
+
+/// The display driver models.
+pub fn display_drivers() -> Vec<Entry> {
+    vec![
+        Entry {
+            bus: OfBus::Platform,
+            driver: lcdif::driver(),
+        },
+        Entry {
+            bus: OfBus::Platform,
+            driver: Rc::new(samsung_dsim::SamsungDsim),
+        },
+        Entry {
+            bus: OfBus::I2c,
+            driver: Rc::new(ti_sn65dsi83::Sn65dsi83),
+        },
+        Entry {
+            bus: OfBus::Platform,
+            driver: Rc::new(panel::Panel { dsi: false }),
+        },
+        Entry {
+            bus: OfBus::MipiDsi,
+            driver: Rc::new(panel::Panel { dsi: true }),
+        },
+        Entry {
+            bus: OfBus::Platform,
+            driver: Rc::new(display_connector::DisplayConnector),
+        },
+        Entry {
+            bus: OfBus::Platform,
+            driver: Rc::new(simple_bridge::SIMPLE_BRIDGE),
+        },
+        Entry {
+            bus: OfBus::Platform,
+            driver: Rc::new(simple_bridge::THC63LVD1024),
+        },
+    ]
+}
+
+/// Every model: suppliers, then display drivers.
+pub fn all() -> Vec<Entry> {
+    let mut v = suppliers();
+    v.extend(display_drivers());
+    v
+}
+
+/// Every compatible string a model claims.
+pub fn modelled_compatibles() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = all()
+        .iter()
+        .flat_map(|e| e.driver.of_match_table().to_vec())
+        .collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// Register `entries` (`module_init` of each driver).

@@ -413,9 +413,15 @@ fn find_and_get_finds_only_published() {
         let dev = bare_device(k, "dev");
         let b = alloc(k, dev, "B", &new_log()).bridge;
         k.write(b.obj(), |x| x.of_node = Some(NodeId::from_raw(5)));
-        assert_eq!(of_drm_find_and_get_bridge(k, NodeId::from_raw(5), "consumer"), None);
+        assert_eq!(
+            of_drm_find_and_get_bridge(k, NodeId::from_raw(5), "consumer"),
+            None
+        );
         drm_bridge_add(k, b);
-        assert_eq!(of_drm_find_and_get_bridge(k, NodeId::from_raw(6), "consumer"), None);
+        assert_eq!(
+            of_drm_find_and_get_bridge(k, NodeId::from_raw(6), "consumer"),
+            None
+        );
         assert_eq!(
             of_drm_find_and_get_bridge(k, NodeId::from_raw(5), "consumer"),
             Some(b)
@@ -425,7 +431,10 @@ fn find_and_get_finds_only_published() {
         assert_eq!(of_drm_find_bridge(k, NodeId::from_raw(5)), Some(b));
         assert_eq!(drm_bridge_refcount(k, b), 3);
         drm_bridge_remove(k, b);
-        assert_eq!(of_drm_find_and_get_bridge(k, NodeId::from_raw(5), "consumer"), None);
+        assert_eq!(
+            of_drm_find_and_get_bridge(k, NodeId::from_raw(5), "consumer"),
+            None
+        );
         assert_eq!(
             of_drm_get_bridge_by_endpoint(k, None, "c"),
             Err(Errno::ENODEV)

@@ -7,5 +7,7 @@
 //! file, line and column and what was expected.
 
 mod format;
+mod run;
 
 pub use format::*;
+pub use run::*;
