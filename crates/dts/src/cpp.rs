@@ -484,7 +484,7 @@ impl<'a> Cpp<'a> {
                                     format!(
                                         "{fname}: include file not found; expected it {}in one of the -I directories ({})",
                                         if quoted { "next to the including file or " } else { "" },
-                                        self.opts.include_dirs.iter().map(|d| display_name(d)).collect::<Vec<_>>().join(", ")
+                                        if self.opts.include_dirs.is_empty() { "none given".to_string() } else { self.opts.include_dirs.iter().map(|d| display_name(d)).collect::<Vec<_>>().join(", ") }
                                     ),
                                 ));
                             };
