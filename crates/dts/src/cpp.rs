@@ -136,6 +136,8 @@ pub struct CppOptions {
     pub include_dirs: Vec<PathBuf>,
     /// `-D NAME=VALUE` definitions (in addition to `__DTS__`).
     pub defines: Vec<(String, String)>,
+    /// Resolve no include at all.
+    pub no_file_access: bool,
 }
 
 struct Cond {
@@ -157,6 +159,11 @@ pub struct Cpp<'a> {
     /// Where each output line's text starts, to locate errors while the
     /// buffer is being built.
     depth: usize,
+    /// Tokens left to produce by macro expansion in this run; a macro bomb
+    /// is reported instead of exhausting memory.
+    budget: std::cell::Cell<u64>,
+    /// Current expansion nesting (arguments expanded inside expansions).
+    exp_depth: std::cell::Cell<usize>,
 }
 
 /// Error from the preprocessor located by (file, line, column) rather than
@@ -213,6 +220,8 @@ impl<'a> Cpp<'a> {
             out: Vec::new(),
             origins: Vec::new(),
             depth: 0,
+            budget: std::cell::Cell::new(20_000_000),
+            exp_depth: std::cell::Cell::new(0),
         }
     }
 
@@ -233,6 +242,9 @@ impl<'a> Cpp<'a> {
     }
 
     fn resolve_include(&self, name: &str, quoted: bool, cur: Option<&Path>) -> Option<PathBuf> {
+        if self.opts.no_file_access {
+            return None;
+        }
         if quoted {
             if let Some(dir) = cur.and_then(Path::parent) {
                 let p = dir.join(name);
@@ -569,7 +581,20 @@ impl<'a> Cpp<'a> {
             } else {
                 (line, origin)
             };
-            match self.expand_line(&text, i >= nlines) {
+            let expanded = self.expand_line(&text, i >= nlines);
+            if self.budget.get() == 0 {
+                return Err(err_at(
+                    self.sm,
+                    o.file,
+                    o.line,
+                    1,
+                    frame,
+                    1,
+                    ErrorKind::Preprocessor,
+                    "macro expansion produces more than 20 million tokens; expected a non-recursive expansion".into(),
+                ));
+            }
+            match expanded {
                 Some(exp) => {
                     self.emit(&exp, o);
                     for _ in 1..(pending_lines + consumed) {
@@ -694,15 +719,30 @@ impl<'a> Cpp<'a> {
     fn expand(&self, input: Vec<Tok>, last: bool) -> Result<Vec<Tok>, ()> {
         let mut input: std::collections::VecDeque<Tok> = input.into();
         let mut out = Vec::new();
-        let mut steps = 0usize;
+        if self.exp_depth.get() > 100 {
+            return Ok(input.into());
+        }
+        self.exp_depth.set(self.exp_depth.get() + 1);
+        let r = self.expand_inner(&mut input, &mut out, last);
+        self.exp_depth.set(self.exp_depth.get() - 1);
+        r.map(|()| out)
+    }
+
+    fn expand_inner(
+        &self,
+        input: &mut std::collections::VecDeque<Tok>,
+        out: &mut Vec<Tok>,
+        last: bool,
+    ) -> Result<(), ()> {
         while let Some(t) = input.pop_front() {
-            steps += 1;
-            if steps > 1_000_000 {
-                // Runaway expansion: stop expanding.
+            let b = self.budget.get();
+            if b == 0 {
+                // Runaway expansion: stop expanding (reported by the caller).
                 out.push(t);
-                out.extend(input);
+                out.extend(input.drain(..));
                 break;
             }
+            self.budget.set(b - 1);
             if t.kind != TK::Ident || t.hide.iter().any(|h| **h == *t.text) {
                 out.push(t);
                 continue;
@@ -788,7 +828,7 @@ impl<'a> Cpp<'a> {
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     fn substitute(
