@@ -85,9 +85,9 @@ fn tokenize(s: &[u8]) -> Vec<Tok> {
             i += 1;
             while i < s.len() {
                 let d = s[i];
-                if matches!(d, b'+' | b'-') && matches!(s[i - 1], b'e' | b'E' | b'p' | b'P') {
-                    i += 1;
-                } else if is_ident(d) || d == b'.' {
+                let exp_sign =
+                    matches!(d, b'+' | b'-') && matches!(s[i - 1], b'e' | b'E' | b'p' | b'P');
+                if exp_sign || is_ident(d) || d == b'.' {
                     i += 1;
                 } else {
                     break;
@@ -168,6 +168,7 @@ pub struct Cpp<'a> {
 
 /// Error from the preprocessor located by (file, line, column) rather than
 /// a buffer position; converted through a one-line scratch buffer.
+#[allow(clippy::too_many_arguments)]
 fn err_at(
     sm: &mut SourceMap,
     file: FileId,
@@ -446,17 +447,16 @@ impl<'a> Cpp<'a> {
                             c.taken |= v;
                             c.seen_else = name == b"else";
                         }
-                        b"endif" => {
-                            if conds.pop().is_none() {
-                                return Err(at(
-                                    self.sm,
-                                    (s + 1) as u32,
-                                    6,
-                                    ErrorKind::UnbalancedConditional,
-                                    "#endif without #if".into(),
-                                ));
-                            }
+                        b"endif" if conds.pop().is_none() => {
+                            return Err(at(
+                                self.sm,
+                                (s + 1) as u32,
+                                6,
+                                ErrorKind::UnbalancedConditional,
+                                "#endif without #if".into(),
+                            ));
                         }
+                        b"endif" => {}
                         b"define" => self
                             .define(after)
                             .map_err(|m| at(self.sm, dcol, 1, ErrorKind::Preprocessor, m))?,
@@ -531,7 +531,7 @@ impl<'a> Cpp<'a> {
                                 format!("#error{}", String::from_utf8_lossy(after)),
                             ));
                         }
-                        b"line" | _ if is_marker || name == b"line" => {
+                        _ if is_marker || name == b"line" => {
                             let t = if is_marker { rest } else { trim(after) };
                             match parse_line_marker(t) {
                                 Some((n, fname)) => {

@@ -480,11 +480,11 @@ impl<'a> Parser<'a> {
         let body = text.trim_end_matches(['U', 'L']);
         let suffix = &text[body.len()..];
         let v = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-            u64::from_str_radix(h, 16).map_err(|e| e.kind().clone())
+            u64::from_str_radix(h, 16).map_err(|e| *e.kind())
         } else if body.len() > 1 && body.starts_with('0') {
-            u64::from_str_radix(&body[1..], 8).map_err(|e| e.kind().clone())
+            u64::from_str_radix(&body[1..], 8).map_err(|e| *e.kind())
         } else {
-            body.parse::<u64>().map_err(|e| e.kind().clone())
+            body.parse::<u64>().map_err(|e| *e.kind())
         };
         let suffix_ok = matches!(suffix, "" | "U" | "L" | "UL" | "LL" | "ULL");
         match v {
