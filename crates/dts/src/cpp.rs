@@ -121,7 +121,12 @@ fn tokenize(s: &[u8]) -> Vec<Tok> {
                 TK::Punct
             }
         } else {
-            i += 1;
+            // `##` is one token (the paste operator).
+            i += if c == b'#' && s.get(i + 1) == Some(&b'#') {
+                2
+            } else {
+                1
+            };
             TK::Punct
         };
         out.push(Tok::new(kind, &s[start..i]));
