@@ -226,7 +226,7 @@ impl<'a> Cpp<'a> {
             out: Vec::new(),
             origins: Vec::new(),
             depth: 0,
-            budget: std::cell::Cell::new(20_000_000),
+            budget: std::cell::Cell::new(5_000_000),
             exp_depth: std::cell::Cell::new(0),
         }
     }
@@ -596,7 +596,7 @@ impl<'a> Cpp<'a> {
                     frame,
                     1,
                     ErrorKind::Preprocessor,
-                    "macro expansion produces more than 20 million tokens; expected a non-recursive expansion".into(),
+                    "macro expansion produces more than 5 million tokens; expected a non-recursive expansion".into(),
                 ));
             }
             match expanded {
