@@ -329,7 +329,7 @@ impl<'a> Cpp<'a> {
             let active = conds.last().is_none_or(|c| c.active);
             let trimmed_start = line.iter().position(|&c| c != b' ' && c != b'\t');
             let is_directive_line =
-                !pending_lines.ne(&0) && trimmed_start.is_some_and(|s| line[s] == b'#');
+                pending_lines == 0 && trimmed_start.is_some_and(|s| line[s] == b'#');
             let mut handled = false;
             if is_directive_line {
                 let s = trimmed_start.unwrap();

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::source::{display_name, BufId, DtsError, ErrorKind, Frame, Pos, SourceMap};
-use crate::tree::{add_label, Data, DtTree, Label, Marker, MarkerKind, NId, Prop};
+use crate::tree::{add_label, Data, DtTree, Marker, MarkerKind, NId, Prop};
 
 type Res<T> = Result<T, DtsError>;
 
@@ -1313,7 +1313,3 @@ impl<'a> Parser<'a> {
         }
     }
 }
-
-// Labels are carried in `Label` structs; keep the type in scope for docs.
-#[allow(dead_code)]
-fn _label_type(_: Label) {}

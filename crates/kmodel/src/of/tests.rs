@@ -78,6 +78,10 @@ fn graph_single_port_and_ports_and_one_way_links() {
     let (t, [enc, ep, bridge, pin, pout, cin]) = sample();
     assert_eq!(t.of_graph_get_port_by_id(enc, 0), t.parent(ep));
     assert_eq!(t.of_graph_get_endpoint_by_regs(bridge, 1, -1), Some(pout));
+    assert_eq!(t.of_graph_get_endpoint_count(bridge), 2);
+    assert_eq!(t.of_graph_get_next_endpoint(bridge, None), Some(pin));
+    assert_eq!(t.of_graph_get_next_endpoint(bridge, Some(pin)), Some(pout));
+    assert_eq!(t.of_graph_get_next_endpoint(bridge, Some(pout)), None);
     assert_eq!(t.of_graph_get_endpoint_by_regs(bridge, -1, 0), Some(pin));
     assert_eq!(t.of_graph_get_remote_endpoint(ep), Ok(pin));
     assert_eq!(t.of_graph_get_remote_port_parent(ep), Ok(bridge));
