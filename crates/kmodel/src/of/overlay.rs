@@ -2,6 +2,28 @@
 //! (`of_overlay_fdt_apply`, `of_overlay_remove`) and drivers/of/resolver.c
 //! (`of_resolve_phandles`), with the OF reconfig notifications of
 //! drivers/of/dynamic.c.
+//!
+//! As the kernel does: overlay phandles are renumbered by
+//! `live_tree_max_phandle() + 1`; `__fixups__` resolve through the live
+//! `__symbols__`; new nodes are linked at the head of their parent's
+//! children (`__of_attach_node()`); `name`/`phandle` of live targets are not
+//! copied; changing `#address-cells`/`#size-cells` is refused; symbols get
+//! the fragment target's path (`dup_and_fixup_symbol_prop()`); only the
+//! topmost overlay can be removed (-EBUSY); notifications follow changeset
+//! order on apply and the reverse on removal.
+//!
+//! Where the kernel refuses what the kernel *build* accepts (its
+//! `fdtoverlay`, i.e. libfdt's fdt_overlay.c, which made the corpus's merged
+//! trees), libfdt is followed, so every in-tree overlay applies:
+//! - an overlay node landing on a live node where both have a phandle keeps
+//!   the live one and redirects the overlay's references
+//!   (`overlay_prevent_phandle_overwrite()`; overlay.c: -EINVAL);
+//! - fragment targets are looked up as each fragment is applied, so a
+//!   fragment may target a node an earlier one created;
+//! - a missing `/__symbols__` is created, and a symbol whose path changes is
+//!   updated (overlay.c: -EINVAL for both);
+//! - a phandle is copied onto a live node that has none (a label on an
+//!   `__overlay__` node).
 
 use super::{be32, DeviceTree, NodeId, Phandle, Property};
 use std::fmt;
