@@ -3,6 +3,16 @@
 
 use std::path::Path;
 
+/// The fancy report, rendered wide so long paths are not wrapped.
+fn render(e: &dts::DtsError) -> String {
+    let mut out = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .with_width(10_000)
+        .render_report(&mut out, e)
+        .unwrap();
+    out
+}
+
 fn table() -> Vec<(String, String, u32, u32, Option<String>)> {
     include_str!("bad/expected.txt")
         .lines()
@@ -45,7 +55,7 @@ fn every_bad_input_gives_a_located_error() {
             );
             assert_eq!(got, from, "{file}");
             // The fancy report shows the chain.
-            let report = format!("{:?}", miette::Report::new(e));
+            let report = render(&e);
             assert!(
                 report.contains(&format!("included from {f}:{l}:{c}")),
                 "{report}"
@@ -64,7 +74,7 @@ fn rendered_report_names_file_line_column_and_expectation() {
         &dts::Options::default(),
     )
     .unwrap_err();
-    let r = format!("{:?}", miette::Report::new(e));
+    let r = render(&e);
     assert!(r.contains("bad-cell-expression.dts:4:15"), "{r}");
     assert!(r.contains("expected a number"), "{r}");
 }
