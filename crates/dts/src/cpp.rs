@@ -85,9 +85,9 @@ fn tokenize(s: &[u8]) -> Vec<Tok> {
             i += 1;
             while i < s.len() {
                 let d = s[i];
-                if matches!(d, b'+' | b'-') && matches!(s[i - 1], b'e' | b'E' | b'p' | b'P') {
-                    i += 1;
-                } else if is_ident(d) || d == b'.' {
+                let exp_sign =
+                    matches!(d, b'+' | b'-') && matches!(s[i - 1], b'e' | b'E' | b'p' | b'P');
+                if exp_sign || is_ident(d) || d == b'.' {
                     i += 1;
                 } else {
                     break;
@@ -121,7 +121,12 @@ fn tokenize(s: &[u8]) -> Vec<Tok> {
                 TK::Punct
             }
         } else {
-            i += 1;
+            // `##` is one token (the paste operator).
+            i += if c == b'#' && s.get(i + 1) == Some(&b'#') {
+                2
+            } else {
+                1
+            };
             TK::Punct
         };
         out.push(Tok::new(kind, &s[start..i]));
@@ -136,6 +141,8 @@ pub struct CppOptions {
     pub include_dirs: Vec<PathBuf>,
     /// `-D NAME=VALUE` definitions (in addition to `__DTS__`).
     pub defines: Vec<(String, String)>,
+    /// Resolve no include at all.
+    pub no_file_access: bool,
 }
 
 struct Cond {
@@ -157,10 +164,16 @@ pub struct Cpp<'a> {
     /// Where each output line's text starts, to locate errors while the
     /// buffer is being built.
     depth: usize,
+    /// Tokens left to produce by macro expansion in this run; a macro bomb
+    /// is reported instead of exhausting memory.
+    budget: std::cell::Cell<u64>,
+    /// Current expansion nesting (arguments expanded inside expansions).
+    exp_depth: std::cell::Cell<usize>,
 }
 
 /// Error from the preprocessor located by (file, line, column) rather than
 /// a buffer position; converted through a one-line scratch buffer.
+#[allow(clippy::too_many_arguments)]
 fn err_at(
     sm: &mut SourceMap,
     file: FileId,
@@ -213,6 +226,8 @@ impl<'a> Cpp<'a> {
             out: Vec::new(),
             origins: Vec::new(),
             depth: 0,
+            budget: std::cell::Cell::new(5_000_000),
+            exp_depth: std::cell::Cell::new(0),
         }
     }
 
@@ -233,6 +248,9 @@ impl<'a> Cpp<'a> {
     }
 
     fn resolve_include(&self, name: &str, quoted: bool, cur: Option<&Path>) -> Option<PathBuf> {
+        if self.opts.no_file_access {
+            return None;
+        }
         if quoted {
             if let Some(dir) = cur.and_then(Path::parent) {
                 let p = dir.join(name);
@@ -311,7 +329,7 @@ impl<'a> Cpp<'a> {
             let active = conds.last().is_none_or(|c| c.active);
             let trimmed_start = line.iter().position(|&c| c != b' ' && c != b'\t');
             let is_directive_line =
-                !pending_lines.ne(&0) && trimmed_start.is_some_and(|s| line[s] == b'#');
+                pending_lines == 0 && trimmed_start.is_some_and(|s| line[s] == b'#');
             let mut handled = false;
             if is_directive_line {
                 let s = trimmed_start.unwrap();
@@ -434,17 +452,16 @@ impl<'a> Cpp<'a> {
                             c.taken |= v;
                             c.seen_else = name == b"else";
                         }
-                        b"endif" => {
-                            if conds.pop().is_none() {
-                                return Err(at(
-                                    self.sm,
-                                    (s + 1) as u32,
-                                    6,
-                                    ErrorKind::UnbalancedConditional,
-                                    "#endif without #if".into(),
-                                ));
-                            }
+                        b"endif" if conds.pop().is_none() => {
+                            return Err(at(
+                                self.sm,
+                                (s + 1) as u32,
+                                6,
+                                ErrorKind::UnbalancedConditional,
+                                "#endif without #if".into(),
+                            ));
                         }
+                        b"endif" => {}
                         b"define" => self
                             .define(after)
                             .map_err(|m| at(self.sm, dcol, 1, ErrorKind::Preprocessor, m))?,
@@ -484,7 +501,7 @@ impl<'a> Cpp<'a> {
                                     format!(
                                         "{fname}: include file not found; expected it {}in one of the -I directories ({})",
                                         if quoted { "next to the including file or " } else { "" },
-                                        self.opts.include_dirs.iter().map(|d| display_name(d)).collect::<Vec<_>>().join(", ")
+                                        if self.opts.include_dirs.is_empty() { "none given".to_string() } else { self.opts.include_dirs.iter().map(|d| display_name(d)).collect::<Vec<_>>().join(", ") }
                                     ),
                                 ));
                             };
@@ -519,7 +536,7 @@ impl<'a> Cpp<'a> {
                                 format!("#error{}", String::from_utf8_lossy(after)),
                             ));
                         }
-                        b"line" | _ if is_marker || name == b"line" => {
+                        _ if is_marker || name == b"line" => {
                             let t = if is_marker { rest } else { trim(after) };
                             match parse_line_marker(t) {
                                 Some((n, fname)) => {
@@ -569,7 +586,20 @@ impl<'a> Cpp<'a> {
             } else {
                 (line, origin)
             };
-            match self.expand_line(&text, i >= nlines) {
+            let expanded = self.expand_line(&text, i >= nlines);
+            if self.budget.get() == 0 {
+                return Err(err_at(
+                    self.sm,
+                    o.file,
+                    o.line,
+                    1,
+                    frame,
+                    1,
+                    ErrorKind::Preprocessor,
+                    "macro expansion produces more than 5 million tokens; expected a non-recursive expansion".into(),
+                ));
+            }
+            match expanded {
                 Some(exp) => {
                     self.emit(&exp, o);
                     for _ in 1..(pending_lines + consumed) {
@@ -694,15 +724,30 @@ impl<'a> Cpp<'a> {
     fn expand(&self, input: Vec<Tok>, last: bool) -> Result<Vec<Tok>, ()> {
         let mut input: std::collections::VecDeque<Tok> = input.into();
         let mut out = Vec::new();
-        let mut steps = 0usize;
+        if self.exp_depth.get() > 100 {
+            return Ok(input.into());
+        }
+        self.exp_depth.set(self.exp_depth.get() + 1);
+        let r = self.expand_inner(&mut input, &mut out, last);
+        self.exp_depth.set(self.exp_depth.get() - 1);
+        r.map(|()| out)
+    }
+
+    fn expand_inner(
+        &self,
+        input: &mut std::collections::VecDeque<Tok>,
+        out: &mut Vec<Tok>,
+        last: bool,
+    ) -> Result<(), ()> {
         while let Some(t) = input.pop_front() {
-            steps += 1;
-            if steps > 1_000_000 {
-                // Runaway expansion: stop expanding.
+            let b = self.budget.get();
+            if b == 0 {
+                // Runaway expansion: stop expanding (reported by the caller).
                 out.push(t);
-                out.extend(input);
+                out.extend(input.drain(..));
                 break;
             }
+            self.budget.set(b - 1);
             if t.kind != TK::Ident || t.hide.iter().any(|h| **h == *t.text) {
                 out.push(t);
                 continue;
@@ -788,7 +833,7 @@ impl<'a> Cpp<'a> {
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     fn substitute(

@@ -165,7 +165,7 @@ pub fn write_dtb(dt: &DeviceTree) -> Vec<u8> {
         st.extend_from_slice(&FDT_BEGIN_NODE.to_be_bytes());
         st.extend_from_slice(dt.name(n).as_bytes());
         st.push(0);
-        while st.len() % 4 != 0 {
+        while !st.len().is_multiple_of(4) {
             st.push(0);
         }
         for p in dt.properties(n) {
@@ -179,7 +179,7 @@ pub fn write_dtb(dt: &DeviceTree) -> Vec<u8> {
             st.extend_from_slice(&(p.value.len() as u32).to_be_bytes());
             st.extend_from_slice(&off.to_be_bytes());
             st.extend_from_slice(&p.value);
-            while st.len() % 4 != 0 {
+            while !st.len().is_multiple_of(4) {
                 st.push(0);
             }
         }

@@ -34,6 +34,9 @@ pub struct Options {
     /// `dtc` does (no `__symbols__`, no phandles for labels only, and
     /// `/omit-if-no-ref/` also drops labelled nodes).
     pub no_symbols: bool,
+    /// Refuse every `#include`, `/include/` and `/incbin/` (for fuzzing
+    /// untrusted input: an absolute path could name /proc/kcore).
+    pub no_file_access: bool,
 }
 
 /// A compiled tree.
@@ -57,9 +60,12 @@ pub fn compile_bytes(
     let cpp_opts = cpp::CppOptions {
         include_dirs: opts.include_dirs.clone(),
         defines: opts.defines.clone(),
+        no_file_access: opts.no_file_access,
     };
     let buf = cpp::Cpp::new(&mut sm, &cpp_opts).run(file)?;
-    let info = parser::Parser::new(&mut sm, buf, &opts.include_dirs).parse()?;
+    let mut parser = parser::Parser::new(&mut sm, buf, &opts.include_dirs);
+    parser.no_file_access = opts.no_file_access;
+    let info = parser.parse()?;
     let plugin = info.plugin;
     let tree = resolve::resolve(&sm, info, !opts.no_symbols)?;
     Ok(Compiled { tree, plugin })

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::source::{display_name, BufId, DtsError, ErrorKind, Frame, Pos, SourceMap};
-use crate::tree::{add_label, Data, DtTree, Label, Marker, MarkerKind, NId, Prop};
+use crate::tree::{add_label, Data, DtTree, Marker, MarkerKind, NId, Prop};
 
 type Res<T> = Result<T, DtsError>;
 
@@ -26,7 +26,12 @@ pub struct Parser<'a> {
     header: Option<bool>,
     memreserve: Vec<(u64, u64)>,
     next_fragment: u32,
-    depth: usize,
+    /// Resolve no `/include/` or `/incbin/` file.
+    pub no_file_access: bool,
+    /// `/include/` nesting.
+    inc_depth: usize,
+    /// Expression and node nesting (bounded so no input overflows the stack).
+    nest: usize,
 }
 
 fn is_propnode_char(c: u8) -> bool {
@@ -101,7 +106,9 @@ impl<'a> Parser<'a> {
             header: None,
             memreserve: Vec::new(),
             next_fragment: 0,
-            depth: 0,
+            no_file_access: false,
+            inc_depth: 0,
+            nest: 0,
         }
     }
 
@@ -197,7 +204,7 @@ impl<'a> Parser<'a> {
             if self.off() >= self.bytes().len() {
                 if self.stack.len() > 1 {
                     self.stack.pop();
-                    self.depth -= 1;
+                    self.inc_depth -= 1;
                     continue;
                 }
                 return Ok(());
@@ -213,6 +220,9 @@ impl<'a> Parser<'a> {
     /// Resolves a file for `/include/` or `/incbin/`: next to the current
     /// source file, then the `-i` search path (dtc's srcfile_relative_open).
     fn find_file(&self, name: &str) -> Option<PathBuf> {
+        if self.no_file_access {
+            return None;
+        }
         let loc_file = {
             let (b, o) = *self.stack.last().unwrap();
             let l = self.sm.locate(Pos {
@@ -264,7 +274,7 @@ impl<'a> Parser<'a> {
         let Some(path) = self.find_file(&name) else {
             return self.err(npos, name.len() + 2, ErrorKind::MissingInclude, format!("{name}: /include/ file not found; expected it next to the including file or in a -i directory"));
         };
-        if self.depth >= 100 {
+        if self.inc_depth >= 100 {
             return self.err(
                 start,
                 9,
@@ -289,7 +299,7 @@ impl<'a> Parser<'a> {
             parent,
         });
         let buf = self.sm.raw_buffer(file, Some(frame));
-        self.depth += 1;
+        self.inc_depth += 1;
         self.stack.push((buf, 0));
         Ok(())
     }
@@ -470,11 +480,11 @@ impl<'a> Parser<'a> {
         let body = text.trim_end_matches(['U', 'L']);
         let suffix = &text[body.len()..];
         let v = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-            u64::from_str_radix(h, 16).map_err(|e| e.kind().clone())
+            u64::from_str_radix(h, 16).map_err(|e| *e.kind())
         } else if body.len() > 1 && body.starts_with('0') {
-            u64::from_str_radix(&body[1..], 8).map_err(|e| e.kind().clone())
+            u64::from_str_radix(&body[1..], 8).map_err(|e| *e.kind())
         } else {
-            body.parse::<u64>().map_err(|e| e.kind().clone())
+            body.parse::<u64>().map_err(|e| *e.kind())
         };
         let suffix_ok = matches!(suffix, "" | "U" | "L" | "UL" | "LL" | "ULL");
         match v {
@@ -510,8 +520,8 @@ impl<'a> Parser<'a> {
     }
 
     fn expr(&mut self) -> Res<u64> {
-        self.depth += 1;
-        if self.depth > 256 {
+        self.nest += 1;
+        if self.nest > 100 {
             let p = self.pos();
             return self.err(
                 p,
@@ -533,7 +543,7 @@ impl<'a> Parser<'a> {
         } else {
             c
         };
-        self.depth -= 1;
+        self.nest -= 1;
         Ok(r)
     }
 
@@ -925,8 +935,8 @@ impl<'a> Parser<'a> {
 
     /// `nodedef: '{' proplist subnodes '}' ';'`.
     fn nodedef(&mut self, name: String, pos: Pos) -> Res<NId> {
-        self.depth += 1;
-        if self.depth > 500 {
+        self.nest += 1;
+        if self.nest > 200 {
             return self.err(pos, 1, ErrorKind::Syntax, "nodes nested too deeply");
         }
         self.expect(b'{', "to open the node body")?;
@@ -1074,7 +1084,7 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        self.depth -= 1;
+        self.nest -= 1;
         Ok(node)
     }
 
@@ -1303,7 +1313,3 @@ impl<'a> Parser<'a> {
         }
     }
 }
-
-// Labels are carried in `Label` structs; keep the type in scope for docs.
-#[allow(dead_code)]
-fn _label_type(_: Label) {}

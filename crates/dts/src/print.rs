@@ -26,7 +26,7 @@ fn value(v: &[u8]) -> String {
             .collect();
         return format!(" = {}", parts.join(", "));
     }
-    if v.len() % 4 == 0 {
+    if v.len().is_multiple_of(4) {
         let cells: Vec<String> = v
             .chunks(4)
             .map(|c| format!("0x{:x}", u32::from_be_bytes(c.try_into().unwrap())))

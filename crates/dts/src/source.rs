@@ -208,7 +208,7 @@ impl SourceMap {
                 .copied()
                 .unwrap_or(f.bytes.len());
             let start = (ls + col as usize - 1).min(le);
-            let l = len.max(1).min(f.bytes.len().saturating_sub(start)).max(0);
+            let l = len.max(1).min(f.bytes.len().saturating_sub(start));
             span = Some(SourceSpan::new(start.into(), l));
             src = Some(NamedSource::new(
                 f.name.clone(),
@@ -243,9 +243,14 @@ pub enum ErrorKind {
 }
 
 /// A located error: file, line, column, include chain and what was expected.
-#[derive(Debug, thiserror::Error, Diagnostic)]
-#[error("{file}:{line}:{col}: {message}")]
-pub struct DtsError {
+/// Boxed so `Result<_, DtsError>` stays small; fields are reached through
+/// `Deref` (`e.kind`, `e.file`, `e.line`, `e.col`, `e.included_from`).
+#[derive(Debug)]
+pub struct DtsError(Box<ErrorDetails>);
+
+/// The fields of a [`DtsError`].
+#[derive(Debug)]
+pub struct ErrorDetails {
     pub kind: ErrorKind,
     pub message: String,
     pub file: String,
@@ -253,12 +258,46 @@ pub struct DtsError {
     pub col: u32,
     /// Innermost first: (file, line, col) of each include directive.
     pub included_from: Vec<(String, u32, u32)>,
-    #[source_code]
     src: Option<NamedSource<String>>,
-    #[label("here")]
     span: Option<SourceSpan>,
-    #[help]
     help: Option<String>,
+}
+
+impl std::ops::Deref for DtsError {
+    type Target = ErrorDetails;
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for DtsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.col, self.message
+        )
+    }
+}
+
+impl std::error::Error for DtsError {}
+
+impl Diagnostic for DtsError {
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.0.src.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let span = self.0.span?;
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_with_span(Some("here".to_string()), span),
+        )))
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.0
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
 }
 
 impl DtsError {
@@ -280,7 +319,7 @@ impl DtsError {
                 .collect::<Vec<_>>()
                 .join("\n")
         });
-        DtsError {
+        DtsError(Box::new(ErrorDetails {
             kind,
             message: msg.into(),
             file,
@@ -290,7 +329,7 @@ impl DtsError {
             src,
             span,
             help,
-        }
+        }))
     }
 
     /// An error without a source position (I/O on the top-level file, a

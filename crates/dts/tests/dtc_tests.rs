@@ -15,6 +15,7 @@ fn run(
         include_dirs: inc.iter().map(|d| dir.join(d)).collect(),
         defines: Vec::new(),
         no_symbols,
+        ..Default::default()
     };
     dts::load(&dir.join(file), &opts)
 }

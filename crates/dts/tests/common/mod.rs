@@ -34,7 +34,7 @@ pub fn kernel_opts(corpus: &Path) -> dts::Options {
     dts::Options {
         include_dirs: vec![corpus.join("dts/include"), corpus.join("dts/src")],
         defines: Vec::new(),
-        no_symbols: false,
+        ..Default::default()
     }
 }
 

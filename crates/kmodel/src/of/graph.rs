@@ -96,6 +96,28 @@ impl DeviceTree {
         out
     }
 
+    /// `of_graph_get_next_endpoint(parent, prev)`: the endpoint after
+    /// `prev` (the first one for `None`).
+    pub fn of_graph_get_next_endpoint(
+        &self,
+        parent: NodeId,
+        prev: Option<NodeId>,
+    ) -> Option<NodeId> {
+        let eps = self.of_graph_endpoints(parent);
+        match prev {
+            None => eps.first().map(|e| e.node),
+            Some(p) => {
+                let i = eps.iter().position(|e| e.node == p)?;
+                eps.get(i + 1).map(|e| e.node)
+            }
+        }
+    }
+
+    /// `of_graph_get_endpoint_count`.
+    pub fn of_graph_get_endpoint_count(&self, parent: NodeId) -> usize {
+        self.of_graph_endpoints(parent).len()
+    }
+
     /// `of_graph_get_endpoint_by_regs(node, port, ep)`; -1 matches any.
     pub fn of_graph_get_endpoint_by_regs(
         &self,

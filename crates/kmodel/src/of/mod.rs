@@ -9,6 +9,8 @@
 
 mod graph;
 mod overlay;
+#[cfg(test)]
+mod tests;
 
 pub use graph::{EndpointRef, OfGraphError};
 pub use overlay::{

@@ -2,6 +2,28 @@
 //! (`of_overlay_fdt_apply`, `of_overlay_remove`) and drivers/of/resolver.c
 //! (`of_resolve_phandles`), with the OF reconfig notifications of
 //! drivers/of/dynamic.c.
+//!
+//! As the kernel does: overlay phandles are renumbered by
+//! `live_tree_max_phandle() + 1`; `__fixups__` resolve through the live
+//! `__symbols__`; new nodes are linked at the head of their parent's
+//! children (`__of_attach_node()`); `name`/`phandle` of live targets are not
+//! copied; changing `#address-cells`/`#size-cells` is refused; symbols get
+//! the fragment target's path (`dup_and_fixup_symbol_prop()`); only the
+//! topmost overlay can be removed (-EBUSY); notifications follow changeset
+//! order on apply and the reverse on removal.
+//!
+//! Where the kernel refuses what the kernel *build* accepts (its
+//! `fdtoverlay`, i.e. libfdt's fdt_overlay.c, which made the corpus's merged
+//! trees), libfdt is followed, so every in-tree overlay applies:
+//! - an overlay node landing on a live node where both have a phandle keeps
+//!   the live one and redirects the overlay's references
+//!   (`overlay_prevent_phandle_overwrite()`; overlay.c: -EINVAL);
+//! - fragment targets are looked up as each fragment is applied, so a
+//!   fragment may target a node an earlier one created;
+//! - a missing `/__symbols__` is created, and a symbol whose path changes is
+//!   updated (overlay.c: -EINVAL for both);
+//! - a phandle is copied onto a live node that has none (a label on an
+//!   `__overlay__` node).
 
 use super::{be32, DeviceTree, NodeId, Phandle, Property};
 use std::fmt;
@@ -352,10 +374,6 @@ impl DeviceTree {
             .filter_map(|&f| ov.child_by_full_name(f, "__overlay__").map(|o| (f, o)))
             .collect();
         let ov_symbols = ov.child_by_full_name(ov.root(), "__symbols__");
-        let live_symbols = self.child_by_full_name(self.root(), "__symbols__");
-        if ov_symbols.is_some() && live_symbols.is_none() {
-            return Err(OverlayError::NoSymbolsInLiveTree);
-        }
         // libfdt runs this for every fragment whose target already exists,
         // before applying any.
         for &(f, o) in &frag_nodes {
@@ -377,6 +395,23 @@ impl DeviceTree {
                 self.build_changeset_next_level(&ov, t, o, &mut entries)?;
                 fragments.push(fr);
             }
+            // overlay.c refuses symbols when the live tree has none
+            // ("symbols in overlay, but not in live tree"); libfdt creates
+            // /__symbols__, which stacking onto a label-less base needs
+            // (dtc's stacked_overlay_base_nolabel test). We follow libfdt.
+            let live_symbols = match (
+                ov_symbols,
+                self.child_by_full_name(self.root(), "__symbols__"),
+            ) {
+                (Some(_), None) => {
+                    let root = self.root();
+                    let id = self.new_node(root, "__symbols__".to_string());
+                    self.n_mut(root).children.insert(0, id);
+                    entries.push(ChangesetEntry::AttachNode { node: id, index: 0 });
+                    Some(id)
+                }
+                (_, l) => l,
+            };
             if let (Some(os), Some(ls)) = (ov_symbols, live_symbols) {
                 for p in ov.properties(os).to_vec() {
                     if p.name == "name" {
@@ -537,7 +572,17 @@ impl DeviceTree {
         p: &Property,
         entries: &mut Vec<ChangesetEntry>,
     ) -> Result<(), OverlayError> {
-        if target.in_livetree && matches!(p.name.as_str(), "name" | "phandle" | "linux,phandle") {
+        // overlay.c skips name/phandle/linux,phandle on live targets.
+        // libfdt copies a phandle onto a live node that has none (a label on
+        // an __overlay__ node, dtc's stacked_overlay_addlabel test), which
+        // later overlays then resolve through __symbols__; we do the same.
+        // A live phandle is never overwritten (see
+        // prevent_phandle_overwrite).
+        if target.in_livetree
+            && (p.name == "name"
+                || (matches!(p.name.as_str(), "phandle" | "linux,phandle")
+                    && self.phandle(target.node).is_some()))
+        {
             return Ok(());
         }
         let old = if target.in_livetree {

@@ -1,0 +1,178 @@
+//! `bridgesim dt` end to end: the display chain of the i.MX8MP EVK with
+//! its LVDS overlay, located errors with exit code 2, compile output.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bridgesim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bridgesim"))
+        .args(args)
+        .output()
+        .expect("run bridgesim")
+}
+
+fn corpus() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    if p.join("MANIFEST.md").is_file() {
+        Some(p)
+    } else {
+        eprintln!("NOTICE: ../shared/corpus is absent; skipping this corpus test");
+        None
+    }
+}
+
+#[test]
+fn show_imx8mp_evk_with_lvds_overlay_prints_lcdif2_ldb_it6263_connector() {
+    let Some(c) = corpus() else { return };
+    let s = |p: &str| c.join(p).to_str().unwrap().to_string();
+    let out = bridgesim(&[
+        "dt",
+        "show",
+        &s("dts/src/arm64/freescale/imx8mp-evk.dts"),
+        "-I",
+        &s("dts/include"),
+        "-I",
+        &s("dts/src"),
+        "--overlay",
+        &s("dts/src/arm64/freescale/imx8mp-evk-lvds0-imx-lvds-hdmi.dtso"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    // The resolved tree comes first.
+    assert!(text.starts_with("/dts-v1/;"));
+    assert!(text.contains("compatible = \"ite,it6263\";"));
+    let chain = text
+        .lines()
+        .find(|l| l.contains("[controller] lcdif2 "))
+        .unwrap_or_else(|| panic!("no lcdif2 chain in:\n{text}"));
+    let order = [
+        "lcdif2 /soc@0/bus@32c00000/display-controller@32e90000 (fsl,imx8mp-lcdif)",
+        "→ [bridge] lvds_bridge /soc@0/bus@32c00000/blk-ctrl@32ec0000/bridge@5c (fsl,imx8mp-ldb)",
+        "→ [bridge] it6263 /soc@0/bus@30800000/i2c@30a30000/hdmi@4c (ite,it6263)",
+        "→ [connector] /lvds-hdmi-connector (hdmi-connector)",
+    ];
+    let mut at = 0;
+    for o in order {
+        let i = chain[at..]
+            .find(o)
+            .unwrap_or_else(|| panic!("missing {o:?} after col {at} in {chain}"));
+        at += i + o.len();
+    }
+    // The overlay enabled LCDIF2 and the LDB.
+    assert!(!chain.contains("[disabled]"), "{chain}");
+}
+
+#[test]
+fn show_without_overlay_marks_lcdif2_disabled() {
+    let Some(c) = corpus() else { return };
+    let out = bridgesim(&[
+        "dt",
+        "show",
+        c.join("dtb/base/imx8mp-evk.dtb").to_str().unwrap(),
+        "--graph-only",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let chain = text.lines().find(|l| l.contains("lcdif2")).unwrap();
+    assert!(
+        chain.contains("(fsl,imx8mp-lcdif) [disabled] → [bridge] lvds_bridge"),
+        "{chain}"
+    );
+}
+
+#[test]
+fn bad_inputs_exit_2_with_a_located_report() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dts/tests/bad");
+    let table = include_str!("../../dts/tests/bad/expected.txt");
+    let out_dtb = std::env::temp_dir().join(format!("bridgesim-cli-{}.dtb", std::process::id()));
+    let mut n = 0;
+    for l in table
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
+        let w: Vec<&str> = l.split_whitespace().collect();
+        let (file, line, col) = (w[0], w[2], w[3]);
+        let out = bridgesim(&[
+            "dt",
+            "compile",
+            dir.join(file).to_str().unwrap(),
+            "-o",
+            out_dtb.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{file}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{file}: {err}");
+        assert!(
+            err.contains(&format!(":{line}:{col}")),
+            "{file}: no {line}:{col} in\n{err}"
+        );
+        let out = bridgesim(&["dt", "show", dir.join(file).to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "show {file}");
+        n += 1;
+    }
+    assert!(n >= 15);
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    assert_eq!(bridgesim(&["dt", "compile"]).status.code(), Some(2));
+    assert_eq!(bridgesim(&["dt", "frobnicate"]).status.code(), Some(2));
+    let out = bridgesim(&[
+        "dt",
+        "compile",
+        "/nonexistent/x.dts",
+        "-o",
+        "/tmp/never.dtb",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = bridgesim(&["dt", "show", "/nonexistent/x.dtb"]);
+    assert_eq!(out.status.code(), Some(2));
+    // A truncated blob is an input error, not a panic.
+    let p = std::env::temp_dir().join(format!("bridgesim-trunc-{}.dtb", std::process::id()));
+    std::fs::write(&p, [0xd0, 0x0d, 0xfe, 0xed, 0, 0, 0, 0x40]).unwrap();
+    let out = bridgesim(&["dt", "show", p.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&p);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn compile_writes_a_dtb_equal_to_the_library_tree() {
+    let Some(c) = corpus() else { return };
+    let out_dtb =
+        std::env::temp_dir().join(format!("bridgesim-cli-ok-{}.dtbo", std::process::id()));
+    let src = c.join("dts/src/arm64/freescale/imx8mm-kontron-dl.dtso");
+    let out = bridgesim(&[
+        "dt",
+        "compile",
+        "-@",
+        src.to_str().unwrap(),
+        "-I",
+        c.join("dts/include").to_str().unwrap(),
+        "-I",
+        c.join("dts/src").to_str().unwrap(),
+        "-o",
+        out_dtb.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let blob = std::fs::read(&out_dtb).unwrap();
+    let _ = std::fs::remove_file(&out_dtb);
+    let back = dts::fdt::read_dtb(&blob, "out").unwrap();
+    let opts = dts::Options {
+        include_dirs: vec![c.join("dts/include"), c.join("dts/src")],
+        ..Default::default()
+    };
+    let lib = dts::compile_file(&src, &opts).unwrap();
+    assert!(lib.plugin);
+    assert!(back.structurally_eq(&lib.tree));
+    // Deterministic: a second run gives the same bytes.
+    assert_eq!(dts::fdt::write_dtb(&lib.tree), blob);
+}
