@@ -87,6 +87,8 @@ pub struct Options {
     pub progress: bool,
     /// Set to stop the search; what was covered is returned (see [`ctrlc_flag`]).
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// Return the trace hashes in [`Report::traces`] (tests compare them with the oracle's).
+    pub keep_traces: bool,
 }
 
 impl Default for Options {
@@ -101,6 +103,7 @@ impl Default for Options {
             minimize: true,
             progress: true,
             interrupt: None,
+            keep_traces: false,
         }
     }
 }
@@ -138,6 +141,11 @@ pub struct Stats {
     pub bound_reached: Option<u32>,
     /// Executions spent minimising the counterexample (not in `executions`).
     pub minimize_executions: u64,
+    /// PCT: the number of points with more than one enabled thread, learnt from the first
+    /// execution (the `k` of the guarantee `1/(n·k^(d-1))`).
+    pub pct_k: Option<u32>,
+    /// PCT: the number of threads of the first execution (the `n` of the guarantee).
+    pub pct_threads: Option<u32>,
     pub threads: usize,
 }
 
@@ -177,6 +185,9 @@ pub struct Report {
     pub strategy: Strategy,
     pub stats: Stats,
     pub outcome: Outcome,
+    /// The distinct trace hashes, sorted, when [`Options::keep_traces`] is set.
+    #[serde(skip)]
+    pub traces: Option<Vec<u128>>,
 }
 
 impl Report {
@@ -209,6 +220,8 @@ struct Shared {
     pb: indicatif::ProgressBar,
     budget: Option<u64>,
     interrupt: Option<Arc<AtomicBool>>,
+    /// PCT's learnt (k, n).
+    pct: Mutex<Option<(u32, u32)>>,
 }
 
 impl Shared {
@@ -281,6 +294,7 @@ impl Explorer {
             pb,
             budget,
             interrupt: self.options.interrupt.clone(),
+            pct: Mutex::new(None),
         };
         let mut stats = Stats { threads, ..Stats::default() };
         let (parts, complete_space) = match self.strategy {
@@ -308,6 +322,10 @@ impl Explorer {
             Strategy::Pct { depth, seed } => self.run_random(program, seed, Some(depth.max(1)), threads, &shared),
         };
         shared.pb.finish_and_clear();
+        if let Some((k, n)) = *shared.pct.lock().expect("no worker panicked") {
+            stats.pct_k = Some(k);
+            stats.pct_threads = Some(n);
+        }
         // Aggregate in a fixed order; everything after the first failing part is dropped so
         // the counts do not depend on how the parts were spread over threads.
         let mut classes: HashSet<u128> = HashSet::new();
@@ -356,7 +374,12 @@ impl Explorer {
             stats.steps_per_sec = stats.steps as f64 / stats.wall_secs;
             stats.executions_per_sec = stats.executions as f64 / stats.wall_secs;
         }
-        Report { strategy: self.strategy, stats, outcome }
+        let traces = self.options.keep_traces.then(|| {
+            let mut v: Vec<u128> = classes.into_iter().collect();
+            v.sort_unstable();
+            v
+        });
+        Report { strategy: self.strategy, stats, outcome, traces }
     }
 
     /// Tree search split at the first branching state. Returns the parts in subtree order and
@@ -387,8 +410,44 @@ impl Explorer {
                     .collect()
             }
         };
+        if mode != Mode::Dpor || subtrees.len() <= 1 {
+            return (self.run_subtrees(program, mode, threads, shared, subtrees).0, true);
+        }
+        // DPOR explores the first branching state in waves (Abdulla et al.'s loop over
+        // backtrack(E), batched): the first child alone, then every child the races of the
+        // previous wave asked for, each with the earlier children as its `root_done`. Waves
+        // are fixed by the program, not by the thread count, so neither are the results.
+        let path = subtrees[0].prefix[..subtrees[0].prefix.len() - 1].to_vec();
+        let mut explored: u64 = 0;
+        let mut pending: Vec<Tid> = vec![*subtrees[0].prefix.last().expect("non-empty prefix")];
+        let mut all = Vec::new();
+        while !pending.is_empty() {
+            let mut wave = Vec::new();
+            for &t in &pending {
+                let mut prefix = path.clone();
+                prefix.push(t);
+                wave.push(Subtree { prefix, root_done: explored });
+                explored |= 1u64 << t.0;
+            }
+            let (parts, requests) = self.run_subtrees(program, mode, threads, shared, wave);
+            let failed = parts.iter().any(|p| p.found.is_some() || !p.finished);
+            all.extend(parts);
+            if failed {
+                break;
+            }
+            let new = requests & !explored;
+            pending = (0..64).filter(|b| new & (1u64 << b) != 0).map(Tid).collect();
+        }
+        (all, true)
+    }
+
+    /// Run subtrees on `threads` workers; parts come back in subtree order, with the union of
+    /// their root requests.
+    fn run_subtrees(&self, program: &Program, mode: Mode, threads: usize, shared: &Shared, subtrees: Vec<Subtree>) -> (Vec<Part>, u64) {
         let n = subtrees.len();
         let next = AtomicUsize::new(0);
+        shared.best.store(usize::MAX, Ordering::Relaxed);
+        let requests = AtomicU64::new(0);
         let results: Mutex<Vec<Option<Part>>> = Mutex::new((0..n).map(|_| None).collect());
         let work = |runner: &mut Runner| loop {
             let idx = next.fetch_add(1, Ordering::Relaxed);
@@ -417,11 +476,12 @@ impl Explorer {
                     }
                 }
                 part.counts = engine.counts.clone();
+                requests.fetch_or(engine.root_requests, Ordering::Relaxed);
             }
             results.lock().expect("no worker panicked")[idx] = Some(part);
         };
         if threads <= 1 || n <= 1 {
-            work(&mut runner);
+            work(&mut Runner { program: program.clone(), config: self.config(), count_traces: self.options.count_traces });
         } else {
             std::thread::scope(|s| {
                 for _ in 0..threads.min(n) {
@@ -437,7 +497,7 @@ impl Explorer {
             });
         }
         let parts: Vec<Part> = results.into_inner().expect("no worker panicked").into_iter().map(|p| p.unwrap_or_default()).collect();
-        (parts, true)
+        (parts, requests.into_inner())
     }
 
     /// PCT (`depth = Some(d)`) or random search over numbered executions, in chunks.
@@ -445,24 +505,28 @@ impl Explorer {
         const CHUNK: u64 = 64;
         let budget = shared.budget.unwrap_or(10_000);
         let runner0 = Runner { program: program.clone(), config: self.config(), count_traces: self.options.count_traces };
-        let one = |runner: &Runner, i: u64, k: Option<u32>| -> (ExecOutcome, u32) {
+        let one = |runner: &Runner, i: u64, k: Option<u32>| -> (ExecOutcome, u32, u32) {
             let rng = Rng::for_execution(seed, i);
+            let nthreads = |kr: &Kernel| kr.with_steps(|s| s.iter().map(|s| s.tid.0 + 1).max().unwrap_or(1));
             match depth {
                 Some(d) => {
                     let mut s = PctSched::new(rng, d, k);
                     let (kr, stop) = run_one(runner, &mut s);
-                    (outcome_with_class(&kr, stop, runner.count_traces), s.count)
+                    (outcome_with_class(&kr, stop, runner.count_traces), s.count, nthreads(&kr))
                 }
                 None => {
                     let mut s = RandomSched { rng };
                     let (kr, stop) = run_one(runner, &mut s);
-                    (outcome_with_class(&kr, stop, runner.count_traces), 0)
+                    (outcome_with_class(&kr, stop, runner.count_traces), 0, nthreads(&kr))
                 }
             }
         };
         // PCT learns k (points with more than one enabled thread) from execution 0.
         let mut first = Part::default();
-        let (out0, k0) = one(&runner0, 0, None);
+        let (out0, k0, n0) = one(&runner0, 0, None);
+        if depth.is_some() {
+            *shared.pct.lock().expect("no worker panicked") = Some((k0.max(1), n0));
+        }
         record(&mut first, &out0, 1);
         first.finished = true;
         shared.tick();
@@ -484,7 +548,7 @@ impl Explorer {
                 let lo = 1 + c as u64 * CHUNK;
                 let hi = (lo + CHUNK).min(budget);
                 for i in lo..hi {
-                    let (out, _) = one(runner, i, k);
+                    let (out, _, _) = one(runner, i, k);
                     record(&mut part, &out, i + 1);
                     if part.found.is_some() {
                         shared.best.fetch_min(c, Ordering::Relaxed);

@@ -85,6 +85,9 @@ pub(crate) struct Engine {
     blocked_by_sleep: bool,
     hb: Hb,
     pub counts: TreeCounts,
+    /// DPOR: threads that races ask to add to the backtrack set of the subtree's root state
+    /// (the state at `floor - 1`), which the caller explores in a later wave.
+    pub root_requests: u64,
 }
 
 struct TreeSched<'a> {
@@ -187,6 +190,7 @@ impl Engine {
             blocked_by_sleep: false,
             hb: Hb::default(),
             counts: TreeCounts::default(),
+            root_requests: 0,
         }
     }
 
@@ -218,13 +222,16 @@ impl Engine {
         }
         let floor = self.floor;
         let stack = &mut self.stack;
+        let requests = &mut self.root_requests;
         self.hb.analyze(steps, dpor, |_j, races| {
             for r in races {
-                if r.i < floor {
+                // States above the root have a single enabled thread: nothing to reverse.
+                if r.i + 1 < floor {
                     continue;
                 }
                 let node = &mut stack[r.i];
-                let covered = node.backtrack | node.done | node.sleep_bits();
+                let root = r.i + 1 == floor;
+                let covered = node.backtrack | node.done | node.sleep_bits() | if root { *requests } else { 0 };
                 if r.initials & covered != 0 {
                     continue;
                 }
@@ -234,7 +241,12 @@ impl Engine {
                 let enabled_bits = node.enabled.iter().fold(0u64, |b, (t, _)| b | bit(*t));
                 let pick = r.initials & enabled_bits;
                 let pick = if pick != 0 { pick } else { r.initials };
-                node.backtrack |= pick & pick.wrapping_neg();
+                let pick = pick & pick.wrapping_neg();
+                if root {
+                    *requests |= pick;
+                } else {
+                    node.backtrack |= pick;
+                }
             }
         });
         let finished = !self.blocked_by_sleep && steps.len() == self.stack.len();
