@@ -1,0 +1,204 @@
+//! Happens-before by vector clocks, races for source-set DPOR, and the canonical form of a
+//! Mazurkiewicz trace.
+//!
+//! Happens-before (Abdulla et al., POPL 2014, §3) is the transitive closure of: program order;
+//! every pair of dependent steps of different threads, in execution order
+//! ([`Access::dependent`], used exactly as kmodel defines it); and the `sync_with` edges the
+//! runtime records (unlock → next lock, readers' unlocks → `synchronize_srcu`, child's last
+//! step → join, spawn → the child's first step).
+
+use std::hash::{Hash, Hasher};
+
+use kmodel::{Access, AccessKind, StepRecord};
+
+/// Reusable buffers for the analysis of one execution.
+///
+/// # Invariants
+///
+/// After [`Hb::analyze`] on `steps`, `clock(j)` is the vector clock of step `j` (entry `t` =
+/// number of steps of thread `t` that happen before or are `j`) and `local[j]` is `j`'s
+/// 1-based position in its thread. Buffers are reused across executions so a long search
+/// allocates nothing per execution once warm.
+#[derive(Default)]
+pub(crate) struct Hb {
+    pub nthreads: usize,
+    clocks: Vec<u32>,
+    pub local: Vec<u32>,
+    last_of_thread: Vec<Option<usize>>,
+    by_obj: Vec<Vec<u32>>,
+    cand: Vec<usize>,
+    pre: Vec<u32>,
+}
+
+/// A race found in an execution: step `i` (earlier) against step `j`, and the threads that are
+/// initials of `v = notdep(i) · j` (a bitset by thread id).
+pub(crate) struct Race {
+    pub i: usize,
+    pub initials: u64,
+}
+
+impl Hb {
+    pub fn clock(&self, j: usize) -> &[u32] {
+        &self.clocks[j * self.nthreads..(j + 1) * self.nthreads]
+    }
+
+    /// Whether step `a` happens before (or is) step `b`.
+    fn hb(&self, steps: &[StepRecord], a: usize, b: usize) -> bool {
+        self.clock(b)[steps[a].tid.index()] >= self.local[a]
+    }
+
+    /// Compute clocks for `steps`; call `on_race` for each race (j, races of j) in execution
+    /// order when `races` is set.
+    pub fn analyze(&mut self, steps: &[StepRecord], races: bool, mut on_race: impl FnMut(usize, &[Race])) {
+        let n = steps.len();
+        let nt = steps.iter().map(|s| s.tid.index() + 1).max().unwrap_or(1);
+        assert!(nt <= 64, "the explorer supports at most 64 model threads");
+        self.nthreads = nt;
+        self.clocks.clear();
+        self.clocks.resize(n * nt, 0);
+        self.local.clear();
+        self.last_of_thread.clear();
+        self.last_of_thread.resize(nt, None);
+        for v in &mut self.by_obj {
+            v.clear();
+        }
+        let mut found: Vec<Race> = Vec::new();
+        for j in 0..n {
+            let s = &steps[j];
+            let t = s.tid.index();
+            // Pre-clock: program order, plus sync edges except for a lock (see below).
+            self.pre.clear();
+            match self.last_of_thread[t] {
+                Some(p) => {
+                    let c = &self.clocks[p * nt..(p + 1) * nt];
+                    self.pre.extend_from_slice(c);
+                }
+                None => self.pre.resize(nt, 0),
+            }
+            let lc = self.pre[t] + 1;
+            self.local.push(lc);
+            self.pre[t] = lc;
+            // A lock's sync edge (the previous unlock) is joined only after race detection:
+            // two acquisitions of one mutex race with each other, and the unlock→lock edge is
+            // the one edge DPOR must not treat as an order (it cannot be reversed, the
+            // acquisitions can).
+            let is_lock = s.access.kind == AccessKind::Lock;
+            if !is_lock {
+                for &w in &s.sync_with {
+                    let w = w as usize;
+                    for k in 0..nt {
+                        self.pre[k] = self.pre[k].max(self.clocks[w * nt + k]);
+                    }
+                }
+            }
+            // Earlier dependent steps of other threads not already ordered before j.
+            let obj = s.access.obj.index();
+            if self.by_obj.len() <= obj {
+                self.by_obj.resize_with(obj + 1, Vec::new);
+            }
+            self.cand.clear();
+            for &i in &self.by_obj[obj] {
+                let i = i as usize;
+                let si = &steps[i];
+                if si.tid != s.tid
+                    && dependent(&si.access, &s.access)
+                    && self.pre[si.tid.index()] < self.local[i]
+                {
+                    self.cand.push(i);
+                }
+            }
+            // The races are the hb-maximal candidates (Abdulla et al. Def. 3.3: e' ⋖ e only
+            // when no e'' lies between them in happens-before).
+            found.clear();
+            if races {
+                for (a, &i) in self.cand.iter().enumerate() {
+                    let ti = steps[i].tid.index();
+                    let covered = self.cand[a + 1..].iter().any(|&i2| self.clocks[i2 * nt + ti] >= self.local[i]);
+                    if !covered {
+                        found.push(Race { i, initials: 0 });
+                    }
+                }
+            }
+            // Clock of j before its lock sync edge.
+            for &i in &self.cand {
+                for k in 0..nt {
+                    self.pre[k] = self.pre[k].max(self.clocks[i * nt + k]);
+                }
+            }
+            self.clocks[j * nt..(j + 1) * nt].copy_from_slice(&self.pre);
+            if !found.is_empty() {
+                for r in &mut found {
+                    r.initials = self.initials(steps, r.i, j);
+                }
+                on_race(j, &found);
+            }
+            if is_lock {
+                for &w in &s.sync_with {
+                    let w = w as usize;
+                    for k in 0..nt {
+                        self.clocks[j * nt + k] = self.clocks[j * nt + k].max(self.clocks[w * nt + k]);
+                    }
+                }
+            }
+            self.last_of_thread[t] = Some(j);
+            self.by_obj[obj].push(j as u32);
+        }
+    }
+
+    /// Initials of `v = notdep(i, E) · j` (Abdulla et al. §4, Algorithm 1): the threads whose
+    /// first step in `v` has no happens-before predecessor in `v`.
+    fn initials(&self, steps: &[StepRecord], i: usize, j: usize) -> u64 {
+        let ti = steps[i].tid.index();
+        let li = self.local[i];
+        let mut seen: u64 = 0;
+        let mut init: u64 = 0;
+        // Members of v, in order: k in (i, j) not happening after i, then j.
+        let in_v = |k: usize| k == j || self.clocks[k * self.nthreads + ti] < li;
+        let mut members: Vec<usize> = Vec::new();
+        for k in (i + 1)..=j {
+            if !in_v(k) {
+                continue;
+            }
+            let tk = steps[k].tid.index();
+            let bit = 1u64 << tk;
+            if seen & bit == 0 {
+                seen |= bit;
+                if !members.iter().any(|&u| self.hb(steps, u, k)) {
+                    init |= bit;
+                }
+            }
+            members.push(k);
+        }
+        init
+    }
+
+    /// A 128-bit hash of the happens-before canonical form: for every thread, its steps in
+    /// program order with their access and vector clock. Two executions hash alike iff they are
+    /// the same Mazurkiewicz trace (up to hash collisions), whatever their interleaving.
+    ///
+    /// Object ids are part of the form; they are assigned in execution order, so programs that
+    /// allocate concurrently may see one class under two hashes (an over-count).
+    pub fn class_hash(&self, steps: &[StepRecord]) -> u128 {
+        let nt = self.nthreads;
+        let mut h1 = std::hash::DefaultHasher::new();
+        let mut h2 = std::hash::DefaultHasher::new();
+        0x5eedu32.hash(&mut h2);
+        for t in 0..nt {
+            for (j, s) in steps.iter().enumerate() {
+                if s.tid.index() != t {
+                    continue;
+                }
+                let item = (t as u32, s.access.obj.0, s.access.kind as u8, self.clock(j));
+                item.hash(&mut h1);
+                item.hash(&mut h2);
+            }
+        }
+        ((h1.finish() as u128) << 64) | h2.finish() as u128
+    }
+}
+
+/// The dependency relation: kmodel's, unchanged.
+#[inline]
+pub(crate) fn dependent(a: &Access, b: &Access) -> bool {
+    a.dependent(b)
+}

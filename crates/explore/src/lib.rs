@@ -1,0 +1,780 @@
+//! bridgesim's interleaving explorer.
+//!
+//! A program is an entry closure ([`Program`]) re-run on a fresh [`kmodel::Kernel`] for every
+//! execution. [`Explorer`] searches its interleavings with one of the [`Strategy`]s:
+//!
+//! - [`Strategy::Dfs`]: every choice at every point, no reduction (the oracle).
+//! - [`Strategy::Dpor`]: source-set DPOR with sleep sets (Abdulla, Aronis, Jonsson, Sagonas,
+//!   POPL 2014): at least one execution per Mazurkiewicz trace, usually about one.
+//! - [`Strategy::Pct`]: probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010).
+//! - [`Strategy::Random`]: a uniformly random enabled thread at every point.
+//!
+//! [`Options::preemption_bound`] turns the tree strategies into CHESS-style iterative context
+//! bounding (Musuvathi & Qadeer, PLDI 2007): bounds 0, 1, … are searched in turn with a
+//! *naive* bounded DFS (no DPOR, no sleep sets: combining them with a bound is unsound
+//! without extra backtracking, Coons et al. OOPSLA 2013), so the first counterexample has
+//! the fewest preemptions.
+//!
+//! Every counterexample comes with a [`kmodel::Schedule`] string; [`replay`] reproduces the
+//! execution byte for byte, and the reported schedule is first shrunk to the fewest
+//! preemptions that still fail the same way ([`minimize`]).
+//!
+//! Parallelism: the tree is split at its first branching state and the subtrees run on
+//! `threads` OS threads, each with its own kernels; random strategies give each execution its
+//! own seeded RNG stream. The verdict, the counterexample and the counts of an exhaustive or
+//! failing search do not depend on the thread count (the counterexample reported is the
+//! first in subtree/execution order). Runs cut short by `max_executions` or an interrupt
+//! cover a thread-count-dependent part of the space.
+
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+use kmodel::{Config, Kernel, Replay, Schedule, StepRecord, Stop, Tid, Violation, ViolationKind};
+use serde::Serialize;
+
+mod exec;
+mod hb;
+pub mod models;
+mod random;
+mod tree;
+
+pub use exec::trace_ops;
+pub use random::Rng;
+
+use exec::{first_failure, run_one, Counting, ExecOutcome, Failure, Runner};
+use random::{PctSched, RandomSched};
+use tree::{first_branch, Engine, Mode, Subtree, TreeCounts};
+
+/// A program to explore: the entry closure of thread 0, run once per execution.
+pub type Program = Arc<dyn Fn(&Kernel) + Send + Sync>;
+
+/// How to search.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Naive depth-first search over every choice.
+    Dfs,
+    /// Source-set DPOR with sleep sets.
+    Dpor,
+    /// PCT with bug depth `depth` (≥ 1), seeded.
+    Pct { depth: u32, seed: u64 },
+    /// Uniform random scheduling, seeded.
+    Random { seed: u64 },
+}
+
+/// Search knobs.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Stop after this many executions. Random strategies default to 10,000.
+    pub max_executions: Option<u64>,
+    /// Iterative preemption bounding up to this bound (tree strategies).
+    pub preemption_bound: Option<u32>,
+    /// OS threads to use (each runs its own kernels).
+    pub threads: usize,
+    /// Per-execution step limit (a livelock guard).
+    pub max_steps: u32,
+    /// Report objects still alive at the end of an execution.
+    pub leak_check: bool,
+    /// Count distinct Mazurkiewicz traces (a set of 128-bit hashes, capped at
+    /// [`TRACE_SET_CAP`] entries so memory stays bounded).
+    pub count_traces: bool,
+    /// Shrink the counterexample to the fewest preemptions.
+    pub minimize: bool,
+    /// Show a progress bar (only ever drawn on a terminal).
+    pub progress: bool,
+    /// Set to stop the search; what was covered is returned (see [`ctrlc_flag`]).
+    pub interrupt: Option<Arc<AtomicBool>>,
+    /// Return the trace hashes in [`Report::traces`] (tests compare them with the oracle's).
+    pub keep_traces: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_executions: None,
+            preemption_bound: None,
+            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            max_steps: 100_000,
+            leak_check: true,
+            count_traces: true,
+            minimize: true,
+            progress: true,
+            interrupt: None,
+            keep_traces: false,
+        }
+    }
+}
+
+/// Beyond this many distinct traces the count stops growing (and is a lower bound).
+pub const TRACE_SET_CAP: usize = 1 << 20;
+
+/// What a search covered.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Stats {
+    /// Executions started (complete, stopped by a violation, or blocked by sleep sets).
+    pub executions: u64,
+    /// Executions in which every thread returned.
+    pub complete: u64,
+    /// DPOR executions abandoned because every enabled thread was asleep (redundant).
+    pub sleep_blocked: u64,
+    /// DPOR backtrack entries naming a thread that was not enabled there (skipped).
+    pub blocked_backtracks: u64,
+    /// Distinct Mazurkiewicz traces among complete executions (0 when not counted).
+    pub distinct_traces: u64,
+    /// The trace set hit [`TRACE_SET_CAP`]; `distinct_traces` is a lower bound.
+    pub traces_capped: bool,
+    /// Scheduling points executed.
+    pub steps: u64,
+    pub wall_secs: f64,
+    pub steps_per_sec: f64,
+    pub executions_per_sec: f64,
+    /// The whole space (within the bound, if any) was searched and found clean.
+    pub exhaustive: bool,
+    /// Stopped by `max_executions`.
+    pub truncated: bool,
+    /// Stopped by the interrupt flag.
+    pub interrupted: bool,
+    /// With a preemption bound: the last bound searched.
+    pub bound_reached: Option<u32>,
+    /// Executions spent minimising the counterexample (not in `executions`).
+    pub minimize_executions: u64,
+    /// PCT: the number of points with more than one enabled thread, learnt from the first
+    /// execution (the `k` of the guarantee `1/(n·k^(d-1))`).
+    pub pct_k: Option<u32>,
+    /// PCT: the number of threads of the first execution (the `n` of the guarantee).
+    pub pct_threads: Option<u32>,
+    pub threads: usize,
+}
+
+/// A failing execution, as reported.
+#[derive(Clone, Debug, Serialize)]
+pub struct Counterexample {
+    /// The (minimised) schedule; `bridgesim replay` reproduces it.
+    pub schedule: String,
+    /// The schedule as first found, before minimisation.
+    pub found_schedule: String,
+    pub kind: ViolationKind,
+    /// The object's C type and name, as in the report.
+    pub object: String,
+    pub message: String,
+    /// Preemptions of `schedule` and of `found_schedule`.
+    pub preemptions: u32,
+    pub found_preemptions: u32,
+    /// Model operations up to and including the failing one ([`trace_ops`]).
+    pub ops: u32,
+    /// 1-based number of the execution that found it.
+    pub execution: u64,
+    /// The kernel-style report of the replayed schedule, with the replay command.
+    pub report: String,
+}
+
+/// The verdict.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Outcome {
+    /// No violation in what was covered (see [`Stats::exhaustive`]).
+    Clean,
+    Violation(Box<Counterexample>),
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub strategy: Strategy,
+    pub stats: Stats,
+    pub outcome: Outcome,
+    /// The distinct trace hashes, sorted, when [`Options::keep_traces`] is set.
+    #[serde(skip)]
+    pub traces: Option<Vec<u128>>,
+}
+
+impl Report {
+    pub fn counterexample(&self) -> Option<&Counterexample> {
+        match &self.outcome {
+            Outcome::Violation(c) => Some(c),
+            Outcome::Clean => None,
+        }
+    }
+}
+
+/// Runs one search.
+pub struct Explorer {
+    pub strategy: Strategy,
+    pub options: Options,
+}
+
+/// A failure found during a search, with where it was found.
+struct Found {
+    failure: Failure,
+    schedule: Schedule,
+    execution: u64,
+}
+
+/// Shared state of the workers of one search.
+struct Shared {
+    total: AtomicU64,
+    best: AtomicUsize,
+    stop: AtomicBool,
+    pb: indicatif::ProgressBar,
+    budget: Option<u64>,
+    interrupt: Option<Arc<AtomicBool>>,
+    /// PCT's learnt (k, n).
+    pct: Mutex<Option<(u32, u32)>>,
+}
+
+impl Shared {
+    fn tick(&self) -> bool {
+        let n = self.total.fetch_add(1, Ordering::Relaxed) + 1;
+        if n % 512 == 0 {
+            self.pb.set_position(n);
+        }
+        if let Some(b) = self.budget {
+            if n >= b {
+                self.stop.store(true, Ordering::Relaxed);
+            }
+        }
+        if self.interrupt.as_ref().is_some_and(|f| f.load(Ordering::Relaxed)) {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+        !self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// The result of one unit of work (a subtree or a chunk of random executions).
+#[derive(Default)]
+struct Part {
+    counts: TreeCounts,
+    classes: HashSet<u128>,
+    found: Option<Found>,
+    finished: bool,
+}
+
+fn add_class(set: &mut HashSet<u128>, h: Option<u128>) {
+    if let Some(h) = h {
+        if set.len() < TRACE_SET_CAP {
+            set.insert(h);
+        }
+    }
+}
+
+impl Explorer {
+    pub fn new(strategy: Strategy, options: Options) -> Self {
+        Explorer { strategy, options }
+    }
+
+    fn config(&self) -> Config {
+        config_for(&self.options)
+    }
+
+    /// Search `program` and report.
+    pub fn run(&self, program: &Program) -> Report {
+        let start = Instant::now();
+        let threads = self.options.threads.max(1);
+        let pb = if self.options.progress && std::io::stderr().is_terminal() {
+            let pb = indicatif::ProgressBar::new_spinner();
+            pb.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {pos} executions  {per_sec}  {elapsed}")
+                    .expect("valid template"),
+            );
+            pb.enable_steady_tick(std::time::Duration::from_millis(200));
+            pb
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let budget = match self.strategy {
+            Strategy::Pct { .. } | Strategy::Random { .. } => Some(self.options.max_executions.unwrap_or(10_000)),
+            _ => self.options.max_executions,
+        };
+        let shared = Shared {
+            total: AtomicU64::new(0),
+            best: AtomicUsize::new(usize::MAX),
+            stop: AtomicBool::new(false),
+            pb,
+            budget,
+            interrupt: self.options.interrupt.clone(),
+            pct: Mutex::new(None),
+        };
+        let mut stats = Stats { threads, ..Stats::default() };
+        let (parts, complete_space) = match self.strategy {
+            Strategy::Dfs | Strategy::Dpor => {
+                let base = if self.strategy == Strategy::Dfs { Mode::Dfs } else { Mode::Dpor };
+                match self.options.preemption_bound {
+                    None => self.run_tree(program, base, threads, &shared),
+                    Some(b) => {
+                        let mut out = (Vec::new(), false);
+                        for c in 0..=b {
+                            let (parts, done) = self.run_tree(program, Mode::Bounded(c), threads, &shared);
+                            stats.bound_reached = Some(c);
+                            let failed = parts.iter().any(|p| p.found.is_some());
+                            out.0.extend(parts);
+                            out.1 = done;
+                            if failed || !done {
+                                break;
+                            }
+                        }
+                        out
+                    }
+                }
+            }
+            Strategy::Random { seed } => self.run_random(program, seed, None, threads, &shared),
+            Strategy::Pct { depth, seed } => self.run_random(program, seed, Some(depth.max(1)), threads, &shared),
+        };
+        shared.pb.finish_and_clear();
+        if let Some((k, n)) = *shared.pct.lock().expect("no worker panicked") {
+            stats.pct_k = Some(k);
+            stats.pct_threads = Some(n);
+        }
+        // Aggregate in a fixed order; everything after the first failing part is dropped so
+        // the counts do not depend on how the parts were spread over threads.
+        let mut classes: HashSet<u128> = HashSet::new();
+        let mut found: Option<(u64, Found)> = None;
+        let mut before = 0u64;
+        let mut all_finished = true;
+        for p in parts {
+            stats.executions += p.counts.executions;
+            stats.complete += p.counts.complete;
+            stats.sleep_blocked += p.counts.sleep_blocked;
+            stats.blocked_backtracks += p.counts.blocked_backtracks;
+            stats.steps += p.counts.steps;
+            all_finished &= p.finished;
+            if classes.len() < TRACE_SET_CAP {
+                classes.extend(p.classes);
+            }
+            if let Some(f) = p.found {
+                let n = if matches!(self.strategy, Strategy::Dfs | Strategy::Dpor) {
+                    before + f.execution
+                } else {
+                    f.execution
+                };
+                found = Some((n, f));
+                break;
+            }
+            before += p.counts.executions;
+        }
+        stats.distinct_traces = if self.options.count_traces { classes.len() as u64 } else { 0 };
+        stats.traces_capped = classes.len() >= TRACE_SET_CAP;
+        stats.interrupted = self.options.interrupt.as_ref().is_some_and(|f| f.load(Ordering::Relaxed));
+        stats.truncated = !stats.interrupted && found.is_none() && !(all_finished && complete_space);
+        stats.exhaustive = found.is_none()
+            && all_finished
+            && complete_space
+            && matches!(self.strategy, Strategy::Dfs | Strategy::Dpor);
+        let outcome = match found {
+            None => Outcome::Clean,
+            Some((n, f)) => {
+                let (cx, spent) = self.counterexample(program, f, n);
+                stats.minimize_executions = spent;
+                Outcome::Violation(Box::new(cx))
+            }
+        };
+        stats.wall_secs = start.elapsed().as_secs_f64();
+        if stats.wall_secs > 0.0 {
+            stats.steps_per_sec = stats.steps as f64 / stats.wall_secs;
+            stats.executions_per_sec = stats.executions as f64 / stats.wall_secs;
+        }
+        let traces = self.options.keep_traces.then(|| {
+            let mut v: Vec<u128> = classes.into_iter().collect();
+            v.sort_unstable();
+            v
+        });
+        Report { strategy: self.strategy, stats, outcome, traces }
+    }
+
+    /// Tree search split at the first branching state. Returns the parts in subtree order and
+    /// whether the split covered the whole space.
+    fn run_tree(&self, program: &Program, mode: Mode, threads: usize, shared: &Shared) -> (Vec<Part>, bool) {
+        let mut runner = Runner { program: program.clone(), config: self.config(), count_traces: self.options.count_traces };
+        let subtrees: Vec<Subtree> = match first_branch(&mut runner) {
+            None => vec![Subtree::default()],
+            Some((path, order, current, _en)) => {
+                let order: Vec<Tid> = order
+                    .into_iter()
+                    .filter(|t| match mode {
+                        // At the first branch no preemption has happened yet.
+                        Mode::Bounded(0) => current.is_none() || Some(*t) == current,
+                        _ => true,
+                    })
+                    .collect();
+                let mut done = 0u64;
+                order
+                    .iter()
+                    .map(|&t| {
+                        let mut prefix = path.clone();
+                        prefix.push(t);
+                        let s = Subtree { prefix, root_done: done };
+                        done |= 1u64 << t.0;
+                        s
+                    })
+                    .collect()
+            }
+        };
+        if mode != Mode::Dpor || subtrees.len() <= 1 {
+            return (self.run_subtrees(program, mode, threads, shared, subtrees).0, true);
+        }
+        // DPOR explores the first branching state in waves (Abdulla et al.'s loop over
+        // backtrack(E), batched): the first child alone, then every child the races of the
+        // previous wave asked for, each with the earlier children as its `root_done`. Waves
+        // are fixed by the program, not by the thread count, so neither are the results.
+        let path = subtrees[0].prefix[..subtrees[0].prefix.len() - 1].to_vec();
+        let mut explored: u64 = 0;
+        let mut pending: Vec<Tid> = vec![*subtrees[0].prefix.last().expect("non-empty prefix")];
+        let mut all = Vec::new();
+        while !pending.is_empty() {
+            let mut wave = Vec::new();
+            for &t in &pending {
+                let mut prefix = path.clone();
+                prefix.push(t);
+                wave.push(Subtree { prefix, root_done: explored });
+                explored |= 1u64 << t.0;
+            }
+            let (parts, requests) = self.run_subtrees(program, mode, threads, shared, wave);
+            let failed = parts.iter().any(|p| p.found.is_some() || !p.finished);
+            all.extend(parts);
+            if failed {
+                break;
+            }
+            let new = requests & !explored;
+            pending = (0..64).filter(|b| new & (1u64 << b) != 0).map(Tid).collect();
+        }
+        (all, true)
+    }
+
+    /// Run subtrees on `threads` workers; parts come back in subtree order, with the union of
+    /// their root requests.
+    fn run_subtrees(&self, program: &Program, mode: Mode, threads: usize, shared: &Shared, subtrees: Vec<Subtree>) -> (Vec<Part>, u64) {
+        let n = subtrees.len();
+        let next = AtomicUsize::new(0);
+        shared.best.store(usize::MAX, Ordering::Relaxed);
+        let requests = AtomicU64::new(0);
+        let results: Mutex<Vec<Option<Part>>> = Mutex::new((0..n).map(|_| None).collect());
+        let work = |runner: &mut Runner| loop {
+            let idx = next.fetch_add(1, Ordering::Relaxed);
+            if idx >= n {
+                break;
+            }
+            let mut part = Part::default();
+            if idx < shared.best.load(Ordering::Relaxed) && !shared.stop.load(Ordering::Relaxed) {
+                let mut engine = Engine::new(mode, subtrees[idx].clone());
+                part.finished = true;
+                while let Some(out) = engine.next(runner) {
+                    add_class(&mut part.classes, out.class);
+                    if let Some(f) = out.failure {
+                        part.found = Some(Found {
+                            failure: f,
+                            schedule: out.schedule.unwrap_or_default(),
+                            execution: engine.counts.executions,
+                        });
+                        shared.best.fetch_min(idx, Ordering::Relaxed);
+                        break;
+                    }
+                    let go_on = shared.tick();
+                    if idx > shared.best.load(Ordering::Relaxed) || !go_on {
+                        part.finished = false;
+                        break;
+                    }
+                }
+                part.counts = engine.counts.clone();
+                requests.fetch_or(engine.root_requests, Ordering::Relaxed);
+            }
+            results.lock().expect("no worker panicked")[idx] = Some(part);
+        };
+        if threads <= 1 || n <= 1 {
+            work(&mut Runner { program: program.clone(), config: self.config(), count_traces: self.options.count_traces });
+        } else {
+            std::thread::scope(|s| {
+                for _ in 0..threads.min(n) {
+                    let work = &work;
+                    let program = program.clone();
+                    let config = self.config();
+                    let count_traces = self.options.count_traces;
+                    s.spawn(move || {
+                        let mut runner = Runner { program, config, count_traces };
+                        work(&mut runner)
+                    });
+                }
+            });
+        }
+        let parts: Vec<Part> = results.into_inner().expect("no worker panicked").into_iter().map(|p| p.unwrap_or_default()).collect();
+        (parts, requests.into_inner())
+    }
+
+    /// PCT (`depth = Some(d)`) or random search over numbered executions, in chunks.
+    fn run_random(&self, program: &Program, seed: u64, depth: Option<u32>, threads: usize, shared: &Shared) -> (Vec<Part>, bool) {
+        const CHUNK: u64 = 64;
+        let budget = shared.budget.unwrap_or(10_000);
+        let runner0 = Runner { program: program.clone(), config: self.config(), count_traces: self.options.count_traces };
+        let one = |runner: &Runner, i: u64, k: Option<u32>| -> (ExecOutcome, u32, u32) {
+            let rng = Rng::for_execution(seed, i);
+            let nthreads = |kr: &Kernel| kr.with_steps(|s| s.iter().map(|s| s.tid.0 + 1).max().unwrap_or(1));
+            match depth {
+                Some(d) => {
+                    let mut s = PctSched::new(rng, d, k);
+                    let (kr, stop) = run_one(runner, &mut s);
+                    (outcome_with_class(&kr, stop, runner.count_traces), s.count, nthreads(&kr))
+                }
+                None => {
+                    let mut s = RandomSched { rng };
+                    let (kr, stop) = run_one(runner, &mut s);
+                    (outcome_with_class(&kr, stop, runner.count_traces), 0, nthreads(&kr))
+                }
+            }
+        };
+        // PCT learns k (points with more than one enabled thread) from execution 0.
+        let mut first = Part::default();
+        let (out0, k0, n0) = one(&runner0, 0, None);
+        if depth.is_some() {
+            *shared.pct.lock().expect("no worker panicked") = Some((k0.max(1), n0));
+        }
+        record(&mut first, &out0, 1);
+        first.finished = true;
+        shared.tick();
+        if first.found.is_some() || budget <= 1 {
+            return (vec![first], true);
+        }
+        let k = depth.map(|_| k0.max(1));
+        let nchunks = (budget - 1).div_ceil(CHUNK) as usize;
+        let next = AtomicUsize::new(0);
+        let results: Mutex<Vec<Option<Part>>> = Mutex::new((0..nchunks).map(|_| None).collect());
+        let work = |runner: &Runner| loop {
+            let c = next.fetch_add(1, Ordering::Relaxed);
+            if c >= nchunks {
+                break;
+            }
+            let mut part = Part::default();
+            if c < shared.best.load(Ordering::Relaxed) && !shared.stop.load(Ordering::Relaxed) {
+                part.finished = true;
+                let lo = 1 + c as u64 * CHUNK;
+                let hi = (lo + CHUNK).min(budget);
+                for i in lo..hi {
+                    let (out, _, _) = one(runner, i, k);
+                    record(&mut part, &out, i + 1);
+                    if part.found.is_some() {
+                        shared.best.fetch_min(c, Ordering::Relaxed);
+                        break;
+                    }
+                    let go_on = shared.tick();
+                    if c > shared.best.load(Ordering::Relaxed) || (!go_on && i + 1 < hi) {
+                        part.finished = false;
+                        break;
+                    }
+                }
+            }
+            results.lock().expect("no worker panicked")[c] = Some(part);
+        };
+        if threads <= 1 {
+            work(&runner0);
+        } else {
+            std::thread::scope(|s| {
+                for _ in 0..threads {
+                    let work = &work;
+                    let program = program.clone();
+                    let config = self.config();
+                    let count_traces = self.options.count_traces;
+                    s.spawn(move || work(&Runner { program, config, count_traces }));
+                }
+            });
+        }
+        let mut parts = vec![first];
+        parts.extend(results.into_inner().expect("no worker panicked").into_iter().map(|p| p.unwrap_or_default()));
+        (parts, false)
+    }
+
+    /// Minimise, replay with events on and render.
+    fn counterexample(&self, program: &Program, f: Found, execution: u64) -> (Counterexample, u64) {
+        let found_schedule = f.schedule.clone();
+        let (schedule, spent) = if self.options.minimize {
+            minimize(program, &f.schedule, &self.options, 200_000)
+        } else {
+            (f.schedule.clone(), 0)
+        };
+        let r = replay_with(program, &schedule, &self.options);
+        let found_r = replay_with(program, &found_schedule, &self.options);
+        let v = first_failure_of(&r).unwrap_or_else(|| f.failure.clone());
+        (
+            Counterexample {
+                schedule: schedule.to_string(),
+                found_schedule: found_schedule.to_string(),
+                kind: v.kind,
+                object: v.object,
+                message: v.message,
+                preemptions: r.preemptions,
+                found_preemptions: found_r.preemptions,
+                ops: r.ops.unwrap_or(0),
+                execution,
+                report: r.report,
+            },
+            spent,
+        )
+    }
+}
+
+fn record(part: &mut Part, out: &ExecOutcome, execution: u64) {
+    part.counts.executions += 1;
+    part.counts.steps += out.steps as u64;
+    if out.stop == Stop::Finished {
+        part.counts.complete += 1;
+    }
+    add_class(&mut part.classes, out.class);
+    if let Some(f) = &out.failure {
+        part.found = Some(Found { failure: f.clone(), schedule: out.schedule.clone().unwrap_or_default(), execution });
+    }
+}
+
+fn outcome_with_class(k: &Kernel, stop: Stop, count: bool) -> ExecOutcome {
+    let class = if count && stop == Stop::Finished {
+        let mut hb = hb::Hb::default();
+        k.with_steps(|s| {
+            hb.analyze(s, false, |_, _| {});
+            Some(hb.class_hash(s))
+        })
+    } else {
+        None
+    };
+    ExecOutcome::from_kernel(k, stop, class)
+}
+
+fn config_for(o: &Options) -> Config {
+    Config { stop_on_violation: true, leak_check: o.leak_check, max_steps: o.max_steps, record_events: false }
+}
+
+/// One execution replayed from a schedule, with everything recorded.
+#[derive(Clone, Debug)]
+pub struct Replayed {
+    pub stop: Stop,
+    pub violations: Vec<Violation>,
+    pub steps: Vec<StepRecord>,
+    /// The event trace, `Trace::to_json_lines`.
+    pub trace_json: String,
+    /// The schedule of this execution (equal to the input unless it diverged).
+    pub schedule: Schedule,
+    pub preemptions: u32,
+    /// The first step where the schedule named a thread that could not run.
+    pub diverged: Option<u32>,
+    /// Operations up to the first violation ([`trace_ops`]).
+    pub ops: Option<u32>,
+    /// The C type and name of the first violation's object (empty if none).
+    pub object: String,
+    /// The kernel-style report of the first violation, the schedule and the replay command;
+    /// empty when the execution is clean.
+    pub report: String,
+}
+
+fn first_failure_of(r: &Replayed) -> Option<Failure> {
+    r.violations.first().map(|v| Failure {
+        kind: v.kind,
+        object: r.object.clone(),
+        message: v.message.clone(),
+        step: v.site.step,
+    })
+}
+
+/// Replay `schedule` with the explorer's default kernel settings.
+pub fn replay(program: &Program, schedule: &Schedule) -> Replayed {
+    replay_with(program, schedule, &Options::default())
+}
+
+/// Replay `schedule` with the kernel settings of `options` (stop at the first violation,
+/// leak check, step limit), recording events.
+pub fn replay_with(program: &Program, schedule: &Schedule, options: &Options) -> Replayed {
+    let mut config = config_for(options);
+    config.record_events = true;
+    let k = Kernel::new(config);
+    let mut s = Counting { inner: Replay::new(schedule.clone()), preemptions: 0 };
+    let p = program.clone();
+    let stop = k.run(&mut s, move |k| p(k));
+    let violations = k.violations();
+    let sched = k.schedule();
+    let mut report = String::new();
+    let mut ops = None;
+    let mut object = String::new();
+    if let Some(v) = violations.first() {
+        object = v.obj.map(|o| k.describe(o)).unwrap_or_default();
+        let n = trace_ops(&k, v.site.step);
+        ops = Some(n);
+        report.push_str(&k.render(v));
+        if !report.ends_with('\n') {
+            report.push('\n');
+        }
+        report.push_str(&format!(
+            "schedule: {sched} ({} preemptions, {n} operations)\nreplay: bridgesim replay --schedule '{sched}'\n",
+            s.preemptions
+        ));
+    }
+    Replayed {
+        stop,
+        violations,
+        steps: k.steps(),
+        trace_json: k.trace().to_json_lines(),
+        schedule: sched,
+        preemptions: s.preemptions,
+        diverged: s.inner.diverged(),
+        ops,
+        object,
+        report,
+    }
+}
+
+/// Shrink a failing schedule to the fewest preemptions that still fail the same way (same
+/// violation kind, same object): bounded DFS with bounds 0, 1, … below the schedule's own
+/// count, stopping at the first execution that fails alike. Among equals it prefers the
+/// non-preemptive choice at every point, so the result is also short. Gives up after
+/// `budget` executions and keeps the best schedule found. Returns the schedule and the
+/// executions spent.
+pub fn minimize(program: &Program, schedule: &Schedule, options: &Options, budget: u64) -> (Schedule, u64) {
+    let runner = Runner { program: program.clone(), config: config_for(options), count_traces: false };
+    let target = {
+        let mut s = Counting { inner: Replay::new(schedule.clone()), preemptions: 0 };
+        let (k, _) = run_one(&runner, &mut s);
+        match first_failure(&k) {
+            Some(f) => (f, s.preemptions),
+            None => return (schedule.clone(), 1),
+        }
+    };
+    let (want, have) = target;
+    let mut spent = 1u64;
+    let mut runner = runner;
+    for bound in 0..have {
+        let mut engine = Engine::new(Mode::Bounded(bound), Subtree::default());
+        while let Some(out) = engine.next(&mut runner) {
+            spent += 1;
+            if let Some(f) = &out.failure {
+                if f.kind == want.kind && f.object == want.object {
+                    return (out.schedule.clone().unwrap_or_default(), spent);
+                }
+            }
+            if spent >= budget {
+                return (schedule.clone(), spent);
+            }
+        }
+    }
+    (schedule.clone(), spent)
+}
+
+/// A process-wide flag set by Ctrl-C (the handler is installed on first call). Pass it as
+/// [`Options::interrupt`]; a second Ctrl-C is not intercepted differently.
+pub fn ctrlc_flag() -> Arc<AtomicBool> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let f = Arc::new(AtomicBool::new(false));
+        let g = f.clone();
+        // Another handler may already be installed by the host program; then the flag just
+        // never fires, which only loses the feature.
+        let _ = ctrlc::set_handler(move || g.store(true, Ordering::SeqCst));
+        f
+    })
+    .clone()
+}
+
+/// Peak resident set size of this process in KiB (`VmHWM`), on Linux.
+pub fn peak_rss_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Current resident set size of this process in KiB (`VmRSS`), on Linux.
+pub fn rss_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
