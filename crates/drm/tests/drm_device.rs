@@ -8,7 +8,9 @@ use std::rc::Rc;
 use common::*;
 use drm::bridge::*;
 use drm::bridge_connector::drm_bridge_connector_init;
-use drm::connector::{drm_helper_probe_detect, drm_helper_probe_single_connector_modes, ConnectorStatus};
+use drm::connector::{
+    drm_helper_probe_detect, drm_helper_probe_single_connector_modes, ConnectorStatus,
+};
 use drm::drv::*;
 use drm::managed::*;
 use drm::{Release, Rules};
@@ -89,13 +91,25 @@ impl DrmBridgeFuncs for Detecting {
 /// pointer is +1 until the final drm_dev_put, so a removed bridge lingers until then.
 #[test]
 fn bridge_connector_holds_references_until_drmm_release() {
-    for (rel, counted) in [(Release::V6_18, false), (Release::V6_19, true), (Release::V7_2, true)] {
+    for (rel, counted) in [
+        (Release::V6_18, false),
+        (Release::V6_19, true),
+        (Release::V7_2, true),
+    ] {
         let k = run(rel, move |k| {
             let dev = bare_device(k, "dev");
             let (drm, enc) = drm_with_encoder(k, dev);
             let bdev = bare_device(k, "bridges");
             let mk = |name: &'static str| {
-                let b = devm_drm_bridge_alloc(k, bdev, "struct x", name, Some(Rc::new(Detecting(name))), ()).unwrap();
+                let b = devm_drm_bridge_alloc(
+                    k,
+                    bdev,
+                    "struct x",
+                    name,
+                    Some(Rc::new(Detecting(name))),
+                    (),
+                )
+                .unwrap();
                 k.write(b.obj(), |x| {
                     x.ops.detect = true;
                     x.ops.modes = true;
@@ -110,7 +124,10 @@ fn bridge_connector_holds_references_until_drmm_release() {
             let c = drm_bridge_connector_init(k, drm, enc).unwrap();
             if counted {
                 // The last bridge with each op wins; A's references were put again.
-                assert_eq!(owners(k, a), ["chain of encoder-0", "devres of bridges", "published"]);
+                assert_eq!(
+                    owners(k, a),
+                    ["chain of encoder-0", "devres of bridges", "published"]
+                );
                 assert_eq!(
                     owners(k, b),
                     [
@@ -125,7 +142,11 @@ fn bridge_connector_holds_references_until_drmm_release() {
                 assert_eq!(drm_bridge_refcount(k, b), 3);
             }
             assert_eq!(drm_helper_probe_detect(k, c), ConnectorStatus::Connected);
-            assert_eq!(drm_helper_probe_single_connector_modes(k, c), 2, "modes of BB");
+            assert_eq!(
+                drm_helper_probe_single_connector_modes(k, c),
+                2,
+                "modes of BB"
+            );
             drm_bridge_remove(k, a);
             drm_bridge_remove(k, b);
             k.device_del(bdev);
@@ -162,9 +183,15 @@ fn rules_table_shape() {
     assert_eq!(Rules::for_release(Release::V6_15), Rules::default());
     // The switches that are on, read from the Debug form ("name: true").
     let on = |r: Rules| -> std::collections::BTreeSet<String> {
-        let r = Rules { warn_no_container_on_add: false, ..r };
+        let r = Rules {
+            warn_no_container_on_add: false,
+            ..r
+        };
         let d = format!("{r:?}");
-        d.split([',', '{', '}']).filter(|f| f.ends_with(": true")).map(|f| f.trim().to_string()).collect()
+        d.split([',', '{', '}'])
+            .filter(|f| f.ends_with(": true"))
+            .map(|f| f.trim().to_string())
+            .collect()
     };
     let mut prev = on(Rules::default());
     for rel in Release::ALL {
@@ -172,9 +199,17 @@ fn rules_table_shape() {
         assert!(!r.panel_bridge_panel_ref && !r.core_enter_exit && !r.disable_pipeline_on_unplug);
         assert!(prev.is_subset(&on(r)), "{rel} drops a switch");
         prev = on(r);
-        assert_eq!(r.warn_no_container_on_add, rel == Release::V6_17 || rel == Release::V6_18);
+        assert_eq!(
+            r.warn_no_container_on_add,
+            rel == Release::V6_17 || rel == Release::V6_18
+        );
         assert_eq!(r.bridge_unplug, rel >= Release::V7_0);
         assert_eq!(r.chain_mutex, rel >= Release::V7_2);
         assert_eq!(r.lingering_list, rel >= Release::V6_19);
     }
+    assert_eq!(
+        prev.len(),
+        23,
+        "every release switch is on in v7.2: {prev:?}"
+    );
 }

@@ -5,8 +5,13 @@ mod common;
 use std::rc::Rc;
 
 use common::*;
-use drm::atomic::{drm_atomic_helper_commit_modeset_disables, drm_atomic_helper_commit_modeset_enables};
-use drm::bridge::panel::{devm_drm_panel_bridge_add, drm_panel_bridge_add_typed, drm_panel_bridge_remove, drmm_panel_bridge_add};
+use drm::atomic::{
+    drm_atomic_helper_commit_modeset_disables, drm_atomic_helper_commit_modeset_enables,
+};
+use drm::bridge::panel::{
+    devm_drm_panel_bridge_add, drm_panel_bridge_add_typed, drm_panel_bridge_remove,
+    drmm_panel_bridge_add,
+};
 use drm::bridge::*;
 use drm::drv::drm_dev_put;
 use drm::of::{devm_drm_of_get_bridge, drm_of_find_panel_or_bridge};
@@ -21,8 +26,16 @@ struct NoopPanel;
 impl DrmPanelFuncs for NoopPanel {}
 
 fn bare_panel(k: &Kernel, name: &str, np: u32) -> (DeviceId, DrmPanel) {
-    let dev = k.device_add(bus(k), DeviceInfo { name: name.into(), of_node: Some(NodeId(np)), ..Default::default() });
-    let p = devm_drm_panel_alloc(k, dev, "struct noop_panel", name, Rc::new(NoopPanel), ()).unwrap();
+    let dev = k.device_add(
+        bus(k),
+        DeviceInfo {
+            name: name.into(),
+            of_node: Some(NodeId(np)),
+            ..Default::default()
+        },
+    );
+    let p =
+        devm_drm_panel_alloc(k, dev, "struct noop_panel", name, Rc::new(NoopPanel), ()).unwrap();
     drm_panel_add(k, p);
     (dev, p)
 }
@@ -104,7 +117,10 @@ fn drmm_panel_bridge_released_with_the_drm_device() {
 /// Proposal (§5.11): the panel_bridge holds a panel reference (+1 "panel_bridge of panel").
 #[test]
 fn proposal_panel_bridge_holds_a_panel_reference() {
-    let rules = Rules { panel_bridge_panel_ref: true, ..Rules::for_release(Release::V7_2) };
+    let rules = Rules {
+        panel_bridge_panel_ref: true,
+        ..Rules::for_release(Release::V7_2)
+    };
     let k = run_rules(rules, |k| {
         let (pdev, p) = bare_panel(k, "panel", 3);
         assert_eq!(drm_panel_refcount(k, p), 1);
@@ -152,8 +168,14 @@ fn panel_bridge_to_panel_dangling_window() {
     let k = scenario(Rules::for_release(Release::V7_2));
     assert_eq!(kinds(&k)[0], ViolationKind::UseAfterFree);
     let r = k.render(&k.violations()[0]);
-    assert!(r.contains("struct test_panel panel") && r.contains("drm_panel_disable"), "{r}");
-    let k = scenario(Rules { panel_bridge_panel_ref: true, ..Rules::for_release(Release::V7_2) });
+    assert!(
+        r.contains("struct test_panel panel") && r.contains("drm_panel_disable"),
+        "{r}"
+    );
+    let k = scenario(Rules {
+        panel_bridge_panel_ref: true,
+        ..Rules::for_release(Release::V7_2)
+    });
     assert!(!kinds(&k).contains(&ViolationKind::UseAfterFree));
     assert!(kinds(&k).contains(&ViolationKind::HwAfterUnplug));
 }
@@ -163,14 +185,26 @@ fn panel_bridge_to_panel_dangling_window() {
 fn find_panel_or_bridge() {
     let k = run(Release::V7_1, |k| {
         let (pdev, p) = bare_panel(k, "panel", 3);
-        assert_eq!(drm_of_find_panel_or_bridge(k, Some(NodeId(3)), true, true), Ok((Some(p), None)));
-        assert_eq!(drm_of_find_panel_or_bridge(k, Some(NodeId(9)), true, true), Err(Errno::EPROBE_DEFER));
-        assert_eq!(drm_of_find_panel_or_bridge(k, None, true, true), Err(Errno::ENODEV));
+        assert_eq!(
+            drm_of_find_panel_or_bridge(k, Some(NodeId(3)), true, true),
+            Ok((Some(p), None))
+        );
+        assert_eq!(
+            drm_of_find_panel_or_bridge(k, Some(NodeId(9)), true, true),
+            Err(Errno::EPROBE_DEFER)
+        );
+        assert_eq!(
+            drm_of_find_panel_or_bridge(k, None, true, true),
+            Err(Errno::ENODEV)
+        );
         let dev = bare_device(k, "dev");
         let b = alloc(k, dev, "B", &new_log()).bridge;
         k.write(b.obj(), |x| x.of_node = Some(NodeId(4)));
         drm_bridge_add(k, b);
-        assert_eq!(drm_of_find_panel_or_bridge(k, Some(NodeId(4)), false, true), Ok((None, Some(b))));
+        assert_eq!(
+            drm_of_find_panel_or_bridge(k, Some(NodeId(4)), false, true),
+            Ok((None, Some(b)))
+        );
         assert_eq!(drm_bridge_refcount(k, b), 2, "borrowed");
         drm_bridge_remove(k, b);
         k.device_del(dev);
@@ -179,7 +213,10 @@ fn find_panel_or_bridge() {
     });
     assert_clean(&k);
     let k = run(Release::V7_2, |k| {
-        assert_eq!(drm_of_find_panel_or_bridge(k, Some(NodeId(4)), false, true), Err(Errno::EINVAL));
+        assert_eq!(
+            drm_of_find_panel_or_bridge(k, Some(NodeId(4)), false, true),
+            Err(Errno::EINVAL)
+        );
     });
     assert_eq!(kinds(&k), [ViolationKind::Warn]);
 }
