@@ -10,10 +10,14 @@ use kmodel::list::ListHead;
 use kmodel::mutex::Mutex;
 use kmodel::Kernel;
 
-use crate::bridge::{call_bridge, drm_bridge_chain_get_first_bridge, drm_bridge_put, DrmBridge};
+use crate::bridge::{
+    call_bridge, drm_bridge_chain_get_first_bridge, drm_bridge_commit_state, drm_bridge_put,
+    DrmBridge,
+};
 use crate::drv::{drm_mode_config_encoders, DrmDevice};
 use crate::encoder::{chain_entry, DrmEncoder};
 use crate::rules::rules;
+use kmodel::Errno;
 
 fn chain(k: &Kernel, enc: DrmEncoder) -> (ListHead, Mutex) {
     k.read(enc.obj(), |e| (e.bridge_chain, e.bridge_chain_mutex))
@@ -138,6 +142,10 @@ const COMMIT_OWNER: &str = "drm_atomic_helper_commit_modeset";
 pub fn drm_atomic_helper_commit_modeset_enables(k: &Kernel, enc: DrmEncoder) {
     let _f = k.func("drm_atomic_helper_commit_modeset_enables");
     let first = drm_bridge_chain_get_first_bridge(k, enc, COMMIT_OWNER);
+    let (head, _) = chain(k, enc);
+    for b in snapshot(k, head) {
+        drm_bridge_commit_state(k, b);
+    }
     drm_atomic_bridge_chain_pre_enable(k, enc);
     drm_atomic_bridge_chain_enable(k, enc);
     if rules(k).first_bridge_counted {
@@ -173,4 +181,45 @@ pub fn drm_atomic_helper_shutdown(k: &Kernel, drm: DrmDevice) {
 /// Whether the pipeline through `enc` is enabled. Model introspection for tests.
 pub fn drm_encoder_is_enabled(k: &Kernel, enc: DrmEncoder) -> bool {
     k.peek(enc.obj(), |e| e.enabled)
+}
+
+/// `drm_bridge_helper_reset_crtc(bridge)`: disable then re-enable the pipeline through the
+/// bridge's encoder; an error when it is not enabled (KUnit suite
+/// `drm_test_bridge_helper_reset_crtc`, upstream.md §7).
+pub fn drm_bridge_helper_reset_crtc(k: &Kernel, b: DrmBridge) -> Result<(), Errno> {
+    let _f = k.func("drm_bridge_helper_reset_crtc");
+    let enc = k.read(b.obj(), |x| x.encoder_ptr()).ok_or(Errno::EINVAL)?;
+    if !k.read(enc.obj(), |e| e.enabled) {
+        return Err(Errno::EINVAL);
+    }
+    drm_atomic_helper_commit_modeset_disables(k, enc);
+    drm_atomic_helper_commit_modeset_enables(k, enc);
+    Ok(())
+}
+
+/// `drm_atomic_bridge_chain_select_bus_fmts` reduced to its lifetime effect: the last bridge
+/// is taken counted from v6.19 ("refcount last_bridge in ...") and the chain walked back
+/// from it with the prev getter. Returns how many bridges were visited.
+pub fn drm_atomic_bridge_chain_select_bus_fmts(k: &Kernel, enc: DrmEncoder) -> usize {
+    let _f = k.func("drm_atomic_bridge_chain_select_bus_fmts");
+    const OWNER: &str = "drm_atomic_bridge_chain_select_bus_fmts";
+    let r = rules(k);
+    let last = crate::bridge::drm_bridge_chain_get_last_bridge(k, enc, OWNER);
+    let mut n = 0;
+    let mut cur = last;
+    while let Some(b) = cur {
+        call_bridge(k, b, |_| ());
+        n += 1;
+        let prev = crate::bridge::drm_bridge_get_prev_bridge(k, b, OWNER);
+        let counted = if Some(b) == last {
+            r.next_last_bridge_counted
+        } else {
+            r.prev_bridge_counted
+        };
+        if counted {
+            drm_bridge_put(k, b, OWNER);
+        }
+        cur = prev;
+    }
+    n
 }

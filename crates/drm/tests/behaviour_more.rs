@@ -1,0 +1,138 @@
+//! More core behaviour: HPD and `hpd_mutex` validity, scope-based put, the bus-format walk,
+//! leak reports naming the holder, unplug combined with devm_drm_bridge_add.
+
+mod common;
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use common::*;
+use drm::atomic::drm_atomic_bridge_chain_select_bus_fmts;
+use drm::bridge::*;
+use drm::connector::ConnectorStatus;
+use drm::drv::drm_dev_put;
+use drm::Release;
+use kmodel::of::NodeId;
+use kmodel::ViolationKind;
+
+/// HPD works while published; after remove `hpd_mutex` is destroyed, so an HPD notification
+/// from a lingering bridge's IRQ is reported.
+#[test]
+fn hpd_notify_needs_a_published_bridge() {
+    let seen = Rc::new(Cell::new(0));
+    let s = seen.clone();
+    let k = run(Release::V7_0, move |k| {
+        let dev = bare_device(k, "dev");
+        let b = alloc(k, dev, "A", &new_log()).bridge;
+        drm_bridge_add(k, b);
+        let s2 = s.clone();
+        drm_bridge_hpd_enable(
+            k,
+            b,
+            Rc::new(move |_, st| {
+                assert_eq!(st, ConnectorStatus::Connected);
+                s2.set(s2.get() + 1);
+            }),
+        );
+        drm_bridge_hpd_notify(k, b, ConnectorStatus::Connected);
+        drm_bridge_remove(k, b);
+        drm_bridge_hpd_notify(k, b, ConnectorStatus::Connected);
+        k.device_del(dev);
+    });
+    assert_eq!(seen.get(), 2);
+    assert_eq!(kinds(&k), [ViolationKind::Warn]);
+    assert!(k.violations()[0].message.contains("hpd_mutex"));
+}
+
+/// `__free(drm_bridge_put)`: the getter's reference is put when the scope ends (±0).
+#[test]
+fn scope_based_put_balances() {
+    let k = run(Release::V7_0, |k| {
+        let dev = bare_device(k, "dev");
+        let b = alloc(k, dev, "A", &new_log()).bridge;
+        k.write(b.obj(), |x| x.of_node = Some(NodeId(1)));
+        drm_bridge_add(k, b);
+        let found = of_drm_find_and_get_bridge(k, NodeId(1), "scoped");
+        let rc = drm_bridge_with_put(k, found, "scoped", |x| drm_bridge_refcount(k, x.unwrap()));
+        assert_eq!(rc, 3);
+        assert_eq!(drm_bridge_refcount(k, b), 2);
+        drm_bridge_remove(k, b);
+        k.device_del(dev);
+    });
+    assert_clean(&k);
+}
+
+/// The bus-format walk from the last bridge back is balanced under every release.
+#[test]
+fn select_bus_fmts_is_balanced_in_every_release() {
+    for rel in Release::ALL {
+        let k = run(rel, |k| {
+            let dev = bare_device(k, "dev");
+            let (drm, enc) = drm_with_encoder(k, dev);
+            let log = new_log();
+            let bs: Vec<DrmBridge> = ["A", "B", "C"]
+                .iter()
+                .map(|n| alloc(k, dev, n, &log).bridge)
+                .collect();
+            let mut prev = None;
+            for &b in &bs {
+                drm_bridge_add(k, b);
+                drm_bridge_attach(k, Some(enc), Some(b), prev, 0).unwrap();
+                prev = Some(b);
+            }
+            let before: Vec<u32> = bs.iter().map(|&b| drm_bridge_refcount(k, b)).collect();
+            assert_eq!(drm_atomic_bridge_chain_select_bus_fmts(k, enc), 3);
+            let after: Vec<u32> = bs.iter().map(|&b| drm_bridge_refcount(k, b)).collect();
+            assert_eq!(before, after);
+            assert_eq!(
+                drm_encoder_bridges_show(k, enc),
+                "bridge[0]: A\nbridge[1]: B\nbridge[2]: C\n"
+            );
+            for &b in &bs {
+                drm_bridge_remove(k, b);
+            }
+            drm_dev_put(k, drm, TEST);
+            k.device_del(dev);
+        });
+        assert_clean(&k);
+    }
+}
+
+/// A consumer that never puts its counted lookup: kmemleak names the holder.
+#[test]
+fn leak_report_names_the_holder() {
+    let k = run(Release::V7_0, |k| {
+        let dev = bare_device(k, "dev");
+        let b = alloc(k, dev, "A", &new_log()).bridge;
+        k.write(b.obj(), |x| x.of_node = Some(NodeId(1)));
+        drm_bridge_add(k, b);
+        of_drm_find_and_get_bridge(k, NodeId(1), "consumer lcdif");
+        drm_bridge_remove(k, b);
+        k.device_del(dev);
+    });
+    let leaks = of_kind(&k, ViolationKind::Leak);
+    assert_eq!(leaks.len(), 1);
+    assert_eq!(leaks[0].details, ["held by: consumer lcdif"]);
+}
+
+/// drm_bridge_unplug replaces drm_bridge_remove: combined with devm_drm_bridge_add the
+/// bridge is removed twice (upstream.md §2.3, inference), reported as a WARN and a put of a
+/// reference that is no longer held.
+#[test]
+fn unplug_with_devm_drm_bridge_add_removes_twice() {
+    let k = run(Release::V7_0, |k| {
+        let dev = bare_device(k, "dev");
+        let b = alloc(k, dev, "A", &new_log()).bridge;
+        drm_bridge_get(k, Some(b), "test");
+        devm_drm_bridge_add(k, dev, b).unwrap();
+        drm_bridge_unplug(k, b);
+        k.device_del(dev);
+        drm_bridge_put(k, b, "test");
+    });
+    let ks = kinds(&k);
+    assert_eq!(
+        ks[..2],
+        [ViolationKind::Warn, ViolationKind::RefNotHeld],
+        "{ks:?}"
+    );
+}
