@@ -104,6 +104,9 @@ pub trait DrmBridgeFuncs: 'static {
     }
 }
 
+/// The HPD callback `drm_bridge_hpd_enable` stores (`hpd_cb` with its `hpd_data`).
+pub type HpdCb = Rc<dyn Fn(&Kernel, crate::connector::ConnectorStatus)>;
+
 /// `struct drm_bridge` inside its container (§2.2).
 ///
 /// # Invariants
@@ -137,8 +140,8 @@ pub struct DrmBridgeObj {
     /// The atomic state object (`base`): `Some(serial of the current state)` between attach
     /// and detach of an atomic bridge; each commit through the bridge installs a new one.
     pub(crate) priv_obj: Option<u32>,
-    /// The HPD callback's owner name, between `drm_bridge_hpd_enable` and `_disable`.
-    pub(crate) hpd_cb: Option<Rc<dyn Fn(&Kernel, crate::connector::ConnectorStatus)>>,
+    /// The HPD callback, between `drm_bridge_hpd_enable` and `_disable`.
+    pub(crate) hpd_cb: Option<HpdCb>,
     /// The driver's private part of the container.
     pub(crate) private: Box<dyn Any>,
 }
@@ -1075,11 +1078,7 @@ fn hpd_mutex(k: &Kernel, b: DrmBridge, func: &str) -> Option<Mutex> {
 
 /// `drm_bridge_hpd_enable(bridge, cb, data)`: store the callback under `hpd_mutex` (valid
 /// only while published, §2.2) and call `.hpd_enable`.
-pub fn drm_bridge_hpd_enable(
-    k: &Kernel,
-    b: DrmBridge,
-    cb: Rc<dyn Fn(&Kernel, crate::connector::ConnectorStatus)>,
-) {
+pub fn drm_bridge_hpd_enable(k: &Kernel, b: DrmBridge, cb: HpdCb) {
     let _f = k.func("drm_bridge_hpd_enable");
     let m = hpd_mutex(k, b, "drm_bridge_hpd_enable");
     if let Some(m) = m {
