@@ -345,3 +345,37 @@ pub fn seed_drm(k: &Kernel, board: &SeedBoard) -> Option<DrmDevice> {
     k.dev_get_drvdata::<DrmDeviceObj>(board.display)
         .map(DrmDevice::from_obj)
 }
+
+/// How the seed sequence removes the board.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct SeedOptions {
+    /// The bridge driver guards hardware access with enter/exit (v7.0 drivers only).
+    pub guard: bool,
+    /// The hardware vanishes before the unbind (physical unplug) instead of an orderly
+    /// unbind with the board still present.
+    pub hw_gone: bool,
+}
+
+/// The seed thread's whole sequence (§3.3): probe (A), enable the pipeline, unbind the
+/// bridge (B′), disable the pipeline through the encoder (an encoder op after the bridge's
+/// unbind), unbind the display (C′: the final `drm_dev_put` detaches the chain and does the
+/// last puts), unbind the panel. `after_remove` runs right after B′ with the bridge.
+pub fn seed_sequence(k: &Kernel, opts: SeedOptions, after_remove: impl FnOnce(&Kernel, DrmBridge)) {
+    let _f = k.func("seed_sequence");
+    let board = seed_probe(k, opts.guard);
+    let drm = seed_drm(k, &board).expect("the display binds once the bridge and panel are there");
+    let enc = crate::drv::drm_mode_config_encoders(k, drm)[0];
+    let bridge = DrmBridge::from_obj(
+        k.dev_get_drvdata::<DrmBridgeObj>(board.bridge)
+            .expect("bridge bound"),
+    );
+    crate::atomic::drm_atomic_helper_commit_modeset_enables(k, enc);
+    if opts.hw_gone {
+        k.hw_mark_gone(board.bridge);
+    }
+    k.device_release_driver(board.bridge);
+    after_remove(k, bridge);
+    crate::atomic::drm_atomic_helper_commit_modeset_disables(k, enc);
+    k.device_release_driver(board.display);
+    k.device_release_driver(board.panel);
+}

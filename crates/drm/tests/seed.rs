@@ -2,12 +2,8 @@
 //! encoder operation after the bridge's unbind, then the last put (C′), on a panel +
 //! sn65dsi83-like bridge + display controller, for every release and both driver variants.
 
-use drm::atomic::{
-    drm_atomic_helper_commit_modeset_disables, drm_atomic_helper_commit_modeset_enables,
-};
-use drm::bridge::{drm_bridge_owners, drm_bridge_refcount, DrmBridge, DrmBridgeObj};
-use drm::drv::drm_mode_config_encoders;
-use drm::testing::{seed_drm, seed_probe, Sn65Priv};
+use drm::bridge::{drm_bridge_owners, drm_bridge_refcount, DrmBridge};
+use drm::testing::{seed_sequence, SeedOptions, Sn65Priv};
 use drm::{set_rules, Release, Rules};
 use kmodel::{Config, Kernel, Stop, ThreadOrder, Violation, ViolationKind};
 
@@ -31,28 +27,7 @@ fn run_seed_with(
     let k = Kernel::new(Config::default());
     let stop = k.run(&mut ThreadOrder, move |k| {
         set_rules(k, rules);
-        // A: probe panel, bridge, display.
-        let board = seed_probe(k, guard);
-        assert!(
-            k.device_is_bound(board.panel)
-                && k.device_is_bound(board.bridge)
-                && k.device_is_bound(board.display)
-        );
-        let drm = seed_drm(k, &board).expect("display bound");
-        let enc = drm_mode_config_encoders(k, drm)[0];
-        let bridge = DrmBridge::from_obj(k.dev_get_drvdata::<DrmBridgeObj>(board.bridge).unwrap());
-        drm_atomic_helper_commit_modeset_enables(k, enc);
-        // B′: the board is unplugged: hardware gone, then remove and devres.
-        if hw_gone {
-            k.hw_mark_gone(board.bridge);
-        }
-        k.device_release_driver(board.bridge);
-        observe(k, bridge);
-        // The encoder is still in use: userspace disables the pipeline.
-        drm_atomic_helper_commit_modeset_disables(k, enc);
-        // C′: the display goes away; the final drm_dev_put detaches the chain (last puts).
-        k.device_release_driver(board.display);
-        k.device_release_driver(board.panel);
+        seed_sequence(k, SeedOptions { guard, hw_gone }, observe);
     });
     assert_eq!(stop, Stop::Finished);
     let v = k.violations();
