@@ -91,6 +91,11 @@ impl FromStr for Release {
 
 /// The bridge-lifetime behaviour switches. One per upstream change; see each field.
 ///
+/// Most switches change what the core does. A few (`clear_and_put`,
+/// `of_get_bridge_by_endpoint`, `bridge_unplug` for drivers) mark that an API exists in
+/// that release: the model's functions always exist, and driver models consult the switch
+/// to pick the variant of their era.
+///
 /// # Invariants
 ///
 /// A `Rules` value is fixed for a whole execution (set once with [`set_rules`] before the first
