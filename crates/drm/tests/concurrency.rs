@@ -3,7 +3,9 @@
 
 mod common;
 
+use std::cell::Cell;
 use std::ops::ControlFlow;
+use std::rc::Rc;
 
 use common::*;
 use drm::bridge::*;
@@ -120,4 +122,62 @@ fn unreferenced_walk_racing_unplug_is_use_after_free() {
         "{:?}",
         kinds(&k)
     );
+}
+
+struct Holder {
+    bridge: Option<DrmBridge>,
+}
+
+/// §5.9: a holder drops its reference while a reader loads the stored pointer. With the
+/// open-coded put-then-clear the reader can load the pointer after the free and before the
+/// clear (a stale load); drm_bridge_clear_and_put (v7.1) clears first, so no load ever
+/// returns freed memory. (A reader that loaded just *before* the clear still needs its own
+/// reference; clear_and_put does not cover that.)
+#[test]
+fn put_then_clear_window_vs_clear_and_put() {
+    fn stale_loads(use_clear_and_put: bool, pad: usize) -> usize {
+        let stale = Rc::new(Cell::new(0));
+        let st = stale.clone();
+        let k = run_rr(Rules::for_release(Release::V7_1), move |k| {
+            let dev = bare_device(k, "dev");
+            let b = alloc(k, dev, "dsi-out", &new_log()).bridge;
+            let h = k.kzalloc("struct samsung_dsim", "dsim", Holder { bridge: None });
+            let r = drm_bridge_get(k, Some(b), "out_bridge");
+            k.write(h, |x| x.bridge = r);
+            k.device_del(dev); // only "out_bridge" holds it now
+            let reader = k.spawn("reader", move |k| {
+                for _ in 0..40 {
+                    if let Some(b) = k.read(h, |x| x.bridge) {
+                        if k.is_freed(b.obj()) {
+                            st.set(st.get() + 1);
+                        }
+                    }
+                }
+            });
+            let dropper = k.spawn("detach", move |k| {
+                for _ in 0..pad {
+                    k.read(h, |_| ());
+                }
+                if use_clear_and_put {
+                    drm_bridge_clear_and_put(k, h, |x| &mut x.bridge, "out_bridge");
+                } else {
+                    let b = k.read(h, |x| x.bridge);
+                    drm_bridge_put(k, b, "out_bridge");
+                    k.write(h, |x| x.bridge = None);
+                }
+            });
+            k.join(reader);
+            k.join(dropper);
+            k.kfree(h);
+        });
+        assert_clean(&k);
+        stale.get()
+    }
+    assert!(
+        (0..4).any(|pad| stale_loads(false, pad) > 0),
+        "put-then-clear never exposed the window"
+    );
+    for pad in 0..8 {
+        assert_eq!(stale_loads(true, pad), 0);
+    }
 }
