@@ -136,3 +136,86 @@ fn unplug_with_devm_drm_bridge_add_removes_twice() {
         "{ks:?}"
     );
 }
+
+/// Bridge B of §5.8: its enable dereferences its downstream bridge C, found by OF lookup.
+struct UsesNext {
+    put_in_remove: bool,
+}
+
+/// B's private part: its counted pointer to C (the pre-v7.0 pattern keeps it here).
+struct BPriv {
+    next: Option<DrmBridge>,
+}
+
+impl DrmBridgeFuncs for UsesNext {
+    fn atomic_enable(&self, k: &kmodel::Kernel, b: DrmBridge) {
+        let next = if self.put_in_remove {
+            drm_bridge_priv::<BPriv, _>(k, b, |p| p.next)
+        } else {
+            k.read(b.obj(), |x| x.next_bridge)
+        };
+        if let Some(c) = next {
+            k.read(c.obj(), |x| x.ops);
+        }
+    }
+}
+
+/// §5.8: encoder → A → B, B stores a counted pointer to C (not in this chain). B and C are
+/// removed and their devices unbound. If B puts C in its `.remove` (devm), C is freed while
+/// B lingers in the chain, and the next encoder op reads C: use-after-free. With the v7.0
+/// `next_bridge` field the core puts C only when B is freed: nothing is reported.
+#[test]
+fn stored_next_bridge_window() {
+    fn scenario(put_in_remove: bool) -> kmodel::Kernel {
+        run(Release::V7_0, move |k| {
+            let log = new_log();
+            let dev = bare_device(k, "dev");
+            let (drm, enc) = drm_with_encoder(k, dev);
+            let a = alloc(k, dev, "A", &log).bridge;
+            let (bdev, cdev) = (bare_device(k, "b-dev"), bare_device(k, "c-dev"));
+            let c = alloc(k, cdev, "C", &log).bridge;
+            k.write(c.obj(), |x| x.of_node = Some(NodeId(30)));
+            drm_bridge_add(k, c);
+            let funcs = Rc::new(UsesNext { put_in_remove });
+            let b =
+                devm_drm_bridge_alloc(k, bdev, "struct b", "B", Some(funcs), BPriv { next: None })
+                    .unwrap();
+            let owner = if put_in_remove {
+                "B private"
+            } else {
+                "next_bridge of B"
+            };
+            let found = of_drm_find_and_get_bridge(k, NodeId(30), owner);
+            if put_in_remove {
+                drm_bridge_priv_mut::<BPriv, _>(k, b, |p| p.next = found);
+                // devm_drm_of_find_bridge()-style put at B's unbind (§6.10, rejected).
+                k.devm_add_action(bdev, "put_next", 0, move |k| {
+                    drm_bridge_put(k, found, "B private")
+                })
+                .unwrap();
+            } else {
+                k.write(b.obj(), |x| x.next_bridge = found);
+            }
+            for (x, p) in [(a, None), (b, Some(a))] {
+                drm_bridge_add(k, x);
+                drm_bridge_attach(k, Some(enc), Some(x), p, 0).unwrap();
+            }
+            // B and C go away.
+            drm_bridge_remove(k, c);
+            k.device_del(cdev);
+            drm_bridge_remove(k, b);
+            k.device_del(bdev);
+            drm::atomic::drm_atomic_helper_commit_modeset_enables(k, enc);
+            drm::atomic::drm_atomic_helper_commit_modeset_disables(k, enc);
+            drm_bridge_remove(k, a);
+            drm_dev_put(k, drm, TEST);
+            k.device_del(dev);
+        })
+    }
+    let k = scenario(true);
+    let uaf = of_kind(&k, ViolationKind::UseAfterFree);
+    assert_eq!(uaf.len(), 1, "{:?}", kinds(&k));
+    let r = k.render(&uaf[0]);
+    assert!(r.contains("Read of struct drm_bridge_priv C"), "{r}");
+    assert_clean(&scenario(false));
+}
