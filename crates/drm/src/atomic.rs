@@ -14,7 +14,9 @@ use crate::bridge::{
     call_bridge, drm_bridge_chain_get_first_bridge, drm_bridge_commit_state, drm_bridge_put,
     DrmBridge,
 };
-use crate::drv::{drm_mode_config_encoders, DrmDevice};
+use crate::drv::{
+    drm_mode_config_encoders, drm_modeset_lock_all, drm_modeset_unlock_all, DrmDevice,
+};
 use crate::encoder::{chain_entry, DrmEncoder};
 use crate::rules::rules;
 use kmodel::Errno;
@@ -137,10 +139,12 @@ pub fn drm_atomic_bridge_chain_post_disable(k: &Kernel, enc: DrmEncoder) {
 
 const COMMIT_OWNER: &str = "drm_atomic_helper_commit_modeset";
 
-/// The enable half of a commit on the CRTC feeding `enc`: get the first bridge (counted from
+/// The enable half of a commit on the CRTC feeding `enc`, under the modeset locks: get the first bridge (counted from
 /// v6.18, as the atomic helper does), pre_enable then enable the chain, put.
 pub fn drm_atomic_helper_commit_modeset_enables(k: &Kernel, enc: DrmEncoder) {
     let _f = k.func("drm_atomic_helper_commit_modeset_enables");
+    let drm = k.read(enc.obj(), |e| e.dev);
+    drm_modeset_lock_all(k, drm);
     let first = drm_bridge_chain_get_first_bridge(k, enc, COMMIT_OWNER);
     let (head, _) = chain(k, enc);
     for b in snapshot(k, head) {
@@ -152,13 +156,17 @@ pub fn drm_atomic_helper_commit_modeset_enables(k: &Kernel, enc: DrmEncoder) {
         drm_bridge_put(k, first, COMMIT_OWNER);
     }
     k.write(enc.obj(), |e| e.enabled = true);
+    drm_modeset_unlock_all(k, drm);
 }
 
-/// The disable half of a commit on the CRTC feeding `enc`: disable then post_disable. A
+/// The disable half of a commit on the CRTC feeding `enc`, under the modeset locks: disable then post_disable. A
 /// no-op when the pipeline is not enabled.
 pub fn drm_atomic_helper_commit_modeset_disables(k: &Kernel, enc: DrmEncoder) {
     let _f = k.func("drm_atomic_helper_commit_modeset_disables");
+    let drm = k.read(enc.obj(), |e| e.dev);
+    drm_modeset_lock_all(k, drm);
     if !k.read(enc.obj(), |e| e.enabled) {
+        drm_modeset_unlock_all(k, drm);
         return;
     }
     let first = drm_bridge_chain_get_first_bridge(k, enc, COMMIT_OWNER);
@@ -168,6 +176,7 @@ pub fn drm_atomic_helper_commit_modeset_disables(k: &Kernel, enc: DrmEncoder) {
         drm_bridge_put(k, first, COMMIT_OWNER);
     }
     k.write(enc.obj(), |e| e.enabled = false);
+    drm_modeset_unlock_all(k, drm);
 }
 
 /// `drm_atomic_helper_shutdown`: disable every enabled pipeline of the device.

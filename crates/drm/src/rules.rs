@@ -183,6 +183,10 @@ pub struct Rules {
     /// Disable the pipeline on unplug (§6.14): the chain feeding the bridge is disabled
     /// *before* `unplugged` is set.
     pub disable_pipeline_on_unplug: bool,
+    /// "drm/atomic: drm_atomic_private_obj_fini: protect private_obj removal from list"
+    /// (v3 on 7.0-rc3, §5.17): the private object's removal takes the modeset locks
+    /// (inference on the kind of locking, as upstream.md says).
+    pub private_obj_fini_locking: bool,
 }
 
 impl Rules {
@@ -217,6 +221,7 @@ impl Rules {
             panel_bridge_panel_ref: false,
             core_enter_exit: false,
             disable_pipeline_on_unplug: false,
+            private_obj_fini_locking: false,
         }
     }
 }

@@ -181,3 +181,39 @@ fn put_then_clear_window_vs_clear_and_put() {
         assert_eq!(stale_loads(true, pad), 0);
     }
 }
+
+/// §5.7: the probe helper takes the modeset locks, then (mode_valid's `_from` loop) the
+/// chain mutex. Detaching with the chain mutex held (v1 of the series) takes them the other
+/// way round once private-object removal locks (§5.17 proposal): lockdep reports the ABBA.
+/// The merged cut-then-detach `drm_encoder_cleanup` does not.
+#[test]
+fn encoder_cleanup_lock_order() {
+    fn scenario(v1_cleanup: bool) -> Kernel {
+        let rules = Rules {
+            private_obj_fini_locking: true,
+            ..Rules::for_release(Release::V7_2)
+        };
+        run_rules(rules, move |k| {
+            let dev = bare_device(k, "dev");
+            let (drm, enc) = drm_with_encoder(k, dev);
+            let a = alloc(k, dev, "A", &new_log()).bridge;
+            drm_bridge_add(k, a);
+            drm_bridge_attach(k, Some(enc), Some(a), None, 0).unwrap();
+            let c = drm::bridge_connector::drm_bridge_connector_init(k, drm, enc).unwrap();
+            drm::connector::drm_helper_probe_single_connector_modes(k, c);
+            if v1_cleanup {
+                drm::encoder::drm_encoder_chain_lock(k, enc);
+                drm_bridge_detach(k, Some(a));
+                drm::encoder::drm_encoder_chain_unlock(k, enc);
+            } else {
+                drm_encoder_cleanup(k, enc);
+            }
+            drm_bridge_remove(k, a);
+            drm_dev_put(k, drm, TEST);
+            k.device_del(dev);
+        })
+    }
+    let k = scenario(true);
+    assert_eq!(kinds(&k), [ViolationKind::LockInversion]);
+    assert_clean(&scenario(false));
+}

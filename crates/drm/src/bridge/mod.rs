@@ -695,7 +695,17 @@ pub fn drm_bridge_detach(k: &Kernel, bridge: Option<DrmBridge>) {
         k.warn(format!("drm_bridge_detach: {name} is not attached"));
         return;
     }
-    k.write(bridge.0, |x| x.priv_obj = None);
+    // drm_atomic_private_obj_fini: unlinks `base` from the mode config's privobj list.
+    if k.read(bridge.0, |x| x.priv_obj.is_some()) {
+        let locked = rules(k).private_obj_fini_locking;
+        if locked {
+            crate::drv::drm_modeset_lock_all(k, dev.expect("checked above"));
+        }
+        k.write(bridge.0, |x| x.priv_obj = None);
+        if locked {
+            crate::drv::drm_modeset_unlock_all(k, dev.expect("checked above"));
+        }
+    }
     if let Some(f) = funcs {
         f.detach(k, bridge);
     }
