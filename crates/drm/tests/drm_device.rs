@@ -196,7 +196,12 @@ fn rules_table_shape() {
     let mut prev = on(Rules::default());
     for rel in Release::ALL {
         let r = Rules::for_release(rel);
-        assert!(!r.panel_bridge_panel_ref && !r.core_enter_exit && !r.disable_pipeline_on_unplug);
+        assert!(
+            !r.panel_bridge_panel_ref
+                && !r.core_enter_exit
+                && !r.disable_pipeline_on_unplug
+                && !r.private_obj_fini_locking
+        );
         assert!(prev.is_subset(&on(r)), "{rel} drops a switch");
         prev = on(r);
         assert_eq!(
