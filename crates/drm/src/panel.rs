@@ -173,43 +173,73 @@ pub fn of_drm_find_panel(k: &Kernel, np: NodeId) -> Result<DrmPanel, Errno> {
     found.ok_or(Errno::EPROBE_DEFER)
 }
 
-fn call(
+/// Which flag a wrapper changes.
+#[derive(Copy, Clone)]
+enum Flag {
+    Prepared,
+    Enabled,
+}
+
+/// The prepare/enable/disable/unprepare wrappers skip a call that would not change the
+/// state, with a dev_warn ("drm/panel: Check for already prepared/enabled in drm_panel",
+/// 2023). Reading the flag is a read of the panel, so a stale panel pointer is caught here.
+fn transition(
     k: &Kernel,
     p: DrmPanel,
     name: &'static str,
+    flag: Flag,
+    to: bool,
     f: impl FnOnce(&dyn DrmPanelFuncs) -> Result<(), Errno>,
 ) -> Result<(), Errno> {
     let _f = k.func(name);
-    let funcs = k.read(p.0, |x| x.funcs.clone());
-    f(&*funcs)
+    let (now, funcs) = k.read(p.0, |x| {
+        let now = match flag {
+            Flag::Prepared => x.prepared,
+            Flag::Enabled => x.enabled,
+        };
+        (now, x.funcs.clone())
+    });
+    if now == to {
+        k.model_event(
+            Some(p.0.id()),
+            format!("{name}: skipping, the panel is already in that state"),
+        );
+        return Ok(());
+    }
+    f(&*funcs)?;
+    k.write(p.0, |x| match flag {
+        Flag::Prepared => x.prepared = to,
+        Flag::Enabled => x.enabled = to,
+    });
+    Ok(())
 }
 
 /// `drm_panel_prepare`.
 pub fn drm_panel_prepare(k: &Kernel, p: DrmPanel) -> Result<(), Errno> {
-    call(k, p, "drm_panel_prepare", |f| f.prepare(k, p))?;
-    k.write(p.0, |x| x.prepared = true);
-    Ok(())
+    transition(k, p, "drm_panel_prepare", Flag::Prepared, true, |f| {
+        f.prepare(k, p)
+    })
 }
 
 /// `drm_panel_enable`.
 pub fn drm_panel_enable(k: &Kernel, p: DrmPanel) -> Result<(), Errno> {
-    call(k, p, "drm_panel_enable", |f| f.enable(k, p))?;
-    k.write(p.0, |x| x.enabled = true);
-    Ok(())
+    transition(k, p, "drm_panel_enable", Flag::Enabled, true, |f| {
+        f.enable(k, p)
+    })
 }
 
 /// `drm_panel_disable`.
 pub fn drm_panel_disable(k: &Kernel, p: DrmPanel) -> Result<(), Errno> {
-    call(k, p, "drm_panel_disable", |f| f.disable(k, p))?;
-    k.write(p.0, |x| x.enabled = false);
-    Ok(())
+    transition(k, p, "drm_panel_disable", Flag::Enabled, false, |f| {
+        f.disable(k, p)
+    })
 }
 
 /// `drm_panel_unprepare`.
 pub fn drm_panel_unprepare(k: &Kernel, p: DrmPanel) -> Result<(), Errno> {
-    call(k, p, "drm_panel_unprepare", |f| f.unprepare(k, p))?;
-    k.write(p.0, |x| x.prepared = false);
-    Ok(())
+    transition(k, p, "drm_panel_unprepare", Flag::Prepared, false, |f| {
+        f.unprepare(k, p)
+    })
 }
 
 /// `drm_panel_get_modes`.

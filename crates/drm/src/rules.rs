@@ -101,7 +101,9 @@ impl FromStr for Release {
 /// A `Rules` value is fixed for a whole execution (set once with [`set_rules`] before the first
 /// drm call); reading it is not a scheduling point because it is configuration, not shared
 /// kernel state.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Copy, Clone, Debug, Default, PartialEq, Eq, Hash,
+)]
 pub struct Rules {
     // ---- v6.16 ----
     /// "drm/bridge: add devm_drm_bridge_alloc()" and "drm/bridge: add support for

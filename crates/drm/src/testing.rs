@@ -345,9 +345,9 @@ pub struct SeedBoard {
 }
 
 /// OF nodes of the seed board (placeholders until `kmodel::of` lands).
-pub const PANEL_NODE: NodeId = NodeId(3);
-pub const BRIDGE_NODE: NodeId = NodeId(2);
-pub const DISPLAY_NODE: NodeId = NodeId(1);
+pub const PANEL_NODE: NodeId = NodeId::from_raw(3);
+pub const BRIDGE_NODE: NodeId = NodeId::from_raw(2);
+pub const DISPLAY_NODE: NodeId = NodeId::from_raw(1);
 
 /// Probe (A): register the three drivers and add the devices (panel, bridge, display).
 /// `guard` selects whether the bridge driver wraps hardware access in enter/exit.

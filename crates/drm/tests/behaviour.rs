@@ -412,31 +412,40 @@ fn find_and_get_finds_only_published() {
     let k = run(Release::V7_0, |k| {
         let dev = bare_device(k, "dev");
         let b = alloc(k, dev, "B", &new_log()).bridge;
-        k.write(b.obj(), |x| x.of_node = Some(NodeId(5)));
-        assert_eq!(of_drm_find_and_get_bridge(k, NodeId(5), "consumer"), None);
-        drm_bridge_add(k, b);
-        assert_eq!(of_drm_find_and_get_bridge(k, NodeId(6), "consumer"), None);
+        k.write(b.obj(), |x| x.of_node = Some(NodeId::from_raw(5)));
         assert_eq!(
-            of_drm_find_and_get_bridge(k, NodeId(5), "consumer"),
+            of_drm_find_and_get_bridge(k, NodeId::from_raw(5), "consumer"),
+            None
+        );
+        drm_bridge_add(k, b);
+        assert_eq!(
+            of_drm_find_and_get_bridge(k, NodeId::from_raw(6), "consumer"),
+            None
+        );
+        assert_eq!(
+            of_drm_find_and_get_bridge(k, NodeId::from_raw(5), "consumer"),
             Some(b)
         );
         assert_eq!(owners(k, b), ["consumer", "devres of dev", "published"]);
         // of_drm_find_bridge: borrowed (±0), via get+put from v7.0.
-        assert_eq!(of_drm_find_bridge(k, NodeId(5)), Some(b));
+        assert_eq!(of_drm_find_bridge(k, NodeId::from_raw(5)), Some(b));
         assert_eq!(drm_bridge_refcount(k, b), 3);
         drm_bridge_remove(k, b);
-        assert_eq!(of_drm_find_and_get_bridge(k, NodeId(5), "consumer"), None);
+        assert_eq!(
+            of_drm_find_and_get_bridge(k, NodeId::from_raw(5), "consumer"),
+            None
+        );
         assert_eq!(
             of_drm_get_bridge_by_endpoint(k, None, "c"),
             Err(Errno::ENODEV)
         );
         assert_eq!(
-            of_drm_get_bridge_by_endpoint(k, Some(NodeId(5)), "c"),
+            of_drm_get_bridge_by_endpoint(k, Some(NodeId::from_raw(5)), "c"),
             Err(Errno::EPROBE_DEFER)
         );
         drm_bridge_add(k, b);
         assert_eq!(
-            of_drm_get_bridge_by_endpoint(k, Some(NodeId(5)), "c"),
+            of_drm_get_bridge_by_endpoint(k, Some(NodeId::from_raw(5)), "c"),
             Ok(b)
         );
         drm_bridge_put(k, b, "c");

@@ -40,7 +40,7 @@ fn reference_deltas_per_release() {
             let log = new_log();
             let a = alloc(k, dev, "A", &log).bridge;
             let b = alloc(k, dev, "B", &log).bridge;
-            k.write(a.obj(), |x| x.of_node = Some(NodeId(7)));
+            k.write(a.obj(), |x| x.of_node = Some(NodeId::from_raw(7)));
             let rc = |x: DrmBridge| drm_bridge_refcount(k, x) as i32;
             let d = |x: DrmBridge, op: &mut dyn FnMut()| {
                 let before = rc(x);
@@ -76,11 +76,11 @@ fn reference_deltas_per_release() {
             d(b, &mut || r = drm_bridge_get_next_bridge(k, a, "getter"));
             assert_eq!(r, Some(b));
             counted(r, *g.borrow().last().unwrap());
-            d(a, &mut || r = of_drm_find_bridge(k, NodeId(7)));
+            d(a, &mut || r = of_drm_find_bridge(k, NodeId::from_raw(7)));
             assert_eq!(r, Some(a));
             if find_get.is_some() {
                 d(a, &mut || {
-                    r = of_drm_find_and_get_bridge(k, NodeId(7), "getter")
+                    r = of_drm_find_and_get_bridge(k, NodeId::from_raw(7), "getter")
                 });
                 assert_eq!(r, Some(a));
                 drm_bridge_put(k, r, "getter");

@@ -72,10 +72,13 @@ pub(crate) enum DevState {
     Deleted,
 }
 
+/// A devres action's body.
+pub(crate) type DevresAction = Box<dyn FnOnce(&Kernel)>;
+
 pub(crate) struct DevresEntry {
     pub name: &'static str,
     pub data: u64,
-    pub action: Box<dyn FnOnce(&Kernel)>,
+    pub action: DevresAction,
 }
 
 pub(crate) struct DeviceRec {
@@ -102,11 +105,19 @@ pub(crate) struct DeviceModel {
     pub devices: Vec<DeviceRec>,
     deferred: Vec<DeviceId>,
     deferred_obj: Option<ObjId>,
+    /// Device links (consumer, supplier), as fw_devlink creates them from supply phandles.
+    links: Vec<(DeviceId, DeviceId)>,
 }
 
 impl Kernel {
     pub(crate) fn dev_event(&self, dev: DeviceId, what: DeviceEvent) {
-        self.event(|step, tid, path| Event::Device { step, tid, path, dev, what });
+        self.event(|step, tid, path| Event::Device {
+            step,
+            tid,
+            path,
+            dev,
+            what,
+        });
     }
 
     fn deferred_obj(&self) -> ObjId {
@@ -114,7 +125,13 @@ impl Kernel {
         if let Some(o) = st.devices.deferred_obj {
             return o;
         }
-        let o = st.new_object("struct list_head", "deferred_probe_pending_list".into(), ObjKind::List(crate::list::ListRec { entries: Vec::new() }));
+        let o = st.new_object(
+            "struct list_head",
+            "deferred_probe_pending_list".into(),
+            ObjKind::List(crate::list::ListRec {
+                entries: Vec::new(),
+            }),
+        );
         st.devices.deferred_obj = Some(o);
         o
     }
@@ -132,20 +149,27 @@ impl Kernel {
         let _f = self.func("driver_register");
         let bus_obj = self.st.borrow().devices.buses[bus.0 as usize].obj;
         self.point(Access::new(bus_obj, AccessKind::ListWrite));
-        let id = {
-            let mut st = self.st.borrow_mut();
-            st.devices.drivers.push((bus, drv));
-            DriverId(st.devices.drivers.len() as u32 - 1)
-        };
+        let table = drv.of_match_table();
         let candidates: Vec<DeviceId> = {
             let st = self.st.borrow();
             (0..st.devices.devices.len() as u32)
                 .map(DeviceId)
                 .filter(|d| {
+                    // `__driver_attach` only tries devices this driver matches.
                     let r = &st.devices.devices[d.0 as usize];
-                    r.bus == bus && r.state == DevState::Unbound
+                    r.bus == bus
+                        && r.state == DevState::Unbound
+                        && r.info
+                            .compatible
+                            .iter()
+                            .any(|c| table.contains(&c.as_str()))
                 })
                 .collect()
+        };
+        let id = {
+            let mut st = self.st.borrow_mut();
+            st.devices.drivers.push((bus, drv));
+            DriverId(st.devices.drivers.len() as u32 - 1)
         };
         for d in candidates {
             self.device_attach(d);
@@ -163,7 +187,11 @@ impl Kernel {
         let id = {
             let mut st = self.st.borrow_mut();
             let obj = st.new_object("struct device", name.clone(), ObjKind::Device);
-            let devres_obj = st.new_object("struct list_head", format!("{name}->devres_head"), ObjKind::Devres);
+            let devres_obj = st.new_object(
+                "struct list_head",
+                format!("{name}->devres_head"),
+                ObjKind::Devres,
+            );
             st.devices.devices.push(DeviceRec {
                 info,
                 bus,
@@ -204,7 +232,9 @@ impl Kernel {
 
     /// Every device created so far, deleted ones included.
     pub fn devices(&self) -> Vec<DeviceId> {
-        (0..self.st.borrow().devices.devices.len() as u32).map(DeviceId).collect()
+        (0..self.st.borrow().devices.devices.len() as u32)
+            .map(DeviceId)
+            .collect()
     }
 
     /// `device_lock`.
@@ -288,13 +318,19 @@ impl Kernel {
             d.driver = Some(id);
         });
         self.remove_deferred(dev);
-        self.dev_event(dev, DeviceEvent::Probe { driver: name.clone() });
+        self.dev_event(
+            dev,
+            DeviceEvent::Probe {
+                driver: name.clone(),
+            },
+        );
         let r = drv.probe(self, dev);
         self.point(Access::new(obj, AccessKind::Write));
         match r {
             Ok(()) => {
                 self.dev_rec(dev, |d| d.state = DevState::Bound);
                 self.dev_event(dev, DeviceEvent::Bound { driver: name });
+                self.of_bus_bound(dev);
                 true
             }
             Err(e) => {
@@ -310,7 +346,13 @@ impl Kernel {
                     self.st.borrow_mut().devices.deferred.push(dev);
                     self.dev_event(dev, DeviceEvent::Deferred { driver: name });
                 } else {
-                    self.dev_event(dev, DeviceEvent::ProbeFailed { driver: name, errno: e.0 });
+                    self.dev_event(
+                        dev,
+                        DeviceEvent::ProbeFailed {
+                            driver: name,
+                            errno: e.0,
+                        },
+                    );
                 }
                 false
             }
@@ -345,7 +387,9 @@ impl Kernel {
                 }
                 self.device_lock(d);
                 let bound = match self.matching_driver(d) {
-                    Some((id, drv)) if self.dev_rec(d, |r| r.state == DevState::Unbound) => self.really_probe(d, id, drv),
+                    Some((id, drv)) if self.dev_rec(d, |r| r.state == DevState::Unbound) => {
+                        self.really_probe(d, id, drv)
+                    }
                     _ => false,
                 };
                 self.device_unlock(d);
@@ -357,18 +401,50 @@ impl Kernel {
         }
     }
 
-    /// `device_release_driver`: unbind. Runs the driver's `remove`, then the devres actions in
-    /// LIFO order.
+    /// `device_link_add(consumer, supplier, DL_FLAG_AUTOREMOVE_CONSUMER)`: the consumer is
+    /// unbound before its supplier unbinds. Idempotent.
+    pub fn device_link_add(&self, consumer: DeviceId, supplier: DeviceId) {
+        let mut st = self.st.borrow_mut();
+        if consumer != supplier && !st.devices.links.contains(&(consumer, supplier)) {
+            st.devices.links.push((consumer, supplier));
+        }
+    }
+
+    /// The bound consumers of `supplier`, newest link first.
+    fn bound_consumers(&self, supplier: DeviceId) -> Vec<DeviceId> {
+        let st = self.st.borrow();
+        st.devices
+            .links
+            .iter()
+            .rev()
+            .filter(|(_, s)| *s == supplier)
+            .map(|(c, _)| *c)
+            .filter(|c| st.devices.devices[c.0 as usize].state == DevState::Bound)
+            .collect()
+    }
+
+    /// `device_release_driver`: unbind. Consumers linked to this device unbind first
+    /// (`device_links_unbind_consumers`); then the driver's `remove` runs, then the devres
+    /// actions in LIFO order.
     pub fn device_release_driver(&self, dev: DeviceId) {
         let _f = self.func("device_release_driver");
+        for c in self.bound_consumers(dev) {
+            self.device_release_driver(c);
+        }
         self.device_lock(dev);
         let obj = self.dev_rec(dev, |d| d.obj);
         self.point(Access::new(obj, AccessKind::Write));
         if self.dev_rec(dev, |d| d.state == DevState::Bound) {
             let (id, _) = self.dev_rec(dev, |d| (d.driver, ()));
             let drv = id.map(|i| self.st.borrow().devices.drivers[i.0 as usize].1.clone());
+            self.of_bus_unbinding(dev);
             if let Some(drv) = drv {
-                self.dev_event(dev, DeviceEvent::Remove { driver: drv.name().to_string() });
+                self.dev_event(
+                    dev,
+                    DeviceEvent::Remove {
+                        driver: drv.name().to_string(),
+                    },
+                );
                 drv.remove(self, dev);
             }
             self.devres_release_all(dev);
@@ -394,6 +470,11 @@ impl Kernel {
         let bus_obj = self.st.borrow().devices.buses[bus.0 as usize].obj;
         self.point(Access::new(bus_obj, AccessKind::ListWrite));
         self.dev_rec(dev, |d| d.state = DevState::Deleted);
+        self.st
+            .borrow_mut()
+            .devices
+            .links
+            .retain(|&(c, s)| c != dev && s != dev);
         self.dev_event(dev, DeviceEvent::Del);
     }
 }

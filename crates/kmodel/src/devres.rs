@@ -4,7 +4,7 @@
 //! the driver unbinds (after `remove`) or when probe fails. Each runs exactly once: it is taken
 //! off the list (under the devres lock, one step) before it runs.
 
-use crate::device::{DevresEntry, DeviceId};
+use crate::device::{DeviceId, DevresAction, DevresEntry};
 use crate::errno::Errno;
 use crate::report::ViolationKind;
 use crate::sched::{Access, AccessKind, Kernel};
@@ -15,6 +15,22 @@ impl Kernel {
     fn devres_point(&self, dev: DeviceId) {
         let obj = self.dev_rec(dev, |d| d.devres_obj);
         self.point(Access::new(obj, AccessKind::ListWrite));
+    }
+
+    /// Queue an action; on an injected failure hand it back unrun.
+    fn devres_add(
+        &self,
+        dev: DeviceId,
+        name: &'static str,
+        data: u64,
+        action: DevresAction,
+    ) -> Result<(), DevresAction> {
+        self.devres_point(dev);
+        if self.dev_rec(dev, |d| std::mem::take(&mut d.fail_next_devres)) {
+            return Err(action);
+        }
+        self.dev_rec(dev, |d| d.devres.push(DevresEntry { name, data, action }));
+        Ok(())
     }
 
     /// `devm_add_action(dev, action, data)`: `name` and `data` identify the action for
@@ -29,12 +45,8 @@ impl Kernel {
         action: impl FnOnce(&Kernel) + 'static,
     ) -> Result<(), Errno> {
         let _f = self.func("devm_add_action");
-        self.devres_point(dev);
-        if self.dev_rec(dev, |d| std::mem::take(&mut d.fail_next_devres)) {
-            return Err(Errno::ENOMEM);
-        }
-        self.dev_rec(dev, |d| d.devres.push(DevresEntry { name, data, action: Box::new(action) }));
-        Ok(())
+        self.devres_add(dev, name, data, Box::new(action))
+            .map_err(|_| Errno::ENOMEM)
     }
 
     /// `devm_add_action_or_reset`: like [`Kernel::devm_add_action`], but when registration
@@ -47,13 +59,11 @@ impl Kernel {
         action: impl FnOnce(&Kernel) + 'static,
     ) -> Result<(), Errno> {
         let _f = self.func("devm_add_action_or_reset");
-        self.devres_point(dev);
-        if self.dev_rec(dev, |d| std::mem::take(&mut d.fail_next_devres)) {
-            action(self);
-            return Err(Errno::ENOMEM);
-        }
-        self.dev_rec(dev, |d| d.devres.push(DevresEntry { name, data, action: Box::new(action) }));
-        Ok(())
+        self.devres_add(dev, name, data, Box::new(action))
+            .map_err(|action| {
+                action(self);
+                Errno::ENOMEM
+            })
     }
 
     /// Make the next devres registration on `dev` fail with `-ENOMEM` (fault injection).
@@ -67,19 +77,30 @@ impl Kernel {
         let _f = self.func("devm_release_action");
         self.devres_point(dev);
         let entry = self.dev_rec(dev, |d| {
-            let i = d.devres.iter().rposition(|e| e.name == name && e.data == data)?;
+            let i = d
+                .devres
+                .iter()
+                .rposition(|e| e.name == name && e.data == data)?;
             Some(d.devres.remove(i))
         });
         match entry {
             Some(e) => {
-                self.dev_event(dev, DeviceEvent::DevresRun { action: e.name.to_string() });
+                self.dev_event(
+                    dev,
+                    DeviceEvent::DevresRun {
+                        action: e.name.to_string(),
+                    },
+                );
                 (e.action)(self);
             }
             None => self.violation(
                 ViolationKind::Warn,
                 None,
                 None,
-                format!("devm_release_action: no devres action {name} on {}", self.dev_name(dev)),
+                format!(
+                    "devm_release_action: no devres action {name} on {}",
+                    self.dev_name(dev)
+                ),
             ),
         }
     }
@@ -87,7 +108,9 @@ impl Kernel {
     /// Whether an action is registered (`devres_find`). Reads the devres list.
     pub fn devres_find(&self, dev: DeviceId, name: &'static str, data: u64) -> bool {
         self.devres_point(dev);
-        self.dev_rec(dev, |d| d.devres.iter().any(|e| e.name == name && e.data == data))
+        self.dev_rec(dev, |d| {
+            d.devres.iter().any(|e| e.name == name && e.data == data)
+        })
     }
 
     /// `devres_release_all`: run every action, newest first.
@@ -95,8 +118,15 @@ impl Kernel {
         let _f = self.func("devres_release_all");
         loop {
             self.devres_point(dev);
-            let Some(e) = self.dev_rec(dev, |d| d.devres.pop()) else { return };
-            self.dev_event(dev, DeviceEvent::DevresRun { action: e.name.to_string() });
+            let Some(e) = self.dev_rec(dev, |d| d.devres.pop()) else {
+                return;
+            };
+            self.dev_event(
+                dev,
+                DeviceEvent::DevresRun {
+                    action: e.name.to_string(),
+                },
+            );
             (e.action)(self);
         }
     }

@@ -72,7 +72,17 @@ impl Kernel {
         let h = {
             let mut st = self.st.borrow_mut();
             let full = format!("{} {name}", st.devices.devices[dev.0 as usize].info.name);
-            Hw(st.new_object(kind.ty(), full, ObjKind::Hw(HwRec { dev, kind, enabled: 0, revoked: false, gone: false })))
+            Hw(st.new_object(
+                kind.ty(),
+                full,
+                ObjKind::Hw(HwRec {
+                    dev,
+                    kind,
+                    enabled: 0,
+                    revoked: false,
+                    gone: false,
+                }),
+            ))
         };
         // A failure to register leaves the resource unrevoked; the model never injects one here.
         let _ = self.devm_add_action(dev, "devm_hw_release", h.0 .0 as u64, move |k| {
@@ -91,8 +101,17 @@ impl Kernel {
             (r.revoked, r.gone)
         };
         if revoked || gone {
-            let why = if revoked { "after its device was unbound" } else { "after the hardware was unplugged" };
-            self.violation(ViolationKind::HwAfterUnplug, Some(h.0), Some(AccessKind::Write), format!("{what} {why}"));
+            let why = if revoked {
+                "after its device was unbound"
+            } else {
+                "after the hardware was unplugged"
+            };
+            self.violation(
+                ViolationKind::HwAfterUnplug,
+                Some(h.0),
+                Some(AccessKind::Write),
+                format!("{what} {why}"),
+            );
         }
     }
 
@@ -116,7 +135,12 @@ impl Kernel {
             }
         };
         if under {
-            self.violation(ViolationKind::DoubleRelease, Some(h.0), None, "unbalanced disables".into());
+            self.violation(
+                ViolationKind::DoubleRelease,
+                Some(h.0),
+                None,
+                "unbalanced disables".into(),
+            );
         }
     }
 

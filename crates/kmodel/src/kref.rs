@@ -56,13 +56,66 @@ impl State {
                 _ => None,
             })
             .flat_map(|k| {
-                k.holders.iter().map(|(o, n)| if *n == 1 { o.to_string() } else { format!("{o} (x{n})") })
+                k.holders.iter().map(|(o, n)| {
+                    if *n == 1 {
+                        o.to_string()
+                    } else {
+                        format!("{o} (x{n})")
+                    }
+                })
             })
             .collect()
     }
 }
 
+impl KrefRec {
+    fn hold(&mut self, owner: &Owner) {
+        match self.holders.iter_mut().find(|(o, _)| o == owner) {
+            Some((_, n)) => *n += 1,
+            None => self.holders.push((owner.clone(), 1)),
+        }
+    }
+
+    /// Drop one reference of `owner`; false if it held none.
+    fn unhold(&mut self, owner: &Owner) -> bool {
+        let Some(i) = self.holders.iter().position(|(o, _)| o == owner) else {
+            return false;
+        };
+        self.holders[i].1 -= 1;
+        if self.holders[i].1 == 0 {
+            self.holders.remove(i);
+        }
+        true
+    }
+}
+
 impl Kernel {
+    /// The refcount_t checks shared by get and put: a saturated count ignores the operation; a
+    /// zero count is reported (as `kind`, with the kernel's `message`) and saturates. Returns
+    /// the container when the operation may proceed.
+    fn kref_check(
+        &self,
+        r: Kref,
+        access: AccessKind,
+        kind: ViolationKind,
+        message: &str,
+    ) -> Option<ObjId> {
+        self.point(Access::new(r.0, access));
+        let mut st = self.st.borrow_mut();
+        let k = st.kref(r);
+        let container = k.container;
+        if k.saturated {
+            return None;
+        }
+        if k.count == 0 {
+            k.saturated = true;
+            drop(st);
+            self.violation(kind, Some(container), Some(access), message.into());
+            return None;
+        }
+        Some(container)
+    }
+
     /// `kref_init`: a count of one, held by `owner`, embedded in `container`.
     ///
     /// Not a scheduling point: the container is fresh.
@@ -73,10 +126,21 @@ impl Kernel {
         let id = st.new_object(
             "struct kref",
             name,
-            ObjKind::Kref(KrefRec { container, count: 1, saturated: false, holders: vec![(owner.clone(), 1)] }),
+            ObjKind::Kref(KrefRec {
+                container,
+                count: 1,
+                saturated: false,
+                holders: vec![(owner.clone(), 1)],
+            }),
         );
         drop(st);
-        self.event(|step, tid, path| Event::RefInit { step, tid, path, obj: container, owner: owner.to_string() });
+        self.event(|step, tid, path| Event::RefInit {
+            step,
+            tid,
+            path,
+            obj: container,
+            owner: owner.to_string(),
+        });
         Kref(id)
     }
 
@@ -84,32 +148,28 @@ impl Kernel {
     /// "refcount_t: addition on 0; use-after-free." and saturates the count.
     pub fn kref_get(&self, r: Kref, owner: impl Into<Owner>) {
         let owner = owner.into();
-        self.point(Access::new(r.0, AccessKind::RefGet));
+        let Some(container) = self.kref_check(
+            r,
+            AccessKind::RefGet,
+            ViolationKind::RefcountAddOnZero,
+            "refcount_t: addition on 0; use-after-free.",
+        ) else {
+            return;
+        };
         let mut st = self.st.borrow_mut();
         let k = st.kref(r);
-        let container = k.container;
-        if k.saturated {
-            return;
-        }
-        if k.count == 0 {
-            k.saturated = true;
-            drop(st);
-            self.violation(
-                ViolationKind::RefcountAddOnZero,
-                Some(container),
-                Some(AccessKind::RefGet),
-                "refcount_t: addition on 0; use-after-free.".into(),
-            );
-            return;
-        }
         k.count += 1;
-        match k.holders.iter_mut().find(|(o, _)| *o == owner) {
-            Some((_, n)) => *n += 1,
-            None => k.holders.push((owner.clone(), 1)),
-        }
+        k.hold(&owner);
         let count = k.count;
         drop(st);
-        self.event(|step, tid, path| Event::RefGet { step, tid, path, obj: container, owner: owner.to_string(), count });
+        self.event(|step, tid, path| Event::RefGet {
+            step,
+            tid,
+            path,
+            obj: container,
+            owner: owner.to_string(),
+            count,
+        });
     }
 
     /// `kref_put`: drop the reference `owner` holds. When the count reaches zero, `release`
@@ -117,43 +177,49 @@ impl Kernel {
     ///
     /// A put on a zero count is reported as an underflow (and saturates); a put of a reference
     /// `owner` does not hold is reported, but still decrements, as the kernel would.
-    pub fn kref_put(&self, r: Kref, owner: impl Into<Owner>, release: impl FnOnce(&Kernel)) -> bool {
+    pub fn kref_put(
+        &self,
+        r: Kref,
+        owner: impl Into<Owner>,
+        release: impl FnOnce(&Kernel),
+    ) -> bool {
         let owner = owner.into();
-        self.point(Access::new(r.0, AccessKind::RefPut));
+        let Some(container) = self.kref_check(
+            r,
+            AccessKind::RefPut,
+            ViolationKind::RefcountUnderflow,
+            "refcount_t: underflow; use-after-free.",
+        ) else {
+            return false;
+        };
         let mut st = self.st.borrow_mut();
         let k = st.kref(r);
-        let container = k.container;
-        if k.saturated {
-            return false;
-        }
-        if k.count == 0 {
-            k.saturated = true;
-            drop(st);
-            self.violation(
-                ViolationKind::RefcountUnderflow,
-                Some(container),
-                Some(AccessKind::RefPut),
-                "refcount_t: underflow; use-after-free.".into(),
-            );
-            return false;
-        }
         k.count -= 1;
         let count = k.count;
-        let held = match k.holders.iter().position(|(o, _)| *o == owner) {
-            Some(i) => {
-                k.holders[i].1 -= 1;
-                if k.holders[i].1 == 0 {
-                    k.holders.remove(i);
-                }
-                true
-            }
-            None => false,
-        };
-        let holders: Vec<String> = k.holders.iter().map(|(o, n)| format!("{o} (x{n})")).collect();
+        let held = k.unhold(&owner);
+        let holders: Vec<String> = k
+            .holders
+            .iter()
+            .map(|(o, n)| format!("{o} (x{n})"))
+            .collect();
         drop(st);
-        self.event(|step, tid, path| Event::RefPut { step, tid, path, obj: container, owner: owner.to_string(), count });
+        self.event(|step, tid, path| Event::RefPut {
+            step,
+            tid,
+            path,
+            obj: container,
+            owner: owner.to_string(),
+            count,
+        });
         if !held {
-            let mut details = vec![format!("holders now: {}", if holders.is_empty() { "none".into() } else { holders.join(", ") })];
+            let mut details = vec![format!(
+                "holders now: {}",
+                if holders.is_empty() {
+                    "none".into()
+                } else {
+                    holders.join(", ")
+                }
+            )];
             details.insert(0, format!("put by \"{owner}\", which holds no reference"));
             self.violation_with(
                 ViolationKind::RefNotHeld,
@@ -183,21 +249,20 @@ impl Kernel {
         let (from, to) = (from.into(), to.into());
         let mut st = self.st.borrow_mut();
         let k = st.kref(r);
-        if let Some(i) = k.holders.iter().position(|(o, _)| *o == from) {
-            k.holders[i].1 -= 1;
-            if k.holders[i].1 == 0 {
-                k.holders.remove(i);
-            }
-            match k.holders.iter_mut().find(|(o, _)| *o == to) {
-                Some((_, n)) => *n += 1,
-                None => k.holders.push((to, 1)),
-            }
+        if k.unhold(&from) {
+            k.hold(&to);
         }
     }
 
     /// The owners holding references now, with counts. Model introspection (no point).
     pub fn kref_owners(&self, r: Kref) -> Vec<(String, u32)> {
-        self.st.borrow_mut().kref(r).holders.iter().map(|(o, n)| (o.to_string(), *n)).collect()
+        self.st
+            .borrow_mut()
+            .kref(r)
+            .holders
+            .iter()
+            .map(|(o, n)| (o.to_string(), *n))
+            .collect()
     }
 
     /// The count now, without a scheduling point. Model introspection for tests.

@@ -11,7 +11,8 @@
 //! - [`device`], [`devres`]: buses, devices, drivers, probe deferral, device-managed actions.
 //! - [`hw`]: device resources (regulator, GPIO, I2C, IRQ) revoked at unbind or unplug.
 //! - [`trace`], [`report`]: the event log and kernel-style reports of violations.
-//! - [`of`]: the live device tree, the OF graph and overlays.
+//! - [`of`]: the device tree, the OF graph and overlay changesets.
+//! - [`of_platform`]: the live tree inside the kernel; devices created from it and by overlays.
 //!
 //! Model code is ordinary Rust that takes `&Kernel`. Every operation on a shared object is a
 //! scheduling point, so the explorer can interleave threads at exactly those points.
@@ -20,11 +21,13 @@ pub mod device;
 pub mod devres;
 pub mod errno;
 pub mod hw;
+pub mod interrupt;
 pub mod kref;
 pub mod list;
 pub mod lockdep;
 pub mod mutex;
 pub mod of;
+pub mod of_platform;
 pub mod report;
 pub mod sched;
 pub mod slab;
@@ -34,8 +37,8 @@ pub mod trace;
 pub use errno::Errno;
 pub use report::{Violation, ViolationKind};
 pub use sched::{
-    Access, AccessKind, Config, Kernel, ObjId, Replay, SchedView, Schedule, Scheduler, StepRecord,
-    Stop, ThreadOrder, ThreadStatus, Tid,
+    Access, AccessKind, Config, Kernel, ObjId, Replay, RoundRobin, SchedView, Schedule, Scheduler,
+    StepRecord, Stop, ThreadOrder, ThreadStatus, Tid,
 };
 pub use slab::Obj;
 
@@ -70,6 +73,7 @@ pub(crate) struct State {
     pub lockdep: lockdep::Lockdep,
     pub list_nodes: Vec<list::NodeRec>,
     pub devices: device::DeviceModel,
+    pub live_tree: Option<of::DeviceTree>,
     pub gen: u32,
 }
 
@@ -85,6 +89,7 @@ impl State {
             lockdep: lockdep::Lockdep::default(),
             list_nodes: Vec::new(),
             devices: device::DeviceModel::default(),
+            live_tree: None,
             gen: GEN.fetch_add(1, Ordering::Relaxed),
         }
     }

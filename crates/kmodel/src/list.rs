@@ -67,13 +67,22 @@ impl Kernel {
     /// `LIST_HEAD(name)`: an empty list.
     pub fn list_head_init(&self, name: &str) -> ListHead {
         let mut st = self.st.borrow_mut();
-        ListHead(st.new_object("struct list_head", name.to_string(), ObjKind::List(ListRec { entries: Vec::new() })))
+        ListHead(st.new_object(
+            "struct list_head",
+            name.to_string(),
+            ObjKind::List(ListRec {
+                entries: Vec::new(),
+            }),
+        ))
     }
 
     /// A `list_head` member of `owner`, as zeroed memory (`kzalloc` does not link it).
     pub fn list_node<T>(&self, owner: Obj<T>) -> ListNode {
         let mut st = self.st.borrow_mut();
-        st.list_nodes.push(NodeRec { owner: owner.id(), state: NodeState::Zeroed });
+        st.list_nodes.push(NodeRec {
+            owner: owner.id(),
+            state: NodeState::Zeroed,
+        });
         ListNode(st.list_nodes.len() as u32 - 1)
     }
 
@@ -104,7 +113,10 @@ impl Kernel {
     /// Whether the member is self-linked or zeroed (`list_empty(&obj->member)`), reading it.
     pub fn list_node_empty<T: 'static>(&self, owner: Obj<T>, n: ListNode) -> bool {
         self.touch_node(owner, AccessKind::Read);
-        matches!(self.node_state(n).1, NodeState::SelfLinked | NodeState::Zeroed)
+        matches!(
+            self.node_state(n).1,
+            NodeState::SelfLinked | NodeState::Zeroed
+        )
     }
 
     /// `list_add_tail`. Adding an entry that is still on a list corrupts that list: reported.
@@ -182,7 +194,10 @@ impl Kernel {
         self.point(Access::new(head.0, AccessKind::ListRead));
         let mut st = self.st.borrow_mut();
         let entries = st.list(head.0).entries.clone();
-        entries.iter().map(|n| st.list_nodes[n.0 as usize].owner).collect()
+        entries
+            .iter()
+            .map(|n| st.list_nodes[n.0 as usize].owner)
+            .collect()
     }
 
     /// `list_first_entry_or_null`: the first entry's node, reading the head.
@@ -194,7 +209,12 @@ impl Kernel {
     /// The entry after `n` on `head` (`list_next_entry`), reading `n`'s `next` pointer from its
     /// owner's memory. Reading it from a freed owner is a use-after-free; from a deleted entry
     /// it is `LIST_POISON1` (reported, and the walk ends).
-    pub fn list_next<T: 'static>(&self, head: ListHead, owner: Obj<T>, n: ListNode) -> Option<ListNode> {
+    pub fn list_next<T: 'static>(
+        &self,
+        head: ListHead,
+        owner: Obj<T>,
+        n: ListNode,
+    ) -> Option<ListNode> {
         let _f = self.func("list_next_entry");
         self.touch_node(owner, AccessKind::Read);
         match self.node_state(n).1 {

@@ -75,7 +75,9 @@ impl Lockdep {
 impl Kernel {
     /// Check and record the acquisition of `obj` (class `class`) by the current thread.
     pub(crate) fn lockdep_acquire(&self, obj: ObjId, class: &'static str, mode: LockMode) {
-        let Some(me) = self.st.borrow().sched.current else { return };
+        let Some(me) = self.st.borrow().sched.current else {
+            return;
+        };
         let mut reports: Vec<(ViolationKind, String, Vec<String>)> = Vec::new();
         {
             let mut st = self.st.borrow_mut();
@@ -84,11 +86,21 @@ impl Kernel {
             let held = ld.held_mut(me).clone();
             if mode != LockMode::Read {
                 if let Some(h) = held.iter().find(|h| h.class == class) {
-                    let what = if mode == LockMode::Sync { "synchronize_srcu" } else { "mutex_lock" };
+                    let what = if mode == LockMode::Sync {
+                        "synchronize_srcu"
+                    } else {
+                        "mutex_lock"
+                    };
                     reports.push((
                         ViolationKind::RecursiveLock,
-                        format!("{what}({class}) while already holding {} (same class)", h.class),
-                        vec![format!("held: {}", held.iter().map(|h| h.class).collect::<Vec<_>>().join(", "))],
+                        format!(
+                            "{what}({class}) while already holding {} (same class)",
+                            h.class
+                        ),
+                        vec![format!(
+                            "held: {}",
+                            held.iter().map(|h| h.class).collect::<Vec<_>>().join(", ")
+                        )],
                     ));
                 }
                 for h in &held {
@@ -110,12 +122,23 @@ impl Kernel {
                                 ));
                             }
                             details.push("Possible unsafe locking scenario:".to_string());
-                            details.push(format!("  CPU0: lock({}); CPU1: lock({class}); CPU1: lock({}); CPU0: lock({class});", h.class, h.class));
+                            details.push(format!(
+                                "  CPU0: lock({}); CPU1: lock({class}); CPU1: lock({}); CPU0: lock({class});",
+                                h.class, h.class
+                            ));
                             details.push(" *** DEADLOCK ***".to_string());
-                            reports.push((ViolationKind::LockInversion, format!("trying to acquire {class} while holding {}", h.class), details));
+                            reports.push((
+                                ViolationKind::LockInversion,
+                                format!("trying to acquire {class} while holding {}", h.class),
+                                details,
+                            ));
                         }
                     }
-                    ld.edges.entry(h.class).or_default().entry(class).or_insert(EdgeInfo { tid: me, step });
+                    ld.edges
+                        .entry(h.class)
+                        .or_default()
+                        .entry(class)
+                        .or_insert(EdgeInfo { tid: me, step });
                 }
             }
             if mode != LockMode::Sync {
@@ -140,7 +163,9 @@ impl Kernel {
     /// The lock classes the current thread holds, outermost first.
     pub fn lockdep_held(&self) -> Vec<&'static str> {
         let mut st = self.st.borrow_mut();
-        let Some(me) = st.sched.current else { return Vec::new() };
+        let Some(me) = st.sched.current else {
+            return Vec::new();
+        };
         st.lockdep.held_mut(me).iter().map(|h| h.class).collect()
     }
 }

@@ -66,7 +66,12 @@ impl Kernel {
         Mutex(st.new_object(
             "struct mutex",
             name,
-            ObjKind::Mutex(MutexRec { owner: None, class, novalidate, last_unlock: None }),
+            ObjKind::Mutex(MutexRec {
+                owner: None,
+                class,
+                novalidate,
+                last_unlock: None,
+            }),
         ))
     }
 
@@ -82,11 +87,21 @@ impl Kernel {
         if !novalidate {
             self.lockdep_acquire(m.0, class, LockMode::Exclusive);
         } else if owner == Some(me) {
-            self.violation(ViolationKind::RecursiveLock, Some(m.0), None, format!("mutex_lock({class}) by its owner"));
+            self.violation(
+                ViolationKind::RecursiveLock,
+                Some(m.0),
+                None,
+                format!("mutex_lock({class}) by its owner"),
+            );
         }
         self.point(Access::new(m.0, AccessKind::Lock));
         self.st.borrow_mut().mutex(m.0).owner = Some(me);
-        self.event(|step, tid, path| Event::Lock { step, tid, path, lock: m.0 });
+        self.event(|step, tid, path| Event::Lock {
+            step,
+            tid,
+            path,
+            lock: m.0,
+        });
     }
 
     /// `mutex_unlock`. Unlocking a mutex the thread does not own is a warning.
@@ -103,10 +118,20 @@ impl Kernel {
             (owner, r.class)
         };
         if owner != Some(me) {
-            self.violation(ViolationKind::Warn, Some(m.0), None, format!("mutex_unlock({class}) by a thread that does not own it"));
+            self.violation(
+                ViolationKind::Warn,
+                Some(m.0),
+                None,
+                format!("mutex_unlock({class}) by a thread that does not own it"),
+            );
         }
         self.lockdep_release(m.0);
-        self.event(|step, tid, path| Event::Unlock { step, tid, path, lock: m.0 });
+        self.event(|step, tid, path| Event::Unlock {
+            step,
+            tid,
+            path,
+            lock: m.0,
+        });
     }
 
     /// Run `f` with `m` held (`guard(mutex)` / `scoped_guard`).

@@ -99,7 +99,13 @@ pub struct Violation {
 
 impl Kernel {
     /// Record a violation at the current site.
-    pub fn violation(&self, kind: ViolationKind, obj: Option<ObjId>, access: Option<AccessKind>, message: String) {
+    pub fn violation(
+        &self,
+        kind: ViolationKind,
+        obj: Option<ObjId>,
+        access: Option<AccessKind>,
+        message: String,
+    ) {
         self.violation_with(kind, obj, access, message, Vec::new());
     }
 
@@ -115,9 +121,22 @@ impl Kernel {
         let mut st = self.st.borrow_mut();
         let site = st.site();
         let index = st.violations.len();
-        st.violations.push(Violation { kind, site, obj, access, message, details });
+        st.violations.push(Violation {
+            kind,
+            site,
+            obj,
+            access,
+            message,
+            details,
+        });
         if st.trace.recording {
-            st.trace.events.push(Event::Violation { step: site.step, tid: site.tid, path: site.path, kind, index });
+            st.trace.events.push(Event::Violation {
+                step: site.step,
+                tid: site.tid,
+                path: site.path,
+                kind,
+                index,
+            });
         }
     }
 
@@ -140,7 +159,7 @@ impl Kernel {
                 .iter()
                 .enumerate()
                 .filter_map(|(i, o)| match &o.kind {
-                    ObjKind::Heap(slot) if slot.free.is_none() => {
+                    ObjKind::Heap(slot) if slot.free.is_none() && !slot.persistent => {
                         let id = ObjId(i as u32);
                         Some((id, st.kref_holders_of(id)))
                     }
@@ -177,7 +196,9 @@ impl Kernel {
                         AccessKind::Lock => {
                             let owner = st
                                 .mutex_owner(a.obj)
-                                .map(|o| format!(", held by {} ({o})", st.sched.threads[o.index()].name))
+                                .map(|o| {
+                                    format!(", held by {} ({o})", st.sched.threads[o.index()].name)
+                                })
                                 .unwrap_or_default();
                             format!("mutex_lock({}){owner}", st.obj(a.obj).name)
                         }
@@ -203,7 +224,16 @@ impl Kernel {
         let st = self.st.borrow();
         let mut o = String::new();
         let tr = &st.trace;
-        let thread = |t: Tid| format!("{} ({t})", st.sched.threads.get(t.index()).map(|x| x.name.as_str()).unwrap_or("?"));
+        let thread = |t: Tid| {
+            format!(
+                "{} ({t})",
+                st.sched
+                    .threads
+                    .get(t.index())
+                    .map(|x| x.name.as_str())
+                    .unwrap_or("?")
+            )
+        };
         let path = |p: PathId, o: &mut String| {
             let names = tr.path_names(p);
             if names.is_empty() {
@@ -212,6 +242,21 @@ impl Kernel {
             for n in names.iter().rev() {
                 let _ = writeln!(o, "  {n}");
             }
+        };
+        // "<lead> by thread NAME (Tn) at step S:" and the call path under it.
+        let by = |o: &mut String, lead: &str, site: Site| {
+            let lead = if lead.is_empty() {
+                String::new()
+            } else {
+                format!("{lead} ")
+            };
+            let _ = writeln!(
+                o,
+                "{lead}by thread {} at step {}:",
+                thread(site.tid),
+                site.step
+            );
+            path(site.path, o);
         };
         let func = tr.innermost(v.site.path).to_string();
         let objdesc = v.obj.map(|id| {
@@ -222,46 +267,51 @@ impl Kernel {
         use ViolationKind::*;
         match v.kind {
             UseAfterFree | DoubleFree => {
-                let title = if v.kind == UseAfterFree { "slab-use-after-free" } else { "double-free" };
+                let title = if v.kind == UseAfterFree {
+                    "slab-use-after-free"
+                } else {
+                    "double-free"
+                };
                 let _ = writeln!(o, "BUG: KASAN: {title} in {func}");
                 let what = match (v.kind, v.access) {
                     (DoubleFree, _) => "Free",
                     (_, Some(AccessKind::Write)) => "Write",
                     _ => "Read",
                 };
-                let _ = writeln!(
-                    o,
-                    "{what} of {} by thread {} at step {}:",
-                    objdesc.as_deref().unwrap_or("?"),
-                    thread(v.site.tid),
-                    v.site.step
+                by(
+                    &mut o,
+                    &format!("{what} of {}", objdesc.as_deref().unwrap_or("?")),
+                    v.site,
                 );
-                path(v.site.path, &mut o);
                 if let Some(ObjKind::Heap(slot)) = v.obj.map(|id| &st.obj(id).kind) {
-                    let _ = writeln!(o, "\nAllocated by thread {} at step {}:", thread(slot.alloc.tid), slot.alloc.step);
-                    path(slot.alloc.path, &mut o);
+                    by(&mut o, "\nAllocated", slot.alloc);
                     if let Some(f) = slot.free {
-                        let _ = writeln!(o, "\nFreed by thread {} at step {}:", thread(f.tid), f.step);
-                        path(f.path, &mut o);
+                        by(&mut o, "\nFreed", f);
                     }
                 }
             }
             RefcountAddOnZero | RefcountUnderflow => {
                 let _ = writeln!(o, "{}", v.message);
                 let _ = writeln!(o, "WARNING: refcount_warn_saturate in {func}");
-                let _ = writeln!(
-                    o,
-                    "on {} by thread {} at step {}:",
-                    objdesc.as_deref().unwrap_or("?"),
-                    thread(v.site.tid),
-                    v.site.step
+                by(
+                    &mut o,
+                    &format!("on {}", objdesc.as_deref().unwrap_or("?")),
+                    v.site,
                 );
-                path(v.site.path, &mut o);
             }
             Leak => {
-                let _ = writeln!(o, "kmemleak: unreferenced object {}", objdesc.as_deref().unwrap_or("?"));
+                let _ = writeln!(
+                    o,
+                    "kmemleak: unreferenced object {}",
+                    objdesc.as_deref().unwrap_or("?")
+                );
                 if let Some(ObjKind::Heap(slot)) = v.obj.map(|id| &st.obj(id).kind) {
-                    let _ = writeln!(o, "  allocated by thread {} at step {}:", thread(slot.alloc.tid), slot.alloc.step);
+                    let _ = writeln!(
+                        o,
+                        "  allocated by thread {} at step {}:",
+                        thread(slot.alloc.tid),
+                        slot.alloc.step
+                    );
                     let mut p = String::new();
                     path(slot.alloc.path, &mut p);
                     for l in p.lines() {
@@ -271,13 +321,24 @@ impl Kernel {
             }
             LockInversion => {
                 let _ = writeln!(o, "WARNING: possible circular locking dependency detected");
-                let _ = writeln!(o, "{} is trying to acquire lock at step {}:", thread(v.site.tid), v.site.step);
+                let _ = writeln!(
+                    o,
+                    "{} is trying to acquire lock at step {}:",
+                    thread(v.site.tid),
+                    v.site.step
+                );
                 let _ = writeln!(o, "{}", v.message);
                 path(v.site.path, &mut o);
             }
             RecursiveLock => {
                 let _ = writeln!(o, "WARNING: possible recursive locking detected");
-                let _ = writeln!(o, "{} at step {}: {}", thread(v.site.tid), v.site.step, v.message);
+                let _ = writeln!(
+                    o,
+                    "{} at step {}: {}",
+                    thread(v.site.tid),
+                    v.site.step,
+                    v.message
+                );
                 path(v.site.path, &mut o);
             }
             Deadlock => {
@@ -286,8 +347,7 @@ impl Kernel {
             ListCorruption => {
                 let _ = writeln!(o, "{}", v.message);
                 let _ = writeln!(o, "kernel BUG at lib/list_debug.c in {func}");
-                let _ = writeln!(o, "by thread {} at step {}:", thread(v.site.tid), v.site.step);
-                path(v.site.path, &mut o);
+                by(&mut o, "", v.site);
             }
             HwAfterUnplug | DoubleRelease | RefNotHeld | Warn => {
                 let title = match v.kind {
@@ -300,8 +360,7 @@ impl Kernel {
                 if let Some(d) = &objdesc {
                     let _ = writeln!(o, "on {d}");
                 }
-                let _ = writeln!(o, "by thread {} at step {}:", thread(v.site.tid), v.site.step);
-                path(v.site.path, &mut o);
+                by(&mut o, "", v.site);
             }
         }
         for d in &v.details {
@@ -317,14 +376,43 @@ impl Kernel {
                 let _ = writeln!(o, "\nLast reference operations on the object:");
                 for e in refs.iter().rev().take(8).rev() {
                     let line = match e {
-                        Event::RefInit { step, tid, path, owner, .. } => {
-                            format!("  step {step:>4} {tid}: init  -> 1 owner \"{owner}\" in {}", tr.innermost(*path))
+                        Event::RefInit {
+                            step,
+                            tid,
+                            path,
+                            owner,
+                            ..
+                        } => {
+                            format!(
+                                "  step {step:>4} {tid}: init  -> 1 owner \"{owner}\" in {}",
+                                tr.innermost(*path)
+                            )
                         }
-                        Event::RefGet { step, tid, path, owner, count, .. } => {
-                            format!("  step {step:>4} {tid}: get   -> {count} owner \"{owner}\" in {}", tr.innermost(*path))
+                        Event::RefGet {
+                            step,
+                            tid,
+                            path,
+                            owner,
+                            count,
+                            ..
+                        } => {
+                            format!(
+                                "  step {step:>4} {tid}: get   -> {count} owner \"{owner}\" in {}",
+                                tr.innermost(*path)
+                            )
                         }
-                        Event::RefPut { step, tid, path, owner, count, .. } => {
-                            format!("  step {step:>4} {tid}: put   -> {count} owner \"{owner}\" in {}", tr.innermost(*path))
+                        Event::RefPut {
+                            step,
+                            tid,
+                            path,
+                            owner,
+                            count,
+                            ..
+                        } => {
+                            format!(
+                                "  step {step:>4} {tid}: put   -> {count} owner \"{owner}\" in {}",
+                                tr.innermost(*path)
+                            )
                         }
                         _ => unreachable!(),
                     };

@@ -203,10 +203,13 @@ pub struct SchedView<'a> {
 impl SchedView<'_> {
     /// The enabled threads, in thread order.
     pub fn enabled(&self) -> impl Iterator<Item = (Tid, Access)> + '_ {
-        self.threads.iter().enumerate().filter_map(|(i, s)| match s {
-            ThreadStatus::Enabled(a) => Some((Tid(i as u32), *a)),
-            _ => None,
-        })
+        self.threads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                ThreadStatus::Enabled(a) => Some((Tid(i as u32), *a)),
+                _ => None,
+            })
     }
 
     pub fn is_enabled(&self, t: Tid) -> bool {
@@ -237,6 +240,21 @@ impl Scheduler for ThreadOrder {
             Some(c) if view.is_enabled(c) => Some(c),
             _ => view.enabled().next().map(|(t, _)| t),
         }
+    }
+}
+
+/// Preempt at every point: the next enabled thread after the current one, in thread order.
+/// The opposite of [`ThreadOrder`]; useful to shake out races in a single run.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct RoundRobin;
+
+impl Scheduler for RoundRobin {
+    fn choose(&mut self, view: &SchedView<'_>) -> Option<Tid> {
+        let start = view.current.map(|c| c.0 + 1).unwrap_or(0);
+        let n = view.threads.len() as u32;
+        (0..n)
+            .map(|i| Tid((start + i) % n))
+            .find(|&t| view.is_enabled(t))
     }
 }
 
@@ -284,7 +302,12 @@ pub struct ScheduleParseError {
 
 impl fmt::Display for ScheduleParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "bad schedule at column {}: expected {}", self.offset + 1, self.expected)
+        write!(
+            f,
+            "bad schedule at column {}: expected {}",
+            self.offset + 1,
+            self.expected
+        )
     }
 }
 
@@ -313,10 +336,14 @@ impl std::str::FromStr for Schedule {
                 expected: "a thread number",
             })?;
             let count: usize = match n {
-                Some(n) => n.parse().ok().filter(|&c| c > 0).ok_or(ScheduleParseError {
-                    offset: offset + t.len() + 1,
-                    expected: "a positive repeat count",
-                })?,
+                Some(n) => n
+                    .parse()
+                    .ok()
+                    .filter(|&c| c > 0)
+                    .ok_or(ScheduleParseError {
+                        offset: offset + t.len() + 1,
+                        expected: "a positive repeat count",
+                    })?,
                 None => 1,
             };
             out.extend(std::iter::repeat_n(Tid(tid), count));
@@ -340,7 +367,11 @@ pub struct Replay {
 
 impl Replay {
     pub fn new(schedule: Schedule) -> Self {
-        Replay { schedule, pos: 0, diverged: None }
+        Replay {
+            schedule,
+            pos: 0,
+            diverged: None,
+        }
     }
 
     /// The first step at which the schedule named a thread that could not run.
@@ -412,7 +443,12 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { stop_on_violation: false, leak_check: true, max_steps: 1_000_000, record_events: true }
+        Config {
+            stop_on_violation: false,
+            leak_check: true,
+            max_steps: 1_000_000,
+            record_events: true,
+        }
     }
 }
 
@@ -504,7 +540,6 @@ impl Kernel {
         }
     }
 
-
     /// A kernel-wide static of a higher layer (`static LIST_HEAD(bridge_list)`,
     /// `DEFINE_STATIC_SRCU`...), created by `init` on first use. Handles are `Copy`, so the
     /// value is returned by copy. `init` must not itself ask for a global of the same type.
@@ -541,7 +576,13 @@ impl Kernel {
         }
         self.unwind_all();
         self.sched.set(None);
-        let stop = self.st.borrow().sched.stop.clone().unwrap_or(Stop::Finished);
+        let stop = self
+            .st
+            .borrow()
+            .sched
+            .stop
+            .clone()
+            .unwrap_or(Stop::Finished);
         if stop == Stop::Finished && self.config.leak_check {
             self.leak_check();
         }
@@ -549,7 +590,9 @@ impl Kernel {
     }
 
     fn resume(&self, t: Tid) {
-        let mut co = self.coroutines.borrow_mut()[t.index()].take().expect("thread has no coroutine");
+        let mut co = self.coroutines.borrow_mut()[t.index()]
+            .take()
+            .expect("thread has no coroutine");
         let r = co.resume(());
         match r {
             CoroutineResult::Yield(()) => {
@@ -568,7 +611,12 @@ impl Kernel {
 
     /// Unwind the coroutines of threads that never finished (deadlock, early stop).
     fn unwind_all(&self) {
-        let cos: Vec<Co> = self.coroutines.borrow_mut().iter_mut().filter_map(Option::take).collect();
+        let cos: Vec<Co> = self
+            .coroutines
+            .borrow_mut()
+            .iter_mut()
+            .filter_map(Option::take)
+            .collect();
         for mut co in cos {
             co.force_unwind();
             give_stack(co.into_stack());
@@ -581,7 +629,11 @@ impl Kernel {
             let obj = st.new_object("task_struct", name.to_string(), ObjKind::Thread);
             let tid = Tid(st.sched.threads.len() as u32);
             let root = st.trace.root_path();
-            let spawned_at = st.sched.current.and_then(|_| st.sched.steps.len().checked_sub(1)).map(|s| s as u32);
+            let spawned_at = st
+                .sched
+                .current
+                .and_then(|_| st.sched.steps.len().checked_sub(1))
+                .map(|s| s as u32);
             st.sched.threads.push(ThreadRec {
                 name: name.to_string(),
                 obj,
@@ -619,7 +671,12 @@ impl Kernel {
         let next_obj = ObjId(self.st.borrow().objects.len() as u32);
         self.point(Access::new(next_obj, AccessKind::Spawn));
         let tid = self.spawn_thread(name, Box::new(body));
-        self.event(|step, t, path| Event::Spawn { step, tid: t, path, child: tid });
+        self.event(|step, t, path| Event::Spawn {
+            step,
+            tid: t,
+            path,
+            child: tid,
+        });
         tid
     }
 
@@ -631,7 +688,11 @@ impl Kernel {
 
     /// The thread running now. Panics outside a model thread.
     pub fn current(&self) -> Tid {
-        self.st.borrow().sched.current.expect("not inside a model thread")
+        self.st
+            .borrow()
+            .sched
+            .current
+            .expect("not inside a model thread")
     }
 
     /// The name a thread was spawned with.
@@ -661,7 +722,16 @@ impl Kernel {
 
     /// The schedule that reproduces this execution under [`Replay`].
     pub fn schedule(&self) -> Schedule {
-        Schedule(self.st.borrow().sched.steps.iter().filter(|s| s.enabled > 1).map(|s| s.tid).collect())
+        Schedule(
+            self.st
+                .borrow()
+                .sched
+                .steps
+                .iter()
+                .filter(|s| s.enabled > 1)
+                .map(|s| s.tid)
+                .collect(),
+        )
     }
 
     /// A scheduling point: declare the next access of the current thread, let the scheduler
@@ -742,11 +812,18 @@ impl Kernel {
             }
             return None;
         }
-        let current = st.sched.current.filter(|c| !st.sched.threads[c.index()].done);
+        let current = st
+            .sched
+            .current
+            .filter(|c| !st.sched.threads[c.index()].done);
         let step = st.sched.steps.len() as u32;
         let sched = self.sched.get().expect("no scheduler");
         drop(st);
-        let view = SchedView { step, current, threads: &buf };
+        let view = SchedView {
+            step,
+            current,
+            threads: &buf,
+        };
         // SAFETY: see `run`; the scheduler is borrowed for the whole run and no other
         // reference to it is live while `choose` runs.
         let choice = unsafe { (*sched).choose(&view) };
@@ -767,7 +844,12 @@ impl Kernel {
         st.sched.status_buf = buf;
         let sync_with = st.sync_with(choice, access);
         let step_no = st.sched.steps.len() as u32;
-        st.sched.steps.push(StepRecord { tid: choice, access, enabled: n_enabled, sync_with });
+        st.sched.steps.push(StepRecord {
+            tid: choice,
+            access,
+            enabled: n_enabled,
+            sync_with,
+        });
         st.sched.current = Some(choice);
         let th = &mut st.sched.threads[choice.index()];
         th.pending = None;
@@ -790,7 +872,13 @@ impl Kernel {
     /// Not a scheduling point.
     pub fn model_event(&self, obj: Option<ObjId>, what: impl Into<String>) {
         let what = what.into();
-        self.event(|step, tid, path| Event::Model { step, tid, path, obj, what });
+        self.event(|step, tid, path| Event::Model {
+            step,
+            tid,
+            path,
+            obj,
+            what,
+        });
     }
 
     /// A copy of the trace recorded so far.
@@ -863,10 +951,17 @@ impl State {
                 WaitFor::SrcuReaders(tokens) => self.srcu_unlock_steps(a.obj, tokens),
                 WaitFor::Nothing => Vec::new(),
             },
-            AccessKind::Join => {
-                self.sched.threads.iter().filter(|c| c.obj == a.obj).filter_map(|c| c.last_step).collect()
-            }
-            AccessKind::Begin => self.sched.threads[t.index()].spawned_at.into_iter().collect(),
+            AccessKind::Join => self
+                .sched
+                .threads
+                .iter()
+                .filter(|c| c.obj == a.obj)
+                .filter_map(|c| c.last_step)
+                .collect(),
+            AccessKind::Begin => self.sched.threads[t.index()]
+                .spawned_at
+                .into_iter()
+                .collect(),
             _ => Vec::new(),
         }
     }

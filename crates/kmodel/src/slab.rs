@@ -36,14 +36,22 @@ impl<T> Obj<T> {
 
     /// Forget the type (a `void *`).
     pub fn erase(self) -> Obj<()> {
-        Obj { id: self.id, gen: self.gen, _t: PhantomData }
+        Obj {
+            id: self.id,
+            gen: self.gen,
+            _t: PhantomData,
+        }
     }
 }
 
 impl Obj<()> {
     /// Give a `void *` its type back (a `container_of`). The access checks the type.
     pub fn cast<T>(self) -> Obj<T> {
-        Obj { id: self.id, gen: self.gen, _t: PhantomData }
+        Obj {
+            id: self.id,
+            gen: self.gen,
+            _t: PhantomData,
+        }
     }
 }
 
@@ -86,25 +94,68 @@ pub(crate) struct Slot {
     pub value: Option<Box<dyn Any>>,
     pub alloc: Site,
     pub free: Option<Site>,
+    /// Lives for the whole run (a static variable, an IRQ descriptor): not a leak.
+    pub persistent: bool,
 }
 
 impl Kernel {
     /// `kzalloc` + initialise: a new heap object of C type `ty`, named `name` in reports.
     ///
     /// Not a scheduling point: nobody else can reach fresh memory until it is published.
-    pub fn kzalloc<T: 'static>(&self, ty: &'static str, name: impl Into<String>, value: T) -> Obj<T> {
-        let name = name.into();
+    pub fn kzalloc<T: 'static>(
+        &self,
+        ty: &'static str,
+        name: impl Into<String>,
+        value: T,
+    ) -> Obj<T> {
+        self.alloc(ty, name.into(), value, false)
+    }
+
+    /// A heap object that lives for the whole run (a `static` variable of the kernel, an IRQ
+    /// descriptor). Accesses are checked like any other; the leak check skips it.
+    pub fn static_obj<T: 'static>(
+        &self,
+        ty: &'static str,
+        name: impl Into<String>,
+        value: T,
+    ) -> Obj<T> {
+        self.alloc(ty, name.into(), value, true)
+    }
+
+    fn alloc<T: 'static>(
+        &self,
+        ty: &'static str,
+        name: String,
+        value: T,
+        persistent: bool,
+    ) -> Obj<T> {
         let mut st = self.st.borrow_mut();
         let site = st.site();
         let gen = st.gen;
         let id = st.new_object(
             ty,
             name.clone(),
-            ObjKind::Heap(Slot { value: Some(Box::new(value)), alloc: site, free: None }),
+            ObjKind::Heap(Slot {
+                value: Some(Box::new(value)),
+                alloc: site,
+                free: None,
+                persistent,
+            }),
         );
         drop(st);
-        self.event(|step, tid, path| Event::Alloc { step, tid, path, obj: id, ty: ty.to_string(), name });
-        Obj { id, gen, _t: PhantomData }
+        self.event(|step, tid, path| Event::Alloc {
+            step,
+            tid,
+            path,
+            obj: id,
+            ty: ty.to_string(),
+            name,
+        });
+        Obj {
+            id,
+            gen,
+            _t: PhantomData,
+        }
     }
 
     /// `kfree`. A second free is reported as a double free and otherwise ignored.
@@ -127,9 +178,19 @@ impl Kernel {
         };
         drop(st);
         if already {
-            self.violation(ViolationKind::DoubleFree, Some(h.id), Some(AccessKind::Write), "double free".into());
+            self.violation(
+                ViolationKind::DoubleFree,
+                Some(h.id),
+                Some(AccessKind::Write),
+                "double free".into(),
+            );
         } else {
-            self.event(|step, tid, path| Event::Free { step, tid, path, obj: h.id });
+            self.event(|step, tid, path| Event::Free {
+                step,
+                tid,
+                path,
+                obj: h.id,
+            });
         }
     }
 
@@ -148,16 +209,26 @@ impl Kernel {
     /// Run `f` on the value without a scheduling point, after the caller made one. The value is
     /// taken out of the table while `f` runs, so `f` may call back into the kernel (but not
     /// access the same object again).
-    fn with_value<T: 'static, R>(&self, h: Obj<T>, kind: AccessKind, f: impl FnOnce(&mut T) -> R) -> R {
+    fn with_value<T: 'static, R>(
+        &self,
+        h: Obj<T>,
+        kind: AccessKind,
+        f: impl FnOnce(&mut T) -> R,
+    ) -> R {
         self.check_handle(h.id, h.gen, kind);
         let mut boxed = {
             let mut st = self.st.borrow_mut();
             match &mut st.obj_mut(h.id).kind {
-                ObjKind::Heap(slot) => slot.value.take().expect("re-entrant access to one heap object"),
+                ObjKind::Heap(slot) => slot
+                    .value
+                    .take()
+                    .expect("re-entrant access to one heap object"),
                 _ => unreachable!("handle to a non-heap object"),
             }
         };
-        let r = f(boxed.downcast_mut::<T>().expect("heap object accessed with the wrong type"));
+        let r = f(boxed
+            .downcast_mut::<T>()
+            .expect("heap object accessed with the wrong type"));
         if let ObjKind::Heap(slot) = &mut self.st.borrow_mut().obj_mut(h.id).kind {
             slot.value = Some(boxed);
         }
@@ -175,10 +246,20 @@ impl Kernel {
     /// Report an access through a dangling handle; returns whether the object is live.
     fn check_handle(&self, id: ObjId, gen: u32, kind: AccessKind) -> bool {
         self.check_gen(id, gen);
-        let freed = matches!(&self.st.borrow().obj(id).kind, ObjKind::Heap(slot) if slot.free.is_some());
+        let freed =
+            matches!(&self.st.borrow().obj(id).kind, ObjKind::Heap(slot) if slot.free.is_some());
         if freed {
-            let what = if kind == AccessKind::Read { "Read" } else { "Write" };
-            self.violation(ViolationKind::UseAfterFree, Some(id), Some(kind), format!("{what} of freed object"));
+            let what = if kind == AccessKind::Read {
+                "Read"
+            } else {
+                "Write"
+            };
+            self.violation(
+                ViolationKind::UseAfterFree,
+                Some(id),
+                Some(kind),
+                format!("{what} of freed object"),
+            );
         }
         !freed
     }
@@ -189,8 +270,15 @@ impl Kernel {
     /// heap object (a bug in the host program).
     pub fn heap_handle<T>(&self, id: ObjId) -> Obj<T> {
         let st = self.st.borrow();
-        assert!(matches!(st.obj(id).kind, ObjKind::Heap(_)), "object {id} is not a heap object");
-        Obj { id, gen: st.gen, _t: PhantomData }
+        assert!(
+            matches!(st.obj(id).kind, ObjKind::Heap(_)),
+            "object {id} is not a heap object"
+        );
+        Obj {
+            id,
+            gen: st.gen,
+            _t: PhantomData,
+        }
     }
 
     /// Whether a heap object has been freed. Model introspection, not a kernel access: no
@@ -204,7 +292,12 @@ impl Kernel {
     pub fn peek<T: 'static, R>(&self, h: Obj<T>, f: impl FnOnce(&T) -> R) -> R {
         let st = self.st.borrow();
         match &st.obj(h.id).kind {
-            ObjKind::Heap(slot) => f(slot.value.as_ref().expect("peek during an access").downcast_ref::<T>().expect("wrong type")),
+            ObjKind::Heap(slot) => f(slot
+                .value
+                .as_ref()
+                .expect("peek during an access")
+                .downcast_ref::<T>()
+                .expect("wrong type")),
             _ => unreachable!("handle to a non-heap object"),
         }
     }

@@ -54,9 +54,12 @@ impl State {
 
     pub(crate) fn srcu_unlock_steps(&self, s: ObjId, tokens: &[u32]) -> Vec<u32> {
         match &self.obj(s).kind {
-            ObjKind::Srcu(r) => {
-                r.unlock_steps.iter().filter(|(t, _)| tokens.contains(t)).map(|(_, st)| *st).collect()
-            }
+            ObjKind::Srcu(r) => r
+                .unlock_steps
+                .iter()
+                .filter(|(t, _)| tokens.contains(t))
+                .map(|(_, st)| *st)
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -69,7 +72,12 @@ impl Kernel {
         Srcu(st.new_object(
             "struct srcu_struct",
             class.to_string(),
-            ObjKind::Srcu(SrcuRec { class, next_token: 0, active: Vec::new(), unlock_steps: Vec::new() }),
+            ObjKind::Srcu(SrcuRec {
+                class,
+                next_token: 0,
+                active: Vec::new(),
+                unlock_steps: Vec::new(),
+            }),
         ))
     }
 
@@ -85,7 +93,13 @@ impl Kernel {
             (r.class, tok)
         };
         self.lockdep_acquire(s.0, class, LockMode::Read);
-        self.event(|step, tid, path| Event::SrcuReadLock { step, tid, path, srcu: s.0, idx: tok });
+        self.event(|step, tid, path| Event::SrcuReadLock {
+            step,
+            tid,
+            path,
+            srcu: s.0,
+            idx: tok,
+        });
         SrcuIdx(tok)
     }
 
@@ -107,10 +121,21 @@ impl Kernel {
             }
         };
         if !ok {
-            self.violation(ViolationKind::Warn, Some(s.0), None, "srcu_read_unlock of a section that is not open".into());
+            self.violation(
+                ViolationKind::Warn,
+                Some(s.0),
+                None,
+                "srcu_read_unlock of a section that is not open".into(),
+            );
         }
         self.lockdep_release(s.0);
-        self.event(|step, tid, path| Event::SrcuReadUnlock { step, tid, path, srcu: s.0, idx: idx.0 });
+        self.event(|step, tid, path| Event::SrcuReadUnlock {
+            step,
+            tid,
+            path,
+            srcu: s.0,
+            idx: idx.0,
+        });
     }
 
     /// `synchronize_srcu`: wait until every read section open now has ended. Called inside a
@@ -121,9 +146,18 @@ impl Kernel {
         self.lockdep_acquire(s.0, class, LockMode::Sync);
         self.point(Access::new(s.0, AccessKind::SrcuSync));
         let snapshot = self.st.borrow_mut().srcu(s.0).active.clone();
-        self.event(|step, tid, path| Event::Synchronize { step, tid, path, srcu: s.0, waits_for: snapshot.clone() });
+        self.event(|step, tid, path| Event::Synchronize {
+            step,
+            tid,
+            path,
+            srcu: s.0,
+            waits_for: snapshot.clone(),
+        });
         if !snapshot.is_empty() {
-            self.point_wait(Access::new(s.0, AccessKind::SrcuWait), WaitFor::SrcuReaders(snapshot));
+            self.point_wait(
+                Access::new(s.0, AccessKind::SrcuWait),
+                WaitFor::SrcuReaders(snapshot),
+            );
         }
     }
 }

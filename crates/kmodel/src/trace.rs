@@ -48,21 +48,105 @@ pub enum DeviceEvent {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "event")]
 pub enum Event {
-    Alloc { step: u32, tid: Tid, path: PathId, obj: ObjId, ty: String, name: String },
-    Free { step: u32, tid: Tid, path: PathId, obj: ObjId },
-    RefInit { step: u32, tid: Tid, path: PathId, obj: ObjId, owner: String },
-    RefGet { step: u32, tid: Tid, path: PathId, obj: ObjId, owner: String, count: u32 },
-    RefPut { step: u32, tid: Tid, path: PathId, obj: ObjId, owner: String, count: u32 },
-    Lock { step: u32, tid: Tid, path: PathId, lock: ObjId },
-    Unlock { step: u32, tid: Tid, path: PathId, lock: ObjId },
-    SrcuReadLock { step: u32, tid: Tid, path: PathId, srcu: ObjId, idx: u32 },
-    SrcuReadUnlock { step: u32, tid: Tid, path: PathId, srcu: ObjId, idx: u32 },
-    Synchronize { step: u32, tid: Tid, path: PathId, srcu: ObjId, waits_for: Vec<u32> },
-    Spawn { step: u32, tid: Tid, path: PathId, child: Tid },
-    Device { step: u32, tid: Tid, path: PathId, dev: DeviceId, #[serde(flatten)] what: DeviceEvent },
+    Alloc {
+        step: u32,
+        tid: Tid,
+        path: PathId,
+        obj: ObjId,
+        ty: String,
+        name: String,
+    },
+    Free {
+        step: u32,
+        tid: Tid,
+        path: PathId,
+        obj: ObjId,
+    },
+    RefInit {
+        step: u32,
+        tid: Tid,
+        path: PathId,
+        obj: ObjId,
+        owner: String,
+    },
+    RefGet {
+        step: u32,
+        tid: Tid,
+        path: PathId,
+        obj: ObjId,
+        owner: String,
+        count: u32,
+    },
+    RefPut {
+        step: u32,
+        tid: Tid,
+        path: PathId,
+        obj: ObjId,
+        owner: String,
+        count: u32,
+    },
+    Lock {
+        step: u32,
+        tid: Tid,
+        path: PathId,
+        lock: ObjId,
+    },
+    Unlock {
+        step: u32,
+        tid: Tid,
+        path: PathId,
+        lock: ObjId,
+    },
+    SrcuReadLock {
+        step: u32,
+        tid: Tid,
+        path: PathId,
+        srcu: ObjId,
+        idx: u32,
+    },
+    SrcuReadUnlock {
+        step: u32,
+        tid: Tid,
+        path: PathId,
+        srcu: ObjId,
+        idx: u32,
+    },
+    Synchronize {
+        step: u32,
+        tid: Tid,
+        path: PathId,
+        srcu: ObjId,
+        waits_for: Vec<u32>,
+    },
+    Spawn {
+        step: u32,
+        tid: Tid,
+        path: PathId,
+        child: Tid,
+    },
+    Device {
+        step: u32,
+        tid: Tid,
+        path: PathId,
+        dev: DeviceId,
+        #[serde(flatten)]
+        what: DeviceEvent,
+    },
     /// A higher layer's own event ("drm_bridge_add", "drm_bridge_unplug"...), about `obj`.
-    Model { step: u32, tid: Tid, path: PathId, obj: Option<ObjId>, what: String },
-    Violation { step: u32, tid: Tid, path: PathId, kind: ViolationKind, index: usize },
+    Model {
+        step: u32,
+        tid: Tid,
+        path: PathId,
+        obj: Option<ObjId>,
+        what: String,
+    },
+    Violation {
+        step: u32,
+        tid: Tid,
+        path: PathId,
+        kind: ViolationKind,
+        index: usize,
+    },
 }
 
 impl Event {
@@ -102,7 +186,10 @@ pub struct Trace {
 impl Trace {
     pub(crate) fn new(recording: bool) -> Self {
         Trace {
-            paths: vec![PathNode { parent: 0, name: Cow::Borrowed("") }],
+            paths: vec![PathNode {
+                parent: 0,
+                name: Cow::Borrowed(""),
+            }],
             events: Vec::new(),
             recording,
             children: HashMap::new(),
@@ -117,7 +204,10 @@ impl Trace {
         let next = self.paths.len() as u32;
         let id = *self.children.entry((parent.0, name)).or_insert(next);
         if id == next {
-            self.paths.push(PathNode { parent: parent.0, name: Cow::Borrowed(name) });
+            self.paths.push(PathNode {
+                parent: parent.0,
+                name: Cow::Borrowed(name),
+            });
         }
         PathId(id)
     }

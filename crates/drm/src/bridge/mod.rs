@@ -1029,7 +1029,7 @@ pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
         let count = rc.map(|r| k.kref_read(r)).unwrap_or(0);
         let _ = writeln!(out, "bridge[{idx}]: {name}\n\trefcount: {count}");
         if let Some(np) = np {
-            let _ = writeln!(out, "\tOF: node{}", np.0);
+            let _ = writeln!(out, "\tOF: node{}", np.index());
         }
         idx += 1;
     }

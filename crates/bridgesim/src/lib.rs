@@ -1,0 +1,3 @@
+//! The bridgesim product layer: scenarios, their execution and the reports the CLI prints.
+
+pub mod scenario;

@@ -1,0 +1,369 @@
+//! The TOML form of a scenario, and its located errors.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A scenario as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Short name, used in tables and test names.
+    pub name: String,
+    /// What the scenario shows, in a sentence or two.
+    #[serde(default)]
+    pub description: String,
+    /// The upstream failure mode it expresses (a section of upstream.md §5), if any.
+    #[serde(default)]
+    pub failure_mode: Option<String>,
+    pub board: Board,
+    /// Named add-on overlays.
+    #[serde(default)]
+    pub overlays: BTreeMap<String, Spanned<Overlay>>,
+    #[serde(default)]
+    pub rules: RulesSpec,
+    /// Driver-variant overrides: compatible string → variant name.
+    #[serde(default)]
+    pub drivers: BTreeMap<String, Spanned<String>>,
+    #[serde(default, rename = "thread")]
+    pub threads: Vec<Thread>,
+    /// Tear everything down at the end (unplug overlays, unbind devices, close the last DRM
+    /// file) and check for leaks. On by default.
+    #[serde(default = "yes")]
+    pub teardown: bool,
+    #[serde(default)]
+    pub expect: BTreeMap<String, Spanned<Expect>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The base device tree.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Board {
+    /// A .dts (or .dtb) path, relative to the scenario file, or `builtin:NAME`.
+    pub dts: Spanned<String>,
+    /// `-I` search paths, relative to the scenario file.
+    #[serde(default)]
+    pub include: Vec<Spanned<String>>,
+}
+
+/// An add-on overlay.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overlay {
+    /// A .dtso (or .dtbo) path, relative to the scenario file, or `builtin:NAME`.
+    pub file: Spanned<String>,
+    /// Apply relative to this node (as `of_overlay_fdt_apply` with a base node).
+    #[serde(default)]
+    pub target: Option<Spanned<String>>,
+    /// Already plugged when the scenario's threads start.
+    #[serde(default)]
+    pub plugged: bool,
+}
+
+/// The kernel rules: a release name, and optional switches on top.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesSpec {
+    /// "v6.15" … "v7.2"; the default when the command line gives none.
+    #[serde(default)]
+    pub release: Option<Spanned<String>>,
+    /// Named switches to force on or off.
+    #[serde(default)]
+    pub switches: BTreeMap<String, Spanned<bool>>,
+}
+
+/// A scenario thread: steps run in order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thread {
+    pub name: String,
+    pub steps: Vec<Spanned<Step>>,
+}
+
+/// One step of a thread.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Step {
+    /// Apply an overlay: OF notifications create devices, drivers probe.
+    Plug { overlay: String },
+    /// Revert an overlay: its devices are removed in the kernel's order.
+    Unplug { overlay: String },
+    /// Bind the device of a node (`device_attach`).
+    Bind { node: String },
+    /// Unbind the device of a node (`device_release_driver`).
+    Unbind { node: String },
+    /// Atomic commit that enables the CRTC of a display controller node.
+    Enable { crtc: String },
+    /// Atomic commit that disables it.
+    Disable { crtc: String },
+    /// `drm_helper_probe_detect` on the connector of a node.
+    Detect { connector: String },
+    /// The probe helper's `get_modes` on the connector of a node.
+    GetModes { connector: String },
+    /// Fire the HPD interrupt of the bridge at a node.
+    Hpd { bridge: String },
+    /// Run the queued work items.
+    RunWork,
+    /// `of_drm_find_bridge` / `of_drm_find_and_get_bridge` on a node, use it, put it.
+    Lookup { node: String },
+    /// Read `/sys/kernel/debug/dri/bridges`.
+    Debugfs,
+    /// Close the last DRM file: the final `drm_dev_put`.
+    Close,
+}
+
+impl Step {
+    /// The overlay a step names, if any.
+    pub fn overlay(&self) -> Option<&str> {
+        match self {
+            Step::Plug { overlay } | Step::Unplug { overlay } => Some(overlay),
+            _ => None,
+        }
+    }
+
+    /// The device-tree node path a step names, if any.
+    pub fn node(&self) -> Option<&str> {
+        match self {
+            Step::Bind { node } | Step::Unbind { node } | Step::Lookup { node } => Some(node),
+            Step::Enable { crtc } | Step::Disable { crtc } => Some(crtc),
+            Step::Detect { connector } | Step::GetModes { connector } => Some(connector),
+            Step::Hpd { bridge } => Some(bridge),
+            _ => None,
+        }
+    }
+}
+
+/// The verdict expected under a release: `"clean"`, or the violations, each `"kind"` or
+/// `"kind:object"` (the object's name must contain `object`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Expect {
+    Verdict(String),
+    Violations(Vec<String>),
+}
+
+/// A scenario file that could not be loaded, located in its source.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{file}:{line}:{column}: {message}")]
+pub struct ScenarioError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    #[source_code]
+    pub src: NamedSource<String>,
+    #[label("{label}")]
+    pub span: SourceSpan,
+    pub label: String,
+    #[help]
+    pub help: Option<String>,
+}
+
+impl ScenarioError {
+    /// An error at byte range `span` of `src`.
+    pub fn at(
+        file: &str,
+        src: &str,
+        span: Range<usize>,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Self {
+        let (line, column) = line_col(src, span.start);
+        ScenarioError {
+            file: file.to_string(),
+            line,
+            column,
+            message: message.into(),
+            src: NamedSource::new(file, src.to_string()),
+            span: (span.start, span.end.saturating_sub(span.start)).into(),
+            label: label.into(),
+            help: None,
+        }
+    }
+
+    pub fn with_help(mut self: Box<Self>, help: impl Into<String>) -> Box<Self> {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset`.
+pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(src.len());
+    let before = &src[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, col)
+}
+
+/// A loaded, checked scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub file: ScenarioFile,
+    /// Where it was read from (paths in it are relative to this directory).
+    pub dir: PathBuf,
+    /// Its path as given, for messages.
+    pub path: String,
+    /// Its source text, for located errors found later (node paths).
+    pub source: String,
+}
+
+impl fmt::Display for Expect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expect::Verdict(v) => f.write_str(v),
+            Expect::Violations(v) => f.write_str(&v.join(", ")),
+        }
+    }
+}
+
+/// The violation kinds an `expect` entry may name.
+pub const VIOLATION_KINDS: &[&str] = &[
+    "use-after-free",
+    "double-free",
+    "refcount-add-on-zero",
+    "refcount-underflow",
+    "ref-not-held",
+    "leak",
+    "lock-inversion",
+    "recursive-lock",
+    "deadlock",
+    "list-corruption",
+    "hw-after-unplug",
+    "double-release",
+    "warn",
+];
+
+impl Scenario {
+    /// Parse and check a scenario's text. `path` names it in errors; relative paths in it
+    /// resolve against `dir`.
+    pub fn parse(path: &str, dir: &Path, source: &str) -> Result<Scenario, Box<ScenarioError>> {
+        let file: ScenarioFile = toml::from_str(source).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            Box::new(ScenarioError::at(
+                path,
+                source,
+                span,
+                e.message().trim().to_string(),
+                "here",
+            ))
+        })?;
+        let sc = Scenario {
+            file,
+            dir: dir.to_path_buf(),
+            path: path.to_string(),
+            source: source.to_string(),
+        };
+        sc.check()?;
+        Ok(sc)
+    }
+
+    /// Read and check a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, Box<ScenarioError>> {
+        let shown = path.display().to_string();
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            Box::new(ScenarioError::at(
+                &shown,
+                "",
+                0..0,
+                format!("cannot read the scenario: {e}"),
+                "here",
+            ))
+        })?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Scenario::parse(&shown, &dir, &source)
+    }
+
+    /// An error located at `span` of this scenario's source.
+    pub fn error(
+        &self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Box<ScenarioError> {
+        Box::new(ScenarioError::at(
+            &self.path,
+            &self.source,
+            span,
+            message,
+            label,
+        ))
+    }
+
+    fn check(&self) -> Result<(), Box<ScenarioError>> {
+        let f = &self.file;
+        if f.threads.is_empty() {
+            return Err(self.error(0..0, "a scenario needs at least one [[thread]]", "here"));
+        }
+        for t in &f.threads {
+            for s in &t.steps {
+                if let Some(o) = s.get_ref().overlay() {
+                    if !f.overlays.contains_key(o) {
+                        let known: Vec<&str> = f.overlays.keys().map(String::as_str).collect();
+                        return Err(self
+                            .error(
+                                s.span(),
+                                format!("step names overlay `{o}`, which is not declared"),
+                                "unknown overlay",
+                            )
+                            .with_help(format!(
+                                "expected one of the [overlays.NAME] tables: {}",
+                                if known.is_empty() {
+                                    "(none declared)".to_string()
+                                } else {
+                                    known.join(", ")
+                                }
+                            )));
+                    }
+                }
+            }
+        }
+        for (release, e) in &f.expect {
+            if let Expect::Verdict(v) = e.get_ref() {
+                if v != "clean" {
+                    return Err(self
+                        .error(
+                            e.span(),
+                            format!("unknown verdict `{v}` for {release}"),
+                            "expected \"clean\" or a list",
+                        )
+                        .with_help(
+                            "write \"clean\", or a list of violations such as [\"use-after-free:sn65dsi84\"]",
+                        ));
+                }
+            }
+            if let Expect::Violations(vs) = e.get_ref() {
+                for v in vs {
+                    let kind = v.split(':').next().unwrap_or("");
+                    if !VIOLATION_KINDS.contains(&kind) {
+                        return Err(self
+                            .error(
+                                e.span(),
+                                format!("unknown violation kind `{kind}`"),
+                                "in this list",
+                            )
+                            .with_help(format!(
+                                "expected one of: {}",
+                                VIOLATION_KINDS.join(", ")
+                            )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,473 @@
+//! Turning a checked scenario into a model program: compile its board and overlays, check
+//! its node paths, and build the entry closure the runtime (or the explorer) runs once per
+//! execution.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use drivers::display::{display_lookup, display_pipes};
+use drivers::variant::{set_variant, Variant};
+use drm::bridge::{
+    drm_bridge_debugfs_show, drm_bridge_put, of_drm_find_and_get_bridge, of_drm_find_bridge,
+};
+use drm::drv::{drm_dev_get, drm_dev_put, DrmDevice};
+use drm::rules::{rules, set_rules};
+use drm::{Release, Rules};
+use kmodel::of::{DeviceTree, NodeId, OvcsId};
+use kmodel::{Kernel, Obj};
+use miette::Diagnostic;
+
+use super::{Scenario, ScenarioError, Step};
+
+/// A scenario that could not be prepared: a located scenario error, or a device-tree error
+/// from one of its files.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum LoadError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Scenario(Box<ScenarioError>),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Dts(Box<dts::DtsError>),
+}
+
+impl From<Box<ScenarioError>> for LoadError {
+    fn from(e: Box<ScenarioError>) -> Self {
+        LoadError::Scenario(e)
+    }
+}
+
+/// The board data compiled into bridgesim.
+pub const BUILTINS: &[(&str, &str)] = &[
+    (
+        "sunh",
+        include_str!("../../../../scenarios/boards/imx8mp-sunh.dts"),
+    ),
+    (
+        "sunh-addon",
+        include_str!("../../../../scenarios/boards/sunh-addon.dtso"),
+    ),
+];
+
+/// A compiled overlay and where it goes.
+#[derive(Clone, Debug)]
+pub struct PreparedOverlay {
+    pub name: String,
+    pub tree: DeviceTree,
+    /// The base node path (`of_overlay_fdt_apply(..., base)`).
+    pub target: Option<String>,
+    pub plugged: bool,
+}
+
+/// A scenario ready to run: its trees compiled, its names resolved.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub scenario: Scenario,
+    pub base: DeviceTree,
+    pub overlays: Vec<PreparedOverlay>,
+    /// Driver variant overrides.
+    pub variants: Vec<(String, Variant)>,
+}
+
+fn compile(
+    sc: &Scenario,
+    spec: &toml::Spanned<String>,
+    include: &[std::path::PathBuf],
+) -> Result<DeviceTree, LoadError> {
+    let s = spec.get_ref();
+    if let Some(name) = s.strip_prefix("builtin:") {
+        let Some((_, src)) = BUILTINS.iter().find(|(n, _)| *n == name) else {
+            let names: Vec<&str> = BUILTINS.iter().map(|(n, _)| *n).collect();
+            return Err(sc
+                .error(
+                    spec.span(),
+                    format!("no built-in board data `{name}`"),
+                    "unknown name",
+                )
+                .with_help(format!("expected one of: {}", names.join(", ")))
+                .into());
+        };
+        let c = dts::compile_bytes(s, None, src.as_bytes().to_vec(), &dts::Options::default())
+            .map_err(|e| LoadError::Dts(Box::new(e)))?;
+        return Ok(c.tree);
+    }
+    let path = sc.dir.join(s);
+    if !path.exists() {
+        return Err(sc
+            .error(
+                spec.span(),
+                format!("{} does not exist", path.display()),
+                "file not found",
+            )
+            .into());
+    }
+    let opts = dts::Options {
+        include_dirs: include.to_vec(),
+        ..Default::default()
+    };
+    dts::load(&path, &opts)
+        .map(|c| c.tree)
+        .map_err(|e| LoadError::Dts(Box::new(e)))
+}
+
+impl Prepared {
+    /// Compile the board and overlays and check every name the steps use.
+    pub fn new(sc: Scenario) -> Result<Prepared, LoadError> {
+        let f = &sc.file;
+        let include: Vec<_> = f
+            .board
+            .include
+            .iter()
+            .map(|i| sc.dir.join(i.get_ref()))
+            .collect();
+        let base = compile(&sc, &f.board.dts, &include)?;
+        let mut overlays = Vec::new();
+        for (name, o) in &f.overlays {
+            let ov = o.get_ref();
+            let tree = compile(&sc, &ov.file, &include)?;
+            if let Some(t) = &ov.target {
+                if base.of_find_node_by_path(t.get_ref()).is_none() {
+                    return Err(sc
+                        .error(
+                            t.span(),
+                            format!("target node {} does not exist in the board", t.get_ref()),
+                            "no such node",
+                        )
+                        .into());
+                }
+            }
+            // The overlay must apply to the board.
+            let mut scratch = base.clone();
+            let target = ov
+                .target
+                .as_ref()
+                .and_then(|t| base.of_find_node_by_path(t.get_ref()));
+            if let Err(e) = scratch.of_overlay_apply(&tree, target) {
+                return Err(sc
+                    .error(
+                        ov.file.span(),
+                        format!("overlay `{name}` does not apply to the board: {e:?}"),
+                        "here",
+                    )
+                    .into());
+            }
+            overlays.push(PreparedOverlay {
+                name: name.clone(),
+                tree,
+                target: ov.target.as_ref().map(|t| t.get_ref().clone()),
+                plugged: ov.plugged,
+            });
+        }
+        let mut variants = Vec::new();
+        for (compat, v) in &f.drivers {
+            let variant: Variant = v
+                .get_ref()
+                .parse()
+                .map_err(|m: String| sc.error(v.span(), m, "unknown variant"))?;
+            variants.push((compat.clone(), variant));
+        }
+        let p = Prepared {
+            scenario: sc,
+            base,
+            overlays,
+            variants,
+        };
+        p.check_nodes()?;
+        p.rules(None).map_err(LoadError::Scenario)?;
+        Ok(p)
+    }
+
+    /// Every node path a step names must exist in the board, or in the board with one of the
+    /// overlays applied.
+    fn check_nodes(&self) -> Result<(), LoadError> {
+        let mut trees = vec![self.base.clone()];
+        for o in &self.overlays {
+            let mut t = self.base.clone();
+            let target = o
+                .target
+                .as_ref()
+                .and_then(|p| self.base.of_find_node_by_path(p));
+            if t.of_overlay_apply(&o.tree, target).is_ok() {
+                trees.push(t);
+            }
+        }
+        for th in &self.scenario.file.threads {
+            for s in &th.steps {
+                if let Some(path) = s.get_ref().node() {
+                    if !trees.iter().any(|t| t.of_find_node_by_path(path).is_some()) {
+                        return Err(self
+                            .scenario
+                            .error(
+                                s.span(),
+                                format!("node {path} does not exist in the board or its overlays"),
+                                "no such node",
+                            )
+                            .with_help(
+                                "node paths are full paths from the root, e.g. /soc@0/dsi@32e60000",
+                            )
+                            .into());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The rules of a run: `release` (the command line's) or the scenario's, with the
+    /// scenario's switches on top.
+    pub fn rules(&self, release: Option<Release>) -> Result<Rules, Box<ScenarioError>> {
+        let sc = &self.scenario;
+        let spec = &sc.file.rules;
+        let release = match (release, &spec.release) {
+            (Some(r), _) => r,
+            (None, Some(r)) => r.get_ref().parse().map_err(|_| {
+                sc.error(
+                    r.span(),
+                    format!("unknown release `{}`", r.get_ref()),
+                    "unknown release",
+                )
+                .with_help(format!("expected one of: {}", release_names().join(", ")))
+            })?,
+            (None, None) => Release::LATEST,
+        };
+        let mut rules = serde_json::to_value(Rules::for_release(release)).expect("rules serialize");
+        for (name, value) in &spec.switches {
+            let map = rules.as_object_mut().expect("rules are a struct");
+            match map.get_mut(name) {
+                Some(slot) => *slot = serde_json::Value::Bool(*value.get_ref()),
+                None => {
+                    let names: Vec<&String> = map.keys().collect();
+                    return Err(sc
+                        .error(
+                            value.span(),
+                            format!("unknown rule switch `{name}`"),
+                            "unknown switch",
+                        )
+                        .with_help(format!(
+                            "expected one of: {}",
+                            names
+                                .iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )));
+                }
+            }
+        }
+        Ok(serde_json::from_value(rules).expect("rules deserialize"))
+    }
+
+    /// The entry closure of one execution under `rules`.
+    pub fn program(self: &Arc<Self>, rules: Rules) -> impl Fn(&Kernel) + Send + Sync + 'static {
+        let p = self.clone();
+        move |k: &Kernel| boot_and_run(k, &p, rules)
+    }
+}
+
+/// The release names, for messages.
+pub fn release_names() -> Vec<String> {
+    Release::ALL.iter().map(|r| r.to_string()).collect()
+}
+
+/// Run-time state shared by the scenario threads: which overlays are plugged, and the DRM
+/// devices whose file userspace holds open.
+struct RunState {
+    plugged: BTreeMap<String, OvcsId>,
+    /// Plug order, for teardown.
+    order: Vec<String>,
+    open_files: Vec<DrmDevice>,
+}
+
+/// The owner of the reference an open DRM file holds.
+const DRM_FILE: &str = "drm file";
+
+fn boot_and_run(k: &Kernel, p: &Arc<Prepared>, r: Rules) {
+    set_rules(k, r);
+    for (compat, v) in &p.variants {
+        set_variant(k, compat, *v);
+    }
+    k.of_set_live_tree(p.base.clone());
+    drivers::registry::register(k, drivers::registry::all());
+    k.of_platform_populate();
+    let state: Obj<RunState> = k.static_obj(
+        "scenario state",
+        "scenario state",
+        RunState {
+            plugged: BTreeMap::new(),
+            order: Vec::new(),
+            open_files: Vec::new(),
+        },
+    );
+    for o in p.overlays.iter().filter(|o| o.plugged) {
+        plug(k, p, state, &o.name);
+    }
+    // Userspace opens the card of every pipeline that came up.
+    for pipe in display_pipes(k) {
+        drm_dev_get(k, pipe.drm, DRM_FILE);
+        k.write(state, |s| s.open_files.push(pipe.drm));
+    }
+    let mut threads = Vec::new();
+    for th in &p.scenario.file.threads {
+        let steps: Vec<Step> = th.steps.iter().map(|s| s.get_ref().clone()).collect();
+        let p2 = p.clone();
+        threads.push(k.spawn(&th.name, move |k| {
+            for s in &steps {
+                step(k, &p2, state, s);
+            }
+        }));
+    }
+    for t in threads {
+        k.join(t);
+    }
+    if p.scenario.file.teardown {
+        teardown(k, state);
+    }
+}
+
+fn node(k: &Kernel, path: &str) -> Option<NodeId> {
+    k.of_tree(|t| t.of_find_node_by_path(path))
+}
+
+fn plug(k: &Kernel, p: &Prepared, state: Obj<RunState>, name: &str) {
+    let _f = k.func("addon_plug");
+    if k.read(state, |s| s.plugged.contains_key(name)) {
+        k.model_event(None, format!("overlay {name} is already plugged"));
+        return;
+    }
+    let o = p
+        .overlays
+        .iter()
+        .find(|o| o.name == name)
+        .expect("checked at load");
+    let target = o.target.as_deref().and_then(|t| node(k, t));
+    match k.of_overlay_fdt_apply(&o.tree, target) {
+        Ok(id) => k.write(state, |s| {
+            s.plugged.insert(name.to_string(), id);
+            s.order.push(name.to_string());
+        }),
+        Err(e) => k.warn(format!("of_overlay_fdt_apply({name}) failed: {e:?}")),
+    }
+}
+
+fn unplug(k: &Kernel, state: Obj<RunState>, name: &str) {
+    let _f = k.func("addon_unplug");
+    let Some(id) = k.write(state, |s| {
+        s.order.retain(|n| n != name);
+        s.plugged.remove(name)
+    }) else {
+        k.model_event(None, format!("overlay {name} is not plugged"));
+        return;
+    };
+    if let Err(e) = k.of_overlay_remove(id) {
+        k.warn(format!("of_overlay_remove({name}) failed: {e:?}"));
+    }
+}
+
+fn step(k: &Kernel, p: &Prepared, state: Obj<RunState>, s: &Step) {
+    match s {
+        Step::Plug { overlay } => plug(k, p, state, overlay),
+        Step::Unplug { overlay } => unplug(k, state, overlay),
+        Step::Bind { node: n } | Step::Unbind { node: n } => {
+            let Some(dev) = node(k, n).and_then(|n| k.of_find_device_by_node(n)) else {
+                k.model_event(None, format!("no device for {n}"));
+                return;
+            };
+            if matches!(s, Step::Bind { .. }) {
+                k.device_attach(dev);
+            } else {
+                k.device_release_driver(dev);
+            }
+        }
+        Step::Enable { crtc } | Step::Disable { crtc } => {
+            let _f = k.func("drm_mode_atomic_ioctl");
+            let Some(pipe) = node(k, crtc).and_then(|n| display_lookup(k, n)) else {
+                k.model_event(None, format!("no CRTC for {crtc}"));
+                return;
+            };
+            if matches!(s, Step::Enable { .. }) {
+                drm::atomic::drm_atomic_helper_commit_modeset_enables(k, pipe.encoder);
+            } else {
+                drm::atomic::drm_atomic_helper_commit_modeset_disables(k, pipe.encoder);
+            }
+        }
+        Step::Detect { connector } | Step::GetModes { connector } => {
+            let _f = k.func("drm_mode_getconnector");
+            let Some(c) = node(k, connector)
+                .and_then(|n| display_lookup(k, n))
+                .and_then(|p| p.connector)
+            else {
+                k.model_event(None, format!("no connector for {connector}"));
+                return;
+            };
+            if matches!(s, Step::Detect { .. }) {
+                drm::connector::drm_helper_probe_detect(k, c);
+            } else {
+                drm::connector::drm_helper_probe_single_connector_modes(k, c);
+            }
+        }
+        Step::Hpd { bridge } => {
+            let irq = node(k, bridge)
+                .and_then(|n| k.of_find_device_by_node(n))
+                .and_then(|d| drivers::display_connector::hpd_irq_of(k, d));
+            match irq {
+                Some(i) => {
+                    k.fire_irq(i);
+                }
+                None => k.model_event(None, format!("no HPD interrupt at {bridge}")),
+            }
+        }
+        Step::RunWork => {
+            k.run_queued_work();
+        }
+        Step::Lookup { node: n } => {
+            let _f = k.func("bridge_lookup");
+            let Some(np) = node(k, n) else { return };
+            if rules(k).of_find_and_get {
+                let b = of_drm_find_and_get_bridge(k, np, "lookup");
+                if let Some(b) = b {
+                    k.read(b.obj(), |_| ());
+                }
+                drm_bridge_put(k, b, "lookup");
+            } else if let Some(b) = of_drm_find_bridge(k, np) {
+                // A borrowed pointer: nothing keeps it alive while it is used.
+                k.read(b.obj(), |_| ());
+            }
+        }
+        Step::Debugfs => {
+            drm_bridge_debugfs_show(k);
+        }
+        Step::Close => close(k, state),
+    }
+}
+
+fn close(k: &Kernel, state: Obj<RunState>) {
+    let _f = k.func("drm_release");
+    let files = k.write(state, |s| std::mem::take(&mut s.open_files));
+    for drm in files {
+        drm_dev_put(k, drm, DRM_FILE);
+    }
+}
+
+/// Unplug what is plugged (last first), close the files, delete every device (newest first).
+fn teardown(k: &Kernel, state: Obj<RunState>) {
+    let _f = k.func("teardown");
+    while let Some(name) = k.read(state, |s| s.order.last().cloned()) {
+        unplug(k, state, &name);
+    }
+    close(k, state);
+    let devs = k.devices();
+    for d in devs.into_iter().rev() {
+        if k.dev_of_node(d)
+            .is_some_and(|n| k.of_find_device_by_node(n) == Some(d))
+        {
+            k.device_del(d);
+        }
+    }
+}
+
+/// Load, check and prepare a scenario file.
+pub fn load(path: &Path) -> Result<Arc<Prepared>, LoadError> {
+    let sc = Scenario::load(path)?;
+    Ok(Arc::new(Prepared::new(sc)?))
+}

@@ -1,0 +1,55 @@
+//! Malformed scenario files get a located error. Each file under `tests/bad-scenarios/` starts
+//! with `# expect-error: LINE:COL: MESSAGE-PREFIX`.
+
+use std::path::Path;
+
+use bridgesim::scenario::Scenario;
+
+#[test]
+fn every_bad_scenario_gets_its_located_error() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad-scenarios");
+    let mut n = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let src = std::fs::read_to_string(&path).unwrap();
+        let want = src
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect-error: "))
+            .expect("header");
+        let err = Scenario::load(&path).expect_err("must be rejected");
+        let got = err.to_string();
+        let expected = format!("{}:{want}", path.display());
+        assert!(
+            got.starts_with(&expected),
+            "\n got: {got}\nwant: {expected}"
+        );
+        n += 1;
+    }
+    assert!(n >= 6);
+}
+
+#[test]
+fn a_good_scenario_loads() {
+    let src = r#"
+name = "ok"
+[board]
+dts = "builtin:sunh"
+[overlays.addon]
+file = "builtin:sunh-addon"
+plugged = true
+[[thread]]
+name = "unplug"
+steps = [{ op = "unplug", overlay = "addon" }, { op = "close" }]
+[expect]
+default = "clean"
+"v6.15" = ["use-after-free:sn65dsi84", "leak"]
+"#;
+    let sc = Scenario::parse("ok.toml", Path::new("."), src).unwrap();
+    assert_eq!(sc.file.threads[0].steps.len(), 2);
+    assert!(sc.file.overlays["addon"].get_ref().plugged);
+}

@@ -1,0 +1,31 @@
+//! Models of real Linux drivers, one file per driver, matched by compatible string.
+//!
+//! # Overview
+//!
+//! - One module per driver (`ti_sn65dsi83`, `samsung_dsim`, `lcdif`, `panel`, ...): what it
+//!   allocates and with what, how it finds its next bridge or panel, which pointers it stores,
+//!   what probe, remove, attach, detach and `.destroy` do, in the variant of each kernel era
+//!   ([`variant`]).
+//! - [`supply`]: generic models of the suppliers display drivers depend on (fixed regulators,
+//!   GPIO, I2C and PWM controllers, backlights), and the consumer-side lookups
+//!   (`devm_regulator_get`, `devm_gpiod_get`) that return `-EPROBE_DEFER` until the supplier
+//!   has bound, which is what gives real probe ordering.
+//! - [`mipi_dsi`]: DSI hosts and peripherals; [`display`]: the pipelines display controllers
+//!   created; [`graph`]: OF graph lookups; [`common`]: what bridge drivers share.
+//! - [`registry`]: every model, by bus and compatible; [`registry::not_modelled`] lists the
+//!   nodes no model claims.
+
+pub mod common;
+pub mod display;
+pub mod graph;
+pub mod mipi_dsi;
+pub mod registry;
+pub mod supply;
+pub mod variant;
+
+pub mod display_connector;
+pub mod lcdif;
+pub mod panel;
+pub mod samsung_dsim;
+pub mod simple_bridge;
+pub mod ti_sn65dsi83;

@@ -1,0 +1,147 @@
+//! `drivers/gpu/drm/bridge/simple-bridge.c` (and the same pattern in thc63lvd1024.c): a
+//! platform dumb bridge that finds its next bridge once at probe (real-pipelines.md §4.2 #7/#8).
+//!
+//! Before v7.0 the next bridge comes from `of_drm_find_bridge` (no reference) and is kept as a
+//! raw pointer for the device's lifetime: when the next bridge's device unbinds first, the
+//! pointer dangles. The v7.0 conversion takes it with `of_drm_find_and_get_bridge` into
+//! `bridge->next_bridge`, put by the core at free (upstream.md §5.8).
+
+use std::rc::Rc;
+
+use drm::bridge::{
+    drm_bridge_add, drm_bridge_attach, drm_bridge_priv, drm_bridge_priv_mut, drm_bridge_put,
+    of_drm_find_and_get_bridge, of_drm_find_bridge, DrmBridge, DrmBridgeFuncs,
+};
+use drm::encoder::DrmEncoder;
+use kmodel::device::{DeviceId, Driver};
+use kmodel::hw::Hw;
+use kmodel::{Errno, Kernel};
+
+use crate::common::{alloc_bridge, remove_bridge};
+use crate::graph::remote_node;
+use crate::supply::devm_gpiod_get_optional;
+use crate::variant::{variant, Variant};
+
+struct Simple {
+    /// `sbridge->next_bridge` (raw) before v7.0.
+    next: Option<DrmBridge>,
+    enable: Option<Hw>,
+    variant: Variant,
+}
+
+fn next_of(k: &Kernel, b: DrmBridge) -> Option<DrmBridge> {
+    match drm_bridge_priv::<Simple, _>(k, b, |p| p.variant) {
+        Variant::NextBridge => k.read(b.obj(), |x| x.next_bridge),
+        _ => drm_bridge_priv::<Simple, _>(k, b, |p| p.next),
+    }
+}
+
+struct Funcs;
+
+impl DrmBridgeFuncs for Funcs {
+    fn attach(&self, k: &Kernel, b: DrmBridge, enc: DrmEncoder, flags: u32) -> Result<(), Errno> {
+        let _f = k.func("simple_bridge_attach");
+        drm_bridge_attach(k, Some(enc), next_of(k, b), Some(b), flags)
+    }
+    fn atomic_enable(&self, k: &Kernel, b: DrmBridge) {
+        let _f = k.func("simple_bridge_enable");
+        if let Some(g) = drm_bridge_priv::<Simple, _>(k, b, |p| p.enable) {
+            k.hw_access(g, "gpiod_set_value_cansleep(enable, 1)");
+        }
+    }
+    fn atomic_disable(&self, k: &Kernel, b: DrmBridge) {
+        let _f = k.func("simple_bridge_disable");
+        if let Some(g) = drm_bridge_priv::<Simple, _>(k, b, |p| p.enable) {
+            k.hw_access(g, "gpiod_set_value_cansleep(enable, 0)");
+        }
+    }
+    fn detect(&self, k: &Kernel, b: DrmBridge) -> drm::connector::ConnectorStatus {
+        let _f = k.func("simple_bridge_connector_detect");
+        // The connector callbacks reach through the stored next-bridge pointer.
+        match next_of(k, b) {
+            Some(n) => {
+                // drm_bridge_detect(sbridge->next_bridge) dereferences the stored pointer.
+                k.read(n.obj(), |_| ());
+                drm::connector::ConnectorStatus::Connected
+            }
+            None => drm::connector::ConnectorStatus::Unknown,
+        }
+    }
+}
+
+/// A dumb bridge driver: `name`, its compatibles and the port its output is on.
+pub struct SimpleBridge {
+    pub name: &'static str,
+    pub compatible: &'static [&'static str],
+    pub out_port: i32,
+}
+
+/// simple-bridge.c.
+pub const SIMPLE_BRIDGE: SimpleBridge = SimpleBridge {
+    name: "simple-bridge",
+    compatible: &[
+        "adi,adv7123",
+        "ti,ths8135",
+        "ti,ths8134",
+        "dumb-vga-dac",
+        "ti,opa362",
+    ],
+    out_port: 1,
+};
+
+/// thc63lvd1024.c: LVDS in on ports 0/1, RGB out on port 2.
+pub const THC63LVD1024: SimpleBridge = SimpleBridge {
+    name: "thc63lvd1024",
+    compatible: &["thine,thc63lvd1024"],
+    out_port: 2,
+};
+
+impl Driver for SimpleBridge {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn of_match_table(&self) -> &[&'static str] {
+        self.compatible
+    }
+    fn probe(&self, k: &Kernel, dev: DeviceId) -> Result<(), Errno> {
+        let _f = k.func("simple_bridge_probe");
+        let v = variant(k, self.compatible);
+        let enable = devm_gpiod_get_optional(k, dev, "enable")?;
+        let remote = remote_node(k, dev, self.out_port, -1).ok_or(Errno::EPROBE_DEFER)?;
+        let owner = format!("next_bridge of {}", k.dev_name(dev));
+        let next = if v == Variant::NextBridge {
+            of_drm_find_and_get_bridge(k, remote, owner.clone())
+        } else {
+            of_drm_find_bridge(k, remote)
+        };
+        let Some(next) = next else {
+            return Err(Errno::EPROBE_DEFER);
+        };
+        let p = Simple {
+            next: None,
+            enable,
+            variant: v,
+        };
+        let b = match alloc_bridge(k, dev, v, "struct simple_bridge", Rc::new(Funcs), p) {
+            Ok(b) => b,
+            Err(e) => {
+                if v == Variant::NextBridge {
+                    drm_bridge_put(k, next, owner);
+                }
+                return Err(e);
+            }
+        };
+        if v == Variant::NextBridge {
+            k.write(b.obj(), |x| x.next_bridge = Some(next));
+        } else {
+            drm_bridge_priv_mut::<Simple, _>(k, b, |p| p.next = Some(next));
+        }
+        drm_bridge_add(k, b);
+        k.dev_set_drvdata(dev, Some(b.obj()));
+        Ok(())
+    }
+    fn remove(&self, k: &Kernel, dev: DeviceId) {
+        let _f = k.func("simple_bridge_remove");
+        remove_bridge(k, dev, false);
+    }
+}

@@ -1,0 +1,153 @@
+//! Generic supplier models and the consumer-side lookups.
+//!
+//! A supplier driver binds and does nothing else; what matters is *that* it is bound, because
+//! the consumer lookups below follow the consumer's `*-supply` / `*-gpios` / `pwms` phandle
+//! and return `-EPROBE_DEFER` while the supplier's device is not bound, as the regulator core
+//! and gpiolib do.
+
+use kmodel::device::{DeviceId, Driver};
+use kmodel::hw::{Hw, HwKind};
+use kmodel::{Errno, Kernel};
+
+/// A supplier with nothing to model but its binding.
+pub struct Supplier {
+    name: &'static str,
+    compatible: &'static [&'static str],
+}
+
+impl Driver for Supplier {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn of_match_table(&self) -> &[&'static str] {
+        self.compatible
+    }
+    fn probe(&self, k: &Kernel, dev: DeviceId) -> Result<(), Errno> {
+        // A supplier may itself need a supply (vin-supply of a fixed regulator).
+        if self.name == "reg-fixed-voltage" {
+            devm_regulator_get_optional(k, dev, "vin")?;
+        }
+        Ok(())
+    }
+}
+
+/// `reg-fixed-voltage` (drivers/regulator/fixed.c).
+pub const REGULATOR_FIXED: Supplier = Supplier {
+    name: "reg-fixed-voltage",
+    compatible: &["regulator-fixed"],
+};
+
+/// GPIO controllers of the boards bridgesim reads (gpio-mxc, gpio-pca953x, pcf857x, gpio-rockchip,
+/// pinctrl-sunxi, gpio-rcar, gpio-davinci, stm32 pinctrl banks).
+pub const GPIO_CONTROLLERS: Supplier = Supplier {
+    name: "gpio-controller",
+    compatible: &[
+        "fsl,imx35-gpio",
+        "fsl,imx8mp-gpio",
+        "fsl,imx8mm-gpio",
+        "nxp,pca9670",
+        "nxp,pca9555",
+        "ti,tca6408",
+        "rockchip,gpio-bank",
+        "renesas,rcar-gen3-gpio",
+        "ti,dm6441-gpio",
+    ],
+};
+
+/// I2C controllers (i2c-imx, i2c-rk3x, i2c-rcar, i2c-davinci, i2c-stm32, i2c-mv64xxx).
+pub const I2C_CONTROLLERS: Supplier = Supplier {
+    name: "i2c-controller",
+    compatible: &[
+        "fsl,imx21-i2c",
+        "fsl,imx8mp-i2c",
+        "fsl,imx8mm-i2c",
+        "rockchip,rk3399-i2c",
+        "renesas,rcar-gen3-i2c",
+        "ti,davinci-i2c",
+        "st,stm32mp15-i2c",
+        "allwinner,sun6i-a31-i2c",
+        "marvell,mv64xxx-i2c",
+    ],
+};
+
+/// PWM controllers and backlights (pwm-imx27, pwm_bl, led_bl).
+pub const PWM_AND_BACKLIGHTS: Supplier = Supplier {
+    name: "pwm-backlight",
+    compatible: &[
+        "fsl,imx27-pwm",
+        "pwm-backlight",
+        "led-backlight",
+        "rockchip,rk3328-pwm",
+    ],
+};
+
+/// The phandle a consumer property points at, and whether that node's device is bound.
+fn supplier_state(k: &Kernel, dev: DeviceId, prop: &str) -> Option<bool> {
+    let node = k.dev_of_node(dev)?;
+    let supplier = k.of_tree(|t| t.of_parse_phandle(node, prop, 0))?;
+    Some(
+        k.of_find_device_by_node(supplier)
+            .is_some_and(|d| k.device_is_bound(d)),
+    )
+}
+
+fn devm_get(
+    k: &Kernel,
+    dev: DeviceId,
+    prop: &str,
+    kind: HwKind,
+    name: &str,
+    optional: bool,
+) -> Result<Option<Hw>, Errno> {
+    match supplier_state(k, dev, prop) {
+        Some(true) => Ok(Some(k.devm_hw_get(dev, kind, name))),
+        Some(false) => Err(Errno::EPROBE_DEFER),
+        None if optional => Ok(None),
+        // The kernel hands out a dummy regulator when none is described; model it as a
+        // resource of the consumer itself.
+        None if kind == HwKind::Regulator => Ok(Some(k.devm_hw_get(dev, kind, name))),
+        None => Err(Errno::ENOENT),
+    }
+}
+
+/// `devm_regulator_get(dev, id)`: follows `<id>-supply`. A missing property gives the dummy
+/// regulator; an unbound supplier gives `-EPROBE_DEFER`.
+pub fn devm_regulator_get(k: &Kernel, dev: DeviceId, id: &str) -> Result<Hw, Errno> {
+    let _f = k.func("devm_regulator_get");
+    devm_get(
+        k,
+        dev,
+        &format!("{id}-supply"),
+        HwKind::Regulator,
+        id,
+        false,
+    )
+    .map(|h| h.expect("regulators always resolve"))
+}
+
+/// `devm_regulator_get_optional`.
+pub fn devm_regulator_get_optional(
+    k: &Kernel,
+    dev: DeviceId,
+    id: &str,
+) -> Result<Option<Hw>, Errno> {
+    let _f = k.func("devm_regulator_get_optional");
+    devm_get(k, dev, &format!("{id}-supply"), HwKind::Regulator, id, true)
+}
+
+/// `devm_gpiod_get_optional(dev, con_id)`: follows `<con_id>-gpios`.
+pub fn devm_gpiod_get_optional(
+    k: &Kernel,
+    dev: DeviceId,
+    con_id: &str,
+) -> Result<Option<Hw>, Errno> {
+    let _f = k.func("devm_gpiod_get_optional");
+    devm_get(
+        k,
+        dev,
+        &format!("{con_id}-gpios"),
+        HwKind::Gpio,
+        con_id,
+        true,
+    )
+}

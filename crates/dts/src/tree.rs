@@ -1,0 +1,318 @@
+//! dtc's live tree (livetree.c): nodes and properties that keep their
+//! deleted entries (so a reinstated property keeps its position), labels,
+//! value markers for labels and references, and `merge_nodes()`.
+
+use crate::source::Pos;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NId(pub u32);
+
+#[derive(Clone, Debug)]
+pub struct Label {
+    pub name: String,
+    pub pos: Pos,
+    pub deleted: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MarkerKind {
+    Label(String),
+    /// `<&ref>`: a phandle cell to fill in.
+    RefPhandle(String),
+    /// `&ref` as a value: the path string to insert.
+    RefPath(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Marker {
+    pub offset: usize,
+    pub kind: MarkerKind,
+    pub pos: Pos,
+}
+
+/// dtc's `struct data`.
+#[derive(Clone, Debug, Default)]
+pub struct Data {
+    pub bytes: Vec<u8>,
+    pub markers: Vec<Marker>,
+}
+
+impl Data {
+    /// `data_insert_at_marker()`: insert bytes at a marker's offset and
+    /// shift every later marker.
+    pub fn insert_at_marker(&mut self, mi: usize, bytes: &[u8]) {
+        let off = self.markers[mi].offset;
+        self.bytes.splice(off..off, bytes.iter().copied());
+        for m in self.markers.iter_mut().skip(mi + 1) {
+            m.offset += bytes.len();
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Prop {
+    pub name: String,
+    pub labels: Vec<Label>,
+    pub val: Data,
+    pub deleted: bool,
+    pub pos: Pos,
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub name: String,
+    pub labels: Vec<Label>,
+    pub props: Vec<Prop>,
+    pub children: Vec<NId>,
+    pub parent: Option<NId>,
+    pub deleted: bool,
+    pub omit_if_no_ref: bool,
+    pub is_referenced: bool,
+    pub phandle: u32,
+    pub pos: Pos,
+}
+
+/// `add_label()`: un-delete an existing label or prepend a new one.
+pub fn add_label(labels: &mut Vec<Label>, name: &str, pos: Pos) {
+    if let Some(l) = labels.iter_mut().find(|l| l.name == name) {
+        l.deleted = false;
+        return;
+    }
+    labels.insert(
+        0,
+        Label {
+            name: name.to_string(),
+            pos,
+            deleted: false,
+        },
+    );
+}
+
+#[derive(Default)]
+pub struct DtTree {
+    pub nodes: Vec<Node>,
+}
+
+impl DtTree {
+    pub fn new_node(&mut self, name: String, pos: Pos) -> NId {
+        self.nodes.push(Node {
+            name,
+            labels: Vec::new(),
+            props: Vec::new(),
+            children: Vec::new(),
+            parent: None,
+            deleted: false,
+            omit_if_no_ref: false,
+            is_referenced: false,
+            phandle: 0,
+            pos,
+        });
+        NId(self.nodes.len() as u32 - 1)
+    }
+
+    pub fn n(&self, id: NId) -> &Node {
+        &self.nodes[id.0 as usize]
+    }
+
+    pub fn n_mut(&mut self, id: NId) -> &mut Node {
+        &mut self.nodes[id.0 as usize]
+    }
+
+    /// `add_child()`: append.
+    pub fn add_child(&mut self, parent: NId, child: NId) {
+        self.n_mut(child).parent = Some(parent);
+        self.n_mut(parent).children.push(child);
+    }
+
+    /// Non-deleted children (`for_each_child`).
+    pub fn children(&self, id: NId) -> Vec<NId> {
+        self.n(id)
+            .children
+            .iter()
+            .copied()
+            .filter(|&c| !self.n(c).deleted)
+            .collect()
+    }
+
+    /// Pre-order list of non-deleted nodes under `id`.
+    pub fn walk(&self, id: NId) -> Vec<NId> {
+        let mut out = Vec::new();
+        let mut st = vec![id];
+        while let Some(n) = st.pop() {
+            out.push(n);
+            for &c in self.n(n).children.iter().rev() {
+                if !self.n(c).deleted {
+                    st.push(c);
+                }
+            }
+        }
+        out
+    }
+
+    /// `delete_node()`.
+    pub fn delete_node(&mut self, id: NId) {
+        self.n_mut(id).deleted = true;
+        for c in self.children(id) {
+            self.delete_node(c);
+        }
+        let n = self.n_mut(id);
+        for p in n.props.iter_mut().filter(|p| !p.deleted) {
+            p.deleted = true;
+            p.labels.iter_mut().for_each(|l| l.deleted = true);
+        }
+        n.labels.iter_mut().for_each(|l| l.deleted = true);
+    }
+
+    /// `delete_property_by_name()`.
+    pub fn delete_property_by_name(&mut self, id: NId, name: &str) {
+        for p in self.n_mut(id).props.iter_mut() {
+            if p.name == name && !p.deleted {
+                p.deleted = true;
+                p.labels.iter_mut().for_each(|l| l.deleted = true);
+            }
+        }
+    }
+
+    /// `delete_node_by_name()`.
+    pub fn delete_node_by_name(&mut self, id: NId, name: &str) {
+        if let Some(c) = self
+            .children(id)
+            .into_iter()
+            .find(|&c| self.n(c).name == name)
+        {
+            self.delete_node(c);
+        }
+    }
+
+    /// `merge_nodes()` from livetree.c: move `new`'s labels, properties and
+    /// children into `old`, replacing colliding properties in place and
+    /// merging colliding children.
+    pub fn merge_nodes(&mut self, old: NId, new: NId) {
+        self.n_mut(old).deleted = false;
+        let new_labels = std::mem::take(&mut self.n_mut(new).labels);
+        for l in &new_labels {
+            add_label(&mut self.n_mut(old).labels, &l.name, l.pos);
+        }
+        if self.n(new).omit_if_no_ref {
+            self.n_mut(old).omit_if_no_ref = true;
+        }
+        let props = std::mem::take(&mut self.n_mut(new).props);
+        for np in props {
+            if np.deleted {
+                self.delete_property_by_name(old, &np.name);
+                continue;
+            }
+            let o = self.n_mut(old);
+            if let Some(op) = o.props.iter_mut().find(|p| p.name == np.name) {
+                for l in &np.labels {
+                    add_label(&mut op.labels, &l.name, l.pos);
+                }
+                op.val = np.val;
+                op.deleted = false;
+            } else {
+                o.props.push(np);
+            }
+        }
+        let children = std::mem::take(&mut self.n_mut(new).children);
+        for nc in children {
+            if self.n(nc).deleted {
+                let name = self.n(nc).name.clone();
+                self.delete_node_by_name(old, &name);
+                continue;
+            }
+            let name = &self.n(nc).name;
+            let hit = self
+                .n(old)
+                .children
+                .iter()
+                .copied()
+                .find(|&oc| &self.n(oc).name == name);
+            match hit {
+                Some(oc) => self.merge_nodes(oc, nc),
+                None => self.add_child(old, nc),
+            }
+        }
+    }
+
+    /// `get_node_by_label()`.
+    pub fn get_node_by_label(&self, root: NId, label: &str) -> Option<NId> {
+        self.walk(root).into_iter().find(|&n| {
+            self.n(n)
+                .labels
+                .iter()
+                .any(|l| !l.deleted && l.name == label)
+        })
+    }
+
+    /// `get_node_by_path()`: exact component names.
+    pub fn get_node_by_path(&self, from: NId, path: &str) -> Option<NId> {
+        let mut cur = from;
+        if self.n(cur).deleted {
+            return None;
+        }
+        for comp in path.split('/').filter(|c| !c.is_empty()) {
+            cur = self
+                .children(cur)
+                .into_iter()
+                .find(|&c| self.n(c).name == comp)?;
+        }
+        Some(cur)
+    }
+
+    /// `get_node_by_ref()`: "/path", "label" or "label/sub/path".
+    pub fn get_node_by_ref(&self, root: NId, r: &str) -> Option<NId> {
+        if r == "/" {
+            return Some(root);
+        }
+        if r.starts_with('/') {
+            return self.get_node_by_path(root, r);
+        }
+        let (label, path) = match r.split_once('/') {
+            Some((l, p)) => (l, Some(p)),
+            None => (r, None),
+        };
+        let t = self.get_node_by_label(root, label)?;
+        match path {
+            Some(p) => self.get_node_by_path(t, p),
+            None => Some(t),
+        }
+    }
+
+    pub fn get_node_by_phandle(&self, root: NId, ph: u32) -> Option<NId> {
+        if ph == 0 || ph == u32::MAX {
+            return None;
+        }
+        self.walk(root)
+            .into_iter()
+            .find(|&n| self.n(n).phandle == ph)
+    }
+
+    pub fn fullpath(&self, id: NId) -> String {
+        let mut parts = Vec::new();
+        let mut c = Some(id);
+        while let Some(n) = c {
+            if self.n(n).parent.is_some() {
+                parts.push(self.n(n).name.as_str());
+            }
+            c = self.n(n).parent;
+        }
+        if parts.is_empty() {
+            return "/".into();
+        }
+        parts.reverse();
+        let mut s = String::new();
+        for p in parts {
+            s.push('/');
+            s.push_str(p);
+        }
+        s
+    }
+
+    /// Non-deleted property by name.
+    pub fn prop_index(&self, id: NId, name: &str) -> Option<usize> {
+        self.n(id)
+            .props
+            .iter()
+            .position(|p| !p.deleted && p.name == name)
+    }
+}

@@ -1,0 +1,213 @@
+//! `linux/interrupt.h` and `linux/workqueue.h`: interrupt handlers and work items as model
+//! threads.
+//!
+//! Firing an interrupt spawns a thread that runs the handler (a threaded IRQ), so the handler
+//! races with everything else. `free_irq` and `disable_irq` wait for running handlers
+//! (`synchronize_irq`); after `free_irq` (done by devres at unbind for `devm_request_threaded_irq`)
+//! the interrupt is no longer delivered. Work items run in a kworker thread spawned when the
+//! queued work is run; `cancel_work_sync` removes pending work and waits for a running one.
+
+use std::rc::Rc;
+
+use crate::device::DeviceId;
+use crate::errno::Errno;
+use crate::sched::{Kernel, ObjId, Tid};
+use crate::slab::Obj;
+
+/// A handler or work function.
+pub type Handler = Rc<dyn Fn(&Kernel)>;
+
+struct IrqState {
+    name: String,
+    handler: Option<Handler>,
+    enabled: bool,
+    running: Vec<Tid>,
+}
+
+/// A requested interrupt line.
+///
+/// # Invariants
+///
+/// Names an `IrqState` heap object of its kernel.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Irq(Obj<IrqState>);
+
+impl Irq {
+    pub fn id(self) -> ObjId {
+        self.0.id()
+    }
+}
+
+struct WorkState {
+    name: String,
+    func: Handler,
+    pending: bool,
+    running: Vec<Tid>,
+}
+
+/// A work item (`struct work_struct`).
+///
+/// # Invariants
+///
+/// Names a `WorkState` heap object of its kernel.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Work(Obj<WorkState>);
+
+/// The kernel's list of queued work items.
+#[derive(Copy, Clone)]
+struct Workqueue(Obj<Vec<Work>>);
+
+impl Kernel {
+    /// `devm_request_threaded_irq`: the handler runs in its own thread each time the interrupt
+    /// fires; devres frees the IRQ (waiting for running handlers) when `dev` unbinds.
+    pub fn devm_request_threaded_irq(
+        &self,
+        dev: DeviceId,
+        name: &str,
+        handler: Handler,
+    ) -> Result<Irq, Errno> {
+        let _f = self.func("devm_request_threaded_irq");
+        let full = format!("{}:{name}", self.dev_name(dev));
+        let irq = Irq(self.static_obj(
+            "struct irq_desc",
+            full.clone(),
+            IrqState {
+                name: full,
+                handler: Some(handler),
+                enabled: true,
+                running: Vec::new(),
+            },
+        ));
+        self.devm_add_action_or_reset(dev, "devm_irq_release", irq.id().0 as u64, move |k| {
+            k.free_irq(irq)
+        })?;
+        Ok(irq)
+    }
+
+    /// The hardware raises the interrupt: if it is requested and enabled, a thread runs the
+    /// handler. Returns the handler thread.
+    pub fn fire_irq(&self, irq: Irq) -> Option<Tid> {
+        let _f = self.func("generic_handle_irq");
+        let (name, handler, enabled) =
+            self.read(irq.0, |s| (s.name.clone(), s.handler.clone(), s.enabled));
+        let handler = handler.filter(|_| enabled)?;
+        let t = self.spawn(&format!("irq/{name}"), move |k| {
+            let _f = k.func("irq_thread");
+            handler(k);
+        });
+        self.write(irq.0, |s| s.running.push(t));
+        Some(t)
+    }
+
+    /// `synchronize_irq`: wait for every handler thread of this interrupt to finish.
+    pub fn synchronize_irq(&self, irq: Irq) {
+        let _f = self.func("synchronize_irq");
+        let running = self.read(irq.0, |s| s.running.clone());
+        let me = self.current();
+        for t in running.into_iter().filter(|&t| t != me) {
+            self.join(t);
+        }
+    }
+
+    /// `disable_irq`: stop delivery and wait for running handlers.
+    pub fn disable_irq(&self, irq: Irq) {
+        self.write(irq.0, |s| s.enabled = false);
+        self.synchronize_irq(irq);
+    }
+
+    /// `enable_irq`.
+    pub fn enable_irq(&self, irq: Irq) {
+        self.write(irq.0, |s| s.enabled = true);
+    }
+
+    /// `free_irq`: wait for running handlers, then never deliver it again.
+    pub fn free_irq(&self, irq: Irq) {
+        let _f = self.func("free_irq");
+        self.synchronize_irq(irq);
+        self.write(irq.0, |s| s.handler = None);
+    }
+
+    fn workqueue(&self) -> Workqueue {
+        self.global(|k| Workqueue(k.static_obj("struct workqueue_struct", "system_wq", Vec::new())))
+    }
+
+    /// `INIT_WORK`.
+    pub fn init_work(&self, name: &str, func: Handler) -> Work {
+        Work(self.kzalloc(
+            "struct work_struct",
+            name.to_string(),
+            WorkState {
+                name: name.to_string(),
+                func,
+                pending: false,
+                running: Vec::new(),
+            },
+        ))
+    }
+
+    /// `queue_work(system_wq, w)`: returns false if it was already pending.
+    pub fn queue_work(&self, w: Work) -> bool {
+        let _f = self.func("queue_work");
+        if self.read(w.0, |s| s.pending) {
+            return false;
+        }
+        self.write(w.0, |s| s.pending = true);
+        let wq = self.workqueue();
+        self.write(wq.0, |q| q.push(w));
+        true
+    }
+
+    /// A kworker runs every queued item, each in its own kworker thread (spawned here, in
+    /// queue order). Returns the kworker threads.
+    pub fn run_queued_work(&self) -> Vec<Tid> {
+        let _f = self.func("process_one_work");
+        let wq = self.workqueue();
+        let items = self.write(wq.0, std::mem::take);
+        let mut threads = Vec::new();
+        for w in items {
+            if !self.read(w.0, |s| s.pending) {
+                continue;
+            }
+            let (name, func) = self.write(w.0, |s| {
+                s.pending = false;
+                (s.name.clone(), s.func.clone())
+            });
+            let t = self.spawn(&format!("kworker/{name}"), move |k| func(k));
+            self.write(w.0, |s| s.running.push(t));
+            threads.push(t);
+        }
+        threads
+    }
+
+    /// `cancel_work_sync`: drop it if pending, wait if it is running. Returns whether it was
+    /// pending.
+    pub fn cancel_work_sync(&self, w: Work) -> bool {
+        let _f = self.func("cancel_work_sync");
+        let was = self.write(w.0, |s| std::mem::replace(&mut s.pending, false));
+        let wq = self.workqueue();
+        self.write(wq.0, |q| q.retain(|&x| x != w));
+        let running = self.read(w.0, |s| s.running.clone());
+        let me = self.current();
+        for t in running.into_iter().filter(|&t| t != me) {
+            self.join(t);
+        }
+        was
+    }
+
+    /// Free a work item (its owner's release path). Cancel it first.
+    pub fn destroy_work(&self, w: Work) {
+        self.kfree(w.0);
+    }
+
+    /// Whether a work item is queued and not yet run. Reads it.
+    pub fn work_pending(&self, w: Work) -> bool {
+        self.read(w.0, |s| s.pending)
+    }
+}
+
+/// Touch-point for explorers and reports: the object a work item lives in.
+impl Work {
+    pub fn id(self) -> ObjId {
+        self.0.id()
+    }
+}
