@@ -50,9 +50,9 @@ fn scope_based_put_balances() {
     let k = run(Release::V7_0, |k| {
         let dev = bare_device(k, "dev");
         let b = alloc(k, dev, "A", &new_log()).bridge;
-        k.write(b.obj(), |x| x.of_node = Some(NodeId(1)));
+        k.write(b.obj(), |x| x.of_node = Some(NodeId::from_raw(1)));
         drm_bridge_add(k, b);
-        let found = of_drm_find_and_get_bridge(k, NodeId(1), "scoped");
+        let found = of_drm_find_and_get_bridge(k, NodeId::from_raw(1), "scoped");
         let rc = drm_bridge_with_put(k, found, "scoped", |x| drm_bridge_refcount(k, x.unwrap()));
         assert_eq!(rc, 3);
         assert_eq!(drm_bridge_refcount(k, b), 2);
@@ -104,9 +104,9 @@ fn leak_report_names_the_holder() {
     let k = run(Release::V7_0, |k| {
         let dev = bare_device(k, "dev");
         let b = alloc(k, dev, "A", &new_log()).bridge;
-        k.write(b.obj(), |x| x.of_node = Some(NodeId(1)));
+        k.write(b.obj(), |x| x.of_node = Some(NodeId::from_raw(1)));
         drm_bridge_add(k, b);
-        of_drm_find_and_get_bridge(k, NodeId(1), "consumer lcdif");
+        of_drm_find_and_get_bridge(k, NodeId::from_raw(1), "consumer lcdif");
         drm_bridge_remove(k, b);
         k.device_del(dev);
     });
@@ -174,7 +174,7 @@ fn stored_next_bridge_window() {
             let a = alloc(k, dev, "A", &log).bridge;
             let (bdev, cdev) = (bare_device(k, "b-dev"), bare_device(k, "c-dev"));
             let c = alloc(k, cdev, "C", &log).bridge;
-            k.write(c.obj(), |x| x.of_node = Some(NodeId(30)));
+            k.write(c.obj(), |x| x.of_node = Some(NodeId::from_raw(30)));
             drm_bridge_add(k, c);
             let funcs = Rc::new(UsesNext { put_in_remove });
             let b =
@@ -185,7 +185,7 @@ fn stored_next_bridge_window() {
             } else {
                 "next_bridge of B"
             };
-            let found = of_drm_find_and_get_bridge(k, NodeId(30), owner);
+            let found = of_drm_find_and_get_bridge(k, NodeId::from_raw(30), owner);
             if put_in_remove {
                 drm_bridge_priv_mut::<BPriv, _>(k, b, |p| p.next = found);
                 // devm_drm_of_find_bridge()-style put at B's unbind (§6.10, rejected).

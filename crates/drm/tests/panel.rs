@@ -30,7 +30,7 @@ fn bare_panel(k: &Kernel, name: &str, np: u32) -> (DeviceId, DrmPanel) {
         bus(k),
         DeviceInfo {
             name: name.into(),
-            of_node: Some(NodeId(np)),
+            of_node: Some(NodeId::from_raw(np)),
             ..Default::default()
         },
     );
@@ -51,7 +51,7 @@ fn panel_bridge_allocation_reference_is_on_the_panel_device() {
             if rel >= Release::V6_17 {
                 assert_eq!(owners(k, b), ["devres of panel", "published"]);
             }
-            assert_eq!(of_drm_find_bridge(k, NodeId(3)), Some(b));
+            assert_eq!(of_drm_find_bridge(k, NodeId::from_raw(3)), Some(b));
             drm_panel_bridge_remove(k, Some(b));
             assert!(k.is_freed(b.obj()));
             drm_panel_remove(k, p);
@@ -83,7 +83,7 @@ fn consumer_panel_bridges_linger_until_the_panel_unbinds() {
         let (pdev, p) = bare_panel(k, "panel", 3);
         for c in ["consumer0", "consumer1"] {
             let cdev = bare_device(k, c);
-            let b = devm_drm_of_get_bridge(k, cdev, Some(NodeId(3))).unwrap();
+            let b = devm_drm_of_get_bridge(k, cdev, Some(NodeId::from_raw(3))).unwrap();
             assert_eq!(owners(k, b), ["devres of panel", "published"]);
             k.device_del(cdev);
             assert_eq!(owners(k, b), ["devres of panel"]);
@@ -149,13 +149,13 @@ fn panel_bridge_to_panel_dangling_window() {
                 DeviceInfo {
                     name: "panel".into(),
                     compatible: vec!["bridgesim,test-panel".into()],
-                    of_node: Some(NodeId(3)),
+                    of_node: Some(NodeId::from_raw(3)),
                     ..Default::default()
                 },
             );
             let cdev = bare_device(k, "display");
             let (drm, enc) = drm_with_encoder(k, cdev);
-            let pb = devm_drm_of_get_bridge(k, cdev, Some(NodeId(3))).unwrap();
+            let pb = devm_drm_of_get_bridge(k, cdev, Some(NodeId::from_raw(3))).unwrap();
             drm_bridge_attach(k, Some(enc), Some(pb), None, 0).unwrap();
             drm_atomic_helper_commit_modeset_enables(k, enc);
             k.device_release_driver(pdev);
@@ -186,11 +186,11 @@ fn find_panel_or_bridge() {
     let k = run(Release::V7_1, |k| {
         let (pdev, p) = bare_panel(k, "panel", 3);
         assert_eq!(
-            drm_of_find_panel_or_bridge(k, Some(NodeId(3)), true, true),
+            drm_of_find_panel_or_bridge(k, Some(NodeId::from_raw(3)), true, true),
             Ok((Some(p), None))
         );
         assert_eq!(
-            drm_of_find_panel_or_bridge(k, Some(NodeId(9)), true, true),
+            drm_of_find_panel_or_bridge(k, Some(NodeId::from_raw(9)), true, true),
             Err(Errno::EPROBE_DEFER)
         );
         assert_eq!(
@@ -199,10 +199,10 @@ fn find_panel_or_bridge() {
         );
         let dev = bare_device(k, "dev");
         let b = alloc(k, dev, "B", &new_log()).bridge;
-        k.write(b.obj(), |x| x.of_node = Some(NodeId(4)));
+        k.write(b.obj(), |x| x.of_node = Some(NodeId::from_raw(4)));
         drm_bridge_add(k, b);
         assert_eq!(
-            drm_of_find_panel_or_bridge(k, Some(NodeId(4)), false, true),
+            drm_of_find_panel_or_bridge(k, Some(NodeId::from_raw(4)), false, true),
             Ok((None, Some(b)))
         );
         assert_eq!(drm_bridge_refcount(k, b), 2, "borrowed");
@@ -214,7 +214,7 @@ fn find_panel_or_bridge() {
     assert_clean(&k);
     let k = run(Release::V7_2, |k| {
         assert_eq!(
-            drm_of_find_panel_or_bridge(k, Some(NodeId(4)), false, true),
+            drm_of_find_panel_or_bridge(k, Some(NodeId::from_raw(4)), false, true),
             Err(Errno::EINVAL)
         );
     });
