@@ -187,3 +187,29 @@ fn proposal_disable_pipeline_on_unplug_balances_the_regulator() {
         assert!(v.is_empty(), "{:?}", kinds(&v));
     }
 }
+
+/// Correct code reports nothing in any release: enable, disable, then unbind the consumer
+/// (display) before its suppliers (bridge, panel), for both driver variants.
+#[test]
+fn orderly_teardown_is_clean_in_every_release() {
+    for rel in Release::ALL {
+        for guard in [false, true] {
+            let k = Kernel::new(Config::default());
+            let stop = k.run(&mut ThreadOrder, move |k| {
+                set_rules(k, Rules::for_release(rel));
+                let board = drm::testing::seed_probe(k, guard);
+                let drm = drm::testing::seed_drm(k, &board).unwrap();
+                let enc = drm::drv::drm_mode_config_encoders(k, drm)[0];
+                drm::atomic::drm_atomic_helper_commit_modeset_enables(k, enc);
+                drm::atomic::drm_atomic_helper_commit_modeset_disables(k, enc);
+                k.device_release_driver(board.display);
+                k.device_release_driver(board.bridge);
+                k.device_release_driver(board.panel);
+            });
+            assert_eq!(stop, Stop::Finished);
+            let v = k.violations();
+            let all: Vec<String> = v.iter().map(|x| k.render(x)).collect();
+            assert!(v.is_empty(), "{rel} guard={guard}:\n{}", all.join("\n"));
+        }
+    }
+}
