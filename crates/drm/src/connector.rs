@@ -121,6 +121,7 @@ pub fn drmm_connector_init(
 
 /// `drm_connector_attach_encoder`.
 pub fn drm_connector_attach_encoder(k: &Kernel, c: DrmConnector, enc: DrmEncoder) {
+    let _f = k.func("drm_connector_attach_encoder");
     k.write(c.0, |x| x.encoder = Some(enc));
 }
 
