@@ -10,10 +10,16 @@ use kmodel::list::ListHead;
 use kmodel::mutex::Mutex;
 use kmodel::Kernel;
 
-use crate::bridge::{call_bridge, drm_bridge_chain_get_first_bridge, drm_bridge_put, DrmBridge};
-use crate::drv::{drm_mode_config_encoders, DrmDevice};
+use crate::bridge::{
+    call_bridge, drm_bridge_chain_get_first_bridge, drm_bridge_commit_state, drm_bridge_put,
+    DrmBridge,
+};
+use crate::drv::{
+    drm_mode_config_encoders, drm_modeset_lock_all, drm_modeset_unlock_all, DrmDevice,
+};
 use crate::encoder::{chain_entry, DrmEncoder};
 use crate::rules::rules;
+use kmodel::Errno;
 
 fn chain(k: &Kernel, enc: DrmEncoder) -> (ListHead, Mutex) {
     k.read(enc.obj(), |e| (e.bridge_chain, e.bridge_chain_mutex))
@@ -133,24 +139,34 @@ pub fn drm_atomic_bridge_chain_post_disable(k: &Kernel, enc: DrmEncoder) {
 
 const COMMIT_OWNER: &str = "drm_atomic_helper_commit_modeset";
 
-/// The enable half of a commit on the CRTC feeding `enc`: get the first bridge (counted from
+/// The enable half of a commit on the CRTC feeding `enc`, under the modeset locks: get the first bridge (counted from
 /// v6.18, as the atomic helper does), pre_enable then enable the chain, put.
 pub fn drm_atomic_helper_commit_modeset_enables(k: &Kernel, enc: DrmEncoder) {
     let _f = k.func("drm_atomic_helper_commit_modeset_enables");
+    let drm = k.read(enc.obj(), |e| e.dev);
+    drm_modeset_lock_all(k, drm);
     let first = drm_bridge_chain_get_first_bridge(k, enc, COMMIT_OWNER);
+    let (head, _) = chain(k, enc);
+    for b in snapshot(k, head) {
+        drm_bridge_commit_state(k, b);
+    }
     drm_atomic_bridge_chain_pre_enable(k, enc);
     drm_atomic_bridge_chain_enable(k, enc);
     if rules(k).first_bridge_counted {
         drm_bridge_put(k, first, COMMIT_OWNER);
     }
     k.write(enc.obj(), |e| e.enabled = true);
+    drm_modeset_unlock_all(k, drm);
 }
 
-/// The disable half of a commit on the CRTC feeding `enc`: disable then post_disable. A
+/// The disable half of a commit on the CRTC feeding `enc`, under the modeset locks: disable then post_disable. A
 /// no-op when the pipeline is not enabled.
 pub fn drm_atomic_helper_commit_modeset_disables(k: &Kernel, enc: DrmEncoder) {
     let _f = k.func("drm_atomic_helper_commit_modeset_disables");
+    let drm = k.read(enc.obj(), |e| e.dev);
+    drm_modeset_lock_all(k, drm);
     if !k.read(enc.obj(), |e| e.enabled) {
+        drm_modeset_unlock_all(k, drm);
         return;
     }
     let first = drm_bridge_chain_get_first_bridge(k, enc, COMMIT_OWNER);
@@ -160,6 +176,7 @@ pub fn drm_atomic_helper_commit_modeset_disables(k: &Kernel, enc: DrmEncoder) {
         drm_bridge_put(k, first, COMMIT_OWNER);
     }
     k.write(enc.obj(), |e| e.enabled = false);
+    drm_modeset_unlock_all(k, drm);
 }
 
 /// `drm_atomic_helper_shutdown`: disable every enabled pipeline of the device.
@@ -173,4 +190,45 @@ pub fn drm_atomic_helper_shutdown(k: &Kernel, drm: DrmDevice) {
 /// Whether the pipeline through `enc` is enabled. Model introspection for tests.
 pub fn drm_encoder_is_enabled(k: &Kernel, enc: DrmEncoder) -> bool {
     k.peek(enc.obj(), |e| e.enabled)
+}
+
+/// `drm_bridge_helper_reset_crtc(bridge)`: disable then re-enable the pipeline through the
+/// bridge's encoder; an error when it is not enabled (KUnit suite
+/// `drm_test_bridge_helper_reset_crtc`, upstream.md §7).
+pub fn drm_bridge_helper_reset_crtc(k: &Kernel, b: DrmBridge) -> Result<(), Errno> {
+    let _f = k.func("drm_bridge_helper_reset_crtc");
+    let enc = k.read(b.obj(), |x| x.encoder_ptr()).ok_or(Errno::EINVAL)?;
+    if !k.read(enc.obj(), |e| e.enabled) {
+        return Err(Errno::EINVAL);
+    }
+    drm_atomic_helper_commit_modeset_disables(k, enc);
+    drm_atomic_helper_commit_modeset_enables(k, enc);
+    Ok(())
+}
+
+/// `drm_atomic_bridge_chain_select_bus_fmts` reduced to its lifetime effect: the last bridge
+/// is taken counted from v6.19 ("refcount last_bridge in ...") and the chain walked back
+/// from it with the prev getter. Returns how many bridges were visited.
+pub fn drm_atomic_bridge_chain_select_bus_fmts(k: &Kernel, enc: DrmEncoder) -> usize {
+    let _f = k.func("drm_atomic_bridge_chain_select_bus_fmts");
+    const OWNER: &str = "drm_atomic_bridge_chain_select_bus_fmts";
+    let r = rules(k);
+    let last = crate::bridge::drm_bridge_chain_get_last_bridge(k, enc, OWNER);
+    let mut n = 0;
+    let mut cur = last;
+    while let Some(b) = cur {
+        call_bridge(k, b, |_| ());
+        n += 1;
+        let prev = crate::bridge::drm_bridge_get_prev_bridge(k, b, OWNER);
+        let counted = if Some(b) == last {
+            r.next_last_bridge_counted
+        } else {
+            r.prev_bridge_counted
+        };
+        if counted {
+            drm_bridge_put(k, b, OWNER);
+        }
+        cur = prev;
+    }
+    n
 }

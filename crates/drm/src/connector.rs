@@ -121,6 +121,7 @@ pub fn drmm_connector_init(
 
 /// `drm_connector_attach_encoder`.
 pub fn drm_connector_attach_encoder(k: &Kernel, c: DrmConnector, enc: DrmEncoder) {
+    let _f = k.func("drm_connector_attach_encoder");
     k.write(c.0, |x| x.encoder = Some(enc));
 }
 
@@ -164,6 +165,15 @@ pub fn drm_helper_probe_detect(k: &Kernel, c: DrmConnector) -> ConnectorStatus {
 /// the number of valid modes.
 pub fn drm_helper_probe_single_connector_modes(k: &Kernel, c: DrmConnector) -> u32 {
     let _f = k.func("drm_helper_probe_single_connector_modes");
+    // Called by drm_mode_getconnector with the connection mutex held (§5.7 path B).
+    let drm = k.read(c.0, |x| x.dev);
+    crate::drv::drm_modeset_lock_all(k, drm);
+    let n = probe_locked(k, c);
+    crate::drv::drm_modeset_unlock_all(k, drm);
+    n
+}
+
+fn probe_locked(k: &Kernel, c: DrmConnector) -> u32 {
     let status = drm_helper_probe_detect(k, c);
     if status == ConnectorStatus::Disconnected {
         return 0;

@@ -3,6 +3,7 @@
 
 use kmodel::device::DeviceId;
 use kmodel::kref::{Kref, Owner};
+use kmodel::mutex::Mutex;
 use kmodel::srcu::{Srcu, SrcuIdx};
 use kmodel::{Errno, Kernel, Obj};
 
@@ -42,6 +43,8 @@ pub struct DrmDeviceObj {
     pub(crate) managed: Vec<DrmmRes>,
     pub(crate) encoders: Vec<DrmEncoder>,
     pub(crate) connectors: Vec<DrmConnector>,
+    /// The modeset locks, as one lock (`drm_modeset_lock_all` / the connection mutex).
+    pub(crate) modeset_lock: Mutex,
 }
 
 /// The static SRCU domain of `drm_dev_enter` (`drm_unplug_srcu`).
@@ -66,6 +69,7 @@ pub fn drm_dev_alloc(
     owner: impl Into<Owner>,
 ) -> DrmDevice {
     let _f = k.func("drm_dev_alloc");
+    let modeset_lock = k.mutex_init("crtc_ww_class_mutex");
     let obj = k.kzalloc(
         "struct drm_device",
         name,
@@ -78,6 +82,7 @@ pub fn drm_dev_alloc(
             managed: Vec::new(),
             encoders: Vec::new(),
             connectors: Vec::new(),
+            modeset_lock,
         },
     );
     let r = k.kref_init(obj.id(), owner);
@@ -202,4 +207,18 @@ pub fn drm_mode_config_cleanup(k: &Kernel, drm: DrmDevice) {
 /// The encoders of the mode config, in creation order.
 pub fn drm_mode_config_encoders(k: &Kernel, drm: DrmDevice) -> Vec<DrmEncoder> {
     k.read(drm.0, |d| d.encoders.clone())
+}
+
+/// `drm_modeset_lock_all` (the modeset locks are modelled as one mutex).
+pub fn drm_modeset_lock_all(k: &Kernel, drm: DrmDevice) {
+    let _f = k.func("drm_modeset_lock_all");
+    let m = k.read(drm.0, |d| d.modeset_lock);
+    k.mutex_lock(m);
+}
+
+/// `drm_modeset_unlock_all`.
+pub fn drm_modeset_unlock_all(k: &Kernel, drm: DrmDevice) {
+    let _f = k.func("drm_modeset_unlock_all");
+    let m = k.read(drm.0, |d| d.modeset_lock);
+    k.mutex_unlock(m);
 }

@@ -118,3 +118,18 @@ pub fn drm_encoder_cleanup(k: &Kernel, enc: DrmEncoder) {
     });
     k.write(drm.0, |d| d.encoders.retain(|&x| x != enc));
 }
+
+/// `drm_encoder_chain_lock` (the wrapper of v1–v2 of the chain-mutex series, §6.15): take
+/// `bridge_chain_mutex`. For driver models and tests that need the chain stable.
+pub fn drm_encoder_chain_lock(k: &Kernel, enc: DrmEncoder) {
+    let _f = k.func("drm_encoder_chain_lock");
+    let m = k.read(enc.0, |e| e.bridge_chain_mutex);
+    k.mutex_lock(m);
+}
+
+/// `drm_encoder_chain_unlock`.
+pub fn drm_encoder_chain_unlock(k: &Kernel, enc: DrmEncoder) {
+    let _f = k.func("drm_encoder_chain_unlock");
+    let m = k.read(enc.0, |e| e.bridge_chain_mutex);
+    k.mutex_unlock(m);
+}

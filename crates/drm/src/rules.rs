@@ -91,6 +91,11 @@ impl FromStr for Release {
 
 /// The bridge-lifetime behaviour switches. One per upstream change; see each field.
 ///
+/// Most switches change what the core does. A few (`clear_and_put`,
+/// `of_get_bridge_by_endpoint`, `bridge_unplug` for drivers) mark that an API exists in
+/// that release: the model's functions always exist, and driver models consult the switch
+/// to pick the variant of their era.
+///
 /// # Invariants
 ///
 /// A `Rules` value is fixed for a whole execution (set once with [`set_rules`] before the first
@@ -180,6 +185,10 @@ pub struct Rules {
     /// Disable the pipeline on unplug (§6.14): the chain feeding the bridge is disabled
     /// *before* `unplugged` is set.
     pub disable_pipeline_on_unplug: bool,
+    /// "drm/atomic: drm_atomic_private_obj_fini: protect private_obj removal from list"
+    /// (v3 on 7.0-rc3, §5.17): the private object's removal takes the modeset locks
+    /// (inference on the kind of locking, as upstream.md says).
+    pub private_obj_fini_locking: bool,
 }
 
 impl Rules {
@@ -214,6 +223,7 @@ impl Rules {
             panel_bridge_panel_ref: false,
             core_enter_exit: false,
             disable_pipeline_on_unplug: false,
+            private_obj_fini_locking: false,
         }
     }
 }

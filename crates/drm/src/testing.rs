@@ -24,6 +24,7 @@ use crate::drv::{
     DrmDeviceObj,
 };
 use crate::encoder::{drmm_encoder_alloc, DrmEncoder};
+use crate::managed::{drmm_add_action, drmm_kzalloc};
 use crate::of::devm_drm_of_get_bridge;
 use crate::panel::{
     devm_drm_panel_alloc, drm_panel_add, drm_panel_priv, drm_panel_remove, DrmPanel, DrmPanelFuncs,
@@ -242,6 +243,12 @@ pub struct TestDisplayDriver {
 }
 
 const DISPLAY_LOOKUP: &str = "display probe";
+const DISPLAY_PRIV: &str = "display_priv bridge";
+
+/// The display driver's drmm-allocated private data.
+pub struct DisplayPriv {
+    pub bridge: Option<DrmBridge>,
+}
 
 impl Driver for TestDisplayDriver {
     fn name(&self) -> &'static str {
@@ -251,8 +258,12 @@ impl Driver for TestDisplayDriver {
         &["bridgesim,test-display"]
     }
     fn probe(&self, k: &Kernel, dev: DeviceId) -> Result<(), Errno> {
-        let counted = rules(k).of_find_and_get;
-        let b = if counted {
+        let r = rules(k);
+        let counted = r.of_find_and_get;
+        // The lookup of each era: borrowed, counted (v7.0), by endpoint (v7.2).
+        let b = if r.of_get_bridge_by_endpoint {
+            crate::bridge::of_drm_get_bridge_by_endpoint(k, Some(self.bridge), DISPLAY_LOOKUP).ok()
+        } else if counted {
             of_drm_find_and_get_bridge(k, self.bridge, DISPLAY_LOOKUP)
         } else {
             of_drm_find_bridge(k, self.bridge)
@@ -264,6 +275,40 @@ impl Driver for TestDisplayDriver {
         let setup = || -> Result<DrmDevice, Errno> {
             let drm = devm_drm_dev_alloc(k, dev, &name)?;
             drmm_mode_config_init(k, drm)?;
+            if counted {
+                // A converted KMS driver keeps its own counted pointer for the drm_device's
+                // lifetime and drops it from a drmm action.
+                let holder = drmm_kzalloc(
+                    k,
+                    drm,
+                    "struct display_priv",
+                    "display_priv",
+                    DisplayPriv { bridge: None },
+                );
+                let nb = drm_bridge_get(k, Some(b), DISPLAY_PRIV);
+                k.write(holder, |p| p.bridge = nb);
+                drmm_add_action(
+                    k,
+                    drm,
+                    "display_put_bridge",
+                    holder.id().0 as u64,
+                    move |k| {
+                        if rules(k).clear_and_put {
+                            crate::bridge::drm_bridge_clear_and_put(
+                                k,
+                                holder,
+                                |p| &mut p.bridge,
+                                DISPLAY_PRIV,
+                            );
+                        } else {
+                            // The open-coded put-then-clear of earlier drivers (§5.9's window).
+                            let b = k.read(holder, |p| p.bridge);
+                            drm_bridge_put(k, b, DISPLAY_PRIV);
+                            k.write(holder, |p| p.bridge = None);
+                        }
+                    },
+                )?;
+            }
             let enc = drmm_encoder_alloc(k, drm, "encoder-0")?;
             drm_bridge_attach(k, Some(enc), Some(b), None, DRM_BRIDGE_ATTACH_NO_CONNECTOR)?;
             drm_bridge_connector_init(k, drm, enc)?;
@@ -344,4 +389,38 @@ pub fn seed_probe(k: &Kernel, guard: bool) -> SeedBoard {
 pub fn seed_drm(k: &Kernel, board: &SeedBoard) -> Option<DrmDevice> {
     k.dev_get_drvdata::<DrmDeviceObj>(board.display)
         .map(DrmDevice::from_obj)
+}
+
+/// How the seed sequence removes the board.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct SeedOptions {
+    /// The bridge driver guards hardware access with enter/exit (v7.0 drivers only).
+    pub guard: bool,
+    /// The hardware vanishes before the unbind (physical unplug) instead of an orderly
+    /// unbind with the board still present.
+    pub hw_gone: bool,
+}
+
+/// The seed thread's whole sequence (§3.3): probe (A), enable the pipeline, unbind the
+/// bridge (B′), disable the pipeline through the encoder (an encoder op after the bridge's
+/// unbind), unbind the display (C′: the final `drm_dev_put` detaches the chain and does the
+/// last puts), unbind the panel. `after_remove` runs right after B′ with the bridge.
+pub fn seed_sequence(k: &Kernel, opts: SeedOptions, after_remove: impl FnOnce(&Kernel, DrmBridge)) {
+    let _f = k.func("seed_sequence");
+    let board = seed_probe(k, opts.guard);
+    let drm = seed_drm(k, &board).expect("the display binds once the bridge and panel are there");
+    let enc = crate::drv::drm_mode_config_encoders(k, drm)[0];
+    let bridge = DrmBridge::from_obj(
+        k.dev_get_drvdata::<DrmBridgeObj>(board.bridge)
+            .expect("bridge bound"),
+    );
+    crate::atomic::drm_atomic_helper_commit_modeset_enables(k, enc);
+    if opts.hw_gone {
+        k.hw_mark_gone(board.bridge);
+    }
+    k.device_release_driver(board.bridge);
+    after_remove(k, bridge);
+    crate::atomic::drm_atomic_helper_commit_modeset_disables(k, enc);
+    k.device_release_driver(board.display);
+    k.device_release_driver(board.panel);
 }

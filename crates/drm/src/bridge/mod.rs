@@ -104,6 +104,9 @@ pub trait DrmBridgeFuncs: 'static {
     }
 }
 
+/// The HPD callback `drm_bridge_hpd_enable` stores (`hpd_cb` with its `hpd_data`).
+pub type HpdCb = Rc<dyn Fn(&Kernel, crate::connector::ConnectorStatus)>;
+
 /// `struct drm_bridge` inside its container (§2.2).
 ///
 /// # Invariants
@@ -134,7 +137,11 @@ pub struct DrmBridgeObj {
     pub pre_enable_prev_first: bool,
     pub(crate) published: bool,
     pub(crate) chain_owner: Option<String>,
-    pub(crate) priv_obj: bool,
+    /// The atomic state object (`base`): `Some(serial of the current state)` between attach
+    /// and detach of an atomic bridge; each commit through the bridge installs a new one.
+    pub(crate) priv_obj: Option<u32>,
+    /// The HPD callback, between `drm_bridge_hpd_enable` and `_disable`.
+    pub(crate) hpd_cb: Option<HpdCb>,
     /// The driver's private part of the container.
     pub(crate) private: Box<dyn Any>,
 }
@@ -143,6 +150,11 @@ impl DrmBridgeObj {
     /// `&bridge->list` (created with the object).
     pub(crate) fn list(&self) -> ListNode {
         self.list.expect("list node is created at allocation")
+    }
+
+    /// `bridge->encoder` (possibly stale after detach, §5.18).
+    pub fn encoder_ptr(&self) -> Option<DrmEncoder> {
+        self.encoder
     }
 
     /// `&bridge->chain_node` (created with the object).
@@ -197,7 +209,8 @@ fn new_bridge_obj<P: 'static>(
             pre_enable_prev_first: false,
             published: false,
             chain_owner: None,
-            priv_obj: false,
+            priv_obj: None,
+            hpd_cb: None,
             private: Box::new(private),
         },
     );
@@ -655,7 +668,7 @@ pub fn drm_bridge_attach(
         return fail(e);
     }
     if funcs.as_ref().is_some_and(|f| f.is_atomic()) {
-        k.write(bridge.0, |x| x.priv_obj = true);
+        k.write(bridge.0, |x| x.priv_obj = Some(0));
     }
     k.model_event(Some(bridge.0.id()), "drm_bridge_attach");
     Ok(())
@@ -682,7 +695,17 @@ pub fn drm_bridge_detach(k: &Kernel, bridge: Option<DrmBridge>) {
         k.warn(format!("drm_bridge_detach: {name} is not attached"));
         return;
     }
-    k.write(bridge.0, |x| x.priv_obj = false);
+    // drm_atomic_private_obj_fini: unlinks `base` from the mode config's privobj list.
+    if k.read(bridge.0, |x| x.priv_obj.is_some()) {
+        let locked = rules(k).private_obj_fini_locking;
+        if locked {
+            crate::drv::drm_modeset_lock_all(k, dev.expect("checked above"));
+        }
+        k.write(bridge.0, |x| x.priv_obj = None);
+        if locked {
+            crate::drv::drm_modeset_unlock_all(k, dev.expect("checked above"));
+        }
+    }
     if let Some(f) = funcs {
         f.detach(k, bridge);
     }
@@ -1024,4 +1047,105 @@ pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
     }
     k.mutex_unlock(g.bridge_lock);
     Some(out)
+}
+
+/// `drm_bridge_get_current_state(bridge)`: the committed atomic state (its serial), `None`
+/// for a non-atomic bridge (no private object). No reference change.
+pub fn drm_bridge_get_current_state(k: &Kernel, b: DrmBridge) -> Option<u32> {
+    let _f = k.func("drm_bridge_get_current_state");
+    k.read(b.0, |x| x.priv_obj)
+}
+
+/// A commit installs a new state in every atomic bridge of the chain it touches.
+pub(crate) fn drm_bridge_commit_state(k: &Kernel, b: DrmBridge) {
+    k.write(b.0, |x| {
+        if let Some(s) = x.priv_obj.as_mut() {
+            *s += 1;
+        }
+    });
+}
+
+/// `__free(drm_bridge_put)` (v6.18): run `f` on a counted bridge, then put it on every exit
+/// path. A closure, not a `Drop` guard: model operations never run in `Drop`.
+pub fn drm_bridge_with_put<R>(
+    k: &Kernel,
+    b: Option<DrmBridge>,
+    owner: impl Into<Owner>,
+    f: impl FnOnce(Option<DrmBridge>) -> R,
+) -> R {
+    let r = f(b);
+    drm_bridge_put(k, b, owner);
+    r
+}
+
+fn hpd_mutex(k: &Kernel, b: DrmBridge, func: &str) -> Option<Mutex> {
+    let (m, name) = k.read(b.0, |x| (x.hpd_mutex, x.name.clone()));
+    if m.is_none() {
+        k.warn(format!("{func}: {name}: hpd_mutex used while the bridge is not added (destroyed by drm_bridge_remove)"));
+    }
+    m
+}
+
+/// `drm_bridge_hpd_enable(bridge, cb, data)`: store the callback under `hpd_mutex` (valid
+/// only while published, §2.2) and call `.hpd_enable`.
+pub fn drm_bridge_hpd_enable(k: &Kernel, b: DrmBridge, cb: HpdCb) {
+    let _f = k.func("drm_bridge_hpd_enable");
+    let m = hpd_mutex(k, b, "drm_bridge_hpd_enable");
+    if let Some(m) = m {
+        k.mutex_lock(m);
+    }
+    k.write(b.0, |x| x.hpd_cb = Some(cb));
+    if let Some(f) = k.read(b.0, |x| x.funcs.clone()) {
+        f.hpd_enable(k, b);
+    }
+    if let Some(m) = m {
+        k.mutex_unlock(m);
+    }
+}
+
+/// `drm_bridge_hpd_disable(bridge)`.
+pub fn drm_bridge_hpd_disable(k: &Kernel, b: DrmBridge) {
+    let _f = k.func("drm_bridge_hpd_disable");
+    let m = hpd_mutex(k, b, "drm_bridge_hpd_disable");
+    if let Some(m) = m {
+        k.mutex_lock(m);
+    }
+    if let Some(f) = k.read(b.0, |x| x.funcs.clone()) {
+        f.hpd_disable(k, b);
+    }
+    k.write(b.0, |x| x.hpd_cb = None);
+    if let Some(m) = m {
+        k.mutex_unlock(m);
+    }
+}
+
+/// `drm_bridge_hpd_notify(bridge, status)`: called by the bridge driver (IRQ, work): runs
+/// the stored callback under `hpd_mutex`.
+pub fn drm_bridge_hpd_notify(k: &Kernel, b: DrmBridge, status: crate::connector::ConnectorStatus) {
+    let _f = k.func("drm_bridge_hpd_notify");
+    let m = hpd_mutex(k, b, "drm_bridge_hpd_notify");
+    if let Some(m) = m {
+        k.mutex_lock(m);
+    }
+    let cb = k.read(b.0, |x| x.hpd_cb.clone());
+    if let Some(cb) = cb {
+        cb(k, status);
+    }
+    if let Some(m) = m {
+        k.mutex_unlock(m);
+    }
+}
+
+/// The per-encoder debugfs `bridges` file: the chain, walked with the scoped iterator.
+pub fn drm_encoder_bridges_show(k: &Kernel, enc: DrmEncoder) -> String {
+    let _f = k.func("encoder_bridges_show");
+    let mut out = String::new();
+    let mut i = 0;
+    drm_for_each_bridge_in_chain_scoped(k, enc, |b| {
+        let name = k.read(b.0, |x| x.name.clone());
+        let _ = writeln!(out, "bridge[{i}]: {name}");
+        i += 1;
+        ControlFlow::<()>::Continue(())
+    });
+    out
 }
