@@ -176,3 +176,33 @@ fn compile_writes_a_dtb_equal_to_the_library_tree() {
     // Deterministic: a second run gives the same bytes.
     assert_eq!(dts::fdt::write_dtb(&lib.tree), blob);
 }
+
+#[test]
+fn show_applies_an_overlay_relative_to_a_target_node() {
+    let dir = std::env::temp_dir().join(format!("bridgesim-rel-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = dir.join("base.dts");
+    let ov = dir.join("addon.dtso");
+    std::fs::write(&base, "/dts-v1/;\n/ {\n\tconnector {\n\t};\n};\n").unwrap();
+    std::fs::write(
+        &ov,
+        "/dts-v1/;\n/plugin/;\n&{/} {\n\tpanel {\n\t\tcompatible = \"panel-simple\";\n\t};\n};\n",
+    )
+    .unwrap();
+    let spec = format!("{}:/connector", ov.display());
+    let out = bridgesim(&["dt", "show", base.to_str().unwrap(), "--overlay", &spec]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("\tconnector {\n\n\t\tpanel {\n\t\t\tcompatible = \"panel-simple\";"),
+        "{text}"
+    );
+    let bad = format!("{}:/nowhere", ov.display());
+    let out = bridgesim(&["dt", "show", base.to_str().unwrap(), "--overlay", &bad]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
