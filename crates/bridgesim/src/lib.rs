@@ -1,3 +1,4 @@
 //! The bridgesim product layer: scenarios, their execution and the reports the CLI prints.
 
 pub mod scenario;
+pub mod verdict;

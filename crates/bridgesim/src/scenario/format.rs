@@ -30,6 +30,9 @@ pub struct ScenarioFile {
     /// Driver-variant overrides: compatible string → variant name.
     #[serde(default)]
     pub drivers: BTreeMap<String, Spanned<String>>,
+    /// Steps `init` runs after boot, before the threads start (e.g. enable the display).
+    #[serde(default)]
+    pub setup: Vec<Spanned<Step>>,
     #[serde(default, rename = "thread")]
     pub threads: Vec<Thread>,
     /// Tear everything down at the end (unplug overlays, unbind devices, close the last DRM
@@ -144,7 +147,7 @@ impl Step {
 
 /// The verdict expected under a release: `"clean"`, or the violations, each `"kind"` or
 /// `"kind:object"` (the object's name must contain `object`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(untagged)]
 pub enum Expect {
     Verdict(String),
@@ -272,9 +275,28 @@ impl Scenario {
         Ok(sc)
     }
 
-    /// Read and check a scenario file.
+    /// Read and check a scenario file; `builtin:NAME` names one compiled into bridgesim.
     pub fn load(path: &Path) -> Result<Scenario, Box<ScenarioError>> {
         let shown = path.display().to_string();
+        if let Some(name) = shown.strip_prefix("builtin:") {
+            return match super::BUILTIN_SCENARIOS.iter().find(|(n, _)| *n == name) {
+                Some((_, src)) => Scenario::parse(&shown, Path::new("."), src),
+                None => Err(Box::new(ScenarioError::at(
+                    &shown,
+                    "",
+                    0..0,
+                    format!(
+                        "no built-in scenario `{name}`; expected one of: {}",
+                        super::BUILTIN_SCENARIOS
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    "here",
+                ))),
+            };
+        }
         let source = std::fs::read_to_string(path).map_err(|e| {
             Box::new(ScenarioError::at(
                 &shown,
@@ -309,8 +331,12 @@ impl Scenario {
         if f.threads.is_empty() {
             return Err(self.error(0..0, "a scenario needs at least one [[thread]]", "here"));
         }
-        for t in &f.threads {
-            for s in &t.steps {
+        for s in f
+            .setup
+            .iter()
+            .chain(f.threads.iter().flat_map(|t| t.steps.iter()))
+        {
+            {
                 if let Some(o) = s.get_ref().overlay() {
                     if !f.overlays.contains_key(o) {
                         let known: Vec<&str> = f.overlays.keys().map(String::as_str).collect();

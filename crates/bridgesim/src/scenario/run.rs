@@ -50,6 +50,12 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Scenarios compiled into bridgesim (`builtin:NAME`).
+pub const BUILTIN_SCENARIOS: &[(&str, &str)] = &[(
+    "demo",
+    include_str!("../../../../scenarios/demo/sunh-unplug-during-modeset.toml"),
+)];
+
 /// A compiled overlay and where it goes.
 #[derive(Clone, Debug)]
 pub struct PreparedOverlay {
@@ -192,8 +198,13 @@ impl Prepared {
                 trees.push(t);
             }
         }
-        for th in &self.scenario.file.threads {
-            for s in &th.steps {
+        let f = &self.scenario.file;
+        for s in f
+            .setup
+            .iter()
+            .chain(f.threads.iter().flat_map(|t| t.steps.iter()))
+        {
+            {
                 if let Some(path) = s.get_ref().node() {
                     if !trees.iter().any(|t| t.of_find_node_by_path(path).is_some()) {
                         return Err(self
@@ -306,6 +317,9 @@ fn boot_and_run(k: &Kernel, p: &Arc<Prepared>, r: Rules) {
     for pipe in display_pipes(k) {
         drm_dev_get(k, pipe.drm, DRM_FILE);
         k.write(state, |s| s.open_files.push(pipe.drm));
+    }
+    for s in &p.scenario.file.setup {
+        step(k, p, state, s.get_ref());
     }
     let mut threads = Vec::new();
     for th in &p.scenario.file.threads {

@@ -1,0 +1,285 @@
+//! Exploring a scenario under a set of rules, and what the answer looks like: a verdict per
+//! rules column, checked against the scenario's `expect`, in text or versioned JSON.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use drm::{Release, Rules};
+use explore::{Explorer, Options, Program, Strategy};
+use serde::Serialize;
+
+use crate::scenario::{Expect, Prepared};
+
+/// The JSON schema version of `--json` output (see `docs/json.md`).
+pub const SCHEMA: &str = "bridgesim/1";
+
+/// The proposals under review (upstream.md §1.2 "Not merged", §6.14, §8.3), as rule switches.
+pub const PROPOSALS: &[&str] = &[
+    "panel_bridge_panel_ref",
+    "core_enter_exit",
+    "disable_pipeline_on_unplug",
+];
+
+/// One column of a verdict table: a release, maybe with switches on top.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RulesColumn {
+    /// As written: `v7.2`, `v7.2+proposals`, `v7.0+panel_bridge_panel_ref`.
+    pub label: String,
+    pub release: Release,
+    /// Switches forced on.
+    pub switches: Vec<String>,
+}
+
+impl RulesColumn {
+    /// Parse `RELEASE[+SWITCH|+proposals]...`.
+    pub fn parse(s: &str) -> Result<RulesColumn, String> {
+        let mut parts = s.split('+');
+        let rel = parts.next().unwrap_or("");
+        let release: Release = rel.parse().map_err(|_| {
+            format!(
+                "unknown release `{rel}`: expected one of {}",
+                Release::ALL
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+        let mut switches = Vec::new();
+        for sw in parts {
+            if sw == "proposals" {
+                switches.extend(PROPOSALS.iter().map(|s| s.to_string()));
+            } else {
+                switches.push(sw.to_string());
+            }
+        }
+        let col = RulesColumn {
+            label: s.to_string(),
+            release,
+            switches,
+        };
+        col.rules(Rules::for_release(release))?;
+        Ok(col)
+    }
+
+    /// Parse `all` (every release) or a comma-separated list of columns.
+    pub fn parse_list(s: &str) -> Result<Vec<RulesColumn>, String> {
+        if s == "all" {
+            return Ok(Release::ALL
+                .iter()
+                .map(|r| RulesColumn {
+                    label: r.to_string(),
+                    release: *r,
+                    switches: Vec::new(),
+                })
+                .collect());
+        }
+        s.split(',').map(|c| RulesColumn::parse(c.trim())).collect()
+    }
+
+    /// `base` with this column's switches turned on.
+    pub fn rules(&self, base: Rules) -> Result<Rules, String> {
+        let mut v = serde_json::to_value(base).expect("rules serialize");
+        let map = v.as_object_mut().expect("rules are a struct");
+        for s in &self.switches {
+            match map.get_mut(s) {
+                Some(slot) => *slot = serde_json::Value::Bool(true),
+                None => {
+                    return Err(format!(
+                        "unknown rule switch `{s}`: expected `proposals` or one of {}",
+                        map.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ))
+                }
+            }
+        }
+        Ok(serde_json::from_value(v).expect("rules deserialize"))
+    }
+}
+
+/// A violation a search found.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    pub kind: String,
+    pub object: String,
+    pub message: String,
+    /// Replays the execution: `bridgesim replay SCENARIO --rules LABEL --schedule S`.
+    pub schedule: String,
+    pub preemptions: u32,
+    /// Model operations up to the violation.
+    pub ops: u32,
+    #[serde(skip)]
+    pub report: String,
+}
+
+impl Finding {
+    /// `kind:object` as written in `expect`.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.kind, self.object)
+    }
+}
+
+/// The answer for one scenario under one rules column.
+#[derive(Clone, Debug, Serialize)]
+pub struct Verdict {
+    pub rules: String,
+    /// Empty when clean.
+    pub findings: Vec<Finding>,
+    /// The whole space was covered (DPOR/DFS without truncation).
+    pub exhaustive: bool,
+    pub stats: explore::Stats,
+    /// The scenario's expectation for this column, if any.
+    pub expect: Option<Expect>,
+    /// Whether the verdict matches it.
+    pub matches_expect: Option<bool>,
+}
+
+impl Verdict {
+    pub fn is_clean(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    /// "clean (exhaustive)" or the findings, one line.
+    pub fn summary(&self) -> String {
+        if self.is_clean() {
+            if self.exhaustive {
+                "clean (exhaustive)".to_string()
+            } else {
+                "clean (not exhaustive)".to_string()
+            }
+        } else {
+            self.findings
+                .iter()
+                .map(|f| format!("{} in {}", f.kind, f.object))
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
+    }
+}
+
+/// How to search.
+#[derive(Clone, Debug)]
+pub struct SearchSpec {
+    pub strategy: Strategy,
+    pub options: Options,
+}
+
+impl Default for SearchSpec {
+    fn default() -> Self {
+        SearchSpec {
+            strategy: Strategy::Dpor,
+            options: Options {
+                progress: true,
+                ..Options::default()
+            },
+        }
+    }
+}
+
+/// Explore `p` under `col` and check the result against the scenario's `expect`.
+pub fn explore(
+    p: &Arc<Prepared>,
+    col: &RulesColumn,
+    search: &SearchSpec,
+) -> Result<Verdict, String> {
+    let base = p.rules(Some(col.release)).map_err(|e| e.to_string())?;
+    let rules = col.rules(base)?;
+    let program: Program = Arc::new(p.program(rules));
+    let report = Explorer::new(search.strategy, search.options.clone()).run(&program);
+    let findings = report
+        .counterexample()
+        .map(|c| Finding {
+            kind: c.kind.name().to_string(),
+            object: c.object.clone(),
+            message: c.message.clone(),
+            schedule: c.schedule.clone(),
+            preemptions: c.preemptions,
+            ops: c.ops,
+            report: c.report.clone(),
+        })
+        .into_iter()
+        .collect();
+    let mut v = Verdict {
+        rules: col.label.clone(),
+        findings,
+        exhaustive: report.stats.exhaustive,
+        stats: report.stats,
+        expect: None,
+        matches_expect: None,
+    };
+    v.expect = expectation(p, &col.label);
+    v.matches_expect = v.expect.as_ref().map(|e| matches(e, &v));
+    Ok(v)
+}
+
+/// The scenario's expectation for a column: its own entry, else `default`.
+pub fn expectation(p: &Prepared, label: &str) -> Option<Expect> {
+    let e = &p.scenario.file.expect;
+    e.get(label)
+        .or_else(|| e.get("default"))
+        .map(|s| s.get_ref().clone())
+}
+
+/// Whether a verdict matches an expectation. A search stops at its first violation, so a
+/// list matches when the violation found is one of the listed `kind` or `kind:object`
+/// entries (the object's name contains `object`); "clean" matches an exhaustive clean search.
+pub fn matches(e: &Expect, v: &Verdict) -> bool {
+    match e {
+        Expect::Verdict(_) => v.is_clean() && v.exhaustive,
+        Expect::Violations(list) => {
+            !v.findings.is_empty()
+                && v.findings.iter().all(|f| {
+                    list.iter().any(|want| match want.split_once(':') {
+                        Some((kind, obj)) => f.kind == kind && f.object.contains(obj),
+                        None => f.kind == *want,
+                    })
+                })
+        }
+    }
+}
+
+/// A text table: one row per verdict.
+pub fn table(rows: &[(String, Verdict)]) -> String {
+    let mut o = String::new();
+    let w0 = rows.iter().map(|(s, _)| s.len()).max().unwrap_or(8).max(8);
+    let w1 = rows
+        .iter()
+        .map(|(_, v)| v.rules.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(
+        o,
+        "{:w0$}  {:w1$}  {:>10}  verdict",
+        "scenario", "rules", "executions"
+    );
+    for (name, v) in rows {
+        let mark = match v.matches_expect {
+            Some(true) => "  (as expected)",
+            Some(false) => "  (EXPECTED OTHERWISE)",
+            None => "",
+        };
+        let _ = writeln!(
+            o,
+            "{name:w0$}  {:w1$}  {:>10}  {}{mark}",
+            v.rules,
+            v.stats.executions,
+            v.summary()
+        );
+    }
+    o
+}
+
+/// The JSON document of a command's results.
+#[derive(Serialize)]
+pub struct JsonOut<'a> {
+    pub schema: &'static str,
+    pub command: &'a str,
+    pub results: Vec<JsonResult<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct JsonResult<'a> {
+    pub scenario: &'a str,
+    #[serde(flatten)]
+    pub verdict: &'a Verdict,
+}
