@@ -139,6 +139,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Wide reports: a located error's first line names file:line:column unbroken.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().width(200).build())
+    }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use bridgesim::scenario::Scenario;
+use bridgesim::scenario::{self, Scenario};
 
 #[test]
 fn every_bad_scenario_gets_its_located_error() {
@@ -21,16 +21,25 @@ fn every_bad_scenario_gets_its_located_error() {
             .next()
             .and_then(|l| l.strip_prefix("# expect-error: "))
             .expect("header");
-        let err = Scenario::load(&path).expect_err("must be rejected");
+        let err = scenario::load(&path).expect_err("must be rejected");
         let got = err.to_string();
+        // The command line prints the same located error and exits with 2.
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_bridgesim"))
+            .arg("run")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", path.display());
+        let stderr = String::from_utf8_lossy(&out.stderr);
         let expected = format!("{}:{want}", path.display());
+        assert!(stderr.contains(&expected), "{stderr}");
         assert!(
             got.starts_with(&expected),
             "\n got: {got}\nwant: {expected}"
         );
         n += 1;
     }
-    assert!(n >= 6);
+    assert!(n >= 8);
 }
 
 #[test]

@@ -1,0 +1,75 @@
+//! The demo: violations under the early releases, a clean verdict at the end of the table, and
+//! a shown violation that replays from its printed schedule.
+
+use std::process::Command;
+
+fn bridgesim(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_bridgesim"))
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn demo_table_and_replay() {
+    let (code, out) = bridgesim(&["demo"]);
+    let row = |rules: &str| -> String {
+        out.lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(rules))
+            .unwrap_or_else(|| panic!("no row for {rules} in:\n{out}"))
+            .to_string()
+    };
+    for early in ["v6.15", "v6.16", "v6.17", "v6.18", "v6.19"] {
+        assert!(
+            row(early).contains("use-after-free"),
+            "{early}: {}",
+            row(early)
+        );
+    }
+    let last = row("v7.2+proposals");
+    assert!(last.contains("clean (exhaustive)"), "{last}");
+    assert!(out.contains("BUG: KASAN: slab-use-after-free in"), "{out}");
+    // Every row matches the demo scenario's expect section, so the exit code is 0.
+    assert_eq!(code, 0, "{out}");
+
+    // The shown violation replays from its printed command line.
+    let replay = out
+        .lines()
+        .find(|l| l.starts_with("Replay: bridgesim replay"))
+        .expect("replay line");
+    let args: Vec<&str> = replay
+        .trim_start_matches("Replay: bridgesim ")
+        .split_whitespace()
+        .collect();
+    let (rcode, rout) = bridgesim(&args);
+    assert_eq!(rcode, 1, "a violation is found: {rout}");
+    let title = out.lines().find(|l| l.starts_with("BUG: KASAN")).unwrap();
+    assert!(
+        rout.contains(title),
+        "replay shows the same report title `{title}`:\n{rout}"
+    );
+    let freed = out
+        .lines()
+        .find(|l| l.starts_with("Freed by thread"))
+        .unwrap();
+    assert!(rout.contains(freed), "same free site `{freed}`:\n{rout}");
+}
+
+#[test]
+fn demo_json_is_versioned() {
+    let (code, out) = bridgesim(&["demo", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["schema"], "bridgesim/1");
+    assert_eq!(v["command"], "demo");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 9);
+    assert_eq!(results[0]["rules"], "v6.15");
+    assert!(!results[0]["findings"].as_array().unwrap().is_empty());
+    assert_eq!(results[8]["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(results[8]["exhaustive"], true);
+}
