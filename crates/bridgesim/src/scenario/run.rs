@@ -48,6 +48,10 @@ pub const BUILTINS: &[(&str, &str)] = &[
         "sunh-addon",
         include_str!("../../../../scenarios/boards/sunh-addon.dtso"),
     ),
+    (
+        "sunh-addon-vga",
+        include_str!("../../../../scenarios/boards/sunh-addon-vga.dtso"),
+    ),
 ];
 
 /// Scenarios compiled into bridgesim (`builtin:NAME`).
