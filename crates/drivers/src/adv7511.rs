@@ -222,6 +222,16 @@ impl Driver for Adv7511Driver {
         let regmap = k.devm_hw_get(dev, HwKind::I2c, "regmap");
         k.hw_access(regmap, "regmap_read(ADV7511_REG_CHIP_REVISION)");
         let work = k.init_work(&format!("{} hpd_work", k.dev_name(dev)), hpd_work(b));
+        // The work_struct is embedded in the container; the model's separate object goes with
+        // the device's devres (it is not cancelled first, as upstream).
+        if let Err(e) =
+            k.devm_add_action_or_reset(dev, "adv7511_hpd_work", work.id().0 as u64, move |k| {
+                k.destroy_work(work)
+            })
+        {
+            unwind(k);
+            return Err(e);
+        }
         let has_irq = k.of_tree(|t| {
             t.property(node, "interrupts").is_some()
                 || t.property(node, "interrupts-extended").is_some()
