@@ -15,10 +15,14 @@
 //! `-EPROBE_DEFER` while the host is absent), unwinding audio and `drm_bridge_remove` on failure.
 //!
 //! Remove (`adv7511_remove`): the CEC client, disable the supplies, `drm_bridge_remove`, the
-//! audio device, the packet/EDID clients. The HPD work is not cancelled (recalled from the
-//! stored versions): an interrupt between remove and the devres `free_irq` can queue it, and it
-//! then runs after unbind (`HwAfterUnplug` on the regmap, or a use-after-free of the container in
-//! the pre-refcount era).
+//! audio device, the packet/EDID clients. The HPD work is **not cancelled**: a queued
+//! `hpd_work` (or an interrupt between remove and the devres `free_irq`) runs after unbind:
+//! a use-after-free of the work in the freed container in the pre-refcount era, and from v6.17
+//! (container alive while the chain holds it) register access after unbind and
+//! `drm_bridge_hpd_notify` on a removed bridge (its `hpd_mutex` destroyed). Zheng Wang posted
+//! `cancel_work_sync` in remove (2023, "race condition where bridge->hpd_mutex was destroyed by
+//! drm_bridge_remove and used in adv7511_hpd_work"); later stored versions of
+//! `adv7511_remove` still lack it, so the model keeps the window in every era.
 //!
 //! Omitted: the driver's own connector (without `NO_CONNECTOR`), CEC, audio formats, the
 //! 7533 DSI lane/clock programming beyond one register access.
@@ -89,9 +93,21 @@ fn regmap(k: &Kernel, b: DrmBridge) -> Hw {
     drm_bridge_priv::<Adv7511, _>(k, b, |p| p.regmap).expect("set by probe before drm_bridge_add")
 }
 
+/// Whether the container is devres memory (freed at unbind) rather than freed at the last put
+/// with `.destroy` called.
+fn container_freed_at_unbind(k: &Kernel, v: Variant) -> bool {
+    let r = rules(k);
+    v == Variant::PreRefcount || !r.bridge_refcount || !r.destroy_hook
+}
+
 struct Funcs;
 
 impl DrmBridgeFuncs for Funcs {
+    fn destroy(&self, k: &Kernel, b: DrmBridge) {
+        if let Some(w) = drm_bridge_priv::<Adv7511, _>(k, b, |p| p.hpd_work) {
+            k.destroy_work(w);
+        }
+    }
     fn attach(&self, k: &Kernel, b: DrmBridge, enc: DrmEncoder, flags: u32) -> Result<(), Errno> {
         let _f = k.func("adv7511_bridge_attach");
         if let Some(n) = next_of(k, b) {
@@ -222,15 +238,18 @@ impl Driver for Adv7511Driver {
         let regmap = k.devm_hw_get(dev, HwKind::I2c, "regmap");
         k.hw_access(regmap, "regmap_read(ADV7511_REG_CHIP_REVISION)");
         let work = k.init_work(&format!("{} hpd_work", k.dev_name(dev)), hpd_work(b));
-        // The work_struct is embedded in the container; the model's separate object goes with
-        // the device's devres (it is not cancelled first, as upstream).
-        if let Err(e) =
-            k.devm_add_action_or_reset(dev, "adv7511_hpd_work", work.id().0 as u64, move |k| {
-                k.destroy_work(work)
-            })
-        {
-            unwind(k);
-            return Err(e);
+        // The work_struct is embedded in the container, so the model's separate object goes
+        // when the container does: with the devm_kzalloc memory at unbind, or at the last put
+        // (`.destroy`) once the bridge is refcounted. It is never cancelled, as upstream.
+        if container_freed_at_unbind(k, v) {
+            if let Err(e) =
+                k.devm_add_action_or_reset(dev, "adv7511_hpd_work", work.id().0 as u64, move |k| {
+                    k.destroy_work(work)
+                })
+            {
+                unwind(k);
+                return Err(e);
+            }
         }
         let has_irq = k.of_tree(|t| {
             t.property(node, "interrupts").is_some()

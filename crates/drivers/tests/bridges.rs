@@ -666,3 +666,34 @@ fn tc358762_panel_first_window() {
     );
     assert_eq!(run(Release::V7_2), vec![]);
 }
+
+/// adv7511's remove does not cancel `hpd_work` (see adv7511.rs). An HPD interrupt queues the
+/// work; ADV7535 unbinds while the display controller still holds the chain; then the work
+/// runs. v6.15: the work lived in the freed devm_kzalloc container, a use-after-free of the work.
+/// v7.2: the container is alive (chain reference), and the work touches the regmap of an
+/// unbound device.
+#[test]
+fn adv7535_hpd_work_after_unbind() {
+    let run = |r: Release| {
+        let k = boot(r, compile("adv7535.dts", ADV7535), &[], |k| {
+            let d = dev(k, ADV).unwrap();
+            let irq = drivers::adv7511::hpd_irq_of(k, d).expect("HPD IRQ");
+            let t = k.fire_irq(irq).expect("delivered");
+            k.join(t);
+            k.device_del(d);
+            for t in k.run_queued_work() {
+                k.join(t);
+            }
+            unbind_all(k, &[LCDIF]);
+        });
+        let v = k.violations();
+        let first = v.first().expect("a violation");
+        (first.kind, k.describe(first.obj.expect("an object")))
+    };
+    let (kind, obj) = run(Release::V6_15);
+    assert_eq!(kind, ViolationKind::UseAfterFree);
+    assert!(obj.contains("hpd_work"), "{obj}");
+    let (kind, obj) = run(Release::V7_2);
+    assert_eq!(kind, ViolationKind::HwAfterUnplug);
+    assert!(obj.contains("hdmi@3d regmap"), "{obj}");
+}
