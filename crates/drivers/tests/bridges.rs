@@ -697,3 +697,66 @@ fn adv7535_hpd_work_after_unbind() {
     assert_eq!(kind, ViolationKind::HwAfterUnplug);
     assert!(obj.contains("hdmi@3d regmap"), "{obj}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// fsl,imx8mp-ldb → panel-lvds: the LDB wraps the panel in a panel bridge on its own device.
+
+const LDB_PANEL: &str = r#"
+/dts-v1/;
+/ {
+    #address-cells = <1>;
+    #size-cells = <1>;
+    reg_lcd: regulator-lcd { compatible = "regulator-fixed"; regulator-name = "lcd"; };
+    soc {
+        compatible = "simple-bus";
+        #address-cells = <1>;
+        #size-cells = <1>;
+        ranges;
+        lcdif@32e90000 {
+            compatible = "fsl,imx8mp-lcdif";
+            reg = <0x32e90000 0x10000>;
+            port { lcdif2_out: endpoint { remote-endpoint = <&ldb_in>; }; };
+        };
+        bridge@5c {
+            compatible = "fsl,imx8mp-ldb";
+            reg = <0x5c 0x4>;
+            ports {
+                #address-cells = <1>;
+                #size-cells = <0>;
+                port@0 { reg = <0>; ldb_in: endpoint { remote-endpoint = <&lcdif2_out>; }; };
+                port@1 { reg = <1>; ldb_ch0: endpoint { remote-endpoint = <&panel_in>; }; };
+            };
+        };
+    };
+    panel {
+        compatible = "panel-lvds";
+        power-supply = <&reg_lcd>;
+        port { panel_in: endpoint { remote-endpoint = <&ldb_ch0>; }; };
+    };
+};
+"#;
+
+static LDB_PANEL_CASE: Case = Case {
+    name: "ldb-panel.dts",
+    dts: LDB_PANEL,
+    late: &["panel-simple"],
+    deferred: &[LDB, LCDIF2],
+    // The LDB before the panel: the panel bridge is removed by the LDB's devres.
+    first: &[LCDIF2, LDB],
+    owners_of: &[LDB],
+};
+
+#[test]
+fn fsl_ldb_panel_binds_and_owners() {
+    let early = run_case(&LDB_PANEL_CASE, Release::V6_15);
+    assert_eq!(early[LDB], Vec::<String>::new());
+    let late = run_case(&LDB_PANEL_CASE, Release::V7_2);
+    assert_eq!(
+        late[LDB],
+        s(&[
+            "chain of encoder-0",
+            "devres of /soc/bridge@5c",
+            "published"
+        ])
+    );
+}
