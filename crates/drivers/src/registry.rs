@@ -6,7 +6,10 @@ use kmodel::device::Driver;
 use kmodel::of_platform::OfBus;
 use kmodel::Kernel;
 
-use crate::{display_connector, lcdif, panel, samsung_dsim, simple_bridge, supply, ti_sn65dsi83};
+use crate::{
+    adv7511, display_connector, fsl_ldb, ite_it6263, lcdif, lontium_lt8912b, lontium_lt9611, panel,
+    samsung_dsim, simple_bridge, supply, tc358762, ti_sn65dsi83,
+};
 
 /// A driver model and the bus it registers on.
 pub struct Entry {
@@ -74,6 +77,30 @@ pub fn display_drivers() -> Vec<Entry> {
         Entry {
             bus: OfBus::Platform,
             driver: Rc::new(simple_bridge::THC63LVD1024),
+        },
+        Entry {
+            bus: OfBus::I2c,
+            driver: Rc::new(lontium_lt8912b::Lt8912b),
+        },
+        Entry {
+            bus: OfBus::I2c,
+            driver: Rc::new(lontium_lt9611::Lt9611Driver),
+        },
+        Entry {
+            bus: OfBus::MipiDsi,
+            driver: Rc::new(tc358762::Tc358762Driver),
+        },
+        Entry {
+            bus: OfBus::Platform,
+            driver: Rc::new(fsl_ldb::FslLdbDriver),
+        },
+        Entry {
+            bus: OfBus::I2c,
+            driver: Rc::new(ite_it6263::It6263Driver),
+        },
+        Entry {
+            bus: OfBus::I2c,
+            driver: Rc::new(adv7511::Adv7511Driver),
         },
     ]
 }

@@ -1,0 +1,762 @@
+//! The bridge driver models of issue 5 item 1 booted on small test trees: deferral while the
+//! next element (or the supplier) is missing, binding once it appears, the refcount owners of
+//! each bridge under an early (v6.15) and a late (v7.2) release, a clean full teardown, and the
+//! known lifetime windows of the drivers' eras.
+
+mod common;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use common::*;
+use drm::connector::drm_helper_probe_single_connector_modes;
+use drm::rules::Release;
+use kmodel::ViolationKind;
+
+/// One driver test: a tree, the drivers registered late, the devices that must defer until
+/// then and bind after, what to unbind first at teardown, whose bridge owners to report.
+struct Case {
+    name: &'static str,
+    dts: &'static str,
+    late: &'static [&'static str],
+    deferred: &'static [&'static str],
+    first: &'static [&'static str],
+    owners_of: &'static [&'static str],
+}
+
+type Owners = BTreeMap<String, Vec<String>>;
+
+/// Boot the case under `release`, check deferral and binding, record owners, tear down and
+/// check that nothing was reported (leaks included).
+fn run_case(c: &'static Case, release: Release) -> Owners {
+    let out: Rc<RefCell<Owners>> = Rc::default();
+    let o = out.clone();
+    let k = boot(release, compile(c.name, c.dts), c.late, move |k| {
+        for p in c.deferred {
+            assert!(deferred(k, p), "{}: {p} defers before {:?}", c.name, c.late);
+        }
+        register_late(k, c.late);
+        k.driver_deferred_probe_trigger();
+        for p in c.deferred {
+            assert!(
+                bound(k, p),
+                "{}: {p} binds once {:?} is there",
+                c.name,
+                c.late
+            );
+        }
+        for p in c.owners_of {
+            o.borrow_mut().insert(p.to_string(), owners(k, p));
+        }
+        unbind_all(k, c.first);
+    });
+    assert_clean(&k, &format!("{} under {release}", c.name));
+    let r = out.borrow().clone();
+    r
+}
+
+fn s(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// lontium,lt8912b: LCDIF → samsung-dsim → LT8912B (I2C) → hdmi-connector (no DDC, so LT8912B is
+// the bridge connector's EDID bridge and reads through its stored hdmi_port).
+
+const LT8912B: &str = r#"
+/dts-v1/;
+/ {
+    #address-cells = <1>;
+    #size-cells = <1>;
+    reg_vdd: regulator-vdd {
+        compatible = "regulator-fixed";
+        regulator-name = "vdd";
+    };
+    soc {
+        compatible = "simple-bus";
+        #address-cells = <1>;
+        #size-cells = <1>;
+        ranges;
+        lcdif@32e80000 {
+            compatible = "fsl,imx8mp-lcdif";
+            reg = <0x32e80000 0x10000>;
+            port {
+                lcdif_out: endpoint { remote-endpoint = <&dsim_in>; };
+            };
+        };
+        dsi@32e60000 {
+            compatible = "fsl,imx8mp-mipi-dsim";
+            reg = <0x32e60000 0x400>;
+            #address-cells = <1>;
+            #size-cells = <0>;
+            ports {
+                #address-cells = <1>;
+                #size-cells = <0>;
+                port@0 { reg = <0>; dsim_in: endpoint { remote-endpoint = <&lcdif_out>; }; };
+                port@1 { reg = <1>; dsim_out: endpoint { remote-endpoint = <&lt_in>; }; };
+            };
+        };
+        i2c@30a30000 {
+            compatible = "fsl,imx8mp-i2c";
+            reg = <0x30a30000 0x10000>;
+            #address-cells = <1>;
+            #size-cells = <0>;
+            hdmi@48 {
+                compatible = "lontium,lt8912b";
+                reg = <0x48>;
+                vdd-supply = <&reg_vdd>;
+                ports {
+                    #address-cells = <1>;
+                    #size-cells = <0>;
+                    port@0 { reg = <0>; lt_in: endpoint { remote-endpoint = <&dsim_out>; }; };
+                    port@1 { reg = <1>; lt_out: endpoint { remote-endpoint = <&conn_in>; }; };
+                };
+            };
+        };
+    };
+    hdmi-connector {
+        compatible = "hdmi-connector";
+        type = "a";
+        port { conn_in: endpoint { remote-endpoint = <&lt_out>; }; };
+    };
+};
+"#;
+
+const LCDIF: &str = "/soc/lcdif@32e80000";
+const LT: &str = "/soc/i2c@30a30000/hdmi@48";
+const CONN: &str = "/hdmi-connector";
+
+static LT8912B_CASE: Case = Case {
+    name: "lt8912b.dts",
+    dts: LT8912B,
+    late: &["display-connector"],
+    // LT8912B waits for its hdmi-connector bridge; LCDIF for the DSIM bridge, which is only
+    // added when LT8912B attaches its DSI device.
+    deferred: &[LT, LCDIF],
+    first: &[LCDIF],
+    owners_of: &[LT, CONN],
+};
+
+#[test]
+fn lt8912b_binds_and_owners() {
+    let early = run_case(&LT8912B_CASE, Release::V6_15);
+    // v6.15: devm_kzalloc containers, no refcount at all.
+    assert_eq!(early[LT], Vec::<String>::new());
+    assert_eq!(early[CONN], Vec::<String>::new());
+    let late = run_case(&LT8912B_CASE, Release::V7_2);
+    // v7.2: the DSIM holds LT8912B in next_bridge, LT8912B holds the connector in its
+    // next_bridge (the v7.0 conversion), the bridge connector holds each for the op it serves.
+    assert_eq!(
+        late[LT],
+        s(&[
+            "bridge_connector edid",
+            "chain of encoder-0",
+            "devres of /soc/i2c@30a30000/hdmi@48",
+            "next_bridge of /soc/dsi@32e60000",
+            "published",
+        ])
+    );
+    assert_eq!(
+        late[CONN],
+        s(&[
+            "bridge_connector detect",
+            "chain of encoder-0",
+            "devres of /hdmi-connector",
+            "next_bridge of /soc/i2c@30a30000/hdmi@48",
+            "published",
+        ])
+    );
+}
+
+/// real-pipelines.md §4.2 #4: `lt->hdmi_port` is a raw pointer to the display-connector's
+/// bridge. Unbind the connector, then read the EDID through LT8912B (its connector's
+/// get_modes): before v6.17 the connector's container was freed at unbind, a use-after-free
+/// on that object. From v6.17 the encoder chain holds a reference (attach/detach refs), so the
+/// memory stays, and from v7.0 LT8912B holds its own (next_bridge).
+fn lt8912b_edid_after_connector_unbind(release: Release) -> (Vec<(ViolationKind, bool)>, u32) {
+    let conn_obj: Rc<RefCell<Option<kmodel::ObjId>>> = Rc::default();
+    let c2 = conn_obj.clone();
+    let modes = Rc::new(RefCell::new(0));
+    let m2 = modes.clone();
+    let k = boot(release, compile("lt8912b.dts", LT8912B), &[], move |k| {
+        assert!(bound(k, LT));
+        *c2.borrow_mut() = Some(bridge(k, CONN).obj().id());
+        k.device_del(dev(k, CONN).unwrap());
+        let lt = dev(k, LT).unwrap();
+        *m2.borrow_mut() = drivers::lontium_lt8912b::lt8912_get_modes(k, lt).unwrap();
+        unbind_all(k, &[LCDIF]);
+    });
+    let obj = conn_obj.borrow().unwrap();
+    let v = k
+        .violations()
+        .iter()
+        .map(|v| (v.kind, v.obj == Some(obj)))
+        .collect();
+    let m = *modes.borrow();
+    (v, m)
+}
+
+#[test]
+fn lt8912b_hdmi_port_window() {
+    for r in [Release::V6_15, Release::V6_16] {
+        let (v, _) = lt8912b_edid_after_connector_unbind(r);
+        assert_eq!(
+            v.first(),
+            Some(&(ViolationKind::UseAfterFree, true)),
+            "{r}: LT8912B reads the freed display-connector bridge: {v:?}"
+        );
+    }
+    for r in [Release::V6_17, Release::V6_19, Release::V7_0, Release::V7_2] {
+        let (v, modes) = lt8912b_edid_after_connector_unbind(r);
+        assert!(v.is_empty(), "{r}: {v:?}");
+        // The connector offered no EDID op (no ddc-i2c-bus), so no modes, but no fault.
+        assert_eq!(modes, 0);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// lontium,lt9611: samsung-dsim → LT9611 (I2C, reset GPIO, HPD IRQ) port 2 → hdmi-connector.
+
+const LT9611: &str = r#"
+/dts-v1/;
+/ {
+    #address-cells = <1>;
+    #size-cells = <1>;
+    reg_1v8: regulator-1v8 { compatible = "regulator-fixed"; regulator-name = "1v8"; };
+    reg_3v3: regulator-3v3 { compatible = "regulator-fixed"; regulator-name = "3v3"; };
+    soc {
+        compatible = "simple-bus";
+        #address-cells = <1>;
+        #size-cells = <1>;
+        ranges;
+        gpio1: gpio@30200000 {
+            compatible = "fsl,imx8mp-gpio";
+            reg = <0x30200000 0x10000>;
+            gpio-controller;
+            #gpio-cells = <2>;
+        };
+        lcdif@32e80000 {
+            compatible = "fsl,imx8mp-lcdif";
+            reg = <0x32e80000 0x10000>;
+            port { lcdif_out: endpoint { remote-endpoint = <&dsim_in>; }; };
+        };
+        dsi@32e60000 {
+            compatible = "fsl,imx8mp-mipi-dsim";
+            reg = <0x32e60000 0x400>;
+            ports {
+                #address-cells = <1>;
+                #size-cells = <0>;
+                port@0 { reg = <0>; dsim_in: endpoint { remote-endpoint = <&lcdif_out>; }; };
+                port@1 { reg = <1>; dsim_out: endpoint { remote-endpoint = <&lt_a>; }; };
+            };
+        };
+        i2c@30a30000 {
+            compatible = "fsl,imx8mp-i2c";
+            reg = <0x30a30000 0x10000>;
+            #address-cells = <1>;
+            #size-cells = <0>;
+            hdmi-bridge@3b {
+                compatible = "lontium,lt9611";
+                reg = <0x3b>;
+                interrupts = <84 2>;
+                reset-gpios = <&gpio1 12 0>;
+                vdd-supply = <&reg_1v8>;
+                vcc-supply = <&reg_3v3>;
+                ports {
+                    #address-cells = <1>;
+                    #size-cells = <0>;
+                    port@0 { reg = <0>; lt_a: endpoint { remote-endpoint = <&dsim_out>; }; };
+                    port@2 { reg = <2>; lt_out: endpoint { remote-endpoint = <&conn_in>; }; };
+                };
+            };
+        };
+    };
+    hdmi-out {
+        compatible = "hdmi-connector";
+        type = "a";
+        port { conn_in: endpoint { remote-endpoint = <&lt_out>; }; };
+    };
+};
+"#;
+
+const LT9611_DEV: &str = "/soc/i2c@30a30000/hdmi-bridge@3b";
+const HDMI_OUT: &str = "/hdmi-out";
+
+static LT9611_CASE: Case = Case {
+    name: "lt9611.dts",
+    dts: LT9611,
+    late: &["display-connector"],
+    deferred: &[LT9611_DEV, LCDIF],
+    first: &[LCDIF],
+    owners_of: &[LT9611_DEV, HDMI_OUT],
+};
+
+#[test]
+fn lt9611_binds_and_owners() {
+    let early = run_case(&LT9611_CASE, Release::V6_15);
+    assert_eq!(early[LT9611_DEV], Vec::<String>::new());
+    let late = run_case(&LT9611_CASE, Release::V7_2);
+    // v7.2: next_bridge via of_drm_get_bridge_by_endpoint (the v7.2 conversion).
+    assert_eq!(
+        late[LT9611_DEV],
+        s(&[
+            "bridge_connector edid",
+            "bridge_connector hdmi",
+            "bridge_connector hpd",
+            "chain of encoder-0",
+            "devres of /soc/i2c@30a30000/hdmi-bridge@3b",
+            "next_bridge of /soc/dsi@32e60000",
+            "published",
+        ])
+    );
+    assert_eq!(
+        late[HDMI_OUT],
+        s(&[
+            "bridge_connector detect",
+            "chain of encoder-0",
+            "devres of /hdmi-out",
+            "next_bridge of /soc/i2c@30a30000/hdmi-bridge@3b",
+            "published",
+        ])
+    );
+}
+
+/// LT9611's remove disables its IRQ before `drm_bridge_remove`; devres frees it afterwards.
+/// An HPD interrupt fired while bound runs the handler; after unbind it is not delivered.
+#[test]
+fn lt9611_hpd_irq_then_unbind_is_clean() {
+    for r in [Release::V6_15, Release::V7_2] {
+        let k = boot(r, compile("lt9611.dts", LT9611), &[], |k| {
+            let d = dev(k, LT9611_DEV).unwrap();
+            let irq = drivers::lontium_lt9611::hpd_irq_of(k, d).expect("HPD IRQ");
+            let t = k.fire_irq(irq).expect("delivered while bound");
+            k.join(t);
+            unbind_all(k, &[LCDIF]);
+            assert!(k.fire_irq(irq).is_none(), "not delivered after unbind");
+        });
+        assert_clean(&k, &format!("lt9611 {r}"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// toshiba,tc358762: a DSI-bus child of samsung-dsim → panel-simple (power from a regulator).
+
+const TC358762: &str = r#"
+/dts-v1/;
+/ {
+    #address-cells = <1>;
+    #size-cells = <1>;
+    reg_lcd: regulator-lcd { compatible = "regulator-fixed"; regulator-name = "lcd"; };
+    soc {
+        compatible = "simple-bus";
+        #address-cells = <1>;
+        #size-cells = <1>;
+        ranges;
+        lcdif@32e80000 {
+            compatible = "fsl,imx8mp-lcdif";
+            reg = <0x32e80000 0x10000>;
+            port { lcdif_out: endpoint { remote-endpoint = <&dsim_in>; }; };
+        };
+        dsi@32e60000 {
+            compatible = "fsl,imx8mp-mipi-dsim";
+            reg = <0x32e60000 0x400>;
+            #address-cells = <1>;
+            #size-cells = <0>;
+            ports {
+                #address-cells = <1>;
+                #size-cells = <0>;
+                port@0 { reg = <0>; dsim_in: endpoint { remote-endpoint = <&lcdif_out>; }; };
+                port@1 { reg = <1>; dsim_out: endpoint { remote-endpoint = <&tc_in>; }; };
+            };
+            bridge@0 {
+                compatible = "toshiba,tc358762";
+                reg = <0>;
+                vddc-supply = <&reg_lcd>;
+                ports {
+                    #address-cells = <1>;
+                    #size-cells = <0>;
+                    port@0 { reg = <0>; tc_in: endpoint { remote-endpoint = <&dsim_out>; }; };
+                    port@1 { reg = <1>; tc_out: endpoint { remote-endpoint = <&panel_in>; }; };
+                };
+            };
+        };
+    };
+    panel {
+        compatible = "powertip,ph800480t013-idf02";
+        power-supply = <&reg_lcd>;
+        port { panel_in: endpoint { remote-endpoint = <&tc_out>; }; };
+    };
+};
+"#;
+
+const TC: &str = "/soc/dsi@32e60000/bridge@0";
+const DSIM: &str = "/soc/dsi@32e60000";
+
+static TC358762_CASE: Case = Case {
+    name: "tc358762.dts",
+    dts: TC358762,
+    late: &["panel-simple"],
+    deferred: &[TC, LCDIF],
+    // TC358762 before the panel: its panel bridge lives on the panel's devres but is removed by
+    // TC358762's devres. Unbinding the panel first is a use-after-free in the pre-refcount era
+    // (the panel_bridge two-device lifetime, real-pipelines.md §4.2 #10); see
+    // `tc358762_panel_first_window`.
+    first: &[LCDIF, TC],
+    owners_of: &[TC, DSIM],
+};
+
+#[test]
+fn tc358762_binds_and_owners() {
+    let early = run_case(&TC358762_CASE, Release::V6_15);
+    assert_eq!(early[TC], Vec::<String>::new());
+    let late = run_case(&TC358762_CASE, Release::V7_2);
+    // The DSIM (host-attach pattern) holds TC358762 in next_bridge; the LCDIF holds the DSIM
+    // only through the chain.
+    assert_eq!(
+        late[TC],
+        s(&[
+            "chain of encoder-0",
+            "devres of /soc/dsi@32e60000/bridge@0",
+            "next_bridge of /soc/dsi@32e60000",
+            "published",
+        ])
+    );
+    assert_eq!(
+        late[DSIM],
+        s(&[
+            "chain of encoder-0",
+            "devres of /soc/dsi@32e60000",
+            "published"
+        ])
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// fsl,imx8mp-ldb → ite,it6263 → hdmi-connector (real-pipelines.md §2.1 #5). The LDB sits under
+// a simple-bus here: on the real board it is a child of the media blk-ctrl syscon, which the
+// kernel model does not populate (see corpus_boot.rs).
+
+const LDB_IT6263: &str = r#"
+/dts-v1/;
+/ {
+    #address-cells = <1>;
+    #size-cells = <1>;
+    reg_1v8: regulator-1v8 { compatible = "regulator-fixed"; regulator-name = "1v8"; };
+    soc {
+        compatible = "simple-bus";
+        #address-cells = <1>;
+        #size-cells = <1>;
+        ranges;
+        lcdif@32e90000 {
+            compatible = "fsl,imx8mp-lcdif";
+            reg = <0x32e90000 0x10000>;
+            port { lcdif2_out: endpoint { remote-endpoint = <&ldb_in>; }; };
+        };
+        bridge@5c {
+            compatible = "fsl,imx8mp-ldb";
+            reg = <0x5c 0x4>;
+            ports {
+                #address-cells = <1>;
+                #size-cells = <0>;
+                port@0 { reg = <0>; ldb_in: endpoint { remote-endpoint = <&lcdif2_out>; }; };
+                port@1 { reg = <1>; ldb_ch0: endpoint { remote-endpoint = <&it_in>; }; };
+            };
+        };
+        i2c@30a30000 {
+            compatible = "fsl,imx8mp-i2c";
+            reg = <0x30a30000 0x10000>;
+            #address-cells = <1>;
+            #size-cells = <0>;
+            hdmi@4c {
+                compatible = "ite,it6263";
+                reg = <0x4c>;
+                data-mapping = "jeida-24";
+                ivdd-supply = <&reg_1v8>;
+                ports {
+                    #address-cells = <1>;
+                    #size-cells = <0>;
+                    port@0 { reg = <0>; it_in: endpoint { remote-endpoint = <&ldb_ch0>; }; };
+                    port@2 { reg = <2>; it_out: endpoint { remote-endpoint = <&conn_in>; }; };
+                };
+            };
+        };
+    };
+    hdmi-connector {
+        compatible = "hdmi-connector";
+        type = "a";
+        port { conn_in: endpoint { remote-endpoint = <&it_out>; }; };
+    };
+};
+"#;
+
+const LCDIF2: &str = "/soc/lcdif@32e90000";
+const LDB: &str = "/soc/bridge@5c";
+const IT: &str = "/soc/i2c@30a30000/hdmi@4c";
+
+static LDB_CASE: Case = Case {
+    name: "ldb-it6263.dts",
+    dts: LDB_IT6263,
+    late: &["display-connector"],
+    deferred: &[IT, LDB, LCDIF2],
+    first: &[LCDIF2],
+    owners_of: &[LDB, IT, CONN],
+};
+
+#[test]
+fn fsl_ldb_it6263_bind_and_owners() {
+    let early = run_case(&LDB_CASE, Release::V6_15);
+    assert_eq!(early[LDB], Vec::<String>::new());
+    assert_eq!(early[IT], Vec::<String>::new());
+    let late = run_case(&LDB_CASE, Release::V7_2);
+    // The LCDIF holds the LDB only through the chain (devm_drm_of_get_bridge borrows); the LDB
+    // holds IT6263 in next_bridge; IT6263 keeps the connector as a raw it->next_bridge (no
+    // conversion known), so the connector has no owner from IT6263.
+    assert_eq!(
+        late[LDB],
+        s(&[
+            "chain of encoder-0",
+            "devres of /soc/bridge@5c",
+            "published"
+        ])
+    );
+    assert_eq!(
+        late[IT],
+        s(&[
+            "bridge_connector edid",
+            "bridge_connector hdmi",
+            "chain of encoder-0",
+            "devres of /soc/i2c@30a30000/hdmi@4c",
+            "next_bridge of /soc/bridge@5c",
+            "published",
+        ])
+    );
+    assert_eq!(
+        late[CONN],
+        s(&[
+            "bridge_connector detect",
+            "chain of encoder-0",
+            "devres of /hdmi-connector",
+            "published",
+        ])
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// adi,adv7535: samsung-dsim → ADV7535 (I2C, registers its DSI device, HPD IRQ) → hdmi-connector.
+
+const ADV7535: &str = r#"
+/dts-v1/;
+/ {
+    #address-cells = <1>;
+    #size-cells = <1>;
+    soc {
+        compatible = "simple-bus";
+        #address-cells = <1>;
+        #size-cells = <1>;
+        ranges;
+        lcdif@32e80000 {
+            compatible = "fsl,imx8mp-lcdif";
+            reg = <0x32e80000 0x10000>;
+            port { lcdif_out: endpoint { remote-endpoint = <&dsim_in>; }; };
+        };
+        dsi@32e60000 {
+            compatible = "fsl,imx8mp-mipi-dsim";
+            reg = <0x32e60000 0x400>;
+            ports {
+                #address-cells = <1>;
+                #size-cells = <0>;
+                port@0 { reg = <0>; dsim_in: endpoint { remote-endpoint = <&lcdif_out>; }; };
+                port@1 { reg = <1>; dsim_out: endpoint { remote-endpoint = <&adv_in>; }; };
+            };
+        };
+        i2c@30a30000 {
+            compatible = "fsl,imx8mp-i2c";
+            reg = <0x30a30000 0x10000>;
+            #address-cells = <1>;
+            #size-cells = <0>;
+            hdmi@3d {
+                compatible = "adi,adv7535";
+                reg = <0x3d>;
+                interrupts = <9 8>;
+                ports {
+                    #address-cells = <1>;
+                    #size-cells = <0>;
+                    port@0 { reg = <0>; adv_in: endpoint { remote-endpoint = <&dsim_out>; }; };
+                    port@1 { reg = <1>; adv_out: endpoint { remote-endpoint = <&conn_in>; }; };
+                };
+            };
+        };
+    };
+    hdmi-connector {
+        compatible = "hdmi-connector";
+        type = "a";
+        port { conn_in: endpoint { remote-endpoint = <&adv_out>; }; };
+    };
+};
+"#;
+
+const ADV: &str = "/soc/i2c@30a30000/hdmi@3d";
+
+static ADV_CASE: Case = Case {
+    name: "adv7535.dts",
+    dts: ADV7535,
+    late: &["display-connector"],
+    deferred: &[ADV, LCDIF],
+    first: &[LCDIF],
+    owners_of: &[ADV, DSIM, CONN],
+};
+
+#[test]
+fn adv7535_binds_and_owners() {
+    let early = run_case(&ADV_CASE, Release::V6_15);
+    assert_eq!(early[ADV], Vec::<String>::new());
+    let late = run_case(&ADV_CASE, Release::V7_2);
+    assert_eq!(
+        late[ADV],
+        s(&[
+            "bridge_connector edid",
+            "bridge_connector hdmi",
+            "bridge_connector hpd",
+            "chain of encoder-0",
+            "devres of /soc/i2c@30a30000/hdmi@3d",
+            "next_bridge of /soc/dsi@32e60000",
+            "published",
+        ])
+    );
+    assert_eq!(
+        late[CONN],
+        s(&[
+            "bridge_connector detect",
+            "chain of encoder-0",
+            "devres of /hdmi-connector",
+            "next_bridge of /soc/i2c@30a30000/hdmi@3d",
+            "published",
+        ])
+    );
+}
+
+#[test]
+fn detect_through_bridge_connector() {
+    // Detect and get_modes over the whole LT9611 pipeline, then a clean teardown.
+    let k = boot(Release::V7_2, compile("lt9611.dts", LT9611), &[], |k| {
+        let pipe = drivers::display::display_pipes(k)[0];
+        let n = drm_helper_probe_single_connector_modes(k, pipe.connector.unwrap());
+        assert_eq!(n, 1);
+        unbind_all(k, &[LCDIF]);
+    });
+    assert_clean(&k, "lt9611 detect");
+}
+
+/// The panel unbinds before TC358762: in v6.15 the panel bridge's memory is the panel's
+/// devm_kzalloc, freed at the panel's unbind, and TC358762's devres then removes it: a
+/// use-after-free. From v6.17 the panel bridge is refcounted (devm_drm_bridge_alloc on the panel
+/// device, published and chain references), so the late remove finds live memory.
+#[test]
+fn tc358762_panel_first_window() {
+    let run = |r: Release| {
+        let k = boot(r, compile("tc358762.dts", TC358762), &[], |k| {
+            unbind_all(k, &[LCDIF]);
+        });
+        kinds(&k.violations())
+    };
+    assert_eq!(
+        run(Release::V6_15).first(),
+        Some(&ViolationKind::UseAfterFree)
+    );
+    assert_eq!(run(Release::V7_2), vec![]);
+}
+
+/// adv7511's remove does not cancel `hpd_work` (see adv7511.rs). An HPD interrupt queues the
+/// work; ADV7535 unbinds while the display controller still holds the chain; then the work
+/// runs. v6.15: the work lived in the freed devm_kzalloc container, a use-after-free of the work.
+/// v7.2: the container is alive (chain reference), and the work touches the regmap of an
+/// unbound device.
+#[test]
+fn adv7535_hpd_work_after_unbind() {
+    let run = |r: Release| {
+        let k = boot(r, compile("adv7535.dts", ADV7535), &[], |k| {
+            let d = dev(k, ADV).unwrap();
+            let irq = drivers::adv7511::hpd_irq_of(k, d).expect("HPD IRQ");
+            let t = k.fire_irq(irq).expect("delivered");
+            k.join(t);
+            k.device_del(d);
+            for t in k.run_queued_work() {
+                k.join(t);
+            }
+            unbind_all(k, &[LCDIF]);
+        });
+        let v = k.violations();
+        let first = v.first().expect("a violation");
+        (first.kind, k.describe(first.obj.expect("an object")))
+    };
+    let (kind, obj) = run(Release::V6_15);
+    assert_eq!(kind, ViolationKind::UseAfterFree);
+    assert!(obj.contains("hpd_work"), "{obj}");
+    let (kind, obj) = run(Release::V7_2);
+    assert_eq!(kind, ViolationKind::HwAfterUnplug);
+    assert!(obj.contains("hdmi@3d regmap"), "{obj}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// fsl,imx8mp-ldb → panel-lvds: the LDB wraps the panel in a panel bridge on its own device.
+
+const LDB_PANEL: &str = r#"
+/dts-v1/;
+/ {
+    #address-cells = <1>;
+    #size-cells = <1>;
+    reg_lcd: regulator-lcd { compatible = "regulator-fixed"; regulator-name = "lcd"; };
+    soc {
+        compatible = "simple-bus";
+        #address-cells = <1>;
+        #size-cells = <1>;
+        ranges;
+        lcdif@32e90000 {
+            compatible = "fsl,imx8mp-lcdif";
+            reg = <0x32e90000 0x10000>;
+            port { lcdif2_out: endpoint { remote-endpoint = <&ldb_in>; }; };
+        };
+        bridge@5c {
+            compatible = "fsl,imx8mp-ldb";
+            reg = <0x5c 0x4>;
+            ports {
+                #address-cells = <1>;
+                #size-cells = <0>;
+                port@0 { reg = <0>; ldb_in: endpoint { remote-endpoint = <&lcdif2_out>; }; };
+                port@1 { reg = <1>; ldb_ch0: endpoint { remote-endpoint = <&panel_in>; }; };
+            };
+        };
+    };
+    panel {
+        compatible = "panel-lvds";
+        power-supply = <&reg_lcd>;
+        port { panel_in: endpoint { remote-endpoint = <&ldb_ch0>; }; };
+    };
+};
+"#;
+
+static LDB_PANEL_CASE: Case = Case {
+    name: "ldb-panel.dts",
+    dts: LDB_PANEL,
+    late: &["panel-simple"],
+    deferred: &[LDB, LCDIF2],
+    // The LDB before the panel: the panel bridge is removed by the LDB's devres.
+    first: &[LCDIF2, LDB],
+    owners_of: &[LDB],
+};
+
+#[test]
+fn fsl_ldb_panel_binds_and_owners() {
+    let early = run_case(&LDB_PANEL_CASE, Release::V6_15);
+    assert_eq!(early[LDB], Vec::<String>::new());
+    let late = run_case(&LDB_PANEL_CASE, Release::V7_2);
+    assert_eq!(
+        late[LDB],
+        s(&[
+            "chain of encoder-0",
+            "devres of /soc/bridge@5c",
+            "published"
+        ])
+    );
+}
