@@ -62,19 +62,21 @@ impl RulesColumn {
         Ok(col)
     }
 
-    /// Parse `all` (every release) or a comma-separated list of columns.
+    /// Parse a comma-separated list of columns; `all` stands for every release.
     pub fn parse_list(s: &str) -> Result<Vec<RulesColumn>, String> {
-        if s == "all" {
-            return Ok(Release::ALL
-                .iter()
-                .map(|r| RulesColumn {
+        let mut out = Vec::new();
+        for c in s.split(',').map(str::trim) {
+            if c == "all" {
+                out.extend(Release::ALL.iter().map(|r| RulesColumn {
                     label: r.to_string(),
                     release: *r,
                     switches: Vec::new(),
-                })
-                .collect());
+                }));
+            } else {
+                out.push(RulesColumn::parse(c)?);
+            }
         }
-        s.split(',').map(|c| RulesColumn::parse(c.trim())).collect()
+        Ok(out)
     }
 
     /// `base` with this column's switches turned on.
