@@ -26,7 +26,14 @@ use kmodel::{Errno, Kernel};
 use crate::display::{display_register, display_unregister, Pipe};
 use crate::graph::remote_node;
 
-pub const COMPATIBLE: &[&str] = &["fsl,imx8mp-lcdif", "fsl,imx93-lcdif"];
+/// lcdif_drv (i.MX8MP/93) and mxsfb (i.MX8MM/6SX LCDIF), which attach their first bridge the
+/// same way (`mxsfb_attach_bridge`).
+pub const COMPATIBLE: &[&str] = &[
+    "fsl,imx8mp-lcdif",
+    "fsl,imx93-lcdif",
+    "fsl,imx8mm-lcdif",
+    "fsl,imx6sx-lcdif",
+];
 
 /// `DRM_BRIDGE_ATTACH_NO_CONNECTOR`.
 pub const DRM_BRIDGE_ATTACH_NO_CONNECTOR: u32 = 1;

@@ -40,6 +40,14 @@ pub fn suppliers() -> Vec<Entry> {
             bus: OfBus::Platform,
             driver: Rc::new(supply::PWM_AND_BACKLIGHTS),
         },
+        Entry {
+            bus: OfBus::I2c,
+            driver: Rc::new(supply::PMICS),
+        },
+        Entry {
+            bus: OfBus::Platform,
+            driver: Rc::new(supply::BLK_CTRLS),
+        },
     ]
 }
 

@@ -70,6 +70,32 @@ pub const I2C_CONTROLLERS: Supplier = Supplier {
     ],
 };
 
+/// PMICs whose regulators supply display parts (pca9450, bd718x7, axp803, rk808, stpmic1).
+pub const PMICS: Supplier = Supplier {
+    name: "pmic",
+    compatible: &[
+        "nxp,pca9450a",
+        "nxp,pca9450b",
+        "nxp,pca9450c",
+        "rohm,bd71847",
+        "rohm,bd71837",
+        "x-powers,axp803",
+        "rockchip,rk808",
+        "st,stpmic1",
+    ],
+};
+
+/// i.MX block controllers; their children (the LDB, the DSI/LVDS PHYs) get devices once they
+/// bind.
+pub const BLK_CTRLS: Supplier = Supplier {
+    name: "imx8m-blk-ctrl",
+    compatible: &[
+        "fsl,imx8mp-media-blk-ctrl",
+        "fsl,imx8mm-disp-blk-ctrl",
+        "fsl,imx8mp-hdmi-blk-ctrl",
+    ],
+};
+
 /// PWM controllers and backlights (pwm-imx27, pwm_bl, led_bl).
 pub const PWM_AND_BACKLIGHTS: Supplier = Supplier {
     name: "pwm-backlight",
@@ -81,14 +107,31 @@ pub const PWM_AND_BACKLIGHTS: Supplier = Supplier {
     ],
 };
 
-/// The phandle a consumer property points at, and whether that node's device is bound.
+/// Follow a consumer property's phandle: `None` if there is none, `Some(false)` while the
+/// supplier's device is not bound, `Some(true)` once it is (after linking consumer to supplier).
 fn supplier_state(k: &Kernel, dev: DeviceId, prop: &str) -> Option<bool> {
     let node = k.dev_of_node(dev)?;
-    let supplier = k.of_tree(|t| t.of_parse_phandle(node, prop, 0))?;
-    Some(
-        k.of_find_device_by_node(supplier)
-            .is_some_and(|d| k.device_is_bound(d)),
-    )
+    let mut supplier = k.of_tree(|t| t.of_parse_phandle(node, prop, 0))?;
+    // A regulator or GPIO bank described as a child of its controller (a PMIC's regulators
+    // node, say) is provided by the nearest ancestor that has a device, as fw_devlink finds
+    // the supplier device.
+    let dev_of_supplier = loop {
+        if let Some(d) = k.of_find_device_by_node(supplier) {
+            break Some(d);
+        }
+        match k.of_tree_peek(|t| t.parent(supplier).filter(|&p| p != t.root())) {
+            Some(p) => supplier = p,
+            None => break None,
+        }
+    };
+    match dev_of_supplier.filter(|&d| k.device_is_bound(d)) {
+        Some(d) => {
+            // fw_devlink: the consumer unbinds before its supplier.
+            k.device_link_add(dev, d);
+            Some(true)
+        }
+        None => Some(false),
+    }
 }
 
 fn devm_get(

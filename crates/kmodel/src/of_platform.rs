@@ -5,7 +5,8 @@
 //! Which bus a node's device goes on follows the kernel: children of the root and of
 //! `simple-bus`-like nodes become platform devices (`of_platform_populate` with
 //! `of_default_bus_match_table`); children of an I2C controller become I2C clients; children
-//! of a MIPI-DSI host with a `reg` become DSI peripherals. Only available nodes with a
+//! of a MIPI-DSI host with a `reg` become DSI peripherals; children of an i.MX block
+//! controller become platform devices once it binds. Only available nodes with a
 //! `compatible` get a device. (The kernel creates I2C clients and DSI peripherals when the
 //! adapter or host registers; the model creates them when their parent's device exists, which
 //! gives the same set of devices.)
@@ -42,6 +43,12 @@ const SIMPLE_BUSES: &[&str] = &[
 
 fn is_i2c_controller(t: &DeviceTree, n: NodeId) -> bool {
     t.base_name(n) == "i2c" || t.compatible(n).iter().any(|c| c.contains("i2c"))
+}
+
+/// A block controller that creates its children's devices from its own probe
+/// (`devm_of_platform_populate` in drivers/pmdomain/imx/imx8m-blk-ctrl.c).
+fn is_blk_ctrl(t: &DeviceTree, n: NodeId) -> bool {
+    t.compatible(n).iter().any(|c| c.contains("blk-ctrl"))
 }
 
 fn is_dsi_host(t: &DeviceTree, n: NodeId) -> bool {
@@ -140,6 +147,9 @@ impl Kernel {
         }
         if is_i2c_controller(t, parent) {
             return Some(OfBus::I2c);
+        }
+        if is_blk_ctrl(t, parent) {
+            return Some(OfBus::Platform);
         }
         if is_dsi_host(t, parent) && t.property(node, "reg").is_some() {
             return Some(OfBus::MipiDsi);
