@@ -24,12 +24,13 @@ pub trait MipiDsiHostOps: 'static {
     fn detach(&self, k: &Kernel, host: DeviceId, dsi: MipiDsiDevice);
 }
 
-/// A registered host.
+/// A registered host and the peripherals attached to it.
 #[derive(Clone)]
 struct HostRec {
     dev: DeviceId,
     node: Option<NodeId>,
     ops: Rc<dyn MipiDsiHostOps>,
+    attached: Vec<MipiDsiDevice>,
 }
 
 #[derive(Copy, Clone)]
@@ -53,13 +54,31 @@ pub fn mipi_dsi_host_register(
 ) -> MipiDsiHost {
     let _f = k.func("mipi_dsi_host_register");
     let node = k.dev_of_node(dev);
-    k.write(hosts(k).0, |h| h.push(HostRec { dev, node, ops }));
+    k.write(hosts(k).0, |h| {
+        h.push(HostRec {
+            dev,
+            node,
+            ops,
+            attached: Vec::new(),
+        })
+    });
     MipiDsiHost { dev }
 }
 
-/// `mipi_dsi_host_unregister`.
+/// `mipi_dsi_host_unregister`: every attached peripheral is detached first
+/// (`mipi_dsi_remove_device_fn`, "drm/mipi-dsi: Detach devices when removing the host"), so
+/// the host's `detach` runs for each.
 pub fn mipi_dsi_host_unregister(k: &Kernel, host: MipiDsiHost) {
     let _f = k.func("mipi_dsi_host_unregister");
+    let attached = k.read(hosts(k).0, |h| {
+        h.iter()
+            .find(|r| r.dev == host.dev)
+            .map(|r| r.attached.clone())
+            .unwrap_or_default()
+    });
+    for dsi in attached.into_iter().rev() {
+        mipi_dsi_detach(k, host, dsi);
+    }
     k.write(hosts(k).0, |h| h.retain(|r| r.dev != host.dev));
 }
 
@@ -82,12 +101,34 @@ fn ops_of(k: &Kernel, host: MipiDsiHost) -> Option<Rc<dyn MipiDsiHostOps>> {
 pub fn mipi_dsi_attach(k: &Kernel, host: MipiDsiHost, dsi: MipiDsiDevice) -> Result<(), Errno> {
     let _f = k.func("mipi_dsi_attach");
     let ops = ops_of(k, host).ok_or(Errno::ENODEV)?;
-    ops.attach(k, host.dev, dsi)
+    ops.attach(k, host.dev, dsi)?;
+    k.write(hosts(k).0, |h| {
+        if let Some(r) = h.iter_mut().find(|r| r.dev == host.dev) {
+            r.attached.push(dsi);
+        }
+    });
+    Ok(())
 }
 
-/// `mipi_dsi_detach`: the host's `detach` runs (if the host is still registered).
+/// `mipi_dsi_detach`: the host's `detach` runs if the peripheral is attached to a registered
+/// host (a host that was unregistered has detached it already).
 pub fn mipi_dsi_detach(k: &Kernel, host: MipiDsiHost, dsi: MipiDsiDevice) {
     let _f = k.func("mipi_dsi_detach");
+    let was_attached = k.write(hosts(k).0, |h| {
+        match h.iter_mut().find(|r| r.dev == host.dev) {
+            Some(r) => match r.attached.iter().position(|d| *d == dsi) {
+                Some(i) => {
+                    r.attached.remove(i);
+                    true
+                }
+                None => false,
+            },
+            None => false,
+        }
+    });
+    if !was_attached {
+        return;
+    }
     if let Some(ops) = ops_of(k, host) {
         ops.detach(k, host.dev, dsi);
     }

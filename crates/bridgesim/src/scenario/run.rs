@@ -302,21 +302,34 @@ fn boot_and_run(k: &Kernel, p: &Arc<Prepared>, r: Rules) {
     for (compat, v) in &p.variants {
         set_variant(k, compat, *v);
     }
-    k.of_set_live_tree(p.base.clone());
+    // The boot DTB has the plugged overlays merged in (as a bootloader applies them), but as
+    // changesets, so a later unplug can revert them.
+    let mut tree = p.base.clone();
+    let mut plugged = BTreeMap::new();
+    let mut order = Vec::new();
+    for o in p.overlays.iter().filter(|o| o.plugged) {
+        let target = o
+            .target
+            .as_deref()
+            .and_then(|t| tree.of_find_node_by_path(t));
+        let (id, _) = tree
+            .of_overlay_apply(&o.tree, target)
+            .expect("checked when the scenario was loaded");
+        plugged.insert(o.name.clone(), id);
+        order.push(o.name.clone());
+    }
+    k.of_set_live_tree(tree);
     drivers::registry::register(k, drivers::registry::all());
     k.of_platform_populate();
     let state: Obj<RunState> = k.static_obj(
         "scenario state",
         "scenario state",
         RunState {
-            plugged: BTreeMap::new(),
-            order: Vec::new(),
+            plugged,
+            order,
             open_files: Vec::new(),
         },
     );
-    for o in p.overlays.iter().filter(|o| o.plugged) {
-        plug(k, p, state, &o.name);
-    }
     // Userspace opens the card of every pipeline that came up.
     for pipe in display_pipes(k) {
         drm_dev_get(k, pipe.drm, DRM_FILE);
