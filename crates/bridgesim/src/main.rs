@@ -309,6 +309,24 @@ fn run(path: &Path, rules: Option<&str>, schedule: Option<&str>, json: bool) -> 
             k.steps().len(),
             k.schedule()
         );
+        let inert: Vec<String> = k
+            .trace()
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                kmodel::trace::Event::Model { what, .. } => what
+                    .strip_prefix(scenario::NOT_MODELLED)
+                    .map(str::to_string),
+                _ => None,
+            })
+            .collect();
+        if !inert.is_empty() {
+            println!(
+                "{} node(s) not modelled (inert): {}",
+                inert.len(),
+                inert.join("; ")
+            );
+        }
         match vs.first() {
             None => println!("no violation"),
             Some(first) => {

@@ -294,6 +294,9 @@ struct RunState {
     open_files: Vec<DrmDevice>,
 }
 
+/// The prefix of the trace event that lists a node no driver model claims.
+pub const NOT_MODELLED: &str = "not modelled: ";
+
 /// The owner of the reference an open DRM file holds.
 const DRM_FILE: &str = "drm file";
 
@@ -319,8 +322,14 @@ fn boot_and_run(k: &Kernel, p: &Arc<Prepared>, r: Rules) {
         order.push(o.name.clone());
     }
     k.of_set_live_tree(tree);
-    drivers::registry::register(k, drivers::registry::all());
+    let models = drivers::registry::all();
+    let claimed = drivers::registry::all();
+    drivers::registry::register(k, models);
     k.of_platform_populate();
+    // Nodes no model claims are inert; say so once each.
+    for entry in drivers::registry::not_modelled(k, &claimed) {
+        k.model_event(None, format!("{NOT_MODELLED}{entry}"));
+    }
     let state: Obj<RunState> = k.static_obj(
         "scenario state",
         "scenario state",
