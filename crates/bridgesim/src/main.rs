@@ -360,7 +360,10 @@ fn explore_one(
 
 fn print_finding(path: &str, v: &Verdict) {
     if let Some(f) = v.findings.first() {
-        print!("{}", f.report);
+        // The explorer's own replay hint lacks the scenario; print the full command instead.
+        for line in f.report.lines().filter(|l| !l.starts_with("replay: ")) {
+            println!("{line}");
+        }
         println!(
             "Replay: bridgesim replay {path} --rules {} --schedule {}",
             v.rules, f.schedule
