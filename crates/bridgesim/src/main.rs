@@ -285,6 +285,7 @@ fn run(path: &Path, rules: Option<&str>, schedule: Option<&str>, json: bool) -> 
         rules: col.label.clone(),
         findings,
         exhaustive: false,
+        also: Vec::new(),
         stats: explore::Stats {
             executions: 1,
             steps: k.steps().len() as u64,
@@ -469,6 +470,13 @@ fn demo(json: bool) -> ExitCode {
     }
     println!("\nEach row explores every interleaving of the unplug and the modeset (DPOR).\n");
     print!("{}", verdict::table(&rows));
+    println!(
+        "\nEach verdict is the first violation the search reports; \"also\" lists the other \
+         violations of that same execution.\nReading it: from v7.0 the SN65DSI84 no longer \
+         touches its hardware after unplug (drm_bridge_unplug, drm_bridge_enter/exit);\nthe \
+         panel_bridge's borrowed panel pointer (upstream.md §5.11) stays open in every release \
+         until the proposals under review."
+    );
     if let Some((_, v)) = rows.iter().find(|(_, v)| !v.is_clean()) {
         println!("\nThe first violation, under {}:\n", v.rules);
         print_finding("builtin:demo", v);

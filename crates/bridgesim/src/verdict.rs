@@ -129,6 +129,9 @@ pub struct Verdict {
     /// The whole space was covered (DPOR/DFS without truncation).
     pub exhaustive: bool,
     pub stats: explore::Stats,
+    /// The other violations of the failing execution, `kind in object`, each once (what else
+    /// that interleaving breaks, beyond the first report).
+    pub also: Vec<String>,
     /// The scenario's expectation for this column, if any.
     pub expect: Option<Expect>,
     /// Whether the verdict matches it.
@@ -149,11 +152,17 @@ impl Verdict {
                 "clean (not exhaustive)".to_string()
             }
         } else {
-            self.findings
+            let first = self
+                .findings
                 .iter()
                 .map(|f| format!("{} in {}", f.kind, f.object))
                 .collect::<Vec<_>>()
-                .join("; ")
+                .join("; ");
+            if self.also.is_empty() {
+                first
+            } else {
+                format!("{first}; also {}", self.also.join("; "))
+            }
         }
     }
 }
@@ -200,17 +209,57 @@ pub fn explore(
         })
         .into_iter()
         .collect();
+    let also = match report.counterexample() {
+        Some(c) => others_in_execution(&program, c),
+        None => Vec::new(),
+    };
     let mut v = Verdict {
         rules: col.label.clone(),
         findings,
         exhaustive: report.stats.exhaustive,
         stats: report.stats,
+        also,
         expect: None,
         matches_expect: None,
     };
     v.expect = expectation(p, &col.label);
     v.matches_expect = v.expect.as_ref().map(|e| matches(e, &v));
     Ok(v)
+}
+
+/// Replay a counterexample to the end and list the other distinct violations of that
+/// execution (`kind in object`), skipping the reported one and leaks (which follow from an
+/// early stop of the teardown more than from the interleaving).
+fn others_in_execution(program: &Program, c: &explore::Counterexample) -> Vec<String> {
+    let Ok(schedule) = c.schedule.parse::<kmodel::Schedule>() else {
+        return Vec::new();
+    };
+    let k = kmodel::Kernel::new(kmodel::Config {
+        leak_check: false,
+        ..kmodel::Config::default()
+    });
+    let p = program.clone();
+    k.run(&mut kmodel::Replay::new(schedule), move |k| p(k));
+    // One entry per kind and device node: a driver touching three released resources of one
+    // device is one finding.
+    let node_of = |desc: &str| -> String {
+        desc.split_whitespace()
+            .find(|w| w.starts_with('/'))
+            .unwrap_or(desc)
+            .to_string()
+    };
+    let mut out: Vec<String> = Vec::new();
+    for v in k.violations() {
+        let obj = v.obj.map(|o| k.describe(o)).unwrap_or_default();
+        if v.kind.name() == c.kind.name() && node_of(&obj) == node_of(&c.object) {
+            continue;
+        }
+        let s = format!("{} in {}", v.kind.name(), node_of(&obj));
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
 }
 
 /// The scenario's expectation for a column: its own entry, else `default`.

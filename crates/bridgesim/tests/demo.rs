@@ -30,6 +30,20 @@ fn demo_table_and_replay() {
             row(early)
         );
     }
+    // v7.0 closes the SN65DSI84's window: its hardware access after unplug is gone from the
+    // failing execution; the panel's window (§5.11) remains until the proposals.
+    let sn65 = "hw-after-unplug in /soc@0/i2c@30a30000/bridge@2c";
+    for before in ["v6.17", "v6.18", "v6.19"] {
+        assert!(row(before).contains(sn65), "{before}: {}", row(before));
+    }
+    for after in ["v7.0", "v7.1", "v7.2"] {
+        assert!(!row(after).contains("bridge@2c"), "{after}: {}", row(after));
+        assert!(
+            row(after).contains("use-after-free in struct panel_simple /panel"),
+            "{}",
+            row(after)
+        );
+    }
     let last = row("v7.2+proposals");
     assert!(last.contains("clean (exhaustive)"), "{last}");
     assert!(out.contains("BUG: KASAN: slab-use-after-free in"), "{out}");
