@@ -49,7 +49,12 @@ impl Hb {
 
     /// Compute clocks for `steps`; call `on_race` for each race (j, races of j) in execution
     /// order when `races` is set.
-    pub fn analyze(&mut self, steps: &[StepRecord], races: bool, mut on_race: impl FnMut(usize, &[Race])) {
+    pub fn analyze(
+        &mut self,
+        steps: &[StepRecord],
+        races: bool,
+        mut on_race: impl FnMut(usize, &[Race]),
+    ) {
         let n = steps.len();
         let nt = steps.iter().map(|s| s.tid.index() + 1).max().unwrap_or(1);
         assert!(nt <= 64, "the explorer supports at most 64 model threads");
@@ -113,7 +118,9 @@ impl Hb {
             if races {
                 for (a, &i) in self.cand.iter().enumerate() {
                     let ti = steps[i].tid.index();
-                    let covered = self.cand[a + 1..].iter().any(|&i2| self.clocks[i2 * nt + ti] >= self.local[i]);
+                    let covered = self.cand[a + 1..]
+                        .iter()
+                        .any(|&i2| self.clocks[i2 * nt + ti] >= self.local[i]);
                     if !covered {
                         found.push(Race { i, initials: 0 });
                     }
@@ -136,7 +143,8 @@ impl Hb {
                 for &w in &s.sync_with {
                     let w = w as usize;
                     for k in 0..nt {
-                        self.clocks[j * nt + k] = self.clocks[j * nt + k].max(self.clocks[w * nt + k]);
+                        self.clocks[j * nt + k] =
+                            self.clocks[j * nt + k].max(self.clocks[w * nt + k]);
                     }
                 }
             }

@@ -96,7 +96,9 @@ impl Default for Options {
         Options {
             max_executions: None,
             preemption_bound: None,
-            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             max_steps: 100_000,
             leak_check: true,
             count_traces: true,
@@ -227,7 +229,7 @@ struct Shared {
 impl Shared {
     fn tick(&self) -> bool {
         let n = self.total.fetch_add(1, Ordering::Relaxed) + 1;
-        if n % 512 == 0 {
+        if n.is_multiple_of(512) {
             self.pb.set_position(n);
         }
         if let Some(b) = self.budget {
@@ -235,7 +237,11 @@ impl Shared {
                 self.stop.store(true, Ordering::Relaxed);
             }
         }
-        if self.interrupt.as_ref().is_some_and(|f| f.load(Ordering::Relaxed)) {
+        if self
+            .interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
+        {
             self.stop.store(true, Ordering::Relaxed);
         }
         !self.stop.load(Ordering::Relaxed)
@@ -275,8 +281,10 @@ impl Explorer {
         let pb = if self.options.progress && std::io::stderr().is_terminal() {
             let pb = indicatif::ProgressBar::new_spinner();
             pb.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {pos} executions  {per_sec}  {elapsed}")
-                    .expect("valid template"),
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {pos} executions  {per_sec}  {elapsed}",
+                )
+                .expect("valid template"),
             );
             pb.enable_steady_tick(std::time::Duration::from_millis(200));
             pb
@@ -284,7 +292,9 @@ impl Explorer {
             indicatif::ProgressBar::hidden()
         };
         let budget = match self.strategy {
-            Strategy::Pct { .. } | Strategy::Random { .. } => Some(self.options.max_executions.unwrap_or(10_000)),
+            Strategy::Pct { .. } | Strategy::Random { .. } => {
+                Some(self.options.max_executions.unwrap_or(10_000))
+            }
             _ => self.options.max_executions,
         };
         let shared = Shared {
@@ -296,16 +306,24 @@ impl Explorer {
             interrupt: self.options.interrupt.clone(),
             pct: Mutex::new(None),
         };
-        let mut stats = Stats { threads, ..Stats::default() };
+        let mut stats = Stats {
+            threads,
+            ..Stats::default()
+        };
         let (parts, complete_space) = match self.strategy {
             Strategy::Dfs | Strategy::Dpor => {
-                let base = if self.strategy == Strategy::Dfs { Mode::Dfs } else { Mode::Dpor };
+                let base = if self.strategy == Strategy::Dfs {
+                    Mode::Dfs
+                } else {
+                    Mode::Dpor
+                };
                 match self.options.preemption_bound {
                     None => self.run_tree(program, base, threads, &shared),
                     Some(b) => {
                         let mut out = (Vec::new(), false);
                         for c in 0..=b {
-                            let (parts, done) = self.run_tree(program, Mode::Bounded(c), threads, &shared);
+                            let (parts, done) =
+                                self.run_tree(program, Mode::Bounded(c), threads, &shared);
                             stats.bound_reached = Some(c);
                             let failed = parts.iter().any(|p| p.found.is_some());
                             out.0.extend(parts);
@@ -319,7 +337,9 @@ impl Explorer {
                 }
             }
             Strategy::Random { seed } => self.run_random(program, seed, None, threads, &shared),
-            Strategy::Pct { depth, seed } => self.run_random(program, seed, Some(depth.max(1)), threads, &shared),
+            Strategy::Pct { depth, seed } => {
+                self.run_random(program, seed, Some(depth.max(1)), threads, &shared)
+            }
         };
         shared.pb.finish_and_clear();
         if let Some((k, n)) = *shared.pct.lock().expect("no worker panicked") {
@@ -353,10 +373,19 @@ impl Explorer {
             }
             before += p.counts.executions;
         }
-        stats.distinct_traces = if self.options.count_traces { classes.len() as u64 } else { 0 };
+        stats.distinct_traces = if self.options.count_traces {
+            classes.len() as u64
+        } else {
+            0
+        };
         stats.traces_capped = classes.len() >= TRACE_SET_CAP;
-        stats.interrupted = self.options.interrupt.as_ref().is_some_and(|f| f.load(Ordering::Relaxed));
-        stats.truncated = !stats.interrupted && found.is_none() && !(all_finished && complete_space);
+        stats.interrupted = self
+            .options
+            .interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed));
+        stats.truncated =
+            !stats.interrupted && found.is_none() && !(all_finished && complete_space);
         stats.exhaustive = found.is_none()
             && all_finished
             && complete_space
@@ -379,16 +408,35 @@ impl Explorer {
             v.sort_unstable();
             v
         });
-        Report { strategy: self.strategy, stats, outcome, traces }
+        Report {
+            strategy: self.strategy,
+            stats,
+            outcome,
+            traces,
+        }
     }
 
     /// Tree search split at the first branching state. Returns the parts in subtree order and
     /// whether the split covered the whole space.
-    fn run_tree(&self, program: &Program, mode: Mode, threads: usize, shared: &Shared) -> (Vec<Part>, bool) {
-        let mut runner = Runner { program: program.clone(), config: self.config(), count_traces: self.options.count_traces };
+    fn run_tree(
+        &self,
+        program: &Program,
+        mode: Mode,
+        threads: usize,
+        shared: &Shared,
+    ) -> (Vec<Part>, bool) {
+        let mut runner = Runner {
+            program: program.clone(),
+            config: self.config(),
+            count_traces: self.options.count_traces,
+        };
         let subtrees: Vec<Subtree> = match first_branch(&mut runner) {
             None => vec![Subtree::default()],
-            Some((path, order, current, _en)) => {
+            Some(tree::FirstBranch {
+                path,
+                order,
+                current,
+            }) => {
                 let order: Vec<Tid> = order
                     .into_iter()
                     .filter(|t| match mode {
@@ -403,7 +451,10 @@ impl Explorer {
                     .map(|&t| {
                         let mut prefix = path.clone();
                         prefix.push(t);
-                        let s = Subtree { prefix, root_done: done };
+                        let s = Subtree {
+                            prefix,
+                            root_done: done,
+                        };
                         done |= 1u64 << t.0;
                         s
                     })
@@ -411,7 +462,11 @@ impl Explorer {
             }
         };
         if mode != Mode::Dpor || subtrees.len() <= 1 {
-            return (self.run_subtrees(program, mode, threads, shared, subtrees).0, true);
+            return (
+                self.run_subtrees(program, mode, threads, shared, subtrees)
+                    .0,
+                true,
+            );
         }
         // DPOR explores the first branching state in waves (Abdulla et al.'s loop over
         // backtrack(E), batched): the first child alone, then every child the races of the
@@ -426,7 +481,10 @@ impl Explorer {
             for &t in &pending {
                 let mut prefix = path.clone();
                 prefix.push(t);
-                wave.push(Subtree { prefix, root_done: explored });
+                wave.push(Subtree {
+                    prefix,
+                    root_done: explored,
+                });
                 explored |= 1u64 << t.0;
             }
             let (parts, requests) = self.run_subtrees(program, mode, threads, shared, wave);
@@ -436,14 +494,24 @@ impl Explorer {
                 break;
             }
             let new = requests & !explored;
-            pending = (0..64).filter(|b| new & (1u64 << b) != 0).map(Tid).collect();
+            pending = (0..64)
+                .filter(|b| new & (1u64 << b) != 0)
+                .map(Tid)
+                .collect();
         }
         (all, true)
     }
 
     /// Run subtrees on `threads` workers; parts come back in subtree order, with the union of
     /// their root requests.
-    fn run_subtrees(&self, program: &Program, mode: Mode, threads: usize, shared: &Shared, subtrees: Vec<Subtree>) -> (Vec<Part>, u64) {
+    fn run_subtrees(
+        &self,
+        program: &Program,
+        mode: Mode,
+        threads: usize,
+        shared: &Shared,
+        subtrees: Vec<Subtree>,
+    ) -> (Vec<Part>, u64) {
         let n = subtrees.len();
         let next = AtomicUsize::new(0);
         shared.best.store(usize::MAX, Ordering::Relaxed);
@@ -481,7 +549,11 @@ impl Explorer {
             results.lock().expect("no worker panicked")[idx] = Some(part);
         };
         if threads <= 1 || n <= 1 {
-            work(&mut Runner { program: program.clone(), config: self.config(), count_traces: self.options.count_traces });
+            work(&mut Runner {
+                program: program.clone(),
+                config: self.config(),
+                count_traces: self.options.count_traces,
+            });
         } else {
             std::thread::scope(|s| {
                 for _ in 0..threads.min(n) {
@@ -490,34 +562,63 @@ impl Explorer {
                     let config = self.config();
                     let count_traces = self.options.count_traces;
                     s.spawn(move || {
-                        let mut runner = Runner { program, config, count_traces };
+                        let mut runner = Runner {
+                            program,
+                            config,
+                            count_traces,
+                        };
                         work(&mut runner)
                     });
                 }
             });
         }
-        let parts: Vec<Part> = results.into_inner().expect("no worker panicked").into_iter().map(|p| p.unwrap_or_default()).collect();
+        let parts: Vec<Part> = results
+            .into_inner()
+            .expect("no worker panicked")
+            .into_iter()
+            .map(|p| p.unwrap_or_default())
+            .collect();
         (parts, requests.into_inner())
     }
 
     /// PCT (`depth = Some(d)`) or random search over numbered executions, in chunks.
-    fn run_random(&self, program: &Program, seed: u64, depth: Option<u32>, threads: usize, shared: &Shared) -> (Vec<Part>, bool) {
+    fn run_random(
+        &self,
+        program: &Program,
+        seed: u64,
+        depth: Option<u32>,
+        threads: usize,
+        shared: &Shared,
+    ) -> (Vec<Part>, bool) {
         const CHUNK: u64 = 64;
         let budget = shared.budget.unwrap_or(10_000);
-        let runner0 = Runner { program: program.clone(), config: self.config(), count_traces: self.options.count_traces };
+        let runner0 = Runner {
+            program: program.clone(),
+            config: self.config(),
+            count_traces: self.options.count_traces,
+        };
         let one = |runner: &Runner, i: u64, k: Option<u32>| -> (ExecOutcome, u32, u32) {
             let rng = Rng::for_execution(seed, i);
-            let nthreads = |kr: &Kernel| kr.with_steps(|s| s.iter().map(|s| s.tid.0 + 1).max().unwrap_or(1));
+            let nthreads =
+                |kr: &Kernel| kr.with_steps(|s| s.iter().map(|s| s.tid.0 + 1).max().unwrap_or(1));
             match depth {
                 Some(d) => {
                     let mut s = PctSched::new(rng, d, k);
                     let (kr, stop) = run_one(runner, &mut s);
-                    (outcome_with_class(&kr, stop, runner.count_traces), s.count, nthreads(&kr))
+                    (
+                        outcome_with_class(&kr, stop, runner.count_traces),
+                        s.count,
+                        nthreads(&kr),
+                    )
                 }
                 None => {
                     let mut s = RandomSched { rng };
                     let (kr, stop) = run_one(runner, &mut s);
-                    (outcome_with_class(&kr, stop, runner.count_traces), 0, nthreads(&kr))
+                    (
+                        outcome_with_class(&kr, stop, runner.count_traces),
+                        0,
+                        nthreads(&kr),
+                    )
                 }
             }
         };
@@ -572,12 +673,24 @@ impl Explorer {
                     let program = program.clone();
                     let config = self.config();
                     let count_traces = self.options.count_traces;
-                    s.spawn(move || work(&Runner { program, config, count_traces }));
+                    s.spawn(move || {
+                        work(&Runner {
+                            program,
+                            config,
+                            count_traces,
+                        })
+                    });
                 }
             });
         }
         let mut parts = vec![first];
-        parts.extend(results.into_inner().expect("no worker panicked").into_iter().map(|p| p.unwrap_or_default()));
+        parts.extend(
+            results
+                .into_inner()
+                .expect("no worker panicked")
+                .into_iter()
+                .map(|p| p.unwrap_or_default()),
+        );
         (parts, false)
     }
 
@@ -618,7 +731,11 @@ fn record(part: &mut Part, out: &ExecOutcome, execution: u64) {
     }
     add_class(&mut part.classes, out.class);
     if let Some(f) = &out.failure {
-        part.found = Some(Found { failure: f.clone(), schedule: out.schedule.clone().unwrap_or_default(), execution });
+        part.found = Some(Found {
+            failure: f.clone(),
+            schedule: out.schedule.clone().unwrap_or_default(),
+            execution,
+        });
     }
 }
 
@@ -636,7 +753,12 @@ fn outcome_with_class(k: &Kernel, stop: Stop, count: bool) -> ExecOutcome {
 }
 
 fn config_for(o: &Options) -> Config {
-    Config { stop_on_violation: true, leak_check: o.leak_check, max_steps: o.max_steps, record_events: false }
+    Config {
+        stop_on_violation: true,
+        leak_check: o.leak_check,
+        max_steps: o.max_steps,
+        record_events: false,
+    }
 }
 
 /// One execution replayed from a schedule, with everything recorded.
@@ -681,7 +803,10 @@ pub fn replay_with(program: &Program, schedule: &Schedule, options: &Options) ->
     let mut config = config_for(options);
     config.record_events = true;
     let k = Kernel::new(config);
-    let mut s = Counting { inner: Replay::new(schedule.clone()), preemptions: 0 };
+    let mut s = Counting {
+        inner: Replay::new(schedule.clone()),
+        preemptions: 0,
+    };
     let p = program.clone();
     let stop = k.run(&mut s, move |k| p(k));
     let violations = k.violations();
@@ -722,10 +847,22 @@ pub fn replay_with(program: &Program, schedule: &Schedule, options: &Options) ->
 /// non-preemptive choice at every point, so the result is also short. Gives up after
 /// `budget` executions and keeps the best schedule found. Returns the schedule and the
 /// executions spent.
-pub fn minimize(program: &Program, schedule: &Schedule, options: &Options, budget: u64) -> (Schedule, u64) {
-    let runner = Runner { program: program.clone(), config: config_for(options), count_traces: false };
+pub fn minimize(
+    program: &Program,
+    schedule: &Schedule,
+    options: &Options,
+    budget: u64,
+) -> (Schedule, u64) {
+    let runner = Runner {
+        program: program.clone(),
+        config: config_for(options),
+        count_traces: false,
+    };
     let target = {
-        let mut s = Counting { inner: Replay::new(schedule.clone()), preemptions: 0 };
+        let mut s = Counting {
+            inner: Replay::new(schedule.clone()),
+            preemptions: 0,
+        };
         let (k, _) = run_one(&runner, &mut s);
         match first_failure(&k) {
             Some(f) => (f, s.preemptions),
@@ -770,11 +907,15 @@ pub fn ctrlc_flag() -> Arc<AtomicBool> {
 /// Peak resident set size of this process in KiB (`VmHWM`), on Linux.
 pub fn peak_rss_kib() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    s.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// Current resident set size of this process in KiB (`VmRSS`), on Linux.
 pub fn rss_kib() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    s.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

@@ -122,7 +122,10 @@ impl Scheduler for TreeSched<'_> {
                         }
                     }
                 }
-                (sleep, parent.preempt_before + parent.is_preemption(pc) as u32)
+                (
+                    sleep,
+                    parent.preempt_before + parent.is_preemption(pc) as u32,
+                )
             }
         };
         let mut node = Node {
@@ -201,7 +204,8 @@ impl Engine {
         }
         self.blocked_by_sleep = false;
         let (k, stop) = run_one(runner, &mut TreeSched { e: self });
-        let class = k.with_steps(|steps| self.after(steps, runner.count_traces && stop == Stop::Finished));
+        let class =
+            k.with_steps(|steps| self.after(steps, runner.count_traces && stop == Stop::Finished));
         let out = ExecOutcome::from_kernel(&k, stop, class);
         self.counts.executions += 1;
         self.counts.steps += out.steps as u64;
@@ -231,7 +235,10 @@ impl Engine {
                 }
                 let node = &mut stack[r.i];
                 let root = r.i + 1 == floor;
-                let covered = node.backtrack | node.done | node.sleep_bits() | if root { *requests } else { 0 };
+                let covered = node.backtrack
+                    | node.done
+                    | node.sleep_bits()
+                    | if root { *requests } else { 0 };
                 if r.initials & covered != 0 {
                     continue;
                 }
@@ -282,33 +289,45 @@ impl Engine {
     }
 }
 
-/// Find the first branching state of the program (the first state with two or more enabled
-/// threads) under the default policy, and return the path to it with its enabled threads,
-/// in the order a sequential search would take them (current thread first).
-pub(crate) fn first_branch(runner: &mut Runner) -> Option<(Vec<Tid>, Vec<Tid>, Option<Tid>, Vec<(Tid, Access)>)> {
+/// The first branching state of a program (the first with two or more enabled threads)
+/// under the default policy.
+pub(crate) struct FirstBranch {
+    /// The thread of every step before it.
+    pub path: Vec<Tid>,
+    /// Its enabled threads in the order a sequential search takes them: the current thread
+    /// first, then by thread id.
+    pub order: Vec<Tid>,
+    pub current: Option<Tid>,
+}
+
+/// Find the [`FirstBranch`]; `None` when the program never branches.
+pub(crate) fn first_branch(runner: &mut Runner) -> Option<FirstBranch> {
     struct Probe {
         path: Vec<Tid>,
-        found: Option<(Vec<Tid>, Option<Tid>, Vec<(Tid, Access)>)>,
+        found: Option<FirstBranch>,
     }
     impl Scheduler for Probe {
         fn choose(&mut self, view: &SchedView<'_>) -> Option<Tid> {
-            let en: Vec<(Tid, Access)> = view.enabled().collect();
+            let en: Vec<Tid> = view.enabled().map(|(t, _)| t).collect();
             if en.len() >= 2 {
-                let mut order: Vec<Tid> = Vec::new();
-                if let Some(c) = view.current.filter(|c| view.is_enabled(*c)) {
-                    order.push(c);
-                }
-                let cur = order.first().copied();
-                order.extend(en.iter().map(|(t, _)| *t).filter(|t| Some(*t) != cur));
-                self.found = Some((order, view.current, en));
+                let cur = view.current.filter(|c| view.is_enabled(*c));
+                let mut order: Vec<Tid> = cur.into_iter().collect();
+                order.extend(en.iter().copied().filter(|t| Some(*t) != cur));
+                self.found = Some(FirstBranch {
+                    path: std::mem::take(&mut self.path),
+                    order,
+                    current: view.current,
+                });
                 return None;
             }
-            let t = en[0].0;
-            self.path.push(t);
-            Some(t)
+            self.path.push(en[0]);
+            Some(en[0])
         }
     }
-    let mut p = Probe { path: Vec::new(), found: None };
+    let mut p = Probe {
+        path: Vec::new(),
+        found: None,
+    };
     run_one(runner, &mut p);
-    p.found.map(|(order, cur, en)| (p.path, order, cur, en))
+    p.found
 }

@@ -4,19 +4,34 @@
 use explore::{models, Explorer, Options, Strategy};
 
 fn dpor(n: u32, k: u32) -> explore::Report {
-    let o = Options { threads: 2, progress: false, ..Options::default() };
+    let o = Options {
+        threads: 2,
+        progress: false,
+        ..Options::default()
+    };
     Explorer::new(Strategy::Dpor, o).run(&models::counters(n, k))
 }
 
 #[test]
 fn dpor_explores_one_execution_per_lock_order() {
     // (n, k, classes, loom's executions from checkers.md §9)
-    for (n, k, classes, loom) in [(2, 4, 70u64, 182u64), (3, 2, 90, 1_981), (4, 1, 24, 7_605), (3, 3, 1_680, 42_390)] {
+    for (n, k, classes, loom) in [
+        (2, 4, 70u64, 182u64),
+        (3, 2, 90, 1_981),
+        (4, 1, 24, 7_605),
+        (3, 3, 1_680, 42_390),
+    ] {
         let r = dpor(n, k);
         assert!(r.stats.exhaustive, "{n}x{k} not exhausted");
-        assert!(r.counterexample().is_none(), "{n}x{k}: the counter is correct");
+        assert!(
+            r.counterexample().is_none(),
+            "{n}x{k}: the counter is correct"
+        );
         assert_eq!(r.stats.distinct_traces, classes, "{n}x{k} classes");
-        assert_eq!(r.stats.executions, classes, "{n}x{k}: one execution per class");
+        assert_eq!(
+            r.stats.executions, classes,
+            "{n}x{k}: one execution per class"
+        );
         assert_eq!(r.stats.sleep_blocked, 0);
         assert!(r.stats.executions < loom);
     }
@@ -24,7 +39,11 @@ fn dpor_explores_one_execution_per_lock_order() {
 
 #[test]
 fn naive_dfs_agrees_on_the_small_counters() {
-    let o = Options { threads: 2, progress: false, ..Options::default() };
+    let o = Options {
+        threads: 2,
+        progress: false,
+        ..Options::default()
+    };
     for (n, k, classes) in [(2, 2, 6u64), (2, 3, 20), (3, 1, 6)] {
         let r = Explorer::new(Strategy::Dfs, o.clone()).run(&models::counters(n, k));
         assert!(r.stats.exhaustive);
@@ -56,7 +75,11 @@ fn lost_update_is_found() {
         }
         k.kfree(c);
     });
-    let o = Options { threads: 1, progress: false, ..Options::default() };
+    let o = Options {
+        threads: 1,
+        progress: false,
+        ..Options::default()
+    };
     let r = Explorer::new(Strategy::Dpor, o).run(&p);
     let cx = r.counterexample().expect("the race is found");
     assert_eq!(cx.kind, kmodel::ViolationKind::Warn);

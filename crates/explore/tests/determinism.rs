@@ -15,15 +15,27 @@ impl Scheduler for Wild {
 
 #[test]
 fn replay_reproduces_any_execution_byte_for_byte() {
-    let programs: Vec<Program> = vec![models::hpn(2, 1, true), models::hpn(2, 1, false), models::counters(3, 2), models::irq_unbind_race()];
+    let programs: Vec<Program> = vec![
+        models::hpn(2, 1, true),
+        models::hpn(2, 1, false),
+        models::counters(3, 2),
+        models::irq_unbind_race(),
+    ];
     for (i, p) in programs.iter().enumerate() {
         for seed in 0..20 {
-            let k = Kernel::new(Config { stop_on_violation: true, ..Config::default() });
+            let k = Kernel::new(Config {
+                stop_on_violation: true,
+                ..Config::default()
+            });
             let pp = p.clone();
             let stop = k.run(&mut Wild(Rng::new(seed)), move |k| pp(k));
             let r = replay(p, &k.schedule());
             assert_eq!(r.stop, stop, "program {i} seed {seed}");
-            assert_eq!(r.trace_json, k.trace().to_json_lines(), "program {i} seed {seed}");
+            assert_eq!(
+                r.trace_json,
+                k.trace().to_json_lines(),
+                "program {i} seed {seed}"
+            );
             assert_eq!(r.steps, k.steps());
             assert_eq!(r.violations, k.violations());
             assert_eq!(r.schedule, k.schedule());
@@ -41,22 +53,47 @@ fn summary(r: &explore::Report) -> String {
         s.distinct_traces,
         s.steps,
         s.exhaustive,
-        r.counterexample().map(|c| (c.kind, c.schedule.clone(), c.found_schedule.clone(), c.execution, c.report.clone()))
+        r.counterexample().map(|c| (
+            c.kind,
+            c.schedule.clone(),
+            c.found_schedule.clone(),
+            c.execution,
+            c.report.clone()
+        ))
     )
 }
 
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
-    let programs: Vec<Program> =
-        vec![models::hpn(2, 1, true), models::hpn(2, 2, false), models::hpn(3, 0, false), models::counters(3, 2), models::list_walk_race()];
-    let strategies = [Strategy::Dpor, Strategy::Dfs, Strategy::Pct { depth: 2, seed: 3 }, Strategy::Random { seed: 3 }];
+    let programs: Vec<Program> = vec![
+        models::hpn(2, 1, true),
+        models::hpn(2, 2, false),
+        models::hpn(3, 0, false),
+        models::counters(3, 2),
+        models::list_walk_race(),
+    ];
+    let strategies = [
+        Strategy::Dpor,
+        Strategy::Dfs,
+        Strategy::Pct { depth: 2, seed: 3 },
+        Strategy::Random { seed: 3 },
+    ];
     for (i, p) in programs.iter().enumerate() {
         for s in strategies {
             if s == Strategy::Dfs && i < 4 {
                 continue; // too large for naive DFS in a debug build
             }
             let run = |threads| {
-                let o = Options { threads, progress: false, max_executions: if matches!(s, Strategy::Dfs | Strategy::Dpor) { None } else { Some(3_000) }, ..Options::default() };
+                let o = Options {
+                    threads,
+                    progress: false,
+                    max_executions: if matches!(s, Strategy::Dfs | Strategy::Dpor) {
+                        None
+                    } else {
+                        Some(3_000)
+                    },
+                    ..Options::default()
+                };
                 summary(&Explorer::new(s, o).run(p))
             };
             let one = run(1);
@@ -70,7 +107,12 @@ fn results_do_not_depend_on_the_thread_count() {
 fn bounded_search_counts_do_not_depend_on_the_thread_count() {
     let p = models::counters(2, 3);
     let run = |threads| {
-        let o = Options { threads, progress: false, preemption_bound: Some(2), ..Options::default() };
+        let o = Options {
+            threads,
+            progress: false,
+            preemption_bound: Some(2),
+            ..Options::default()
+        };
         summary(&Explorer::new(Strategy::Dfs, o).run(&p))
     };
     assert_eq!(run(1), run(2));

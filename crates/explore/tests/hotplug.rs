@@ -5,7 +5,11 @@ use explore::{models, Explorer, Options, Program, Strategy};
 use kmodel::ViolationKind;
 
 fn opts() -> Options {
-    Options { threads: 2, progress: false, ..Options::default() }
+    Options {
+        threads: 2,
+        progress: false,
+        ..Options::default()
+    }
 }
 
 fn variants(fixed: bool) -> Vec<(&'static str, Program)> {
@@ -24,9 +28,16 @@ fn variants(fixed: bool) -> Vec<(&'static str, Program)> {
 fn dpor_finds_every_buggy_variant() {
     for (name, p) in variants(false) {
         let r = Explorer::new(Strategy::Dpor, opts()).run(&p);
-        let cx = r.counterexample().unwrap_or_else(|| panic!("{name}: use-after-free missed"));
+        let cx = r
+            .counterexample()
+            .unwrap_or_else(|| panic!("{name}: use-after-free missed"));
         assert!(
-            matches!(cx.kind, ViolationKind::UseAfterFree | ViolationKind::RefcountAddOnZero | ViolationKind::RefcountUnderflow),
+            matches!(
+                cx.kind,
+                ViolationKind::UseAfterFree
+                    | ViolationKind::RefcountAddOnZero
+                    | ViolationKind::RefcountUnderflow
+            ),
             "{name}: {:?}",
             cx.kind
         );
@@ -34,11 +45,22 @@ fn dpor_finds_every_buggy_variant() {
         assert_eq!(cx.preemptions, 1, "{name}: one preemption suffices");
         // Every UAF trace of these models needs the lookup (lock, read, unlock, use), the
         // unplug (lock, take, unlock, put), the other holders' puts and the kfree.
-        println!("{name}: found at execution {}, {} operations: {}", cx.execution, cx.ops, cx.schedule);
+        println!(
+            "{name}: found at execution {}, {} operations: {}",
+            cx.execution, cx.ops, cx.schedule
+        );
         if name == "hp3" {
-            assert!(cx.ops <= 11, "hp3 trace of {} operations, the shortest known is 11", cx.ops);
+            assert!(
+                cx.ops <= 11,
+                "hp3 trace of {} operations, the shortest known is 11",
+                cx.ops
+            );
         }
-        assert!(cx.report.contains("BUG: KASAN") || cx.report.contains("refcount_t"), "{}", cx.report);
+        assert!(
+            cx.report.contains("BUG: KASAN") || cx.report.contains("refcount_t"),
+            "{}",
+            cx.report
+        );
         assert!(cx.report.contains(&cx.schedule));
     }
 }
@@ -47,10 +69,20 @@ fn dpor_finds_every_buggy_variant() {
 fn dpor_exhausts_every_fixed_variant() {
     for (name, p) in variants(true) {
         let r = Explorer::new(Strategy::Dpor, opts()).run(&p);
-        assert!(r.counterexample().is_none(), "{name}: {}", r.counterexample().unwrap().report);
+        assert!(
+            r.counterexample().is_none(),
+            "{name}: {}",
+            r.counterexample().unwrap().report
+        );
         assert!(r.stats.exhaustive, "{name}");
-        assert_eq!(r.stats.complete, r.stats.distinct_traces, "{name}: one complete execution per class");
-        println!("{name}: {} executions, {} classes", r.stats.executions, r.stats.distinct_traces);
+        assert_eq!(
+            r.stats.complete, r.stats.distinct_traces,
+            "{name}: one complete execution per class"
+        );
+        println!(
+            "{name}: {} executions, {} classes",
+            r.stats.executions, r.stats.distinct_traces
+        );
     }
 }
 
@@ -70,10 +102,19 @@ fn dpor_beats_loom_on_hp3_and_hpn11() {
 #[test]
 fn bounded_search_finds_the_buggy_ones_with_one_preemption() {
     for (name, p) in variants(false).into_iter().take(4) {
-        let o = Options { preemption_bound: Some(2), ..opts() };
+        let o = Options {
+            preemption_bound: Some(2),
+            ..opts()
+        };
         let r = Explorer::new(Strategy::Dfs, o).run(&p);
-        let cx = r.counterexample().unwrap_or_else(|| panic!("{name}: missed"));
-        assert_eq!(r.stats.bound_reached, Some(1), "{name}: bound 0 is clean, bound 1 fails");
+        let cx = r
+            .counterexample()
+            .unwrap_or_else(|| panic!("{name}: missed"));
+        assert_eq!(
+            r.stats.bound_reached,
+            Some(1),
+            "{name}: bound 0 is clean, bound 1 fails"
+        );
         assert_eq!(cx.found_preemptions, 1, "{name}");
     }
 }
