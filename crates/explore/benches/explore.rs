@@ -98,37 +98,27 @@ fn main() {
         }
     }
 
-    println!("\n## DPOR throughput\n");
-    {
-        let p = models::counters(3, 3);
+    println!("\n## DPOR throughput (1 thread, warm, repeated runs)\n");
+    for (name, p) in [
+        ("counter 3x3", models::counters(3, 3)),
+        ("hp3 fixed", models::hp3(true)),
+        ("hpn(3,0) fixed", models::hpn(3, 0, true)),
+        ("hpn(2,2) fixed", models::hpn(2, 2, true)),
+    ] {
+        Explorer::new(Strategy::Dpor, opts(1)).run(&p);
         let t = Instant::now();
-        let mut execs = 0;
-        let mut steps = 0;
-        let rounds = if quick { 3 } else { 20 };
-        for _ in 0..rounds {
+        let (mut execs, mut steps) = (0, 0);
+        while t.elapsed().as_secs_f64() < if quick { 0.3 } else { 1.0 } {
             let r = Explorer::new(Strategy::Dpor, opts(1)).run(&p);
             execs += r.stats.executions;
             steps += r.stats.steps;
         }
         let secs = t.elapsed().as_secs_f64();
         println!(
-            "counter 3x3, 1 thread: {:.0} executions/s, {:.0} steps/s ({} executions, {:.2} s)",
+            "{name}: {:.0} executions/s, {:.0} steps/s ({:.1} steps per execution)",
             execs as f64 / secs,
             steps as f64 / secs,
-            execs,
-            secs
-        );
-        let t = Instant::now();
-        let mut execs = 0;
-        for _ in 0..rounds {
-            execs += Explorer::new(Strategy::Dpor, opts(1))
-                .run(&models::hpn(3, 0, true))
-                .stats
-                .executions;
-        }
-        println!(
-            "hpn(3,0) fixed, 1 thread: {:.0} executions/s",
-            execs as f64 / t.elapsed().as_secs_f64()
+            steps as f64 / execs as f64
         );
     }
 

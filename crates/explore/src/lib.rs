@@ -636,6 +636,9 @@ impl Explorer {
         }
         let k = depth.map(|_| k0.max(1));
         let nchunks = (budget - 1).div_ceil(CHUNK) as usize;
+        let seen: Mutex<std::collections::HashMap<u128, usize>> =
+            Mutex::new(first.classes.iter().map(|&h| (h, 0)).collect());
+        first.classes.clear();
         let next = AtomicUsize::new(0);
         let results: Mutex<Vec<Option<Part>>> = Mutex::new((0..nchunks).map(|_| None).collect());
         let work = |runner: &Runner| loop {
@@ -659,6 +662,17 @@ impl Explorer {
                     if c > shared.best.load(Ordering::Relaxed) || (!go_on && i + 1 < hi) {
                         part.finished = false;
                         break;
+                    }
+                }
+            }
+            // Merge the chunk's traces into one map (trace -> first chunk that saw it), so
+            // memory grows with the number of distinct traces, not of executions.
+            {
+                let mut seen = seen.lock().expect("no worker panicked");
+                for h in part.classes.drain() {
+                    if seen.len() < TRACE_SET_CAP || seen.contains_key(&h) {
+                        let e = seen.entry(h).or_insert(c + 1);
+                        *e = (*e).min(c + 1);
                     }
                 }
             }

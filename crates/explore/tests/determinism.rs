@@ -117,3 +117,34 @@ fn bounded_search_counts_do_not_depend_on_the_thread_count() {
     };
     assert_eq!(run(1), run(2));
 }
+
+#[test]
+fn an_interrupt_stops_the_search_and_reports_what_was_covered() {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let flag = Arc::new(AtomicBool::new(true));
+    let o = Options { threads: 2, progress: false, interrupt: Some(flag), ..Options::default() };
+    let r = Explorer::new(Strategy::Dpor, o).run(&models::counters(3, 3));
+    assert!(r.stats.interrupted);
+    assert!(!r.stats.exhaustive);
+    assert!(r.stats.executions < 1_680, "{}", r.stats.executions);
+    assert!(r.counterexample().is_none());
+}
+
+#[test]
+fn a_budget_truncates_the_search() {
+    let o = Options { threads: 1, progress: false, max_executions: Some(100), ..Options::default() };
+    let r = Explorer::new(Strategy::Dpor, o).run(&models::counters(3, 3));
+    assert!(r.stats.truncated && !r.stats.exhaustive);
+    assert_eq!(r.stats.executions, 100);
+}
+
+#[test]
+fn stats_serialize() {
+    let o = Options { threads: 1, progress: false, ..Options::default() };
+    let r = Explorer::new(Strategy::Dpor, o).run(&models::hp3(false));
+    let j = serde_json::to_value(&r).unwrap();
+    assert_eq!(j["outcome"]["verdict"], "violation");
+    assert_eq!(j["stats"]["executions"], 3);
+    assert_eq!(j["outcome"]["kind"], "use-after-free");
+}
