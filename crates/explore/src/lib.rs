@@ -636,11 +636,22 @@ impl Explorer {
         }
         let k = depth.map(|_| k0.max(1));
         let nchunks = (budget - 1).div_ceil(CHUNK) as usize;
+        // Chunk results are folded in chunk order as soon as their predecessors are in, so
+        // memory holds only the chunks in flight, never one record per chunk or execution.
+        // Traces go to one map (trace -> first part that saw it): its size is the number of
+        // distinct traces.
         let seen: Mutex<std::collections::HashMap<u128, usize>> =
-            Mutex::new(first.classes.iter().map(|&h| (h, 0)).collect());
-        first.classes.clear();
+            Mutex::new(first.classes.drain().map(|h| (h, 0)).collect());
+        let fold = Mutex::new(Fold {
+            next: 0,
+            acc: Part {
+                finished: true,
+                ..Part::default()
+            },
+            pending: Default::default(),
+            closed: false,
+        });
         let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<Part>>> = Mutex::new((0..nchunks).map(|_| None).collect());
         let work = |runner: &Runner| loop {
             let c = next.fetch_add(1, Ordering::Relaxed);
             if c >= nchunks {
@@ -665,8 +676,6 @@ impl Explorer {
                     }
                 }
             }
-            // Merge the chunk's traces into one map (trace -> first chunk that saw it), so
-            // memory grows with the number of distinct traces, not of executions.
             {
                 let mut seen = seen.lock().expect("no worker panicked");
                 for h in part.classes.drain() {
@@ -676,7 +685,7 @@ impl Explorer {
                     }
                 }
             }
-            results.lock().expect("no worker panicked")[c] = Some(part);
+            fold.lock().expect("no worker panicked").add(c, part);
         };
         if threads <= 1 {
             work(&runner0);
@@ -697,15 +706,22 @@ impl Explorer {
                 }
             });
         }
-        let mut parts = vec![first];
-        parts.extend(
-            results
-                .into_inner()
-                .expect("no worker panicked")
-                .into_iter()
-                .map(|p| p.unwrap_or_default()),
-        );
-        (parts, false)
+        let fold = fold.into_inner().expect("no worker panicked");
+        let mut acc = fold.acc;
+        // Traces first seen after the failing chunk belong to dropped executions.
+        let last = if acc.found.is_some() {
+            fold.next
+        } else {
+            usize::MAX
+        };
+        for (h, c) in seen.into_inner().expect("no worker panicked") {
+            if c == 0 {
+                first.classes.insert(h);
+            } else if c <= last {
+                acc.classes.insert(h);
+            }
+        }
+        (vec![first, acc], false)
     }
 
     /// Minimise, replay with events on and render.
@@ -734,6 +750,41 @@ impl Explorer {
             },
             spent,
         )
+    }
+}
+
+/// Chunk results of a random search, folded in chunk order.
+///
+/// # Invariants
+///
+/// `acc` sums chunks `0..next`; `pending` holds finished chunks `> next`; once a folded chunk
+/// has a failure, `closed` is set and nothing more is folded (`next` is then that chunk + 1).
+struct Fold {
+    next: usize,
+    acc: Part,
+    pending: std::collections::BTreeMap<usize, Part>,
+    closed: bool,
+}
+
+impl Fold {
+    fn add(&mut self, c: usize, part: Part) {
+        if self.closed {
+            return;
+        }
+        self.pending.insert(c, part);
+        while let Some(p) = self.pending.remove(&self.next) {
+            self.next += 1;
+            self.acc.counts.executions += p.counts.executions;
+            self.acc.counts.complete += p.counts.complete;
+            self.acc.counts.steps += p.counts.steps;
+            self.acc.finished &= p.finished;
+            if p.found.is_some() {
+                self.acc.found = p.found;
+                self.closed = true;
+                self.pending.clear();
+                return;
+            }
+        }
     }
 }
 

@@ -123,7 +123,12 @@ fn an_interrupt_stops_the_search_and_reports_what_was_covered() {
     use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
     let flag = Arc::new(AtomicBool::new(true));
-    let o = Options { threads: 2, progress: false, interrupt: Some(flag), ..Options::default() };
+    let o = Options {
+        threads: 2,
+        progress: false,
+        interrupt: Some(flag),
+        ..Options::default()
+    };
     let r = Explorer::new(Strategy::Dpor, o).run(&models::counters(3, 3));
     assert!(r.stats.interrupted);
     assert!(!r.stats.exhaustive);
@@ -133,7 +138,12 @@ fn an_interrupt_stops_the_search_and_reports_what_was_covered() {
 
 #[test]
 fn a_budget_truncates_the_search() {
-    let o = Options { threads: 1, progress: false, max_executions: Some(100), ..Options::default() };
+    let o = Options {
+        threads: 1,
+        progress: false,
+        max_executions: Some(100),
+        ..Options::default()
+    };
     let r = Explorer::new(Strategy::Dpor, o).run(&models::counters(3, 3));
     assert!(r.stats.truncated && !r.stats.exhaustive);
     assert_eq!(r.stats.executions, 100);
@@ -141,10 +151,35 @@ fn a_budget_truncates_the_search() {
 
 #[test]
 fn stats_serialize() {
-    let o = Options { threads: 1, progress: false, ..Options::default() };
+    let o = Options {
+        threads: 1,
+        progress: false,
+        ..Options::default()
+    };
     let r = Explorer::new(Strategy::Dpor, o).run(&models::hp3(false));
     let j = serde_json::to_value(&r).unwrap();
     assert_eq!(j["outcome"]["verdict"], "violation");
     assert_eq!(j["stats"]["executions"], 3);
     assert_eq!(j["outcome"]["kind"], "use-after-free");
+}
+
+#[test]
+fn random_strategies_count_traces() {
+    for threads in [1, 2] {
+        for s in [
+            Strategy::Random { seed: 9 },
+            Strategy::Pct { depth: 3, seed: 9 },
+        ] {
+            let o = Options {
+                threads,
+                progress: false,
+                max_executions: Some(2_000),
+                ..Options::default()
+            };
+            let r = Explorer::new(s, o).run(&models::counters(2, 2));
+            assert_eq!(r.stats.executions, 2_000);
+            assert_eq!(r.stats.complete, 2_000);
+            assert_eq!(r.stats.distinct_traces, 6, "{s:?} on {threads} threads");
+        }
+    }
 }
