@@ -11,6 +11,19 @@ pub(crate) struct Runner {
     pub program: Program,
     pub config: Config,
     pub count_traces: bool,
+    /// Scratch for the trace hash of random strategies (reused across executions).
+    pub hb: std::cell::RefCell<crate::hb::Hb>,
+}
+
+impl Runner {
+    pub fn new(program: Program, config: Config, count_traces: bool) -> Self {
+        Runner {
+            program,
+            config,
+            count_traces,
+            hb: Default::default(),
+        }
+    }
 }
 
 /// Run `program` once under `sched`. The kernel is returned for inspection; it is dropped

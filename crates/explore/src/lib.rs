@@ -425,11 +425,7 @@ impl Explorer {
         threads: usize,
         shared: &Shared,
     ) -> (Vec<Part>, bool) {
-        let mut runner = Runner {
-            program: program.clone(),
-            config: self.config(),
-            count_traces: self.options.count_traces,
-        };
+        let mut runner = Runner::new(program.clone(), self.config(), self.options.count_traces);
         let subtrees: Vec<Subtree> = match first_branch(&mut runner) {
             None => vec![Subtree::default()],
             Some(tree::FirstBranch {
@@ -549,11 +545,11 @@ impl Explorer {
             results.lock().expect("no worker panicked")[idx] = Some(part);
         };
         if threads <= 1 || n <= 1 {
-            work(&mut Runner {
-                program: program.clone(),
-                config: self.config(),
-                count_traces: self.options.count_traces,
-            });
+            work(&mut Runner::new(
+                program.clone(),
+                self.config(),
+                self.options.count_traces,
+            ));
         } else {
             std::thread::scope(|s| {
                 for _ in 0..threads.min(n) {
@@ -562,11 +558,7 @@ impl Explorer {
                     let config = self.config();
                     let count_traces = self.options.count_traces;
                     s.spawn(move || {
-                        let mut runner = Runner {
-                            program,
-                            config,
-                            count_traces,
-                        };
+                        let mut runner = Runner::new(program, config, count_traces);
                         work(&mut runner)
                     });
                 }
@@ -592,11 +584,7 @@ impl Explorer {
     ) -> (Vec<Part>, bool) {
         const CHUNK: u64 = 64;
         let budget = shared.budget.unwrap_or(10_000);
-        let runner0 = Runner {
-            program: program.clone(),
-            config: self.config(),
-            count_traces: self.options.count_traces,
-        };
+        let runner0 = Runner::new(program.clone(), self.config(), self.options.count_traces);
         let one = |runner: &Runner, i: u64, k: Option<u32>| -> (ExecOutcome, u32, u32) {
             let rng = Rng::for_execution(seed, i);
             let nthreads =
@@ -606,7 +594,7 @@ impl Explorer {
                     let mut s = PctSched::new(rng, d, k);
                     let (kr, stop) = run_one(runner, &mut s);
                     (
-                        outcome_with_class(&kr, stop, runner.count_traces),
+                        outcome_with_class(runner, &kr, stop),
                         s.count,
                         nthreads(&kr),
                     )
@@ -614,11 +602,7 @@ impl Explorer {
                 None => {
                     let mut s = RandomSched { rng };
                     let (kr, stop) = run_one(runner, &mut s);
-                    (
-                        outcome_with_class(&kr, stop, runner.count_traces),
-                        0,
-                        nthreads(&kr),
-                    )
+                    (outcome_with_class(runner, &kr, stop), 0, nthreads(&kr))
                 }
             }
         };
@@ -696,13 +680,7 @@ impl Explorer {
                     let program = program.clone();
                     let config = self.config();
                     let count_traces = self.options.count_traces;
-                    s.spawn(move || {
-                        work(&Runner {
-                            program,
-                            config,
-                            count_traces,
-                        })
-                    });
+                    s.spawn(move || work(&Runner::new(program, config, count_traces)));
                 }
             });
         }
@@ -804,9 +782,9 @@ fn record(part: &mut Part, out: &ExecOutcome, execution: u64) {
     }
 }
 
-fn outcome_with_class(k: &Kernel, stop: Stop, count: bool) -> ExecOutcome {
-    let class = if count && stop == Stop::Finished {
-        let mut hb = hb::Hb::default();
+fn outcome_with_class(runner: &Runner, k: &Kernel, stop: Stop) -> ExecOutcome {
+    let class = if runner.count_traces && stop == Stop::Finished {
+        let mut hb = runner.hb.borrow_mut();
         k.with_steps(|s| {
             hb.analyze(s, false, |_, _| {});
             Some(hb.class_hash(s))
@@ -918,11 +896,7 @@ pub fn minimize(
     options: &Options,
     budget: u64,
 ) -> (Schedule, u64) {
-    let runner = Runner {
-        program: program.clone(),
-        config: config_for(options),
-        count_traces: false,
-    };
+    let runner = Runner::new(program.clone(), config_for(options), false);
     let target = {
         let mut s = Counting {
             inner: Replay::new(schedule.clone()),

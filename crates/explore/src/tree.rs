@@ -88,6 +88,9 @@ pub(crate) struct Engine {
     /// DPOR: threads that races ask to add to the backtrack set of the subtree's root state
     /// (the state at `floor - 1`), which the caller explores in a later wave.
     pub root_requests: u64,
+    /// Popped nodes kept for reuse, and a scratch buffer.
+    pool: Vec<Node>,
+    allowed: Vec<Tid>,
 }
 
 struct TreeSched<'a> {
@@ -101,55 +104,58 @@ impl Scheduler for TreeSched<'_> {
         if i < e.stack.len() {
             return Some(e.stack[i].chosen);
         }
-        let enabled: Vec<(Tid, Access)> = view.enabled().collect();
-        let (sleep, preempt_before) = match i.checked_sub(1).map(|p| &e.stack[p]) {
-            None => (Vec::new(), 0),
-            Some(parent) => {
-                let pc = parent.chosen;
-                let pa = parent.access_of(pc).expect("chosen thread was enabled");
-                let mut sleep = Vec::new();
-                if e.mode == Mode::Dpor {
-                    // Sleep set of the child (Godefroid): what slept here or was explored
-                    // here before, and is independent of the step just taken.
-                    for &(q, a) in &parent.sleep {
-                        if !dependent(&a, &pa) {
-                            sleep.push((q, a));
-                        }
-                    }
-                    for &(q, a) in &parent.enabled {
-                        if q != pc && parent.done & bit(q) != 0 && !dependent(&a, &pa) {
-                            sleep.push((q, a));
-                        }
-                    }
-                }
-                (
-                    sleep,
-                    parent.preempt_before + parent.is_preemption(pc) as u32,
-                )
-            }
-        };
-        let mut node = Node {
-            enabled,
-            current: view.current,
+        // Nodes are recycled so a long search allocates nothing per state once warm.
+        let mut node = e.pool.pop().unwrap_or_else(|| Node {
+            enabled: Vec::new(),
+            current: None,
             chosen: Tid(0),
             backtrack: 0,
             done: 0,
-            sleep,
-            preempt_before,
-        };
+            sleep: Vec::new(),
+            preempt_before: 0,
+        });
+        node.enabled.clear();
+        node.enabled.extend(view.enabled());
+        node.sleep.clear();
+        node.current = view.current;
+        node.chosen = Tid(0);
+        node.backtrack = 0;
+        node.done = 0;
+        node.preempt_before = 0;
+        if let Some(parent) = i.checked_sub(1).map(|p| &e.stack[p]) {
+            let pc = parent.chosen;
+            let pa = parent.access_of(pc).expect("chosen thread was enabled");
+            if e.mode == Mode::Dpor {
+                // Sleep set of the child (Godefroid): what slept here or was explored here
+                // before, and is independent of the step just taken.
+                for &(q, a) in &parent.sleep {
+                    if !dependent(&a, &pa) {
+                        node.sleep.push((q, a));
+                    }
+                }
+                for &(q, a) in &parent.enabled {
+                    if q != pc && parent.done & bit(q) != 0 && !dependent(&a, &pa) {
+                        node.sleep.push((q, a));
+                    }
+                }
+            }
+            node.preempt_before = parent.preempt_before + parent.is_preemption(pc) as u32;
+        }
         // Forced choice while re-applying a subtree's prefix.
         let forced = e.prefix.get(i).copied();
         let sleeping = node.sleep_bits();
-        let allowed: Vec<Tid> = node
-            .enabled
-            .iter()
-            .map(|(t, _)| *t)
-            .filter(|t| sleeping & bit(*t) == 0)
-            .filter(|t| match e.mode {
-                Mode::Bounded(b) => node.preempt_before + node.is_preemption(*t) as u32 <= b,
-                _ => true,
-            })
-            .collect();
+        let mut allowed = std::mem::take(&mut e.allowed);
+        allowed.clear();
+        allowed.extend(
+            node.enabled
+                .iter()
+                .map(|(t, _)| *t)
+                .filter(|t| sleeping & bit(*t) == 0)
+                .filter(|t| match e.mode {
+                    Mode::Bounded(b) => node.preempt_before + node.is_preemption(*t) as u32 <= b,
+                    _ => true,
+                }),
+        );
         let chosen = match forced {
             Some(t) => t,
             None => {
@@ -162,6 +168,8 @@ impl Scheduler for TreeSched<'_> {
                     Some(t) => t,
                     None => {
                         e.blocked_by_sleep = true;
+                        e.pool.push(node);
+                        e.allowed = allowed;
                         return None;
                     }
                 }
@@ -177,6 +185,7 @@ impl Scheduler for TreeSched<'_> {
             node.done |= e.root_done;
             node.backtrack |= e.root_done;
         }
+        e.allowed = allowed;
         e.stack.push(node);
         Some(chosen)
     }
@@ -194,6 +203,8 @@ impl Engine {
             hb: Hb::default(),
             counts: TreeCounts::default(),
             root_requests: 0,
+            pool: Vec::new(),
+            allowed: Vec::new(),
         }
     }
 
@@ -283,7 +294,9 @@ impl Engine {
                 top.done |= bit(t);
                 return true;
             }
-            self.stack.pop();
+            if let Some(n) = self.stack.pop() {
+                self.pool.push(n);
+            }
         }
         false
     }
