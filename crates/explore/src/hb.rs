@@ -49,27 +49,45 @@ impl Hb {
 
     /// Compute clocks for `steps`; call `on_race` for each race (j, races of j) in execution
     /// order when `races` is set.
+    ///
+    /// Steps before `from` are taken to be those of the previous call (a stateless search
+    /// replays the same prefix): their clocks are kept and their races, already reported
+    /// then, are not reported again. `from = 0` analyses everything.
     pub fn analyze(
         &mut self,
         steps: &[StepRecord],
+        from: usize,
         races: bool,
         mut on_race: impl FnMut(usize, &[Race]),
     ) {
         let n = steps.len();
-        let nt = steps.iter().map(|s| s.tid.index() + 1).max().unwrap_or(1);
-        assert!(nt <= 64, "the explorer supports at most 64 model threads");
-        self.nthreads = nt;
-        self.clocks.clear();
+        let needed = steps.iter().map(|s| s.tid.index() + 1).max().unwrap_or(1);
+        assert!(
+            needed <= 64,
+            "the explorer supports at most 64 model threads"
+        );
+        let mut from = from.min(self.local.len()).min(n);
+        if from == 0 || needed > self.nthreads {
+            from = 0;
+            self.nthreads = needed;
+        }
+        let nt = self.nthreads;
+        self.clocks.truncate(from * nt);
         self.clocks.resize(n * nt, 0);
-        self.local.clear();
+        self.local.truncate(from);
         self.last_of_thread.clear();
         self.last_of_thread.resize(nt, None);
+        for (j, s) in steps[..from].iter().enumerate() {
+            self.last_of_thread[s.tid.index()] = Some(j);
+        }
         for v in &mut self.by_obj {
-            v.clear();
+            while v.last().is_some_and(|&x| x as usize >= from) {
+                v.pop();
+            }
         }
         let mut found = std::mem::take(&mut self.found);
         let mut members = std::mem::take(&mut self.members);
-        for j in 0..n {
+        for j in from..n {
             let s = &steps[j];
             let t = s.tid.index();
             // Pre-clock: program order, plus sync edges except for a lock (see below).

@@ -786,7 +786,7 @@ fn outcome_with_class(runner: &Runner, k: &Kernel, stop: Stop) -> ExecOutcome {
     let class = if runner.count_traces && stop == Stop::Finished {
         let mut hb = runner.hb.borrow_mut();
         k.with_steps(|s| {
-            hb.analyze(s, false, |_, _| {});
+            hb.analyze(s, 0, false, |_, _| {});
             Some(hb.class_hash(s))
         })
     } else {

@@ -75,6 +75,12 @@ pub(crate) struct Subtree {
 }
 
 /// The search engine for one subtree.
+///
+/// # Invariants
+///
+/// Between executions `stack` is the path of the next execution: `stack[i].chosen` is the
+/// thread to run at step `i`, nodes below `floor` are never changed, and after an execution
+/// `stack.len()` equals its number of steps (a sleep-blocked stop pushes no node).
 pub(crate) struct Engine {
     pub mode: Mode,
     pub stack: Vec<Node>,
@@ -91,6 +97,8 @@ pub(crate) struct Engine {
     /// Popped nodes kept for reuse, and a scratch buffer.
     pool: Vec<Node>,
     allowed: Vec<Tid>,
+    /// The first step of the next execution that differs from the previous one.
+    replay_from: usize,
 }
 
 struct TreeSched<'a> {
@@ -205,6 +213,7 @@ impl Engine {
             root_requests: 0,
             pool: Vec::new(),
             allowed: Vec::new(),
+            replay_from: 0,
         }
     }
 
@@ -238,7 +247,7 @@ impl Engine {
         let floor = self.floor;
         let stack = &mut self.stack;
         let requests = &mut self.root_requests;
-        self.hb.analyze(steps, dpor, |_j, races| {
+        self.hb.analyze(steps, self.replay_from, dpor, |_j, races| {
             for r in races {
                 // States above the root have a single enabled thread: nothing to reverse.
                 if r.i + 1 < floor {
@@ -292,6 +301,7 @@ impl Engine {
                 let t = Tid(cand.trailing_zeros());
                 top.chosen = t;
                 top.done |= bit(t);
+                self.replay_from = self.stack.len() - 1;
                 return true;
             }
             if let Some(n) = self.stack.pop() {
