@@ -65,6 +65,56 @@ pub enum Strategy {
     Random { seed: u64 },
 }
 
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Strategy::Dfs => f.write_str("dfs"),
+            Strategy::Dpor => f.write_str("dpor"),
+            Strategy::Pct { depth, seed } => write!(f, "pct:{depth}:{seed}"),
+            Strategy::Random { seed } => write!(f, "random:{seed}"),
+        }
+    }
+}
+
+/// Parses `dfs`, `dpor`, `pct[:depth[:seed]]` (default depth 2, seed 0) and
+/// `random[:seed]`, the forms `Display` prints (for the CLI's `--strategy`).
+impl std::str::FromStr for Strategy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.split(':');
+        let num = |p: Option<&str>, default: u64| -> Result<u64, String> {
+            p.map_or(Ok(default), |v| {
+                v.parse()
+                    .map_err(|_| format!("bad number `{v}` in strategy `{s}`"))
+            })
+        };
+        let strategy = match parts.next().unwrap_or_default() {
+            "dfs" => Strategy::Dfs,
+            "dpor" => Strategy::Dpor,
+            "pct" => {
+                let depth = num(parts.next(), 2)? as u32;
+                Strategy::Pct {
+                    depth,
+                    seed: num(parts.next(), 0)?,
+                }
+            }
+            "random" => Strategy::Random {
+                seed: num(parts.next(), 0)?,
+            },
+            other => {
+                return Err(format!(
+                    "unknown strategy `{other}` (dfs, dpor, pct[:d[:seed]], random[:seed])"
+                ))
+            }
+        };
+        match parts.next() {
+            Some(extra) => Err(format!("unexpected `{extra}` in strategy `{s}`")),
+            None => Ok(strategy),
+        }
+    }
+}
+
 /// Search knobs.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -957,4 +1007,43 @@ pub fn rss_kib() -> Option<u64> {
     s.lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strategy_strings_round_trip() {
+        for s in [
+            Strategy::Dfs,
+            Strategy::Dpor,
+            Strategy::Pct { depth: 3, seed: 42 },
+            Strategy::Random { seed: 7 },
+        ] {
+            assert_eq!(s.to_string().parse::<Strategy>(), Ok(s));
+        }
+        assert_eq!(
+            "pct".parse::<Strategy>(),
+            Ok(Strategy::Pct { depth: 2, seed: 0 })
+        );
+        assert!("bfs".parse::<Strategy>().is_err());
+        assert!("random:x".parse::<Strategy>().is_err());
+        assert!("dpor:1".parse::<Strategy>().is_err());
+    }
+
+    #[test]
+    fn rng_is_deterministic_and_in_range() {
+        let mut a = Rng::for_execution(1, 5);
+        let mut b = Rng::for_execution(1, 5);
+        for _ in 0..100 {
+            let x = a.below(7);
+            assert_eq!(x, b.below(7));
+            assert!(x < 7);
+        }
+        assert_ne!(
+            Rng::for_execution(1, 5).next_u64(),
+            Rng::for_execution(1, 6).next_u64()
+        );
+    }
 }
