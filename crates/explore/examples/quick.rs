@@ -1,6 +1,10 @@
 use explore::{models, Explorer, Options, Strategy};
 fn main() {
-    let opts = Options { threads: 1, progress: false, ..Options::default() };
+    let opts = Options {
+        threads: 1,
+        progress: false,
+        ..Options::default()
+    };
     for (name, p) in [
         ("c2x2", models::counters(2, 2)),
         ("c2x4", models::counters(2, 4)),
@@ -15,7 +19,9 @@ fn main() {
         ("irq", models::irq_unbind_race()),
     ] {
         for s in [Strategy::Dpor, Strategy::Dfs] {
-            if s == Strategy::Dfs && name == "c3x3" { continue; }
+            if s == Strategy::Dfs && name == "c3x3" {
+                continue;
+            }
             let r = Explorer::new(s, opts.clone()).run(&p);
             println!("{name:12} {s:?}: exec {} complete {} blocked {} classes {} steps {} {:.3}s  cx={:?}", r.stats.executions, r.stats.complete, r.stats.sleep_blocked, r.stats.distinct_traces, r.stats.steps, r.stats.wall_secs,
                 r.counterexample().map(|c| (c.kind, c.object.clone(), c.ops, c.preemptions, c.schedule.clone(), c.execution)));

@@ -1,6 +1,8 @@
 //! Running one execution of a program on a fresh [`Kernel`].
 
-use kmodel::{AccessKind, Config, Kernel, SchedView, Schedule, Scheduler, Stop, Tid, ViolationKind};
+use kmodel::{
+    AccessKind, Config, Kernel, SchedView, Schedule, Scheduler, Stop, Tid, ViolationKind,
+};
 
 use crate::Program;
 
@@ -9,6 +11,19 @@ pub(crate) struct Runner {
     pub program: Program,
     pub config: Config,
     pub count_traces: bool,
+    /// Scratch for the trace hash of random strategies (reused across executions).
+    pub hb: std::cell::RefCell<crate::hb::Hb>,
+}
+
+impl Runner {
+    pub fn new(program: Program, config: Config, count_traces: bool) -> Self {
+        Runner {
+            program,
+            config,
+            count_traces,
+            hb: Default::default(),
+        }
+    }
 }
 
 /// Run `program` once under `sched`. The kernel is returned for inspection; it is dropped
@@ -42,9 +57,19 @@ pub(crate) struct ExecOutcome {
 impl ExecOutcome {
     pub fn from_kernel(k: &Kernel, stop: Stop, class: Option<u128>) -> Self {
         let steps = k.with_steps(|s| s.len() as u32);
-        let failure = if k.has_violations() { first_failure(k) } else { None };
+        let failure = if k.has_violations() {
+            first_failure(k)
+        } else {
+            None
+        };
         let schedule = failure.as_ref().map(|_| k.schedule());
-        ExecOutcome { stop, steps, failure, schedule, class }
+        ExecOutcome {
+            stop,
+            steps,
+            failure,
+            schedule,
+            class,
+        }
     }
 }
 
@@ -64,10 +89,18 @@ pub(crate) fn first_failure(k: &Kernel) -> Option<Failure> {
 pub fn trace_ops(k: &Kernel, upto_step: u32) -> u32 {
     k.with_steps(|steps| {
         let upto = (upto_step as usize + 1).min(steps.len());
-        let from = steps[..upto].iter().position(|s| s.access.kind == AccessKind::Spawn).unwrap_or(0);
+        let from = steps[..upto]
+            .iter()
+            .position(|s| s.access.kind == AccessKind::Spawn)
+            .unwrap_or(0);
         steps[from..upto]
             .iter()
-            .filter(|s| !matches!(s.access.kind, AccessKind::Begin | AccessKind::Spawn | AccessKind::Join))
+            .filter(|s| {
+                !matches!(
+                    s.access.kind,
+                    AccessKind::Begin | AccessKind::Spawn | AccessKind::Join
+                )
+            })
             .count() as u32
     })
 }

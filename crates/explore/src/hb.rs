@@ -7,8 +7,6 @@
 //! runtime records (unlock → next lock, readers' unlocks → `synchronize_srcu`, child's last
 //! step → join, spawn → the child's first step).
 
-use std::hash::{Hash, Hasher};
-
 use kmodel::{Access, AccessKind, StepRecord};
 
 /// Reusable buffers for the analysis of one execution.
@@ -28,6 +26,8 @@ pub(crate) struct Hb {
     by_obj: Vec<Vec<u32>>,
     cand: Vec<usize>,
     pre: Vec<u32>,
+    found: Vec<Race>,
+    members: Vec<usize>,
 }
 
 /// A race found in an execution: step `i` (earlier) against step `j`, and the threads that are
@@ -49,21 +49,45 @@ impl Hb {
 
     /// Compute clocks for `steps`; call `on_race` for each race (j, races of j) in execution
     /// order when `races` is set.
-    pub fn analyze(&mut self, steps: &[StepRecord], races: bool, mut on_race: impl FnMut(usize, &[Race])) {
+    ///
+    /// Steps before `from` are taken to be those of the previous call (a stateless search
+    /// replays the same prefix): their clocks are kept and their races, already reported
+    /// then, are not reported again. `from = 0` analyses everything.
+    pub fn analyze(
+        &mut self,
+        steps: &[StepRecord],
+        from: usize,
+        races: bool,
+        mut on_race: impl FnMut(usize, &[Race]),
+    ) {
         let n = steps.len();
-        let nt = steps.iter().map(|s| s.tid.index() + 1).max().unwrap_or(1);
-        assert!(nt <= 64, "the explorer supports at most 64 model threads");
-        self.nthreads = nt;
-        self.clocks.clear();
+        let needed = steps.iter().map(|s| s.tid.index() + 1).max().unwrap_or(1);
+        assert!(
+            needed <= 64,
+            "the explorer supports at most 64 model threads"
+        );
+        let mut from = from.min(self.local.len()).min(n);
+        if from == 0 || needed > self.nthreads {
+            from = 0;
+            self.nthreads = needed;
+        }
+        let nt = self.nthreads;
+        self.clocks.truncate(from * nt);
         self.clocks.resize(n * nt, 0);
-        self.local.clear();
+        self.local.truncate(from);
         self.last_of_thread.clear();
         self.last_of_thread.resize(nt, None);
-        for v in &mut self.by_obj {
-            v.clear();
+        for (j, s) in steps[..from].iter().enumerate() {
+            self.last_of_thread[s.tid.index()] = Some(j);
         }
-        let mut found: Vec<Race> = Vec::new();
-        for j in 0..n {
+        for v in &mut self.by_obj {
+            while v.last().is_some_and(|&x| x as usize >= from) {
+                v.pop();
+            }
+        }
+        let mut found = std::mem::take(&mut self.found);
+        let mut members = std::mem::take(&mut self.members);
+        for j in from..n {
             let s = &steps[j];
             let t = s.tid.index();
             // Pre-clock: program order, plus sync edges except for a lock (see below).
@@ -113,7 +137,9 @@ impl Hb {
             if races {
                 for (a, &i) in self.cand.iter().enumerate() {
                     let ti = steps[i].tid.index();
-                    let covered = self.cand[a + 1..].iter().any(|&i2| self.clocks[i2 * nt + ti] >= self.local[i]);
+                    let covered = self.cand[a + 1..]
+                        .iter()
+                        .any(|&i2| self.clocks[i2 * nt + ti] >= self.local[i]);
                     if !covered {
                         found.push(Race { i, initials: 0 });
                     }
@@ -128,7 +154,7 @@ impl Hb {
             self.clocks[j * nt..(j + 1) * nt].copy_from_slice(&self.pre);
             if !found.is_empty() {
                 for r in &mut found {
-                    r.initials = self.initials(steps, r.i, j);
+                    r.initials = self.initials(steps, r.i, j, &mut members);
                 }
                 on_race(j, &found);
             }
@@ -136,25 +162,28 @@ impl Hb {
                 for &w in &s.sync_with {
                     let w = w as usize;
                     for k in 0..nt {
-                        self.clocks[j * nt + k] = self.clocks[j * nt + k].max(self.clocks[w * nt + k]);
+                        self.clocks[j * nt + k] =
+                            self.clocks[j * nt + k].max(self.clocks[w * nt + k]);
                     }
                 }
             }
             self.last_of_thread[t] = Some(j);
             self.by_obj[obj].push(j as u32);
         }
+        self.found = found;
+        self.members = members;
     }
 
     /// Initials of `v = notdep(i, E) · j` (Abdulla et al. §4, Algorithm 1): the threads whose
     /// first step in `v` has no happens-before predecessor in `v`.
-    fn initials(&self, steps: &[StepRecord], i: usize, j: usize) -> u64 {
+    fn initials(&self, steps: &[StepRecord], i: usize, j: usize, members: &mut Vec<usize>) -> u64 {
         let ti = steps[i].tid.index();
         let li = self.local[i];
         let mut seen: u64 = 0;
         let mut init: u64 = 0;
         // Members of v, in order: k in (i, j) not happening after i, then j.
         let in_v = |k: usize| k == j || self.clocks[k * self.nthreads + ti] < li;
-        let mut members: Vec<usize> = Vec::new();
+        members.clear();
         for k in (i + 1)..=j {
             if !in_v(k) {
                 continue;
@@ -180,20 +209,50 @@ impl Hb {
     /// allocate concurrently may see one class under two hashes (an over-count).
     pub fn class_hash(&self, steps: &[StepRecord]) -> u128 {
         let nt = self.nthreads;
-        let mut h1 = std::hash::DefaultHasher::new();
-        let mut h2 = std::hash::DefaultHasher::new();
-        0x5eedu32.hash(&mut h2);
+        let mut h = Mix::default();
         for t in 0..nt {
             for (j, s) in steps.iter().enumerate() {
                 if s.tid.index() != t {
                     continue;
                 }
-                let item = (t as u32, s.access.obj.0, s.access.kind as u8, self.clock(j));
-                item.hash(&mut h1);
-                item.hash(&mut h2);
+                h.word(t as u32);
+                h.word(s.access.obj.0);
+                h.word(s.access.kind as u32);
+                for &c in self.clock(j) {
+                    h.word(c);
+                }
             }
         }
-        ((h1.finish() as u128) << 64) | h2.finish() as u128
+        h.finish()
+    }
+}
+
+/// A fast two-lane multiply-xorshift hash for the trace hash (SipHash cost 10% of a DPOR
+/// execution). Not keyed: the inputs are our own, not adversarial.
+struct Mix(u64, u64);
+
+impl Default for Mix {
+    fn default() -> Self {
+        Mix(0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344)
+    }
+}
+
+impl Mix {
+    #[inline]
+    fn word(&mut self, w: u32) {
+        self.0 = (self.0 ^ w as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29);
+        self.1 = (self.1.rotate_left(17) ^ w as u64).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    }
+
+    fn finish(self) -> u128 {
+        let f = |mut z: u64| {
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        ((f(self.0) as u128) << 64) | f(self.1 ^ self.0.rotate_left(32)) as u128
     }
 }
 

@@ -20,11 +20,15 @@
 //! preemptions that still fail the same way ([`minimize`]).
 //!
 //! Parallelism: the tree is split at its first branching state and the subtrees run on
-//! `threads` OS threads, each with its own kernels; random strategies give each execution its
-//! own seeded RNG stream. The verdict, the counterexample and the counts of an exhaustive or
-//! failing search do not depend on the thread count (the counterexample reported is the
-//! first in subtree/execution order). Runs cut short by `max_executions` or an interrupt
-//! cover a thread-count-dependent part of the space.
+//! `threads` OS threads, each with its own kernels. Naive and bounded DFS hand every child
+//! out at once; DPOR explores the children in waves (the first child, then the children its
+//! races request, …), so it only runs in parallel where a wave has several children — on the
+//! models measured so far it mostly runs on one core. Random strategies give each execution
+//! its own seeded RNG stream and hand out chunks of executions. The verdict, the
+//! counterexample and the counts of an exhaustive or failing search do not depend on the
+//! thread count (the counterexample reported is the first in subtree/execution order). Runs
+//! cut short by `max_executions` or an interrupt cover a thread-count-dependent part of the
+//! space (each worker may finish the execution it is in: up to `threads - 1` over budget).
 
 use std::collections::HashSet;
 use std::io::IsTerminal;
@@ -65,6 +69,56 @@ pub enum Strategy {
     Random { seed: u64 },
 }
 
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Strategy::Dfs => f.write_str("dfs"),
+            Strategy::Dpor => f.write_str("dpor"),
+            Strategy::Pct { depth, seed } => write!(f, "pct:{depth}:{seed}"),
+            Strategy::Random { seed } => write!(f, "random:{seed}"),
+        }
+    }
+}
+
+/// Parses `dfs`, `dpor`, `pct[:depth[:seed]]` (default depth 2, seed 0) and
+/// `random[:seed]`, the forms `Display` prints (for the CLI's `--strategy`).
+impl std::str::FromStr for Strategy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.split(':');
+        let num = |p: Option<&str>, default: u64| -> Result<u64, String> {
+            p.map_or(Ok(default), |v| {
+                v.parse()
+                    .map_err(|_| format!("bad number `{v}` in strategy `{s}`"))
+            })
+        };
+        let strategy = match parts.next().unwrap_or_default() {
+            "dfs" => Strategy::Dfs,
+            "dpor" => Strategy::Dpor,
+            "pct" => {
+                let depth = num(parts.next(), 2)? as u32;
+                Strategy::Pct {
+                    depth,
+                    seed: num(parts.next(), 0)?,
+                }
+            }
+            "random" => Strategy::Random {
+                seed: num(parts.next(), 0)?,
+            },
+            other => {
+                return Err(format!(
+                    "unknown strategy `{other}` (dfs, dpor, pct[:d[:seed]], random[:seed])"
+                ))
+            }
+        };
+        match parts.next() {
+            Some(extra) => Err(format!("unexpected `{extra}` in strategy `{s}`")),
+            None => Ok(strategy),
+        }
+    }
+}
+
 /// Search knobs.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -96,7 +150,9 @@ impl Default for Options {
         Options {
             max_executions: None,
             preemption_bound: None,
-            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             max_steps: 100_000,
             leak_check: true,
             count_traces: true,
@@ -227,7 +283,7 @@ struct Shared {
 impl Shared {
     fn tick(&self) -> bool {
         let n = self.total.fetch_add(1, Ordering::Relaxed) + 1;
-        if n % 512 == 0 {
+        if n.is_multiple_of(512) {
             self.pb.set_position(n);
         }
         if let Some(b) = self.budget {
@@ -235,7 +291,11 @@ impl Shared {
                 self.stop.store(true, Ordering::Relaxed);
             }
         }
-        if self.interrupt.as_ref().is_some_and(|f| f.load(Ordering::Relaxed)) {
+        if self
+            .interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
+        {
             self.stop.store(true, Ordering::Relaxed);
         }
         !self.stop.load(Ordering::Relaxed)
@@ -275,8 +335,10 @@ impl Explorer {
         let pb = if self.options.progress && std::io::stderr().is_terminal() {
             let pb = indicatif::ProgressBar::new_spinner();
             pb.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {pos} executions  {per_sec}  {elapsed}")
-                    .expect("valid template"),
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {pos} executions  {per_sec}  {elapsed}",
+                )
+                .expect("valid template"),
             );
             pb.enable_steady_tick(std::time::Duration::from_millis(200));
             pb
@@ -284,7 +346,9 @@ impl Explorer {
             indicatif::ProgressBar::hidden()
         };
         let budget = match self.strategy {
-            Strategy::Pct { .. } | Strategy::Random { .. } => Some(self.options.max_executions.unwrap_or(10_000)),
+            Strategy::Pct { .. } | Strategy::Random { .. } => {
+                Some(self.options.max_executions.unwrap_or(10_000))
+            }
             _ => self.options.max_executions,
         };
         let shared = Shared {
@@ -296,16 +360,24 @@ impl Explorer {
             interrupt: self.options.interrupt.clone(),
             pct: Mutex::new(None),
         };
-        let mut stats = Stats { threads, ..Stats::default() };
+        let mut stats = Stats {
+            threads,
+            ..Stats::default()
+        };
         let (parts, complete_space) = match self.strategy {
             Strategy::Dfs | Strategy::Dpor => {
-                let base = if self.strategy == Strategy::Dfs { Mode::Dfs } else { Mode::Dpor };
+                let base = if self.strategy == Strategy::Dfs {
+                    Mode::Dfs
+                } else {
+                    Mode::Dpor
+                };
                 match self.options.preemption_bound {
                     None => self.run_tree(program, base, threads, &shared),
                     Some(b) => {
                         let mut out = (Vec::new(), false);
                         for c in 0..=b {
-                            let (parts, done) = self.run_tree(program, Mode::Bounded(c), threads, &shared);
+                            let (parts, done) =
+                                self.run_tree(program, Mode::Bounded(c), threads, &shared);
                             stats.bound_reached = Some(c);
                             let failed = parts.iter().any(|p| p.found.is_some());
                             out.0.extend(parts);
@@ -319,7 +391,9 @@ impl Explorer {
                 }
             }
             Strategy::Random { seed } => self.run_random(program, seed, None, threads, &shared),
-            Strategy::Pct { depth, seed } => self.run_random(program, seed, Some(depth.max(1)), threads, &shared),
+            Strategy::Pct { depth, seed } => {
+                self.run_random(program, seed, Some(depth.max(1)), threads, &shared)
+            }
         };
         shared.pb.finish_and_clear();
         if let Some((k, n)) = *shared.pct.lock().expect("no worker panicked") {
@@ -353,10 +427,19 @@ impl Explorer {
             }
             before += p.counts.executions;
         }
-        stats.distinct_traces = if self.options.count_traces { classes.len() as u64 } else { 0 };
+        stats.distinct_traces = if self.options.count_traces {
+            classes.len() as u64
+        } else {
+            0
+        };
         stats.traces_capped = classes.len() >= TRACE_SET_CAP;
-        stats.interrupted = self.options.interrupt.as_ref().is_some_and(|f| f.load(Ordering::Relaxed));
-        stats.truncated = !stats.interrupted && found.is_none() && !(all_finished && complete_space);
+        stats.interrupted = self
+            .options
+            .interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed));
+        stats.truncated =
+            !stats.interrupted && found.is_none() && !(all_finished && complete_space);
         stats.exhaustive = found.is_none()
             && all_finished
             && complete_space
@@ -379,16 +462,31 @@ impl Explorer {
             v.sort_unstable();
             v
         });
-        Report { strategy: self.strategy, stats, outcome, traces }
+        Report {
+            strategy: self.strategy,
+            stats,
+            outcome,
+            traces,
+        }
     }
 
     /// Tree search split at the first branching state. Returns the parts in subtree order and
     /// whether the split covered the whole space.
-    fn run_tree(&self, program: &Program, mode: Mode, threads: usize, shared: &Shared) -> (Vec<Part>, bool) {
-        let mut runner = Runner { program: program.clone(), config: self.config(), count_traces: self.options.count_traces };
+    fn run_tree(
+        &self,
+        program: &Program,
+        mode: Mode,
+        threads: usize,
+        shared: &Shared,
+    ) -> (Vec<Part>, bool) {
+        let mut runner = Runner::new(program.clone(), self.config(), self.options.count_traces);
         let subtrees: Vec<Subtree> = match first_branch(&mut runner) {
             None => vec![Subtree::default()],
-            Some((path, order, current, _en)) => {
+            Some(tree::FirstBranch {
+                path,
+                order,
+                current,
+            }) => {
                 let order: Vec<Tid> = order
                     .into_iter()
                     .filter(|t| match mode {
@@ -403,7 +501,10 @@ impl Explorer {
                     .map(|&t| {
                         let mut prefix = path.clone();
                         prefix.push(t);
-                        let s = Subtree { prefix, root_done: done };
+                        let s = Subtree {
+                            prefix,
+                            root_done: done,
+                        };
                         done |= 1u64 << t.0;
                         s
                     })
@@ -411,7 +512,11 @@ impl Explorer {
             }
         };
         if mode != Mode::Dpor || subtrees.len() <= 1 {
-            return (self.run_subtrees(program, mode, threads, shared, subtrees).0, true);
+            return (
+                self.run_subtrees(program, mode, threads, shared, subtrees)
+                    .0,
+                true,
+            );
         }
         // DPOR explores the first branching state in waves (Abdulla et al.'s loop over
         // backtrack(E), batched): the first child alone, then every child the races of the
@@ -426,7 +531,10 @@ impl Explorer {
             for &t in &pending {
                 let mut prefix = path.clone();
                 prefix.push(t);
-                wave.push(Subtree { prefix, root_done: explored });
+                wave.push(Subtree {
+                    prefix,
+                    root_done: explored,
+                });
                 explored |= 1u64 << t.0;
             }
             let (parts, requests) = self.run_subtrees(program, mode, threads, shared, wave);
@@ -436,14 +544,24 @@ impl Explorer {
                 break;
             }
             let new = requests & !explored;
-            pending = (0..64).filter(|b| new & (1u64 << b) != 0).map(Tid).collect();
+            pending = (0..64)
+                .filter(|b| new & (1u64 << b) != 0)
+                .map(Tid)
+                .collect();
         }
         (all, true)
     }
 
     /// Run subtrees on `threads` workers; parts come back in subtree order, with the union of
     /// their root requests.
-    fn run_subtrees(&self, program: &Program, mode: Mode, threads: usize, shared: &Shared, subtrees: Vec<Subtree>) -> (Vec<Part>, u64) {
+    fn run_subtrees(
+        &self,
+        program: &Program,
+        mode: Mode,
+        threads: usize,
+        shared: &Shared,
+        subtrees: Vec<Subtree>,
+    ) -> (Vec<Part>, u64) {
         let n = subtrees.len();
         let next = AtomicUsize::new(0);
         shared.best.store(usize::MAX, Ordering::Relaxed);
@@ -481,7 +599,11 @@ impl Explorer {
             results.lock().expect("no worker panicked")[idx] = Some(part);
         };
         if threads <= 1 || n <= 1 {
-            work(&mut Runner { program: program.clone(), config: self.config(), count_traces: self.options.count_traces });
+            work(&mut Runner::new(
+                program.clone(),
+                self.config(),
+                self.options.count_traces,
+            ));
         } else {
             std::thread::scope(|s| {
                 for _ in 0..threads.min(n) {
@@ -490,34 +612,51 @@ impl Explorer {
                     let config = self.config();
                     let count_traces = self.options.count_traces;
                     s.spawn(move || {
-                        let mut runner = Runner { program, config, count_traces };
+                        let mut runner = Runner::new(program, config, count_traces);
                         work(&mut runner)
                     });
                 }
             });
         }
-        let parts: Vec<Part> = results.into_inner().expect("no worker panicked").into_iter().map(|p| p.unwrap_or_default()).collect();
+        let parts: Vec<Part> = results
+            .into_inner()
+            .expect("no worker panicked")
+            .into_iter()
+            .map(|p| p.unwrap_or_default())
+            .collect();
         (parts, requests.into_inner())
     }
 
     /// PCT (`depth = Some(d)`) or random search over numbered executions, in chunks.
-    fn run_random(&self, program: &Program, seed: u64, depth: Option<u32>, threads: usize, shared: &Shared) -> (Vec<Part>, bool) {
+    fn run_random(
+        &self,
+        program: &Program,
+        seed: u64,
+        depth: Option<u32>,
+        threads: usize,
+        shared: &Shared,
+    ) -> (Vec<Part>, bool) {
         const CHUNK: u64 = 64;
         let budget = shared.budget.unwrap_or(10_000);
-        let runner0 = Runner { program: program.clone(), config: self.config(), count_traces: self.options.count_traces };
+        let runner0 = Runner::new(program.clone(), self.config(), self.options.count_traces);
         let one = |runner: &Runner, i: u64, k: Option<u32>| -> (ExecOutcome, u32, u32) {
             let rng = Rng::for_execution(seed, i);
-            let nthreads = |kr: &Kernel| kr.with_steps(|s| s.iter().map(|s| s.tid.0 + 1).max().unwrap_or(1));
+            let nthreads =
+                |kr: &Kernel| kr.with_steps(|s| s.iter().map(|s| s.tid.0 + 1).max().unwrap_or(1));
             match depth {
                 Some(d) => {
                     let mut s = PctSched::new(rng, d, k);
                     let (kr, stop) = run_one(runner, &mut s);
-                    (outcome_with_class(&kr, stop, runner.count_traces), s.count, nthreads(&kr))
+                    (
+                        outcome_with_class(runner, &kr, stop),
+                        s.count,
+                        nthreads(&kr),
+                    )
                 }
                 None => {
                     let mut s = RandomSched { rng };
                     let (kr, stop) = run_one(runner, &mut s);
-                    (outcome_with_class(&kr, stop, runner.count_traces), 0, nthreads(&kr))
+                    (outcome_with_class(runner, &kr, stop), 0, nthreads(&kr))
                 }
             }
         };
@@ -535,8 +674,22 @@ impl Explorer {
         }
         let k = depth.map(|_| k0.max(1));
         let nchunks = (budget - 1).div_ceil(CHUNK) as usize;
+        // Chunk results are folded in chunk order as soon as their predecessors are in, so
+        // memory holds only the chunks in flight, never one record per chunk or execution.
+        // Traces go to one map (trace -> first part that saw it): its size is the number of
+        // distinct traces.
+        let seen: Mutex<std::collections::HashMap<u128, usize>> =
+            Mutex::new(first.classes.drain().map(|h| (h, 0)).collect());
+        let fold = Mutex::new(Fold {
+            next: 0,
+            acc: Part {
+                finished: true,
+                ..Part::default()
+            },
+            pending: Default::default(),
+            closed: false,
+        });
         let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<Part>>> = Mutex::new((0..nchunks).map(|_| None).collect());
         let work = |runner: &Runner| loop {
             let c = next.fetch_add(1, Ordering::Relaxed);
             if c >= nchunks {
@@ -561,7 +714,16 @@ impl Explorer {
                     }
                 }
             }
-            results.lock().expect("no worker panicked")[c] = Some(part);
+            {
+                let mut seen = seen.lock().expect("no worker panicked");
+                for h in part.classes.drain() {
+                    if seen.len() < TRACE_SET_CAP || seen.contains_key(&h) {
+                        let e = seen.entry(h).or_insert(c + 1);
+                        *e = (*e).min(c + 1);
+                    }
+                }
+            }
+            fold.lock().expect("no worker panicked").add(c, part);
         };
         if threads <= 1 {
             work(&runner0);
@@ -572,13 +734,26 @@ impl Explorer {
                     let program = program.clone();
                     let config = self.config();
                     let count_traces = self.options.count_traces;
-                    s.spawn(move || work(&Runner { program, config, count_traces }));
+                    s.spawn(move || work(&Runner::new(program, config, count_traces)));
                 }
             });
         }
-        let mut parts = vec![first];
-        parts.extend(results.into_inner().expect("no worker panicked").into_iter().map(|p| p.unwrap_or_default()));
-        (parts, false)
+        let fold = fold.into_inner().expect("no worker panicked");
+        let mut acc = fold.acc;
+        // Traces first seen after the failing chunk belong to dropped executions.
+        let last = if acc.found.is_some() {
+            fold.next
+        } else {
+            usize::MAX
+        };
+        for (h, c) in seen.into_inner().expect("no worker panicked") {
+            if c == 0 {
+                first.classes.insert(h);
+            } else if c <= last {
+                acc.classes.insert(h);
+            }
+        }
+        (vec![first, acc], false)
     }
 
     /// Minimise, replay with events on and render.
@@ -610,6 +785,41 @@ impl Explorer {
     }
 }
 
+/// Chunk results of a random search, folded in chunk order.
+///
+/// # Invariants
+///
+/// `acc` sums chunks `0..next`; `pending` holds finished chunks `> next`; once a folded chunk
+/// has a failure, `closed` is set and nothing more is folded (`next` is then that chunk + 1).
+struct Fold {
+    next: usize,
+    acc: Part,
+    pending: std::collections::BTreeMap<usize, Part>,
+    closed: bool,
+}
+
+impl Fold {
+    fn add(&mut self, c: usize, part: Part) {
+        if self.closed {
+            return;
+        }
+        self.pending.insert(c, part);
+        while let Some(p) = self.pending.remove(&self.next) {
+            self.next += 1;
+            self.acc.counts.executions += p.counts.executions;
+            self.acc.counts.complete += p.counts.complete;
+            self.acc.counts.steps += p.counts.steps;
+            self.acc.finished &= p.finished;
+            if p.found.is_some() {
+                self.acc.found = p.found;
+                self.closed = true;
+                self.pending.clear();
+                return;
+            }
+        }
+    }
+}
+
 fn record(part: &mut Part, out: &ExecOutcome, execution: u64) {
     part.counts.executions += 1;
     part.counts.steps += out.steps as u64;
@@ -618,15 +828,19 @@ fn record(part: &mut Part, out: &ExecOutcome, execution: u64) {
     }
     add_class(&mut part.classes, out.class);
     if let Some(f) = &out.failure {
-        part.found = Some(Found { failure: f.clone(), schedule: out.schedule.clone().unwrap_or_default(), execution });
+        part.found = Some(Found {
+            failure: f.clone(),
+            schedule: out.schedule.clone().unwrap_or_default(),
+            execution,
+        });
     }
 }
 
-fn outcome_with_class(k: &Kernel, stop: Stop, count: bool) -> ExecOutcome {
-    let class = if count && stop == Stop::Finished {
-        let mut hb = hb::Hb::default();
+fn outcome_with_class(runner: &Runner, k: &Kernel, stop: Stop) -> ExecOutcome {
+    let class = if runner.count_traces && stop == Stop::Finished {
+        let mut hb = runner.hb.borrow_mut();
         k.with_steps(|s| {
-            hb.analyze(s, false, |_, _| {});
+            hb.analyze(s, 0, false, |_, _| {});
             Some(hb.class_hash(s))
         })
     } else {
@@ -636,7 +850,12 @@ fn outcome_with_class(k: &Kernel, stop: Stop, count: bool) -> ExecOutcome {
 }
 
 fn config_for(o: &Options) -> Config {
-    Config { stop_on_violation: true, leak_check: o.leak_check, max_steps: o.max_steps, record_events: false }
+    Config {
+        stop_on_violation: true,
+        leak_check: o.leak_check,
+        max_steps: o.max_steps,
+        record_events: false,
+    }
 }
 
 /// One execution replayed from a schedule, with everything recorded.
@@ -681,7 +900,10 @@ pub fn replay_with(program: &Program, schedule: &Schedule, options: &Options) ->
     let mut config = config_for(options);
     config.record_events = true;
     let k = Kernel::new(config);
-    let mut s = Counting { inner: Replay::new(schedule.clone()), preemptions: 0 };
+    let mut s = Counting {
+        inner: Replay::new(schedule.clone()),
+        preemptions: 0,
+    };
     let p = program.clone();
     let stop = k.run(&mut s, move |k| p(k));
     let violations = k.violations();
@@ -722,10 +944,18 @@ pub fn replay_with(program: &Program, schedule: &Schedule, options: &Options) ->
 /// non-preemptive choice at every point, so the result is also short. Gives up after
 /// `budget` executions and keeps the best schedule found. Returns the schedule and the
 /// executions spent.
-pub fn minimize(program: &Program, schedule: &Schedule, options: &Options, budget: u64) -> (Schedule, u64) {
-    let runner = Runner { program: program.clone(), config: config_for(options), count_traces: false };
+pub fn minimize(
+    program: &Program,
+    schedule: &Schedule,
+    options: &Options,
+    budget: u64,
+) -> (Schedule, u64) {
+    let runner = Runner::new(program.clone(), config_for(options), false);
     let target = {
-        let mut s = Counting { inner: Replay::new(schedule.clone()), preemptions: 0 };
+        let mut s = Counting {
+            inner: Replay::new(schedule.clone()),
+            preemptions: 0,
+        };
         let (k, _) = run_one(&runner, &mut s);
         match first_failure(&k) {
             Some(f) => (f, s.preemptions),
@@ -770,11 +1000,54 @@ pub fn ctrlc_flag() -> Arc<AtomicBool> {
 /// Peak resident set size of this process in KiB (`VmHWM`), on Linux.
 pub fn peak_rss_kib() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    s.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// Current resident set size of this process in KiB (`VmRSS`), on Linux.
 pub fn rss_kib() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    s.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strategy_strings_round_trip() {
+        for s in [
+            Strategy::Dfs,
+            Strategy::Dpor,
+            Strategy::Pct { depth: 3, seed: 42 },
+            Strategy::Random { seed: 7 },
+        ] {
+            assert_eq!(s.to_string().parse::<Strategy>(), Ok(s));
+        }
+        assert_eq!(
+            "pct".parse::<Strategy>(),
+            Ok(Strategy::Pct { depth: 2, seed: 0 })
+        );
+        assert!("bfs".parse::<Strategy>().is_err());
+        assert!("random:x".parse::<Strategy>().is_err());
+        assert!("dpor:1".parse::<Strategy>().is_err());
+    }
+
+    #[test]
+    fn rng_is_deterministic_and_in_range() {
+        let mut a = Rng::for_execution(1, 5);
+        let mut b = Rng::for_execution(1, 5);
+        for _ in 0..100 {
+            let x = a.below(7);
+            assert_eq!(x, b.below(7));
+            assert!(x < 7);
+        }
+        assert_ne!(
+            Rng::for_execution(1, 5).next_u64(),
+            Rng::for_execution(1, 6).next_u64()
+        );
+    }
 }

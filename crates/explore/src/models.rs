@@ -36,7 +36,10 @@ pub fn counters(n: u32, k: u32) -> Program {
         }
         let total = kr.read(c, |v| *v);
         if total != n * k {
-            kr.warn(format!("lost update: counter is {total}, expected {}", n * k));
+            kr.warn(format!(
+                "lost update: counter is {total}, expected {}",
+                n * k
+            ));
         }
         kr.kfree(c);
     })
@@ -95,12 +98,20 @@ pub fn hotplug(lookups: u32, modesets: u32, fixed: bool, lookup_on_init: bool) -
         let reg = k.kzalloc("struct bridge_registry", "registry", Some((o, r)) as Entry);
         let m = k.mutex_init("bridge_lock");
         let mut ts = vec![k.spawn("unplug", move |k| unplug(k, m, reg))];
-        let spawned_lookups = if lookup_on_init { lookups.saturating_sub(1) } else { lookups };
+        let spawned_lookups = if lookup_on_init {
+            lookups.saturating_sub(1)
+        } else {
+            lookups
+        };
         for i in 0..spawned_lookups {
-            ts.push(k.spawn(&format!("lookup{i}"), move |k| lookup(k, m, reg, fixed, format!("lookup{i}"))));
+            ts.push(k.spawn(&format!("lookup{i}"), move |k| {
+                lookup(k, m, reg, fixed, format!("lookup{i}"))
+            }));
         }
         for i in 0..modesets {
-            ts.push(k.spawn(&format!("modeset{i}"), move |k| modeset(k, o, r, format!("modeset{i}"))));
+            ts.push(k.spawn(&format!("modeset{i}"), move |k| {
+                modeset(k, o, r, format!("modeset{i}"))
+            }));
         }
         if lookup_on_init && lookups > 0 {
             lookup(k, m, reg, fixed, "lookup-init".into());
@@ -215,7 +226,11 @@ pub fn irq_unbind(fixed: bool) -> Program {
         k.driver_register(bus, Rc::new(IrqDriver { irq: cell.clone() }));
         let dev = k.device_add(
             bus,
-            DeviceInfo { name: "irqdev".into(), compatible: vec!["acme,irq".into()], ..Default::default() },
+            DeviceInfo {
+                name: "irqdev".into(),
+                compatible: vec!["acme,irq".into()],
+                ..Default::default()
+            },
         );
         let h = cell.get().expect("probe got the IRQ");
         let irq = k.spawn("irq", move |k| {

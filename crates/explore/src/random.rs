@@ -86,7 +86,13 @@ impl PctSched {
                 }
             }
         }
-        PctSched { rng, order: Vec::new(), seen: 0, change_points, count: 0 }
+        PctSched {
+            rng,
+            order: Vec::new(),
+            seen: 0,
+            change_points,
+            count: 0,
+        }
     }
 }
 

@@ -75,6 +75,12 @@ pub(crate) struct Subtree {
 }
 
 /// The search engine for one subtree.
+///
+/// # Invariants
+///
+/// Between executions `stack` is the path of the next execution: `stack[i].chosen` is the
+/// thread to run at step `i`, nodes below `floor` are never changed, and after an execution
+/// `stack.len()` equals its number of steps (a sleep-blocked stop pushes no node).
 pub(crate) struct Engine {
     pub mode: Mode,
     pub stack: Vec<Node>,
@@ -88,6 +94,11 @@ pub(crate) struct Engine {
     /// DPOR: threads that races ask to add to the backtrack set of the subtree's root state
     /// (the state at `floor - 1`), which the caller explores in a later wave.
     pub root_requests: u64,
+    /// Popped nodes kept for reuse, and a scratch buffer.
+    pool: Vec<Node>,
+    allowed: Vec<Tid>,
+    /// The first step of the next execution that differs from the previous one.
+    replay_from: usize,
 }
 
 struct TreeSched<'a> {
@@ -101,52 +112,58 @@ impl Scheduler for TreeSched<'_> {
         if i < e.stack.len() {
             return Some(e.stack[i].chosen);
         }
-        let enabled: Vec<(Tid, Access)> = view.enabled().collect();
-        let (sleep, preempt_before) = match i.checked_sub(1).map(|p| &e.stack[p]) {
-            None => (Vec::new(), 0),
-            Some(parent) => {
-                let pc = parent.chosen;
-                let pa = parent.access_of(pc).expect("chosen thread was enabled");
-                let mut sleep = Vec::new();
-                if e.mode == Mode::Dpor {
-                    // Sleep set of the child (Godefroid): what slept here or was explored
-                    // here before, and is independent of the step just taken.
-                    for &(q, a) in &parent.sleep {
-                        if !dependent(&a, &pa) {
-                            sleep.push((q, a));
-                        }
-                    }
-                    for &(q, a) in &parent.enabled {
-                        if q != pc && parent.done & bit(q) != 0 && !dependent(&a, &pa) {
-                            sleep.push((q, a));
-                        }
-                    }
-                }
-                (sleep, parent.preempt_before + parent.is_preemption(pc) as u32)
-            }
-        };
-        let mut node = Node {
-            enabled,
-            current: view.current,
+        // Nodes are recycled so a long search allocates nothing per state once warm.
+        let mut node = e.pool.pop().unwrap_or_else(|| Node {
+            enabled: Vec::new(),
+            current: None,
             chosen: Tid(0),
             backtrack: 0,
             done: 0,
-            sleep,
-            preempt_before,
-        };
+            sleep: Vec::new(),
+            preempt_before: 0,
+        });
+        node.enabled.clear();
+        node.enabled.extend(view.enabled());
+        node.sleep.clear();
+        node.current = view.current;
+        node.chosen = Tid(0);
+        node.backtrack = 0;
+        node.done = 0;
+        node.preempt_before = 0;
+        if let Some(parent) = i.checked_sub(1).map(|p| &e.stack[p]) {
+            let pc = parent.chosen;
+            let pa = parent.access_of(pc).expect("chosen thread was enabled");
+            if e.mode == Mode::Dpor {
+                // Sleep set of the child (Godefroid): what slept here or was explored here
+                // before, and is independent of the step just taken.
+                for &(q, a) in &parent.sleep {
+                    if !dependent(&a, &pa) {
+                        node.sleep.push((q, a));
+                    }
+                }
+                for &(q, a) in &parent.enabled {
+                    if q != pc && parent.done & bit(q) != 0 && !dependent(&a, &pa) {
+                        node.sleep.push((q, a));
+                    }
+                }
+            }
+            node.preempt_before = parent.preempt_before + parent.is_preemption(pc) as u32;
+        }
         // Forced choice while re-applying a subtree's prefix.
         let forced = e.prefix.get(i).copied();
         let sleeping = node.sleep_bits();
-        let allowed: Vec<Tid> = node
-            .enabled
-            .iter()
-            .map(|(t, _)| *t)
-            .filter(|t| sleeping & bit(*t) == 0)
-            .filter(|t| match e.mode {
-                Mode::Bounded(b) => node.preempt_before + node.is_preemption(*t) as u32 <= b,
-                _ => true,
-            })
-            .collect();
+        let mut allowed = std::mem::take(&mut e.allowed);
+        allowed.clear();
+        allowed.extend(
+            node.enabled
+                .iter()
+                .map(|(t, _)| *t)
+                .filter(|t| sleeping & bit(*t) == 0)
+                .filter(|t| match e.mode {
+                    Mode::Bounded(b) => node.preempt_before + node.is_preemption(*t) as u32 <= b,
+                    _ => true,
+                }),
+        );
         let chosen = match forced {
             Some(t) => t,
             None => {
@@ -159,6 +176,8 @@ impl Scheduler for TreeSched<'_> {
                     Some(t) => t,
                     None => {
                         e.blocked_by_sleep = true;
+                        e.pool.push(node);
+                        e.allowed = allowed;
                         return None;
                     }
                 }
@@ -174,6 +193,7 @@ impl Scheduler for TreeSched<'_> {
             node.done |= e.root_done;
             node.backtrack |= e.root_done;
         }
+        e.allowed = allowed;
         e.stack.push(node);
         Some(chosen)
     }
@@ -191,6 +211,9 @@ impl Engine {
             hb: Hb::default(),
             counts: TreeCounts::default(),
             root_requests: 0,
+            pool: Vec::new(),
+            allowed: Vec::new(),
+            replay_from: 0,
         }
     }
 
@@ -201,7 +224,8 @@ impl Engine {
         }
         self.blocked_by_sleep = false;
         let (k, stop) = run_one(runner, &mut TreeSched { e: self });
-        let class = k.with_steps(|steps| self.after(steps, runner.count_traces && stop == Stop::Finished));
+        let class =
+            k.with_steps(|steps| self.after(steps, runner.count_traces && stop == Stop::Finished));
         let out = ExecOutcome::from_kernel(&k, stop, class);
         self.counts.executions += 1;
         self.counts.steps += out.steps as u64;
@@ -223,7 +247,7 @@ impl Engine {
         let floor = self.floor;
         let stack = &mut self.stack;
         let requests = &mut self.root_requests;
-        self.hb.analyze(steps, dpor, |_j, races| {
+        self.hb.analyze(steps, self.replay_from, dpor, |_j, races| {
             for r in races {
                 // States above the root have a single enabled thread: nothing to reverse.
                 if r.i + 1 < floor {
@@ -231,7 +255,10 @@ impl Engine {
                 }
                 let node = &mut stack[r.i];
                 let root = r.i + 1 == floor;
-                let covered = node.backtrack | node.done | node.sleep_bits() | if root { *requests } else { 0 };
+                let covered = node.backtrack
+                    | node.done
+                    | node.sleep_bits()
+                    | if root { *requests } else { 0 };
                 if r.initials & covered != 0 {
                     continue;
                 }
@@ -274,41 +301,56 @@ impl Engine {
                 let t = Tid(cand.trailing_zeros());
                 top.chosen = t;
                 top.done |= bit(t);
+                self.replay_from = self.stack.len() - 1;
                 return true;
             }
-            self.stack.pop();
+            if let Some(n) = self.stack.pop() {
+                self.pool.push(n);
+            }
         }
         false
     }
 }
 
-/// Find the first branching state of the program (the first state with two or more enabled
-/// threads) under the default policy, and return the path to it with its enabled threads,
-/// in the order a sequential search would take them (current thread first).
-pub(crate) fn first_branch(runner: &mut Runner) -> Option<(Vec<Tid>, Vec<Tid>, Option<Tid>, Vec<(Tid, Access)>)> {
+/// The first branching state of a program (the first with two or more enabled threads)
+/// under the default policy.
+pub(crate) struct FirstBranch {
+    /// The thread of every step before it.
+    pub path: Vec<Tid>,
+    /// Its enabled threads in the order a sequential search takes them: the current thread
+    /// first, then by thread id.
+    pub order: Vec<Tid>,
+    pub current: Option<Tid>,
+}
+
+/// Find the [`FirstBranch`]; `None` when the program never branches.
+pub(crate) fn first_branch(runner: &mut Runner) -> Option<FirstBranch> {
     struct Probe {
         path: Vec<Tid>,
-        found: Option<(Vec<Tid>, Option<Tid>, Vec<(Tid, Access)>)>,
+        found: Option<FirstBranch>,
     }
     impl Scheduler for Probe {
         fn choose(&mut self, view: &SchedView<'_>) -> Option<Tid> {
-            let en: Vec<(Tid, Access)> = view.enabled().collect();
+            let en: Vec<Tid> = view.enabled().map(|(t, _)| t).collect();
             if en.len() >= 2 {
-                let mut order: Vec<Tid> = Vec::new();
-                if let Some(c) = view.current.filter(|c| view.is_enabled(*c)) {
-                    order.push(c);
-                }
-                let cur = order.first().copied();
-                order.extend(en.iter().map(|(t, _)| *t).filter(|t| Some(*t) != cur));
-                self.found = Some((order, view.current, en));
+                let cur = view.current.filter(|c| view.is_enabled(*c));
+                let mut order: Vec<Tid> = cur.into_iter().collect();
+                order.extend(en.iter().copied().filter(|t| Some(*t) != cur));
+                self.found = Some(FirstBranch {
+                    path: std::mem::take(&mut self.path),
+                    order,
+                    current: view.current,
+                });
                 return None;
             }
-            let t = en[0].0;
-            self.path.push(t);
-            Some(t)
+            self.path.push(en[0]);
+            Some(en[0])
         }
     }
-    let mut p = Probe { path: Vec::new(), found: None };
+    let mut p = Probe {
+        path: Vec::new(),
+        found: None,
+    };
     run_one(runner, &mut p);
-    p.found.map(|(order, cur, en)| (p.path, order, cur, en))
+    p.found
 }

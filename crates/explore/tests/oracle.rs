@@ -58,7 +58,9 @@ fn thread(lo: usize, hi: usize) -> impl Strategy<Value = Vec<Op>> {
             }
             v
         })
-        .prop_filter("points in range", move |v| (lo..=hi).contains(&v.iter().map(Op::points).sum::<usize>()))
+        .prop_filter("points in range", move |v| {
+            (lo..=hi).contains(&v.iter().map(Op::points).sum::<usize>())
+        })
 }
 
 /// The exact number of interleavings of the program's steps, ignoring blocking (which only
@@ -78,7 +80,8 @@ fn interleavings(threads: &[Vec<Op>]) -> u64 {
         let mut total = 0;
         // init: spawns, its own steps, then join i once worker i is done.
         let i0 = pos[0];
-        let can_init = i0 < init_len && (i0 < w + own || pos[1 + (i0 - w - own)] == workers[i0 - w - own]);
+        let can_init =
+            i0 < init_len && (i0 < w + own || pos[1 + (i0 - w - own)] == workers[i0 - w - own]);
         if can_init {
             pos[0] += 1;
             total += go(pos, workers, own, memo);
@@ -94,9 +97,18 @@ fn interleavings(threads: &[Vec<Op>]) -> u64 {
         memo.insert(pos.clone(), total);
         total
     }
-    let workers: Vec<usize> = threads.iter().skip(1).map(|t| t.iter().map(Op::points).sum::<usize>() + 1).collect();
+    let workers: Vec<usize> = threads
+        .iter()
+        .skip(1)
+        .map(|t| t.iter().map(Op::points).sum::<usize>() + 1)
+        .collect();
     let own = threads[0].iter().map(Op::points).sum::<usize>();
-    go(&mut vec![0; workers.len() + 1], &workers, own, &mut Memo::new())
+    go(
+        &mut vec![0; workers.len() + 1],
+        &workers,
+        own,
+        &mut Memo::new(),
+    )
 }
 
 /// Keeps naive DFS tractable in a debug build.
@@ -117,7 +129,14 @@ fn programs() -> impl Strategy<Value = Vec<Vec<Op>>> {
     .prop_filter("naive DFS must stay small", |t| interleavings(t) <= LIMIT)
 }
 
-fn run_ops(k: &Kernel, ops: &[Op], objs: [kmodel::Obj<u32>; 2], ms: [kmodel::mutex::Mutex; 2], r: kmodel::kref::Kref, me: &str) {
+fn run_ops(
+    k: &Kernel,
+    ops: &[Op],
+    objs: [kmodel::Obj<u32>; 2],
+    ms: [kmodel::mutex::Mutex; 2],
+    r: kmodel::kref::Kref,
+    me: &str,
+) {
     for op in ops {
         match op {
             Op::Read(o) => {
@@ -153,7 +172,9 @@ fn build(threads: Vec<Vec<Op>>) -> Program {
         let mut tids = Vec::new();
         for i in 1..threads.len() {
             let th = threads.clone();
-            tids.push(k.spawn(&format!("t{i}"), move |k| run_ops(k, &th[i], objs, ms, r, &format!("t{i}"))));
+            tids.push(k.spawn(&format!("t{i}"), move |k| {
+                run_ops(k, &th[i], objs, ms, r, &format!("t{i}"))
+            }));
         }
         run_ops(k, &threads[0], objs, ms, r, "t0");
         for t in tids {
@@ -163,7 +184,13 @@ fn build(threads: Vec<Vec<Op>>) -> Program {
 }
 
 fn opts() -> Options {
-    Options { threads: 1, progress: false, leak_check: false, keep_traces: true, ..Options::default() }
+    Options {
+        threads: 1,
+        progress: false,
+        leak_check: false,
+        keep_traces: true,
+        ..Options::default()
+    }
 }
 
 #[test]
@@ -174,7 +201,11 @@ fn dpor_reaches_every_class_of_the_oracle() {
     let cases = AtomicU64::new(0);
     let dfs_execs = AtomicU64::new(0);
     let by_threads = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
-    let mut runner = TestRunner::new(Config { cases: 500, failure_persistence: None, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 500,
+        failure_persistence: None,
+        ..Config::default()
+    });
     runner
         .run(&programs(), |threads| {
             by_threads[threads.len() - 2].fetch_add(1, Ordering::Relaxed);
@@ -186,7 +217,12 @@ fn dpor_reaches_every_class_of_the_oracle() {
             let (a, b) = (dfs.traces.unwrap(), dpor.traces.unwrap());
             prop_assert_eq!(&a, &b, "DPOR must reach exactly the oracle's classes");
             let ratio = dpor.stats.executions as f64 / b.len() as f64;
-            prop_assert!(ratio <= 1.5, "{} executions for {} classes", dpor.stats.executions, b.len());
+            prop_assert!(
+                ratio <= 1.5,
+                "{} executions for {} classes",
+                dpor.stats.executions,
+                b.len()
+            );
             execs.fetch_add(dpor.stats.executions, Ordering::Relaxed);
             dfs_execs.fetch_add(dfs.stats.executions, Ordering::Relaxed);
             classes.fetch_add(b.len() as u64, Ordering::Relaxed);
@@ -196,7 +232,10 @@ fn dpor_reaches_every_class_of_the_oracle() {
             Ok(())
         })
         .unwrap();
-    let (e, c) = (execs.load(Ordering::Relaxed), classes.load(Ordering::Relaxed));
+    let (e, c) = (
+        execs.load(Ordering::Relaxed),
+        classes.load(Ordering::Relaxed),
+    );
     println!(
         "{} programs: DPOR {} executions for {} classes, {:.3} per class overall, worst {:.3}",
         cases.load(Ordering::Relaxed),
@@ -208,7 +247,10 @@ fn dpor_reaches_every_class_of_the_oracle() {
     println!(
         "naive DFS: {} executions; programs with 2/3/4 threads: {:?}",
         dfs_execs.load(Ordering::Relaxed),
-        by_threads.iter().map(|a| a.load(Ordering::Relaxed)).collect::<Vec<_>>()
+        by_threads
+            .iter()
+            .map(|a| a.load(Ordering::Relaxed))
+            .collect::<Vec<_>>()
     );
     assert!(cases.load(Ordering::Relaxed) >= 500);
 }

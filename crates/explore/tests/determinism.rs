@@ -1,0 +1,185 @@
+//! Replay reproduces executions byte for byte, and results do not depend on the thread count
+//! or on the run.
+
+use explore::{models, replay, Explorer, Options, Program, Rng, Strategy};
+use kmodel::{Config, Kernel, SchedView, Scheduler, Tid};
+
+struct Wild(Rng);
+
+impl Scheduler for Wild {
+    fn choose(&mut self, view: &SchedView<'_>) -> Option<Tid> {
+        let en: Vec<Tid> = view.enabled().map(|(t, _)| t).collect();
+        Some(en[self.0.below(en.len() as u64) as usize])
+    }
+}
+
+#[test]
+fn replay_reproduces_any_execution_byte_for_byte() {
+    let programs: Vec<Program> = vec![
+        models::hpn(2, 1, true),
+        models::hpn(2, 1, false),
+        models::counters(3, 2),
+        models::irq_unbind_race(),
+    ];
+    for (i, p) in programs.iter().enumerate() {
+        for seed in 0..20 {
+            let k = Kernel::new(Config {
+                stop_on_violation: true,
+                ..Config::default()
+            });
+            let pp = p.clone();
+            let stop = k.run(&mut Wild(Rng::new(seed)), move |k| pp(k));
+            let r = replay(p, &k.schedule());
+            assert_eq!(r.stop, stop, "program {i} seed {seed}");
+            assert_eq!(
+                r.trace_json,
+                k.trace().to_json_lines(),
+                "program {i} seed {seed}"
+            );
+            assert_eq!(r.steps, k.steps());
+            assert_eq!(r.violations, k.violations());
+            assert_eq!(r.schedule, k.schedule());
+        }
+    }
+}
+
+fn summary(r: &explore::Report) -> String {
+    let s = &r.stats;
+    format!(
+        "{} {} {} {} {} {} {:?}",
+        s.executions,
+        s.complete,
+        s.sleep_blocked,
+        s.distinct_traces,
+        s.steps,
+        s.exhaustive,
+        r.counterexample().map(|c| (
+            c.kind,
+            c.schedule.clone(),
+            c.found_schedule.clone(),
+            c.execution,
+            c.report.clone()
+        ))
+    )
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let programs: Vec<Program> = vec![
+        models::hpn(2, 1, true),
+        models::hpn(2, 2, false),
+        models::hpn(3, 0, false),
+        models::counters(3, 2),
+        models::list_walk_race(),
+    ];
+    let strategies = [
+        Strategy::Dpor,
+        Strategy::Dfs,
+        Strategy::Pct { depth: 2, seed: 3 },
+        Strategy::Random { seed: 3 },
+    ];
+    for (i, p) in programs.iter().enumerate() {
+        for s in strategies {
+            if s == Strategy::Dfs && i < 4 {
+                continue; // too large for naive DFS in a debug build
+            }
+            let run = |threads| {
+                let o = Options {
+                    threads,
+                    progress: false,
+                    max_executions: if matches!(s, Strategy::Dfs | Strategy::Dpor) {
+                        None
+                    } else {
+                        Some(3_000)
+                    },
+                    ..Options::default()
+                };
+                summary(&Explorer::new(s, o).run(p))
+            };
+            let one = run(1);
+            assert_eq!(one, run(2), "program {i} {s:?}");
+            assert_eq!(one, run(1), "program {i} {s:?} rerun");
+        }
+    }
+}
+
+#[test]
+fn bounded_search_counts_do_not_depend_on_the_thread_count() {
+    let p = models::counters(2, 3);
+    let run = |threads| {
+        let o = Options {
+            threads,
+            progress: false,
+            preemption_bound: Some(2),
+            ..Options::default()
+        };
+        summary(&Explorer::new(Strategy::Dfs, o).run(&p))
+    };
+    assert_eq!(run(1), run(2));
+}
+
+#[test]
+fn an_interrupt_stops_the_search_and_reports_what_was_covered() {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let flag = Arc::new(AtomicBool::new(true));
+    let o = Options {
+        threads: 2,
+        progress: false,
+        interrupt: Some(flag),
+        ..Options::default()
+    };
+    let r = Explorer::new(Strategy::Dpor, o).run(&models::counters(3, 3));
+    assert!(r.stats.interrupted);
+    assert!(!r.stats.exhaustive);
+    assert!(r.stats.executions < 1_680, "{}", r.stats.executions);
+    assert!(r.counterexample().is_none());
+}
+
+#[test]
+fn a_budget_truncates_the_search() {
+    let o = Options {
+        threads: 1,
+        progress: false,
+        max_executions: Some(100),
+        ..Options::default()
+    };
+    let r = Explorer::new(Strategy::Dpor, o).run(&models::counters(3, 3));
+    assert!(r.stats.truncated && !r.stats.exhaustive);
+    assert_eq!(r.stats.executions, 100);
+}
+
+#[test]
+fn stats_serialize() {
+    let o = Options {
+        threads: 1,
+        progress: false,
+        ..Options::default()
+    };
+    let r = Explorer::new(Strategy::Dpor, o).run(&models::hp3(false));
+    let j = serde_json::to_value(&r).unwrap();
+    assert_eq!(j["outcome"]["verdict"], "violation");
+    assert_eq!(j["stats"]["executions"], 3);
+    assert_eq!(j["outcome"]["kind"], "use-after-free");
+}
+
+#[test]
+fn random_strategies_count_traces() {
+    for threads in [1, 2] {
+        for s in [
+            Strategy::Random { seed: 9 },
+            Strategy::Pct { depth: 3, seed: 9 },
+        ] {
+            let o = Options {
+                threads,
+                progress: false,
+                max_executions: Some(2_000),
+                ..Options::default()
+            };
+            let r = Explorer::new(s, o).run(&models::counters(2, 2));
+            assert_eq!(r.stats.executions, 2_000);
+            assert_eq!(r.stats.complete, 2_000);
+            assert_eq!(r.stats.distinct_traces, 6, "{s:?} on {threads} threads");
+        }
+    }
+}
