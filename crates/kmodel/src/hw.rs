@@ -144,15 +144,21 @@ impl Kernel {
         }
     }
 
-    /// Mark every resource of `dev` as gone: the hardware was physically removed.
+    /// Mark every resource of `dev` as gone: the hardware was physically removed. Each
+    /// resource is its own step, so an explorer orders the removal against every access.
     pub fn hw_mark_gone(&self, dev: DeviceId) {
-        let mut st = self.st.borrow_mut();
-        for o in st.objects.iter_mut() {
-            if let ObjKind::Hw(r) = &mut o.kind {
-                if r.dev == dev {
-                    r.gone = true;
-                }
-            }
+        let ids: Vec<ObjId> = {
+            let st = self.st.borrow();
+            st.objects
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| matches!(&o.kind, ObjKind::Hw(r) if r.dev == dev))
+                .map(|(i, _)| ObjId(i as u32))
+                .collect()
+        };
+        for id in ids {
+            self.point(Access::new(id, AccessKind::Write));
+            self.st.borrow_mut().hw(Hw(id)).gone = true;
         }
     }
 
