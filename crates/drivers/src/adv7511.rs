@@ -46,7 +46,7 @@ use kmodel::{Errno, Kernel};
 
 use crate::common::{alloc_bridge, drvdata_bridge};
 use crate::graph::remote_node;
-use crate::mipi_dsi::{devm_mipi_dsi_attach, of_find_mipi_dsi_host_by_node, MipiDsiDevice};
+use crate::mipi_dsi::devm_mipi_dsi_attach_to;
 use crate::supply::{devm_gpiod_get_optional, devm_regulator_get};
 use crate::variant::{variant, Variant};
 
@@ -82,11 +82,8 @@ struct Adv7511 {
 }
 
 fn next_of(k: &Kernel, b: DrmBridge) -> Option<DrmBridge> {
-    if drm_bridge_priv::<Adv7511, _>(k, b, |p| p.counted_next) {
-        k.read(b.obj(), |x| x.next_bridge)
-    } else {
-        drm_bridge_priv::<Adv7511, _>(k, b, |p| p.next_bridge)
-    }
+    let (counted, raw) = drm_bridge_priv::<Adv7511, _>(k, b, |p| (p.counted_next, p.next_bridge));
+    crate::common::stored_next(k, b, counted, raw)
 }
 
 fn regmap(k: &Kernel, b: DrmBridge) -> Hw {
@@ -299,19 +296,7 @@ impl Driver for Adv7511Driver {
         drm_bridge_priv_mut::<Adv7511, _>(k, b, |p| p.audio_pdev = Some(codec));
         if let Some(hn) = host_node {
             // adv7533_attach_dsi
-            let attached = match of_find_mipi_dsi_host_by_node(k, hn) {
-                Some(h) => devm_mipi_dsi_attach(
-                    k,
-                    dev,
-                    h,
-                    MipiDsiDevice {
-                        dev,
-                        node: Some(node),
-                    },
-                ),
-                None => Err(Errno::EPROBE_DEFER),
-            };
-            if let Err(e) = attached {
+            if let Err(e) = devm_mipi_dsi_attach_to(k, dev, hn) {
                 // err_unregister_audio
                 k.device_del(codec);
                 drm_bridge_remove(k, b);

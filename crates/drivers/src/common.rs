@@ -71,3 +71,18 @@ pub fn remove_bridge(k: &Kernel, dev: DeviceId, guard: bool) {
         }
     }
 }
+
+/// The next bridge a driver stored: `bridge->next_bridge` (counted, the v7.0+ conversions) or
+/// the driver's own raw pointer (`raw`, borrowed) before.
+pub fn stored_next(
+    k: &Kernel,
+    b: DrmBridge,
+    counted: bool,
+    raw: Option<DrmBridge>,
+) -> Option<DrmBridge> {
+    if counted {
+        k.read(b.obj(), |x| x.next_bridge)
+    } else {
+        raw
+    }
+}

@@ -37,7 +37,7 @@ use kmodel::{Errno, Kernel};
 
 use crate::common::{alloc_bridge, drvdata_bridge, remove_bridge};
 use crate::graph::remote_node;
-use crate::mipi_dsi::{devm_mipi_dsi_attach, of_find_mipi_dsi_host_by_node, MipiDsiDevice};
+use crate::mipi_dsi::devm_mipi_dsi_attach_to;
 use crate::supply::{devm_gpiod_get_optional, devm_regulator_get};
 use crate::variant::{variant, Variant};
 
@@ -204,19 +204,7 @@ impl Driver for Lt8912b {
         drm_bridge_add(k, b);
         k.dev_set_drvdata(dev, Some(b.obj()));
         // lt8912_attach_dsi
-        let attached = match of_find_mipi_dsi_host_by_node(k, host_node) {
-            Some(h) => devm_mipi_dsi_attach(
-                k,
-                dev,
-                h,
-                MipiDsiDevice {
-                    dev,
-                    node: k.dev_of_node(dev),
-                },
-            ),
-            None => Err(Errno::EPROBE_DEFER),
-        };
-        if let Err(e) = attached {
+        if let Err(e) = devm_mipi_dsi_attach_to(k, dev, host_node) {
             drm_bridge_remove(k, b);
             k.dev_set_drvdata::<()>(dev, None);
             return Err(e);

@@ -38,7 +38,7 @@ use kmodel::{Errno, Kernel};
 
 use crate::common::{alloc_bridge, drvdata_bridge};
 use crate::graph::remote_node;
-use crate::mipi_dsi::{devm_mipi_dsi_attach, of_find_mipi_dsi_host_by_node, MipiDsiDevice};
+use crate::mipi_dsi::devm_mipi_dsi_attach_to;
 use crate::supply::{devm_gpiod_get_optional, devm_regulator_get};
 use crate::variant::{variant, Variant};
 
@@ -58,11 +58,9 @@ struct Lt9611Priv {
 }
 
 fn next_of(k: &Kernel, b: DrmBridge) -> Option<DrmBridge> {
-    if drm_bridge_priv::<Lt9611Priv, _>(k, b, |p| p.counted_next) {
-        k.read(b.obj(), |x| x.next_bridge)
-    } else {
-        drm_bridge_priv::<Lt9611Priv, _>(k, b, |p| p.next_bridge)
-    }
+    let (counted, raw) =
+        drm_bridge_priv::<Lt9611Priv, _>(k, b, |p| (p.counted_next, p.next_bridge));
+    crate::common::stored_next(k, b, counted, raw)
 }
 
 fn regmap(k: &Kernel, b: DrmBridge) -> Hw {
@@ -203,16 +201,8 @@ impl Driver for Lt9611Driver {
         drm_bridge_add(k, b);
         k.dev_set_drvdata(dev, Some(b.obj()));
         // Attach primary DSI, then the secondary one if described.
-        let me = MipiDsiDevice {
-            dev,
-            node: k.dev_of_node(dev),
-        };
         for host_node in std::iter::once(dsi0).chain(dsi1) {
-            let attached = match of_find_mipi_dsi_host_by_node(k, host_node) {
-                Some(h) => devm_mipi_dsi_attach(k, dev, h, me),
-                None => Err(Errno::EPROBE_DEFER),
-            };
-            if let Err(e) = attached {
+            if let Err(e) = devm_mipi_dsi_attach_to(k, dev, host_node) {
                 // err_remove_bridge / err_disable_regulators
                 drm_bridge_remove(k, b);
                 supplies.iter().for_each(|s| k.hw_disable(*s));

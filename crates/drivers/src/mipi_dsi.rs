@@ -148,3 +148,15 @@ pub fn devm_mipi_dsi_attach(
         mipi_dsi_detach(k, host, dsi)
     })
 }
+
+/// What a bridge on another bus (I2C) does to reach its DSI host: find the host registered for
+/// `host_node` (`-EPROBE_DEFER` while there is none), then register and attach its own DSI
+/// device with devres (`devm_mipi_dsi_device_register_full` + `devm_mipi_dsi_attach`).
+pub fn devm_mipi_dsi_attach_to(k: &Kernel, dev: DeviceId, host_node: NodeId) -> Result<(), Errno> {
+    let host = of_find_mipi_dsi_host_by_node(k, host_node).ok_or(Errno::EPROBE_DEFER)?;
+    let dsi = MipiDsiDevice {
+        dev,
+        node: k.dev_of_node(dev),
+    };
+    devm_mipi_dsi_attach(k, dev, host, dsi)
+}

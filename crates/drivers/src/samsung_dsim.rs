@@ -43,10 +43,8 @@ struct Dsim {
 }
 
 fn out_bridge(k: &Kernel, b: DrmBridge) -> Option<DrmBridge> {
-    match drm_bridge_priv::<Dsim, _>(k, b, |p| p.variant) {
-        Variant::NextBridge => k.read(b.obj(), |x| x.next_bridge),
-        _ => drm_bridge_priv::<Dsim, _>(k, b, |p| p.out_bridge),
-    }
+    let (v, raw) = drm_bridge_priv::<Dsim, _>(k, b, |p| (p.variant, p.out_bridge));
+    crate::common::stored_next(k, b, v == Variant::NextBridge, raw)
 }
 
 struct Funcs;

@@ -30,10 +30,8 @@ struct Simple {
 }
 
 fn next_of(k: &Kernel, b: DrmBridge) -> Option<DrmBridge> {
-    match drm_bridge_priv::<Simple, _>(k, b, |p| p.variant) {
-        Variant::NextBridge => k.read(b.obj(), |x| x.next_bridge),
-        _ => drm_bridge_priv::<Simple, _>(k, b, |p| p.next),
-    }
+    let (v, raw) = drm_bridge_priv::<Simple, _>(k, b, |p| (p.variant, p.next));
+    crate::common::stored_next(k, b, v == Variant::NextBridge, raw)
 }
 
 struct Funcs;

@@ -24,7 +24,7 @@ use kmodel::{Errno, Kernel};
 
 use crate::common::{alloc_bridge, guards, remove_bridge, with_hw};
 use crate::graph::remote_node;
-use crate::mipi_dsi::{devm_mipi_dsi_attach, of_find_mipi_dsi_host_by_node, MipiDsiDevice};
+use crate::mipi_dsi::devm_mipi_dsi_attach_to;
 use crate::supply::{devm_gpiod_get_optional, devm_regulator_get};
 use crate::variant::variant;
 
@@ -158,17 +158,8 @@ impl Driver for Sn65dsi83 {
         drm_bridge_add(k, b);
         k.dev_set_drvdata(dev, Some(b.obj()));
         // sn65dsi83_host_attach: register our DSI device on the host behind port 0.
-        let host = remote_node(k, dev, 0, -1).and_then(|n| of_find_mipi_dsi_host_by_node(k, n));
-        let attached = match host {
-            Some(h) => devm_mipi_dsi_attach(
-                k,
-                dev,
-                h,
-                MipiDsiDevice {
-                    dev,
-                    node: k.dev_of_node(dev),
-                },
-            ),
+        let attached = match remote_node(k, dev, 0, -1) {
+            Some(n) => devm_mipi_dsi_attach_to(k, dev, n),
             None => Err(Errno::EPROBE_DEFER),
         };
         if let Err(e) = attached {
