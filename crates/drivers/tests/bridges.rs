@@ -64,64 +64,7 @@ fn s(v: &[&str]) -> Vec<String> {
 // lontium,lt8912b: LCDIF → samsung-dsim → LT8912B (I2C) → hdmi-connector (no DDC, so LT8912B is
 // the bridge connector's EDID bridge and reads through its stored hdmi_port).
 
-const LT8912B: &str = r#"
-/dts-v1/;
-/ {
-    #address-cells = <1>;
-    #size-cells = <1>;
-    reg_vdd: regulator-vdd {
-        compatible = "regulator-fixed";
-        regulator-name = "vdd";
-    };
-    soc {
-        compatible = "simple-bus";
-        #address-cells = <1>;
-        #size-cells = <1>;
-        ranges;
-        lcdif@32e80000 {
-            compatible = "fsl,imx8mp-lcdif";
-            reg = <0x32e80000 0x10000>;
-            port {
-                lcdif_out: endpoint { remote-endpoint = <&dsim_in>; };
-            };
-        };
-        dsi@32e60000 {
-            compatible = "fsl,imx8mp-mipi-dsim";
-            reg = <0x32e60000 0x400>;
-            #address-cells = <1>;
-            #size-cells = <0>;
-            ports {
-                #address-cells = <1>;
-                #size-cells = <0>;
-                port@0 { reg = <0>; dsim_in: endpoint { remote-endpoint = <&lcdif_out>; }; };
-                port@1 { reg = <1>; dsim_out: endpoint { remote-endpoint = <&lt_in>; }; };
-            };
-        };
-        i2c@30a30000 {
-            compatible = "fsl,imx8mp-i2c";
-            reg = <0x30a30000 0x10000>;
-            #address-cells = <1>;
-            #size-cells = <0>;
-            hdmi@48 {
-                compatible = "lontium,lt8912b";
-                reg = <0x48>;
-                vdd-supply = <&reg_vdd>;
-                ports {
-                    #address-cells = <1>;
-                    #size-cells = <0>;
-                    port@0 { reg = <0>; lt_in: endpoint { remote-endpoint = <&dsim_out>; }; };
-                    port@1 { reg = <1>; lt_out: endpoint { remote-endpoint = <&conn_in>; }; };
-                };
-            };
-        };
-    };
-    hdmi-connector {
-        compatible = "hdmi-connector";
-        type = "a";
-        port { conn_in: endpoint { remote-endpoint = <&lt_out>; }; };
-    };
-};
-"#;
+const LT8912B: &str = include_str!("data/lt8912b.dts");
 
 const LCDIF: &str = "/soc/lcdif@32e80000";
 const LT: &str = "/soc/i2c@30a30000/hdmi@48";
@@ -218,67 +161,7 @@ fn lt8912b_hdmi_port_window() {
 // ---------------------------------------------------------------------------------------------
 // lontium,lt9611: samsung-dsim → LT9611 (I2C, reset GPIO, HPD IRQ) port 2 → hdmi-connector.
 
-const LT9611: &str = r#"
-/dts-v1/;
-/ {
-    #address-cells = <1>;
-    #size-cells = <1>;
-    reg_1v8: regulator-1v8 { compatible = "regulator-fixed"; regulator-name = "1v8"; };
-    reg_3v3: regulator-3v3 { compatible = "regulator-fixed"; regulator-name = "3v3"; };
-    soc {
-        compatible = "simple-bus";
-        #address-cells = <1>;
-        #size-cells = <1>;
-        ranges;
-        gpio1: gpio@30200000 {
-            compatible = "fsl,imx8mp-gpio";
-            reg = <0x30200000 0x10000>;
-            gpio-controller;
-            #gpio-cells = <2>;
-        };
-        lcdif@32e80000 {
-            compatible = "fsl,imx8mp-lcdif";
-            reg = <0x32e80000 0x10000>;
-            port { lcdif_out: endpoint { remote-endpoint = <&dsim_in>; }; };
-        };
-        dsi@32e60000 {
-            compatible = "fsl,imx8mp-mipi-dsim";
-            reg = <0x32e60000 0x400>;
-            ports {
-                #address-cells = <1>;
-                #size-cells = <0>;
-                port@0 { reg = <0>; dsim_in: endpoint { remote-endpoint = <&lcdif_out>; }; };
-                port@1 { reg = <1>; dsim_out: endpoint { remote-endpoint = <&lt_a>; }; };
-            };
-        };
-        i2c@30a30000 {
-            compatible = "fsl,imx8mp-i2c";
-            reg = <0x30a30000 0x10000>;
-            #address-cells = <1>;
-            #size-cells = <0>;
-            hdmi-bridge@3b {
-                compatible = "lontium,lt9611";
-                reg = <0x3b>;
-                interrupts = <84 2>;
-                reset-gpios = <&gpio1 12 0>;
-                vdd-supply = <&reg_1v8>;
-                vcc-supply = <&reg_3v3>;
-                ports {
-                    #address-cells = <1>;
-                    #size-cells = <0>;
-                    port@0 { reg = <0>; lt_a: endpoint { remote-endpoint = <&dsim_out>; }; };
-                    port@2 { reg = <2>; lt_out: endpoint { remote-endpoint = <&conn_in>; }; };
-                };
-            };
-        };
-    };
-    hdmi-out {
-        compatible = "hdmi-connector";
-        type = "a";
-        port { conn_in: endpoint { remote-endpoint = <&lt_out>; }; };
-    };
-};
-"#;
+const LT9611: &str = include_str!("data/lt9611.dts");
 
 const LT9611_DEV: &str = "/soc/i2c@30a30000/hdmi-bridge@3b";
 const HDMI_OUT: &str = "/hdmi-out";
@@ -342,53 +225,7 @@ fn lt9611_hpd_irq_then_unbind_is_clean() {
 // ---------------------------------------------------------------------------------------------
 // toshiba,tc358762: a DSI-bus child of samsung-dsim → panel-simple (power from a regulator).
 
-const TC358762: &str = r#"
-/dts-v1/;
-/ {
-    #address-cells = <1>;
-    #size-cells = <1>;
-    reg_lcd: regulator-lcd { compatible = "regulator-fixed"; regulator-name = "lcd"; };
-    soc {
-        compatible = "simple-bus";
-        #address-cells = <1>;
-        #size-cells = <1>;
-        ranges;
-        lcdif@32e80000 {
-            compatible = "fsl,imx8mp-lcdif";
-            reg = <0x32e80000 0x10000>;
-            port { lcdif_out: endpoint { remote-endpoint = <&dsim_in>; }; };
-        };
-        dsi@32e60000 {
-            compatible = "fsl,imx8mp-mipi-dsim";
-            reg = <0x32e60000 0x400>;
-            #address-cells = <1>;
-            #size-cells = <0>;
-            ports {
-                #address-cells = <1>;
-                #size-cells = <0>;
-                port@0 { reg = <0>; dsim_in: endpoint { remote-endpoint = <&lcdif_out>; }; };
-                port@1 { reg = <1>; dsim_out: endpoint { remote-endpoint = <&tc_in>; }; };
-            };
-            bridge@0 {
-                compatible = "toshiba,tc358762";
-                reg = <0>;
-                vddc-supply = <&reg_lcd>;
-                ports {
-                    #address-cells = <1>;
-                    #size-cells = <0>;
-                    port@0 { reg = <0>; tc_in: endpoint { remote-endpoint = <&dsim_out>; }; };
-                    port@1 { reg = <1>; tc_out: endpoint { remote-endpoint = <&panel_in>; }; };
-                };
-            };
-        };
-    };
-    panel {
-        compatible = "powertip,ph800480t013-idf02";
-        power-supply = <&reg_lcd>;
-        port { panel_in: endpoint { remote-endpoint = <&tc_out>; }; };
-    };
-};
-"#;
+const TC358762: &str = include_str!("data/tc358762.dts");
 
 const TC: &str = "/soc/dsi@32e60000/bridge@0";
 const DSIM: &str = "/soc/dsi@32e60000";
@@ -437,58 +274,7 @@ fn tc358762_binds_and_owners() {
 // a simple-bus here: on the real board it is a child of the media blk-ctrl syscon, which the
 // kernel model does not populate (see corpus_boot.rs).
 
-const LDB_IT6263: &str = r#"
-/dts-v1/;
-/ {
-    #address-cells = <1>;
-    #size-cells = <1>;
-    reg_1v8: regulator-1v8 { compatible = "regulator-fixed"; regulator-name = "1v8"; };
-    soc {
-        compatible = "simple-bus";
-        #address-cells = <1>;
-        #size-cells = <1>;
-        ranges;
-        lcdif@32e90000 {
-            compatible = "fsl,imx8mp-lcdif";
-            reg = <0x32e90000 0x10000>;
-            port { lcdif2_out: endpoint { remote-endpoint = <&ldb_in>; }; };
-        };
-        bridge@5c {
-            compatible = "fsl,imx8mp-ldb";
-            reg = <0x5c 0x4>;
-            ports {
-                #address-cells = <1>;
-                #size-cells = <0>;
-                port@0 { reg = <0>; ldb_in: endpoint { remote-endpoint = <&lcdif2_out>; }; };
-                port@1 { reg = <1>; ldb_ch0: endpoint { remote-endpoint = <&it_in>; }; };
-            };
-        };
-        i2c@30a30000 {
-            compatible = "fsl,imx8mp-i2c";
-            reg = <0x30a30000 0x10000>;
-            #address-cells = <1>;
-            #size-cells = <0>;
-            hdmi@4c {
-                compatible = "ite,it6263";
-                reg = <0x4c>;
-                data-mapping = "jeida-24";
-                ivdd-supply = <&reg_1v8>;
-                ports {
-                    #address-cells = <1>;
-                    #size-cells = <0>;
-                    port@0 { reg = <0>; it_in: endpoint { remote-endpoint = <&ldb_ch0>; }; };
-                    port@2 { reg = <2>; it_out: endpoint { remote-endpoint = <&conn_in>; }; };
-                };
-            };
-        };
-    };
-    hdmi-connector {
-        compatible = "hdmi-connector";
-        type = "a";
-        port { conn_in: endpoint { remote-endpoint = <&it_out>; }; };
-    };
-};
-"#;
+const LDB_IT6263: &str = include_str!("data/ldb-it6263.dts");
 
 const LCDIF2: &str = "/soc/lcdif@32e90000";
 const LDB: &str = "/soc/bridge@5c";
@@ -545,56 +331,7 @@ fn fsl_ldb_it6263_bind_and_owners() {
 // ---------------------------------------------------------------------------------------------
 // adi,adv7535: samsung-dsim → ADV7535 (I2C, registers its DSI device, HPD IRQ) → hdmi-connector.
 
-const ADV7535: &str = r#"
-/dts-v1/;
-/ {
-    #address-cells = <1>;
-    #size-cells = <1>;
-    soc {
-        compatible = "simple-bus";
-        #address-cells = <1>;
-        #size-cells = <1>;
-        ranges;
-        lcdif@32e80000 {
-            compatible = "fsl,imx8mp-lcdif";
-            reg = <0x32e80000 0x10000>;
-            port { lcdif_out: endpoint { remote-endpoint = <&dsim_in>; }; };
-        };
-        dsi@32e60000 {
-            compatible = "fsl,imx8mp-mipi-dsim";
-            reg = <0x32e60000 0x400>;
-            ports {
-                #address-cells = <1>;
-                #size-cells = <0>;
-                port@0 { reg = <0>; dsim_in: endpoint { remote-endpoint = <&lcdif_out>; }; };
-                port@1 { reg = <1>; dsim_out: endpoint { remote-endpoint = <&adv_in>; }; };
-            };
-        };
-        i2c@30a30000 {
-            compatible = "fsl,imx8mp-i2c";
-            reg = <0x30a30000 0x10000>;
-            #address-cells = <1>;
-            #size-cells = <0>;
-            hdmi@3d {
-                compatible = "adi,adv7535";
-                reg = <0x3d>;
-                interrupts = <9 8>;
-                ports {
-                    #address-cells = <1>;
-                    #size-cells = <0>;
-                    port@0 { reg = <0>; adv_in: endpoint { remote-endpoint = <&dsim_out>; }; };
-                    port@1 { reg = <1>; adv_out: endpoint { remote-endpoint = <&conn_in>; }; };
-                };
-            };
-        };
-    };
-    hdmi-connector {
-        compatible = "hdmi-connector";
-        type = "a";
-        port { conn_in: endpoint { remote-endpoint = <&adv_out>; }; };
-    };
-};
-"#;
+const ADV7535: &str = include_str!("data/adv7535.dts");
 
 const ADV: &str = "/soc/i2c@30a30000/hdmi@3d";
 
@@ -701,40 +438,7 @@ fn adv7535_hpd_work_after_unbind() {
 // ---------------------------------------------------------------------------------------------
 // fsl,imx8mp-ldb → panel-lvds: the LDB wraps the panel in a panel bridge on its own device.
 
-const LDB_PANEL: &str = r#"
-/dts-v1/;
-/ {
-    #address-cells = <1>;
-    #size-cells = <1>;
-    reg_lcd: regulator-lcd { compatible = "regulator-fixed"; regulator-name = "lcd"; };
-    soc {
-        compatible = "simple-bus";
-        #address-cells = <1>;
-        #size-cells = <1>;
-        ranges;
-        lcdif@32e90000 {
-            compatible = "fsl,imx8mp-lcdif";
-            reg = <0x32e90000 0x10000>;
-            port { lcdif2_out: endpoint { remote-endpoint = <&ldb_in>; }; };
-        };
-        bridge@5c {
-            compatible = "fsl,imx8mp-ldb";
-            reg = <0x5c 0x4>;
-            ports {
-                #address-cells = <1>;
-                #size-cells = <0>;
-                port@0 { reg = <0>; ldb_in: endpoint { remote-endpoint = <&lcdif2_out>; }; };
-                port@1 { reg = <1>; ldb_ch0: endpoint { remote-endpoint = <&panel_in>; }; };
-            };
-        };
-    };
-    panel {
-        compatible = "panel-lvds";
-        power-supply = <&reg_lcd>;
-        port { panel_in: endpoint { remote-endpoint = <&ldb_ch0>; }; };
-    };
-};
-"#;
+const LDB_PANEL: &str = include_str!("data/ldb-panel.dts");
 
 static LDB_PANEL_CASE: Case = Case {
     name: "ldb-panel.dts",
