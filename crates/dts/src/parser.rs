@@ -732,43 +732,13 @@ impl<'a> Parser<'a> {
                 return self.err(p, 1, ErrorKind::Syntax, "headers and /memreserve/ must come before the device tree; expected a node definition");
             }
             if self.kw("/delete-node/")? {
-                let Some((r, rp)) = self.reference()? else {
-                    return self.err(
-                        self.pos(),
-                        1,
-                        ErrorKind::Syntax,
-                        format!(
-                            "expected '&label' or '&{{/path}}' after /delete-node/, found {}",
-                            self.found()
-                        ),
-                    );
-                };
-                self.expect(b';', "after /delete-node/ &ref")?;
-                let root = self.need_root(p)?;
-                match self.tree.get_node_by_ref(root, &r) {
-                    Some(t) => self.tree.delete_node(t),
-                    None => return self.undefined(rp, &r),
-                }
+                let t = self.top_level_ref(p, "/delete-node/", "'&label' or '&{/path}'")?;
+                self.tree.delete_node(t);
                 continue;
             }
             if self.kw("/omit-if-no-ref/")? {
-                let Some((r, rp)) = self.reference()? else {
-                    return self.err(
-                        self.pos(),
-                        1,
-                        ErrorKind::Syntax,
-                        format!(
-                            "expected '&label' after /omit-if-no-ref/, found {}",
-                            self.found()
-                        ),
-                    );
-                };
-                self.expect(b';', "after /omit-if-no-ref/ &ref")?;
-                let root = self.need_root(p)?;
-                match self.tree.get_node_by_ref(root, &r) {
-                    Some(t) => self.tree.n_mut(t).omit_if_no_ref = true,
-                    None => return self.undefined(rp, &r),
-                }
+                let t = self.top_level_ref(p, "/omit-if-no-ref/", "'&label'")?;
+                self.tree.n_mut(t).omit_if_no_ref = true;
                 continue;
             }
             if self.peek() == Some(b'/') {
@@ -850,6 +820,28 @@ impl<'a> Parser<'a> {
             plugin,
             memreserve: self.memreserve,
         })
+    }
+
+    /// The node named by the `&ref;` after a top-level `directive` (`/delete-node/ &x;`,
+    /// `/omit-if-no-ref/ &x;`), which must exist.
+    fn top_level_ref(&mut self, p: Pos, directive: &str, expected: &str) -> Res<NId> {
+        let Some((r, rp)) = self.reference()? else {
+            return self.err(
+                self.pos(),
+                1,
+                ErrorKind::Syntax,
+                format!(
+                    "expected {expected} after {directive}, found {}",
+                    self.found()
+                ),
+            );
+        };
+        self.expect(b';', &format!("after {directive} &ref"))?;
+        let root = self.need_root(p)?;
+        match self.tree.get_node_by_ref(root, &r) {
+            Some(t) => Ok(t),
+            None => self.undefined(rp, &r),
+        }
     }
 
     fn need_root(&self, p: Pos) -> Res<NId> {
