@@ -53,6 +53,10 @@ struct SearchArgs {
     /// OS threads to search with (results do not depend on it).
     #[arg(long)]
     threads: Option<usize>,
+    /// dpor/dfs: do not stop at the first violation; cover the whole space and report every
+    /// distinct violation (slower).
+    #[arg(long)]
+    all: bool,
 }
 
 impl SearchArgs {
@@ -76,6 +80,7 @@ impl SearchArgs {
             spec.options.threads = t.max(1);
         }
         spec.options.interrupt = Some(explore::ctrlc_flag());
+        spec.options.collect = self.all;
         spec
     }
 }

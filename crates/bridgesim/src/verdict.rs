@@ -196,7 +196,13 @@ pub fn explore(
     let rules = col.rules(base)?;
     let program: Program = Arc::new(p.program(rules));
     let report = Explorer::new(search.strategy, search.options.clone()).run(&program);
-    let findings = report
+    let node_of = |desc: &str| -> String {
+        desc.split_whitespace()
+            .find(|w| w.starts_with('/'))
+            .unwrap_or(desc)
+            .to_string()
+    };
+    let findings: Vec<Finding> = report
         .counterexample()
         .map(|c| Finding {
             kind: c.kind.name().to_string(),
@@ -209,9 +215,30 @@ pub fn explore(
         })
         .into_iter()
         .collect();
+    // A collecting search (`Options::collect`, `--all`) lists every distinct violation of
+    // the space; keep one per kind and device node.
+    let mut findings = findings;
+    for f in &report.findings {
+        let key = (f.kind.name(), node_of(&f.object));
+        if findings
+            .iter()
+            .any(|g: &Finding| (g.kind.as_str(), node_of(&g.object)) == key)
+        {
+            continue;
+        }
+        findings.push(Finding {
+            kind: f.kind.name().to_string(),
+            object: f.object.clone(),
+            message: f.message.clone(),
+            schedule: f.schedule.clone(),
+            preemptions: 0,
+            ops: 0,
+            report: String::new(),
+        });
+    }
     let also = match report.counterexample() {
-        Some(c) => others_in_execution(&program, c),
-        None => Vec::new(),
+        Some(c) if findings.len() == 1 => others_in_execution(&program, c),
+        _ => Vec::new(),
     };
     let mut v = Verdict {
         rules: col.label.clone(),
@@ -270,9 +297,10 @@ pub fn expectation(p: &Prepared, label: &str) -> Option<Expect> {
         .map(|s| s.get_ref().clone())
 }
 
-/// Whether a verdict matches an expectation. A search stops at its first violation, so a
-/// list matches when the violation found is one of the listed `kind` or `kind:object`
-/// entries (the object's name contains `object`); "clean" matches an exhaustive clean search.
+/// Whether a verdict matches an expectation. A search normally stops at its first violation
+/// (with `--all` it collects every one), so a list matches when every violation reported is
+/// one of the listed `kind` or `kind:object` entries (the object's name contains `object`);
+/// "clean" matches an exhaustive clean search.
 pub fn matches(e: &Expect, v: &Verdict) -> bool {
     match e {
         Expect::Verdict(_) => v.is_clean() && v.exhaustive,

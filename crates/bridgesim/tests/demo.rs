@@ -87,3 +87,41 @@ fn demo_json_is_versioned() {
     assert_eq!(results[8]["findings"].as_array().unwrap().len(), 0);
     assert_eq!(results[8]["exhaustive"], true);
 }
+
+#[test]
+fn explore_all_collects_every_distinct_violation() {
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scenarios/catalog/5.11-panel-bridge-panel.toml"
+    );
+    let (code, out) = bridgesim(&["explore", scenario, "--rules", "v6.17", "--all", "--json"]);
+    assert_eq!(code, 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let r = &v["results"][0];
+    assert_eq!(r["exhaustive"], true);
+    let found: Vec<(String, String)> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_string(),
+                f["object"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // The panel read after its free, and the SN65DSI84's released regmap (v6.17 has no
+    // drm_bridge_enter): both, where a search that stops at the first reports one.
+    assert!(
+        found
+            .iter()
+            .any(|(k, o)| k == "use-after-free" && o.ends_with("/panel")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(k, o)| k == "hw-after-unplug" && o.contains("bridge@2c")),
+        "{found:?}"
+    );
+}

@@ -50,6 +50,9 @@ pub(crate) struct ExecOutcome {
     pub stop: Stop,
     pub steps: u32,
     pub failure: Option<Failure>,
+    /// Every violation of the execution, in order (with [`crate::Options::collect`] the
+    /// execution runs on past the first one).
+    pub failures: Vec<Failure>,
     pub schedule: Option<Schedule>,
     pub class: Option<u128>,
 }
@@ -63,10 +66,16 @@ impl ExecOutcome {
             None
         };
         let schedule = failure.as_ref().map(|_| k.schedule());
+        let failures = if failure.is_some() {
+            all_failures(k)
+        } else {
+            Vec::new()
+        };
         ExecOutcome {
             stop,
             steps,
             failure,
+            failures,
             schedule,
             class,
         }
@@ -74,12 +83,20 @@ impl ExecOutcome {
 }
 
 pub(crate) fn first_failure(k: &Kernel) -> Option<Failure> {
-    k.violations().into_iter().next().map(|v| Failure {
-        kind: v.kind,
-        object: v.obj.map(|o| k.describe(o)).unwrap_or_default(),
-        message: v.message.clone(),
-        step: v.site.step,
-    })
+    all_failures(k).into_iter().next()
+}
+
+/// Every violation of an execution, in order.
+pub(crate) fn all_failures(k: &Kernel) -> Vec<Failure> {
+    k.violations()
+        .into_iter()
+        .map(|v| Failure {
+            kind: v.kind,
+            object: v.obj.map(|o| k.describe(o)).unwrap_or_default(),
+            message: v.message.clone(),
+            step: v.site.step,
+        })
+        .collect()
 }
 
 /// Trace length as the hotplug anchors count it (checkers.md §7, stateright's 11 actions for

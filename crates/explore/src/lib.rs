@@ -143,6 +143,11 @@ pub struct Options {
     pub interrupt: Option<Arc<AtomicBool>>,
     /// Return the trace hashes in [`Report::traces`] (tests compare them with the oracle's).
     pub keep_traces: bool,
+    /// Tree strategies (DFS, DPOR): do not stop at the first violation. Executions run to
+    /// their end, the search covers the whole space, and [`Report::findings`] lists every
+    /// distinct violation (by kind and object) with the schedule that first showed it. The
+    /// first is also reported, minimised, as the outcome. Ignored by PCT and random.
+    pub collect: bool,
 }
 
 impl Default for Options {
@@ -160,6 +165,7 @@ impl Default for Options {
             progress: true,
             interrupt: None,
             keep_traces: false,
+            collect: false,
         }
     }
 }
@@ -236,11 +242,24 @@ pub enum Outcome {
     Violation(Box<Counterexample>),
 }
 
+/// A violation found by a collecting search ([`Options::collect`]).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Finding {
+    pub kind: ViolationKind,
+    /// The object's C type and name.
+    pub object: String,
+    pub message: String,
+    /// The schedule of the first execution that showed it (not minimised).
+    pub schedule: String,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub strategy: Strategy,
     pub stats: Stats,
     pub outcome: Outcome,
+    /// With [`Options::collect`]: every distinct violation, in search order.
+    pub findings: Vec<Finding>,
     /// The distinct trace hashes, sorted, when [`Options::keep_traces`] is set.
     #[serde(skip)]
     pub traces: Option<Vec<u128>>,
@@ -308,6 +327,8 @@ struct Part {
     counts: TreeCounts,
     classes: HashSet<u128>,
     found: Option<Found>,
+    /// Collecting searches: the distinct violations, with the first execution showing each.
+    collected: Vec<(Failure, Schedule, u64)>,
     finished: bool,
 }
 
@@ -404,9 +425,15 @@ impl Explorer {
         // the counts do not depend on how the parts were spread over threads.
         let mut classes: HashSet<u128> = HashSet::new();
         let mut found: Option<(u64, Found)> = None;
+        let mut collected: Vec<(u64, Failure, Schedule)> = Vec::new();
         let mut before = 0u64;
         let mut all_finished = true;
         for p in parts {
+            for (f, sched, execution) in p.collected {
+                if !collected.iter().any(|(_, g, _)| same_finding(g, &f)) {
+                    collected.push((before + execution, f, sched));
+                }
+            }
             stats.executions += p.counts.executions;
             stats.complete += p.counts.complete;
             stats.sleep_blocked += p.counts.sleep_blocked;
@@ -427,6 +454,29 @@ impl Explorer {
             }
             before += p.counts.executions;
         }
+        let collecting =
+            self.options.collect && matches!(self.strategy, Strategy::Dfs | Strategy::Dpor);
+        if collecting && found.is_none() {
+            if let Some((n, f, sched)) = collected.first() {
+                found = Some((
+                    *n,
+                    Found {
+                        failure: f.clone(),
+                        schedule: sched.clone(),
+                        execution: *n,
+                    },
+                ));
+            }
+        }
+        let findings: Vec<Finding> = collected
+            .iter()
+            .map(|(_, f, sched)| Finding {
+                kind: f.kind,
+                object: f.object.clone(),
+                message: f.message.clone(),
+                schedule: sched.to_string(),
+            })
+            .collect();
         stats.distinct_traces = if self.options.count_traces {
             classes.len() as u64
         } else {
@@ -438,9 +488,10 @@ impl Explorer {
             .interrupt
             .as_ref()
             .is_some_and(|f| f.load(Ordering::Relaxed));
-        stats.truncated =
-            !stats.interrupted && found.is_none() && !(all_finished && complete_space);
-        stats.exhaustive = found.is_none()
+        stats.truncated = !stats.interrupted
+            && (found.is_none() || collecting)
+            && !(all_finished && complete_space);
+        stats.exhaustive = (found.is_none() || collecting)
             && all_finished
             && complete_space
             && matches!(self.strategy, Strategy::Dfs | Strategy::Dpor);
@@ -466,6 +517,7 @@ impl Explorer {
             strategy: self.strategy,
             stats,
             outcome,
+            findings,
             traces,
         }
     }
@@ -578,7 +630,15 @@ impl Explorer {
                 part.finished = true;
                 while let Some(out) = engine.next(runner) {
                     add_class(&mut part.classes, out.class);
-                    if let Some(f) = out.failure {
+                    if self.options.collect {
+                        for f in &out.failures {
+                            if !part.collected.iter().any(|(g, _, _)| same_finding(g, f)) {
+                                let sched = out.schedule.clone().unwrap_or_default();
+                                part.collected
+                                    .push((f.clone(), sched, engine.counts.executions));
+                            }
+                        }
+                    } else if let Some(f) = out.failure {
                         part.found = Some(Found {
                             failure: f,
                             schedule: out.schedule.unwrap_or_default(),
@@ -849,9 +909,14 @@ fn outcome_with_class(runner: &Runner, k: &Kernel, stop: Stop) -> ExecOutcome {
     ExecOutcome::from_kernel(k, stop, class)
 }
 
+/// Two violations are the same finding when they have the same kind and object.
+fn same_finding(a: &Failure, b: &Failure) -> bool {
+    a.kind == b.kind && a.object == b.object
+}
+
 fn config_for(o: &Options) -> Config {
     Config {
-        stop_on_violation: true,
+        stop_on_violation: !o.collect,
         leak_check: o.leak_check,
         max_steps: o.max_steps,
         record_events: false,
