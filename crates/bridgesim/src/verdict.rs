@@ -196,12 +196,6 @@ pub fn explore(
     let rules = col.rules(base)?;
     let program: Program = Arc::new(p.program(rules));
     let report = Explorer::new(search.strategy, search.options.clone()).run(&program);
-    let node_of = |desc: &str| -> String {
-        desc.split_whitespace()
-            .find(|w| w.starts_with('/'))
-            .unwrap_or(desc)
-            .to_string()
-    };
     let findings: Vec<Finding> = report
         .counterexample()
         .map(|c| Finding {
@@ -269,12 +263,6 @@ fn others_in_execution(program: &Program, c: &explore::Counterexample) -> Vec<St
     k.run(&mut kmodel::Replay::new(schedule), move |k| p(k));
     // One entry per kind and device node: a driver touching three released resources of one
     // device is one finding.
-    let node_of = |desc: &str| -> String {
-        desc.split_whitespace()
-            .find(|w| w.starts_with('/'))
-            .unwrap_or(desc)
-            .to_string()
-    };
     let mut out: Vec<String> = Vec::new();
     for v in k.violations() {
         let obj = v.obj.map(|o| k.describe(o)).unwrap_or_default();
@@ -287,6 +275,15 @@ fn others_in_execution(program: &Program, c: &explore::Counterexample) -> Vec<St
         }
     }
     out
+}
+
+/// The device-tree node path in an object description (`struct regmap /soc@0/.../bridge@2c
+/// regmap` → `/soc@0/.../bridge@2c`), so findings on one device's resources count once.
+fn node_of(desc: &str) -> String {
+    desc.split_whitespace()
+        .find(|w| w.starts_with('/'))
+        .unwrap_or(desc)
+        .to_string()
 }
 
 /// The scenario's expectation for a column: its own entry, else `default`.

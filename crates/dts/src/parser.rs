@@ -1084,13 +1084,7 @@ impl<'a> Parser<'a> {
     fn propdata(&mut self) -> Res<Data> {
         let mut d = Data::default();
         loop {
-            while let Some((l, lp)) = self.label()? {
-                d.markers.push(Marker {
-                    offset: d.bytes.len(),
-                    kind: MarkerKind::Label(l),
-                    pos: lp,
-                });
-            }
+            while self.value_label(&mut d)? {}
             self.ws()?;
             let p = self.pos();
             match self.peek() {
@@ -1194,19 +1188,27 @@ impl<'a> Parser<'a> {
                     return self.err(p, 1, ErrorKind::Syntax, format!("expected a property value (\"string\", <cells>, [bytes] or &ref), found {}", self.found()));
                 }
             }
-            while let Some((l, lp)) = self.label()? {
-                d.markers.push(Marker {
-                    offset: d.bytes.len(),
-                    kind: MarkerKind::Label(l),
-                    pos: lp,
-                });
-            }
+            while self.value_label(&mut d)? {}
             if self.eat(b',')? {
                 continue;
             }
             self.expect(b';', "or ',' after a property value")?;
             return Ok(d);
         }
+    }
+
+    /// A label inside a property value (`"a", mid: "b"`): records a marker at the current
+    /// offset. Returns whether there was one.
+    fn value_label(&mut self, d: &mut Data) -> Res<bool> {
+        let Some((l, lp)) = self.label()? else {
+            return Ok(false);
+        };
+        d.markers.push(Marker {
+            offset: d.bytes.len(),
+            kind: MarkerKind::Label(l),
+            pos: lp,
+        });
+        Ok(true)
     }
 
     fn cells(&mut self, d: &mut Data, bits: u32) -> Res<()> {
@@ -1216,12 +1218,7 @@ impl<'a> Parser<'a> {
             if self.eat(b'>')? {
                 return Ok(());
             }
-            if let Some((l, lp)) = self.label()? {
-                d.markers.push(Marker {
-                    offset: d.bytes.len(),
-                    kind: MarkerKind::Label(l),
-                    pos: lp,
-                });
+            if self.value_label(d)? {
                 continue;
             }
             if let Some((r, rp)) = self.reference()? {
@@ -1274,12 +1271,7 @@ impl<'a> Parser<'a> {
             if self.eat(b']')? {
                 return Ok(());
             }
-            if let Some((l, lp)) = self.label()? {
-                d.markers.push(Marker {
-                    offset: d.bytes.len(),
-                    kind: MarkerKind::Label(l),
-                    pos: lp,
-                });
+            if self.value_label(d)? {
                 continue;
             }
             let (a, b) = (self.peek(), self.peek_at(1));
