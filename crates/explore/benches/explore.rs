@@ -44,9 +44,7 @@ type Make = fn(bool) -> Program;
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let threads = explore::available_cores();
     println!("explore benchmark: {threads} worker threads, release build\n");
 
     // Measured first, before the naive DFS rows churn the allocator.

@@ -150,14 +150,23 @@ pub struct Options {
     pub collect: bool,
 }
 
+/// The machine's cores, read once: `available_parallelism` reads cgroup files on every call,
+/// which used to cost more than a whole 10-execution search.
+pub fn available_cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    })
+}
+
 impl Default for Options {
     fn default() -> Self {
         Options {
             max_executions: None,
             preemption_bound: None,
-            threads: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
+            threads: available_cores(),
             max_steps: 100_000,
             leak_check: true,
             count_traces: true,
