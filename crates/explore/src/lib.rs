@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-use kmodel::{Config, Kernel, Replay, Schedule, StepRecord, Stop, Tid, Violation, ViolationKind};
+use kmodel::{Config, Kernel, Replay, Schedule, StepRecord, Stop, Violation, ViolationKind};
 use serde::Serialize;
 
 mod exec;
@@ -50,7 +50,7 @@ pub use random::Rng;
 
 use exec::{first_failure, run_one, Counting, ExecOutcome, Failure, Runner};
 use random::{PctSched, RandomSched};
-use tree::{first_branch, Engine, Mode, Subtree, TreeCounts};
+use tree::{Backtrack, Engine, Mode, Task, TreeCounts};
 
 /// A program to explore: the entry closure of thread 0, run once per execution.
 pub type Program = Arc<dyn Fn(&Kernel) + Send + Sync>;
@@ -332,13 +332,93 @@ impl Shared {
 
 /// The result of one unit of work (a subtree or a chunk of random executions).
 #[derive(Default)]
-struct Part {
+pub(crate) struct Part {
     counts: TreeCounts,
     classes: HashSet<u128>,
     found: Option<Found>,
     /// Collecting searches: the distinct violations, with the first execution showing each.
     collected: Vec<(Failure, Schedule, u64)>,
     finished: bool,
+    /// A subtree's races against its owner's states ([`Engine::absorb`]).
+    requests: Vec<(usize, u64)>,
+}
+
+impl Part {
+    /// Append `later`, the part that follows this one in search order.
+    fn absorb(&mut self, later: Part) {
+        let before = self.counts.executions;
+        for (f, sched, execution) in later.collected {
+            if !self.collected.iter().any(|(g, _, _)| same_finding(g, &f)) {
+                self.collected.push((f, sched, before + execution));
+            }
+        }
+        let c = &mut self.counts;
+        c.executions += later.counts.executions;
+        c.complete += later.counts.complete;
+        c.sleep_blocked += later.counts.sleep_blocked;
+        c.blocked_backtracks += later.counts.blocked_backtracks;
+        c.steps += later.counts.steps;
+        for h in later.classes {
+            add_class(&mut self.classes, Some(h));
+        }
+        if let Some(mut f) = later.found {
+            f.execution += before;
+            self.found = Some(f);
+        }
+        self.finished &= later.finished;
+    }
+}
+
+/// Idle workers, and the subtrees handed out to them (tree strategies with `threads > 1`).
+#[derive(Default)]
+struct Pool {
+    queue: Mutex<std::collections::VecDeque<Arc<Task>>>,
+    /// Signalled when a task is queued or finished, and at the end.
+    cv: std::sync::Condvar,
+    idle: AtomicUsize,
+    queued: AtomicUsize,
+    closed: AtomicBool,
+}
+
+impl Pool {
+    /// Someone is waiting for work and nothing is queued.
+    fn hungry(&self) -> bool {
+        self.idle.load(Ordering::Relaxed) > 0 && self.queued.load(Ordering::Relaxed) == 0
+    }
+    fn push(&self, task: Arc<Task>) {
+        let mut q = self.queue.lock().expect("no worker panicked");
+        q.push_back(task);
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        self.cv.notify_all();
+    }
+    /// Wait for a queued task, or for `ready` (then `None`).
+    fn pop_or_wait(&self, ready: &dyn Fn() -> bool) -> Option<Arc<Task>> {
+        let mut q = self.queue.lock().expect("no worker panicked");
+        loop {
+            if ready() {
+                return None;
+            }
+            if let Some(t) = q.pop_front() {
+                self.queued.fetch_sub(1, Ordering::Relaxed);
+                return Some(t);
+            }
+            self.idle.fetch_add(1, Ordering::Relaxed);
+            q = self.cv.wait(q).expect("no worker panicked");
+            self.idle.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    fn notify(&self) {
+        let _q = self.queue.lock().expect("no worker panicked");
+        self.cv.notify_all();
+    }
+}
+
+/// What the workers of one tree search share.
+struct TreeCtx<'a> {
+    explorer: &'a Explorer,
+    shared: &'a Shared,
+    mode: Mode,
+    pool: Option<&'a Pool>,
 }
 
 fn add_class(set: &mut HashSet<u128>, h: Option<u128>) {
@@ -531,8 +611,9 @@ impl Explorer {
         }
     }
 
-    /// Tree search split at the first branching state. Returns the parts in subtree order and
-    /// whether the split covered the whole space.
+    /// Tree search. With `threads > 1`, idle workers take subtrees from the running
+    /// engines ([`Engine::offer`]) and each engine merges what it handed out at the point
+    /// where it would have explored it itself, so the result is that of one thread.
     fn run_tree(
         &self,
         program: &Program,
@@ -540,160 +621,30 @@ impl Explorer {
         threads: usize,
         shared: &Shared,
     ) -> (Vec<Part>, bool) {
-        let mut runner = Runner::new(program.clone(), self.config(), self.options.count_traces);
-        let subtrees: Vec<Subtree> = match first_branch(&mut runner) {
-            None => vec![Subtree::default()],
-            Some(tree::FirstBranch {
-                path,
-                order,
-                current,
-            }) => {
-                let order: Vec<Tid> = order
-                    .into_iter()
-                    .filter(|t| match mode {
-                        // At the first branch no preemption has happened yet.
-                        Mode::Bounded(0) => current.is_none() || Some(*t) == current,
-                        _ => true,
-                    })
-                    .collect();
-                let mut done = 0u64;
-                order
-                    .iter()
-                    .map(|&t| {
-                        let mut prefix = path.clone();
-                        prefix.push(t);
-                        let s = Subtree {
-                            prefix,
-                            root_done: done,
-                        };
-                        done |= 1u64 << t.0;
-                        s
-                    })
-                    .collect()
-            }
+        let pool = Pool::default();
+        let ctx = TreeCtx {
+            explorer: self,
+            shared,
+            mode,
+            pool: (threads > 1).then_some(&pool),
         };
-        if mode != Mode::Dpor || subtrees.len() <= 1 {
-            return (
-                self.run_subtrees(program, mode, threads, shared, subtrees)
-                    .0,
-                true,
-            );
-        }
-        // DPOR explores the first branching state in waves (Abdulla et al.'s loop over
-        // backtrack(E), batched): the first child alone, then every child the races of the
-        // previous wave asked for, each with the earlier children as its `root_done`. Waves
-        // are fixed by the program, not by the thread count, so neither are the results.
-        let path = subtrees[0].prefix[..subtrees[0].prefix.len() - 1].to_vec();
-        let mut explored: u64 = 0;
-        let mut pending: Vec<Tid> = vec![*subtrees[0].prefix.last().expect("non-empty prefix")];
-        let mut all = Vec::new();
-        while !pending.is_empty() {
-            let mut wave = Vec::new();
-            for &t in &pending {
-                let mut prefix = path.clone();
-                prefix.push(t);
-                wave.push(Subtree {
-                    prefix,
-                    root_done: explored,
+        let runner = || Runner::new(program.clone(), self.config(), self.options.count_traces);
+        let part = std::thread::scope(|s| {
+            for _ in 1..threads {
+                let (ctx, pool, runner) = (&ctx, &pool, runner());
+                s.spawn(move || {
+                    while let Some(task) = pool.pop_or_wait(&|| pool.closed.load(Ordering::Relaxed))
+                    {
+                        ctx.run_task(&runner, &task);
+                    }
                 });
-                explored |= 1u64 << t.0;
             }
-            let (parts, requests) = self.run_subtrees(program, mode, threads, shared, wave);
-            let failed = parts.iter().any(|p| p.found.is_some() || !p.finished);
-            all.extend(parts);
-            if failed {
-                break;
-            }
-            let new = requests & !explored;
-            pending = (0..64)
-                .filter(|b| new & (1u64 << b) != 0)
-                .map(Tid)
-                .collect();
-        }
-        (all, true)
-    }
-
-    /// Run subtrees on `threads` workers; parts come back in subtree order, with the union of
-    /// their root requests.
-    fn run_subtrees(
-        &self,
-        program: &Program,
-        mode: Mode,
-        threads: usize,
-        shared: &Shared,
-        subtrees: Vec<Subtree>,
-    ) -> (Vec<Part>, u64) {
-        let n = subtrees.len();
-        let next = AtomicUsize::new(0);
-        shared.best.store(usize::MAX, Ordering::Relaxed);
-        let requests = AtomicU64::new(0);
-        let results: Mutex<Vec<Option<Part>>> = Mutex::new((0..n).map(|_| None).collect());
-        let work = |runner: &mut Runner| loop {
-            let idx = next.fetch_add(1, Ordering::Relaxed);
-            if idx >= n {
-                break;
-            }
-            let mut part = Part::default();
-            if idx < shared.best.load(Ordering::Relaxed) && !shared.stop.load(Ordering::Relaxed) {
-                let mut engine = Engine::new(mode, subtrees[idx].clone());
-                part.finished = true;
-                while let Some(out) = engine.next(runner) {
-                    add_class(&mut part.classes, out.class);
-                    if self.options.collect {
-                        for f in &out.failures {
-                            if !part.collected.iter().any(|(g, _, _)| same_finding(g, f)) {
-                                let sched = out.schedule.clone().unwrap_or_default();
-                                part.collected
-                                    .push((f.clone(), sched, engine.counts.executions));
-                            }
-                        }
-                    } else if let Some(f) = out.failure {
-                        part.found = Some(Found {
-                            failure: f,
-                            schedule: out.schedule.unwrap_or_default(),
-                            execution: engine.counts.executions,
-                        });
-                        shared.best.fetch_min(idx, Ordering::Relaxed);
-                        break;
-                    }
-                    let go_on = shared.tick();
-                    if idx > shared.best.load(Ordering::Relaxed) || !go_on {
-                        part.finished = false;
-                        break;
-                    }
-                }
-                part.counts = engine.counts.clone();
-                requests.fetch_or(engine.root_requests, Ordering::Relaxed);
-            }
-            results.lock().expect("no worker panicked")[idx] = Some(part);
-        };
-        if threads <= 1 || n <= 1 {
-            work(&mut Runner::new(
-                program.clone(),
-                self.config(),
-                self.options.count_traces,
-            ));
-        } else {
-            std::thread::scope(|s| {
-                for _ in 0..threads.min(n) {
-                    let work = &work;
-                    let program = program.clone();
-                    let config = self.config();
-                    let count_traces = self.options.count_traces;
-                    s.spawn(move || {
-                        let mut runner = Runner::new(program, config, count_traces);
-                        work(&mut runner)
-                    });
-                }
-            });
-        }
-        let parts: Vec<Part> = results
-            .into_inner()
-            .expect("no worker panicked")
-            .into_iter()
-            .map(|p| p.unwrap_or_default())
-            .collect();
-        (parts, requests.into_inner())
+            let part = ctx.explore(&runner(), Engine::new(mode), None);
+            pool.closed.store(true, Ordering::Relaxed);
+            pool.notify();
+            part
+        });
+        (vec![part], true)
     }
 
     /// PCT (`depth = Some(d)`) or random search over numbered executions, in chunks.
@@ -851,6 +802,107 @@ impl Explorer {
             },
             spent,
         )
+    }
+}
+
+impl TreeCtx<'_> {
+    /// Explore the subtree of `engine` to its end, the first violation (unless collecting),
+    /// a stop, or `cancel`.
+    fn explore(&self, runner: &Runner, mut engine: Engine, cancel: Option<&AtomicBool>) -> Part {
+        let collect = self.explorer.options.collect;
+        let mut part = Part {
+            finished: true,
+            ..Part::default()
+        };
+        let mut first = true;
+        loop {
+            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                part.finished = false;
+                break;
+            }
+            if !first {
+                match engine.backtrack() {
+                    Backtrack::Run => {}
+                    Backtrack::Done => break,
+                    Backtrack::Wait(task) => {
+                        let later = self.wait_for(runner, &task);
+                        engine.absorb(&later.requests);
+                        part.absorb(later);
+                        if part.found.is_some() || !part.finished {
+                            break;
+                        }
+                        continue;
+                    }
+                }
+            }
+            first = false;
+            let (out, asleep) = engine.run(runner);
+            let c = &mut part.counts;
+            c.executions += 1;
+            c.steps += out.steps as u64;
+            if asleep {
+                c.sleep_blocked += 1;
+            } else if out.stop == Stop::Finished {
+                c.complete += 1;
+            }
+            add_class(&mut part.classes, out.class);
+            let execution = part.counts.executions;
+            if collect {
+                for f in &out.failures {
+                    if !part.collected.iter().any(|(g, _, _)| same_finding(g, f)) {
+                        let sched = out.schedule.clone().unwrap_or_default();
+                        part.collected.push((f.clone(), sched, execution));
+                    }
+                }
+            } else if let Some(f) = out.failure {
+                part.found = Some(Found {
+                    failure: f,
+                    schedule: out.schedule.unwrap_or_default(),
+                    execution,
+                });
+                break;
+            }
+            if !self.shared.tick() {
+                part.finished = false;
+                break;
+            }
+            if let Some(pool) = self.pool.filter(|p| p.hungry()) {
+                if let Some(task) = engine.offer() {
+                    pool.push(task);
+                }
+            }
+        }
+        // Whatever is still out comes later in search order than where this stopped.
+        engine.cancel_offers();
+        part.counts.blocked_backtracks += engine.blocked_backtracks;
+        part.requests = std::mem::take(&mut engine.requests);
+        part
+    }
+
+    fn run_task(&self, runner: &Runner, task: &Task) {
+        let stack = task.take_stack();
+        let part = if task.cancel.load(Ordering::Relaxed) {
+            Part::default()
+        } else {
+            self.explore(
+                runner,
+                Engine::from_stack(self.mode, stack),
+                Some(&task.cancel),
+            )
+        };
+        task.finish(part);
+        if let Some(pool) = self.pool {
+            pool.notify();
+        }
+    }
+
+    /// The result of a handed-out subtree; meanwhile, explore other handed-out subtrees.
+    fn wait_for(&self, runner: &Runner, task: &Task) -> Part {
+        let pool = self.pool.expect("tasks exist only with workers");
+        while let Some(other) = pool.pop_or_wait(&|| task.is_ready()) {
+            self.run_task(runner, &other);
+        }
+        task.take_result()
     }
 }
 
@@ -1038,10 +1090,9 @@ pub fn minimize(
     };
     let (want, have) = target;
     let mut spent = 1u64;
-    let mut runner = runner;
     for bound in 0..have {
-        let mut engine = Engine::new(Mode::Bounded(bound), Subtree::default());
-        while let Some(out) = engine.next(&mut runner) {
+        let mut engine = Engine::new(Mode::Bounded(bound));
+        while let Some(out) = engine.next(&runner) {
             spent += 1;
             if let Some(f) = &out.failure {
                 if f.kind == want.kind && f.object == want.object {

@@ -3,10 +3,15 @@
 //! POPL 2014, Algorithm 1; sleep sets after Godefroid 1996). Every execution re-runs the
 //! program from scratch under a scheduler that replays the current path and then extends it.
 
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
 use kmodel::{Access, SchedView, Scheduler, StepRecord, Stop, Tid};
 
 use crate::exec::{run_one, ExecOutcome, Runner};
 use crate::hb::{dependent, Hb};
+use crate::Part;
 
 /// How the tree is searched.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -21,11 +26,17 @@ pub(crate) enum Mode {
 
 /// One state on the current path: the state before step `i` for `stack[i]`.
 ///
+/// Backtrack entries are explored in the order they were added (`queue`, first in first
+/// out). Abdulla et al.'s Algorithm 1 lets a search take them in any order; this one makes the
+/// threads explored before an entry — hence its sleep set — fixed when the entry is added,
+/// so another worker can explore it early and get the very same subtree ([`Engine::offer`]).
+///
 /// # Invariants
 ///
-/// `done ⊆ backtrack`; `chosen ∈ done`; every bit of `done` names a thread enabled here
-/// (blocked backtrack entries are dropped, not marked done); `sleep` lists threads enabled
-/// here with their pending access, none of them in `done`.
+/// `backtrack` has the bits of `queue`, each enabled here, each once; `done ⊆ backtrack`
+/// holds the entries up to `cursor` that were explored (here or by a worker) and `chosen`;
+/// every bit of `done` names a thread enabled here; `sleep` lists threads enabled here with
+/// their pending access, none of them in `done`; `stolen` names entries after `cursor`.
 #[derive(Clone, Debug)]
 pub(crate) struct Node {
     pub enabled: Vec<(Tid, Access)>,
@@ -33,9 +44,13 @@ pub(crate) struct Node {
     pub chosen: Tid,
     pub backtrack: u64,
     pub done: u64,
+    pub queue: Vec<Tid>,
+    pub cursor: usize,
     pub sleep: Vec<(Tid, Access)>,
     /// Preemptions on the path before this state.
     pub preempt_before: u32,
+    /// Entries handed to other workers, with their tasks.
+    pub stolen: Vec<(Tid, Arc<Task>)>,
 }
 
 fn bit(t: Tid) -> u64 {
@@ -47,11 +62,46 @@ impl Node {
     fn sleep_bits(&self) -> u64 {
         self.sleep.iter().fold(0, |b, (t, _)| b | bit(*t))
     }
+    fn enabled_bits(&self) -> u64 {
+        self.enabled.iter().fold(0, |b, (t, _)| b | bit(*t))
+    }
     fn access_of(&self, t: Tid) -> Option<Access> {
         self.enabled.iter().find(|(u, _)| *u == t).map(|(_, a)| *a)
     }
     fn is_preemption(&self, t: Tid) -> bool {
         matches!(self.current, Some(c) if c != t && self.access_of(c).is_some())
+    }
+    /// A race asks for one of `initials` to run here: add the lowest unless one is already
+    /// explored, queued or asleep (any initial gives a source set, Abdulla et al. Thm 4.4).
+    /// An initial is always enabled there in a deterministic program; if none is, nothing
+    /// can be added and the request is only counted (returns false).
+    fn request(&mut self, initials: u64) -> bool {
+        if initials & (self.backtrack | self.done | self.sleep_bits()) != 0 {
+            return true;
+        }
+        let pick = initials & self.enabled_bits();
+        if pick == 0 {
+            return false;
+        }
+        let t = Tid(pick.trailing_zeros());
+        self.backtrack |= bit(t);
+        self.queue.push(t);
+        true
+    }
+    /// A copy for another worker: everything but the tasks.
+    fn snapshot(&self) -> Node {
+        Node {
+            enabled: self.enabled.clone(),
+            current: self.current,
+            chosen: self.chosen,
+            backtrack: self.backtrack,
+            done: self.done,
+            queue: self.queue.clone(),
+            cursor: self.cursor,
+            sleep: self.sleep.clone(),
+            preempt_before: self.preempt_before,
+            stolen: Vec::new(),
+        }
     }
 }
 
@@ -65,13 +115,57 @@ pub(crate) struct TreeCounts {
     pub steps: u64,
 }
 
-/// A subtree: replay `prefix` (one thread per step), and the states at depths
-/// `< floor` are never backtracked. The state at `prefix.len() - 1` carries `root_done` as
-/// the threads already explored (or handed to other subtrees) there.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Subtree {
-    pub prefix: Vec<Tid>,
-    pub root_done: u64,
+/// A subtree handed to another worker: the path to a state, whose `chosen` is the entry
+/// taken, and the slot its result comes back in.
+pub(crate) struct Task {
+    stack: Mutex<Option<Vec<Node>>>,
+    /// Set by the owner when the result is no longer wanted (a violation or a stop came
+    /// first in search order).
+    pub cancel: AtomicBool,
+    result: Mutex<Option<Part>>,
+    ready: AtomicBool,
+}
+
+impl std::fmt::Debug for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Task")
+    }
+}
+
+impl Task {
+    /// The path, for the worker that explores it (once).
+    pub fn take_stack(&self) -> Vec<Node> {
+        self.stack
+            .lock()
+            .expect("no worker panicked")
+            .take()
+            .expect("a task is explored once")
+    }
+    pub fn finish(&self, part: Part) {
+        *self.result.lock().expect("no worker panicked") = Some(part);
+        self.ready.store(true, Ordering::Release);
+    }
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+    pub fn take_result(&self) -> Part {
+        self.result
+            .lock()
+            .expect("no worker panicked")
+            .take()
+            .expect("the result of a ready task")
+    }
+}
+
+/// What [`Engine::backtrack`] found to do next.
+pub(crate) enum Backtrack {
+    /// Run the next execution.
+    Run,
+    /// The next entry was handed to a worker: merge its result ([`Engine::absorb`]) and
+    /// backtrack again.
+    Wait(Arc<Task>),
+    /// The subtree is exhausted.
+    Done,
 }
 
 /// The search engine for one subtree.
@@ -79,26 +173,25 @@ pub(crate) struct Subtree {
 /// # Invariants
 ///
 /// Between executions `stack` is the path of the next execution: `stack[i].chosen` is the
-/// thread to run at step `i`, nodes below `floor` are never changed, and after an execution
+/// thread to run at step `i`, nodes below `floor` are never backtracked (races against them
+/// become `requests`, applied by the owner of those nodes), and after an execution
 /// `stack.len()` equals its number of steps (a sleep-blocked stop pushes no node).
 pub(crate) struct Engine {
     pub mode: Mode,
     pub stack: Vec<Node>,
     floor: usize,
-    /// The prefix still to be re-applied (set for a subtree's first execution).
-    prefix: Vec<Tid>,
-    root_done: u64,
     blocked_by_sleep: bool,
     hb: Hb,
-    pub counts: TreeCounts,
-    /// DPOR: threads that races ask to add to the backtrack set of the subtree's root state
-    /// (the state at `floor - 1`), which the caller explores in a later wave.
-    pub root_requests: u64,
+    pub blocked_backtracks: u64,
+    /// Races against states below the floor, in the order found: (depth, initials).
+    pub requests: Vec<(usize, u64)>,
+    requested: HashSet<(usize, u64)>,
     /// Popped nodes kept for reuse, and a scratch buffer.
     pool: Vec<Node>,
     allowed: Vec<Tid>,
     /// The first step of the next execution that differs from the previous one.
     replay_from: usize,
+    executions: u64,
 }
 
 struct TreeSched<'a> {
@@ -119,16 +212,19 @@ impl Scheduler for TreeSched<'_> {
             chosen: Tid(0),
             backtrack: 0,
             done: 0,
+            queue: Vec::new(),
+            cursor: 0,
             sleep: Vec::new(),
             preempt_before: 0,
+            stolen: Vec::new(),
         });
         node.enabled.clear();
         node.enabled.extend(view.enabled());
         node.sleep.clear();
+        node.queue.clear();
+        node.stolen.clear();
+        node.cursor = 0;
         node.current = view.current;
-        node.chosen = Tid(0);
-        node.backtrack = 0;
-        node.done = 0;
         node.preempt_before = 0;
         if let Some(parent) = i.checked_sub(1).map(|p| &e.stack[p]) {
             let pc = parent.chosen;
@@ -149,8 +245,6 @@ impl Scheduler for TreeSched<'_> {
             }
             node.preempt_before = parent.preempt_before + parent.is_preemption(pc) as u32;
         }
-        // Forced choice while re-applying a subtree's prefix.
-        let forced = e.prefix.get(i).copied();
         let sleeping = node.sleep_bits();
         let mut allowed = std::mem::take(&mut e.allowed);
         allowed.clear();
@@ -164,35 +258,26 @@ impl Scheduler for TreeSched<'_> {
                     _ => true,
                 }),
         );
-        let chosen = match forced {
-            Some(t) => t,
-            None => {
-                // Prefer not to preempt: keep the current thread, else the lowest thread.
-                let pick = match view.current {
-                    Some(c) if allowed.contains(&c) => Some(c),
-                    _ => allowed.first().copied(),
-                };
-                match pick {
-                    Some(t) => t,
-                    None => {
-                        e.blocked_by_sleep = true;
-                        e.pool.push(node);
-                        e.allowed = allowed;
-                        return None;
-                    }
-                }
-            }
+        // Prefer not to preempt: keep the current thread, else the lowest thread.
+        let pick = match view.current {
+            Some(c) if allowed.contains(&c) => Some(c),
+            _ => allowed.first().copied(),
+        };
+        let Some(chosen) = pick else {
+            e.blocked_by_sleep = true;
+            e.pool.push(node);
+            e.allowed = allowed;
+            return None;
         };
         node.chosen = chosen;
         node.done = bit(chosen);
-        node.backtrack = match e.mode {
-            Mode::Dpor => bit(chosen),
-            Mode::Dfs | Mode::Bounded(_) => allowed.iter().fold(0, |b, t| b | bit(*t)),
-        };
-        if forced.is_some() && i + 1 == e.prefix.len() {
-            node.done |= e.root_done;
-            node.backtrack |= e.root_done;
+        node.queue.push(chosen);
+        if e.mode != Mode::Dpor {
+            // Naive and bounded DFS: every allowed thread, the chosen one first.
+            node.queue
+                .extend(allowed.iter().copied().filter(|t| *t != chosen));
         }
+        node.backtrack = node.queue.iter().fold(0, |b, t| b | bit(*t));
         e.allowed = allowed;
         e.stack.push(node);
         Some(chosen)
@@ -200,41 +285,54 @@ impl Scheduler for TreeSched<'_> {
 }
 
 impl Engine {
-    pub fn new(mode: Mode, sub: Subtree) -> Self {
+    /// The engine of a whole search.
+    pub fn new(mode: Mode) -> Self {
+        Engine::from_stack(mode, Vec::new())
+    }
+
+    /// The engine of a subtree handed over by [`Engine::offer`]: `stack` is the path to it.
+    pub fn from_stack(mode: Mode, stack: Vec<Node>) -> Self {
         Engine {
             mode,
-            stack: Vec::new(),
-            floor: sub.prefix.len(),
-            prefix: sub.prefix,
-            root_done: sub.root_done,
+            floor: stack.len(),
+            stack,
             blocked_by_sleep: false,
             hb: Hb::default(),
-            counts: TreeCounts::default(),
-            root_requests: 0,
+            blocked_backtracks: 0,
+            requests: Vec::new(),
+            requested: HashSet::new(),
             pool: Vec::new(),
             allowed: Vec::new(),
             replay_from: 0,
+            executions: 0,
         }
     }
 
-    /// Run the next execution of this subtree. Returns `None` when the subtree is exhausted.
-    pub fn next(&mut self, runner: &mut Runner) -> Option<ExecOutcome> {
-        if self.counts.executions > 0 && !self.backtrack() {
-            return None;
+    /// Run the next execution of this subtree, for a search without workers. Returns `None`
+    /// when the subtree is exhausted.
+    pub fn next(&mut self, runner: &Runner) -> Option<ExecOutcome> {
+        if self.executions > 0 {
+            match self.backtrack() {
+                Backtrack::Run => {}
+                Backtrack::Done => return None,
+                Backtrack::Wait(_) => unreachable!("nothing is handed out without workers"),
+            }
         }
+        Some(self.run(runner).0)
+    }
+
+    /// Run the execution `stack` describes (then extend it). Also returns whether every
+    /// enabled thread was asleep at its end (a redundant execution).
+    pub fn run(&mut self, runner: &Runner) -> (ExecOutcome, bool) {
         self.blocked_by_sleep = false;
         let (k, stop) = run_one(runner, &mut TreeSched { e: self });
         let class =
             k.with_steps(|steps| self.after(steps, runner.count_traces && stop == Stop::Finished));
-        let out = ExecOutcome::from_kernel(&k, stop, class);
-        self.counts.executions += 1;
-        self.counts.steps += out.steps as u64;
-        if self.blocked_by_sleep {
-            self.counts.sleep_blocked += 1;
-        } else if out.stop == Stop::Finished {
-            self.counts.complete += 1;
-        }
-        Some(out)
+        self.executions += 1;
+        (
+            ExecOutcome::from_kernel(&k, stop, class),
+            self.blocked_by_sleep,
+        )
     }
 
     /// Post-execution analysis: races (DPOR) and the trace hash (finished executions).
@@ -246,33 +344,20 @@ impl Engine {
         }
         let floor = self.floor;
         let stack = &mut self.stack;
-        let requests = &mut self.root_requests;
+        let (requests, requested) = (&mut self.requests, &mut self.requested);
+        let blocked = &mut self.blocked_backtracks;
         self.hb.analyze(steps, self.replay_from, dpor, |_j, races| {
             for r in races {
-                // States above the root have a single enabled thread: nothing to reverse.
-                if r.i + 1 < floor {
-                    continue;
-                }
                 let node = &mut stack[r.i];
-                let root = r.i + 1 == floor;
-                let covered = node.backtrack
-                    | node.done
-                    | node.sleep_bits()
-                    | if root { *requests } else { 0 };
-                if r.initials & covered != 0 {
+                if r.i >= floor {
+                    *blocked += !node.request(r.initials) as u64;
                     continue;
                 }
-                // Add one initial, preferring one enabled at that state (any initial gives a
-                // source set, Abdulla et al. Thm 4.4; an initial is always enabled there in a
-                // deterministic program, so a blocked one is only counted, never chosen).
-                let enabled_bits = node.enabled.iter().fold(0u64, |b, (t, _)| b | bit(*t));
-                let pick = r.initials & enabled_bits;
-                let pick = if pick != 0 { pick } else { r.initials };
-                let pick = pick & pick.wrapping_neg();
-                if root {
-                    *requests |= pick;
-                } else {
-                    node.backtrack |= pick;
+                // A state of the owner's: pass the race up unless this copy already covers
+                // it (the owner's state only grows, so it covers it too).
+                let covered = node.backtrack | node.done | node.sleep_bits();
+                if r.initials & covered == 0 && requested.insert((r.i, r.initials)) {
+                    requests.push((r.i, r.initials));
                 }
             }
         });
@@ -284,73 +369,89 @@ impl Engine {
         }
     }
 
-    /// Move to the next unexplored branch: the deepest state above the floor with a backtrack
-    /// entry that is neither done nor asleep. Returns false when none is left.
-    fn backtrack(&mut self) -> bool {
+    /// Move to the next unexplored entry: the next in queue order at the deepest state
+    /// above the floor that has one.
+    pub fn backtrack(&mut self) -> Backtrack {
         while self.stack.len() > self.floor {
-            let top = self.stack.last_mut().expect("non-empty");
-            let enabled_bits = top.enabled.iter().fold(0u64, |b, (t, _)| b | bit(*t));
-            let mut cand = top.backtrack & !top.done & !top.sleep_bits();
-            let blocked = cand & !enabled_bits;
-            if blocked != 0 {
-                self.counts.blocked_backtracks += blocked.count_ones() as u64;
-                top.backtrack &= !blocked;
-                cand &= enabled_bits;
-            }
-            if cand != 0 {
-                let t = Tid(cand.trailing_zeros());
-                top.chosen = t;
+            let depth = self.stack.len() - 1;
+            let top = &mut self.stack[depth];
+            let sleeping = top.sleep_bits();
+            while top.cursor + 1 < top.queue.len() {
+                top.cursor += 1;
+                let t = top.queue[top.cursor];
+                if (top.done | sleeping) & bit(t) != 0 {
+                    continue;
+                }
                 top.done |= bit(t);
-                self.replay_from = self.stack.len() - 1;
-                return true;
+                if let Some(k) = top.stolen.iter().position(|(u, _)| *u == t) {
+                    return Backtrack::Wait(top.stolen.swap_remove(k).1);
+                }
+                top.chosen = t;
+                self.replay_from = depth;
+                return Backtrack::Run;
             }
             if let Some(n) = self.stack.pop() {
                 self.pool.push(n);
             }
         }
-        false
+        Backtrack::Done
     }
-}
 
-/// The first branching state of a program (the first with two or more enabled threads)
-/// under the default policy.
-pub(crate) struct FirstBranch {
-    /// The thread of every step before it.
-    pub path: Vec<Tid>,
-    /// Its enabled threads in the order a sequential search takes them: the current thread
-    /// first, then by thread id.
-    pub order: Vec<Tid>,
-    pub current: Option<Tid>,
-}
-
-/// Find the [`FirstBranch`]; `None` when the program never branches.
-pub(crate) fn first_branch(runner: &mut Runner) -> Option<FirstBranch> {
-    struct Probe {
-        path: Vec<Tid>,
-        found: Option<FirstBranch>,
-    }
-    impl Scheduler for Probe {
-        fn choose(&mut self, view: &SchedView<'_>) -> Option<Tid> {
-            let en: Vec<Tid> = view.enabled().map(|(t, _)| t).collect();
-            if en.len() >= 2 {
-                let cur = view.current.filter(|c| view.is_enabled(*c));
-                let mut order: Vec<Tid> = cur.into_iter().collect();
-                order.extend(en.iter().copied().filter(|t| Some(*t) != cur));
-                self.found = Some(FirstBranch {
-                    path: std::mem::take(&mut self.path),
-                    order,
-                    current: view.current,
-                });
-                return None;
+    /// Merge the races of a subtree explored by a worker (after [`Backtrack::Wait`]), in
+    /// the order it found them, as if this engine had explored it.
+    pub fn absorb(&mut self, requests: &[(usize, u64)]) {
+        for &(i, initials) in requests {
+            if i >= self.floor {
+                self.blocked_backtracks += !self.stack[i].request(initials) as u64;
+            } else if self.requested.insert((i, initials)) {
+                self.requests.push((i, initials));
             }
-            self.path.push(en[0]);
-            Some(en[0])
         }
     }
-    let mut p = Probe {
-        path: Vec::new(),
-        found: None,
-    };
-    run_one(runner, &mut p);
-    p.found
+
+    /// Hand the first unexplored entry of the shallowest state that has one to another
+    /// worker. The task's path is this one up to that state, with the entry chosen and, as
+    /// `done`, every entry queue order puts before it: exactly the state this engine would
+    /// be in when it got there, so the worker's subtree is the one this engine would explore.
+    pub fn offer(&mut self) -> Option<Arc<Task>> {
+        for d in self.floor..self.stack.len() {
+            let node = &self.stack[d];
+            let sleeping = node.sleep_bits();
+            let mut before = node.done;
+            for j in node.cursor + 1..node.queue.len() {
+                let t = node.queue[j];
+                let b = bit(t);
+                if (before | sleeping) & b != 0 {
+                    continue;
+                }
+                if node.stolen.iter().any(|(u, _)| *u == t) {
+                    before |= b;
+                    continue;
+                }
+                let mut path: Vec<Node> = self.stack[..=d].iter().map(Node::snapshot).collect();
+                let last = path.last_mut().expect("non-empty path");
+                last.chosen = t;
+                last.done = before | b;
+                last.cursor = j;
+                let task = Arc::new(Task {
+                    stack: Mutex::new(Some(path)),
+                    cancel: AtomicBool::new(false),
+                    result: Mutex::new(None),
+                    ready: AtomicBool::new(false),
+                });
+                self.stack[d].stolen.push((t, task.clone()));
+                return Some(task);
+            }
+        }
+        None
+    }
+
+    /// Cancel every task still out (their results would come after a stop).
+    pub fn cancel_offers(&mut self) {
+        for n in &mut self.stack {
+            for (_, task) in n.stolen.drain(..) {
+                task.cancel.store(true, Ordering::Relaxed);
+            }
+        }
+    }
 }
