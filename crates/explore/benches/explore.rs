@@ -96,6 +96,29 @@ fn main() {
         }
     }
 
+    println!("\n## DPOR on {threads} threads against 1 (same executions, same verdict)\n");
+    println!("| model | executions | 1 thread s | {threads} threads s | speed-up |");
+    println!("|---|---:|---:|---:|---:|");
+    let mut big = vec![
+        ("counter 3x4", models::counters(3, 4)),
+        ("hpn(3,1) fixed", models::hpn(3, 1, true)),
+    ];
+    if !quick {
+        big.push(("counter 4x3", models::counters(4, 3)));
+    }
+    for (name, p) in big {
+        let one = Explorer::new(Strategy::Dpor, opts(1)).run(&p);
+        let many = Explorer::new(Strategy::Dpor, opts(threads)).run(&p);
+        assert_eq!(one.stats.executions, many.stats.executions, "{name}");
+        println!(
+            "| {name} | {} | {:.3} | {:.3} | {:.2}x |",
+            one.stats.executions,
+            one.stats.wall_secs,
+            many.stats.wall_secs,
+            one.stats.wall_secs / many.stats.wall_secs
+        );
+    }
+
     println!("\n## Hotplug models, fixed (exhaustive) and buggy (to the first violation)\n");
     header();
     let hp: Vec<(&str, Make)> = vec![

@@ -148,6 +148,9 @@ pub struct Options {
     /// distinct violation (by kind and object) with the schedule that first showed it. The
     /// first is also reported, minimised, as the outcome. Ignored by PCT and random.
     pub collect: bool,
+    /// Tree strategies on several threads: executions to run before idle workers get
+    /// subtrees (small searches are faster on one thread). Does not change the result.
+    pub offer_after: u64,
 }
 
 /// The machine's cores, read once: `available_parallelism` reads cgroup files on every call,
@@ -175,6 +178,7 @@ impl Default for Options {
             interrupt: None,
             keep_traces: false,
             collect: false,
+            offer_after: 64,
         }
     }
 }
@@ -218,6 +222,9 @@ pub struct Stats {
     /// PCT: the number of threads of the first execution (the `n` of the guarantee).
     pub pct_threads: Option<u32>,
     pub threads: usize,
+    /// Tree strategies: subtrees other workers explored (varies from run to run; the other
+    /// counts do not).
+    pub handed_out: u64,
 }
 
 /// A failing execution, as reported.
@@ -299,6 +306,7 @@ struct Found {
 /// Shared state of the workers of one search.
 struct Shared {
     total: AtomicU64,
+    handed_out: AtomicU64,
     best: AtomicUsize,
     stop: AtomicBool,
     pb: indicatif::ProgressBar,
@@ -399,8 +407,11 @@ impl Pool {
                 return None;
             }
             if let Some(t) = q.pop_front() {
-                self.queued.fetch_sub(1, Ordering::Relaxed);
-                return Some(t);
+                if t.take() {
+                    self.queued.fetch_sub(1, Ordering::Relaxed);
+                    return Some(t);
+                }
+                continue;
             }
             self.idle.fetch_add(1, Ordering::Relaxed);
             q = self.cv.wait(q).expect("no worker panicked");
@@ -463,6 +474,7 @@ impl Explorer {
         };
         let shared = Shared {
             total: AtomicU64::new(0),
+            handed_out: AtomicU64::new(0),
             best: AtomicUsize::new(usize::MAX),
             stop: AtomicBool::new(false),
             pb,
@@ -506,6 +518,7 @@ impl Explorer {
             }
         };
         shared.pb.finish_and_clear();
+        stats.handed_out = shared.handed_out.load(Ordering::Relaxed);
         if let Some((k, n)) = *shared.pct.lock().expect("no worker panicked") {
             stats.pct_k = Some(k);
             stats.pct_threads = Some(n);
@@ -821,7 +834,12 @@ impl TreeCtx<'_> {
                 break;
             }
             if !first {
-                match engine.backtrack() {
+                let bt = engine.backtrack();
+                if let Some(pool) = self.pool {
+                    pool.queued
+                        .fetch_sub(std::mem::take(&mut engine.reclaimed), Ordering::Relaxed);
+                }
+                match bt {
                     Backtrack::Run => {}
                     Backtrack::Done => break,
                     Backtrack::Wait(task) => {
@@ -866,7 +884,11 @@ impl TreeCtx<'_> {
                 part.finished = false;
                 break;
             }
-            if let Some(pool) = self.pool.filter(|p| p.hungry()) {
+            // Small searches stay on one thread: a worker's first task costs it fresh
+            // coroutine stacks, more than a few dozen executions.
+            let warm =
+                self.shared.total.load(Ordering::Relaxed) >= self.explorer.options.offer_after;
+            if let Some(pool) = self.pool.filter(|p| warm && p.hungry()) {
                 if let Some(task) = engine.offer() {
                     pool.push(task);
                 }
@@ -884,6 +906,7 @@ impl TreeCtx<'_> {
         let part = if task.cancel.load(Ordering::Relaxed) {
             Part::default()
         } else {
+            self.shared.handed_out.fetch_add(1, Ordering::Relaxed);
             self.explore(
                 runner,
                 Engine::from_stack(self.mode, stack),

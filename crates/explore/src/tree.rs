@@ -4,7 +4,7 @@
 //! program from scratch under a scheduler that replays the current path and then extends it.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kmodel::{Access, SchedView, Scheduler, StepRecord, Stop, Tid};
@@ -124,7 +124,13 @@ pub(crate) struct Task {
     pub cancel: AtomicBool,
     result: Mutex<Option<Part>>,
     ready: AtomicBool,
+    /// `QUEUED`, then `TAKEN` by a worker or `RECLAIMED` by the owner, whichever is first.
+    state: AtomicU8,
 }
+
+const QUEUED: u8 = 0;
+const TAKEN: u8 = 1;
+const RECLAIMED: u8 = 2;
 
 impl std::fmt::Debug for Task {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -140,6 +146,18 @@ impl Task {
             .expect("no worker panicked")
             .take()
             .expect("a task is explored once")
+    }
+    /// A worker takes the task; false if its owner took it back first.
+    pub fn take(&self) -> bool {
+        self.state
+            .compare_exchange(QUEUED, TAKEN, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+    /// The owner takes the task back; false if a worker took it first.
+    fn reclaim(&self) -> bool {
+        self.state
+            .compare_exchange(QUEUED, RECLAIMED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
     }
     pub fn finish(&self, part: Part) {
         *self.result.lock().expect("no worker panicked") = Some(part);
@@ -192,6 +210,9 @@ pub(crate) struct Engine {
     /// The first step of the next execution that differs from the previous one.
     replay_from: usize,
     executions: u64,
+    /// Tasks taken back from the queue ([`Engine::backtrack`]); the pool's count of queued
+    /// tasks is lowered by the caller.
+    pub reclaimed: usize,
 }
 
 struct TreeSched<'a> {
@@ -305,6 +326,7 @@ impl Engine {
             allowed: Vec::new(),
             replay_from: 0,
             executions: 0,
+            reclaimed: 0,
         }
     }
 
@@ -384,7 +406,12 @@ impl Engine {
                 }
                 top.done |= bit(t);
                 if let Some(k) = top.stolen.iter().position(|(u, _)| *u == t) {
-                    return Backtrack::Wait(top.stolen.swap_remove(k).1);
+                    let task = top.stolen.swap_remove(k).1;
+                    // Still queued: cheaper to explore here than to wait for a worker.
+                    if !task.reclaim() {
+                        return Backtrack::Wait(task);
+                    }
+                    self.reclaimed += 1;
                 }
                 top.chosen = t;
                 self.replay_from = depth;
@@ -438,6 +465,7 @@ impl Engine {
                     cancel: AtomicBool::new(false),
                     result: Mutex::new(None),
                     ready: AtomicBool::new(false),
+                    state: AtomicU8::new(QUEUED),
                 });
                 self.stack[d].stolen.push((t, task.clone()));
                 return Some(task);

@@ -103,6 +103,56 @@ fn results_do_not_depend_on_the_thread_count() {
     }
 }
 
+/// Subtrees handed to other workers from the first execution on (`offer_after: 0`) give the
+/// one-thread result exactly: counts, traces and the counterexample, for DPOR, naive DFS and
+/// bounded DFS, on clean and buggy models.
+#[test]
+fn handed_out_subtrees_give_the_one_thread_result() {
+    let programs: Vec<(&str, Program)> = vec![
+        ("counters 3x3", models::counters(3, 3)),
+        ("hpn(3,1) fixed", models::hpn(3, 1, true)),
+        ("hpn(2,2) buggy", models::hpn(2, 2, false)),
+        ("list walk race", models::list_walk_race()),
+        ("irq/unbind race", models::irq_unbind_race()),
+    ];
+    let mut handed_out = 0;
+    for (name, p) in &programs {
+        for (s, bound) in [
+            (Strategy::Dpor, None),
+            (Strategy::Dfs, Some(1)),
+            (Strategy::Dfs, None),
+        ] {
+            if s == Strategy::Dfs && bound.is_none() && !name.contains("race") {
+                continue; // millions of executions without reduction
+            }
+            let run = |threads| {
+                let o = Options {
+                    threads,
+                    progress: false,
+                    offer_after: 0,
+                    preemption_bound: bound,
+                    ..Options::default()
+                };
+                Explorer::new(s, o).run(p)
+            };
+            let one = summary(&run(1));
+            for threads in [2, 4] {
+                let r = run(threads);
+                handed_out += r.stats.handed_out;
+                assert_eq!(
+                    one,
+                    summary(&r),
+                    "{name} {s:?} bound {bound:?} on {threads}"
+                );
+            }
+        }
+    }
+    assert!(
+        handed_out > 0,
+        "no subtree was handed out: the test tests nothing"
+    );
+}
+
 #[test]
 fn bounded_search_counts_do_not_depend_on_the_thread_count() {
     let p = models::counters(2, 3);
