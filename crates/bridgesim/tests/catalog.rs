@@ -72,3 +72,62 @@ fn every_scenario_matches_its_expectation_under_every_release() {
     println!("{}", verdict::table(&rows));
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// §5.8: the use-after-free of the 5.8 scenario is the holder's own use of its stored pointer
+/// (simple_bridge_attach attaching the freed VGA connector at the card's rebind), not the
+/// chain's (§5.1), in every release before v7.0; from v7.0 the counted `next_bridge` keeps the
+/// connector and the rebind is clean.
+#[test]
+fn stored_next_bridge_is_used_by_its_holder_until_v7_0() {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios/catalog/5.8-stored-next-bridge.toml");
+    let p = scenario::load(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    let spec = SearchSpec {
+        options: explore::Options {
+            progress: false,
+            ..Default::default()
+        },
+        ..SearchSpec::default()
+    };
+    for col in RulesColumn::parse_list("all").unwrap() {
+        let v = verdict::explore(&p, &col, &spec).unwrap();
+        if col.release < drm::Release::V7_0 {
+            let first = v
+                .findings
+                .first()
+                .unwrap_or_else(|| panic!("{}: clean", col.label));
+            assert_eq!(first.kind, "use-after-free", "{}", col.label);
+            assert!(
+                first.object.contains("display_connector /vga"),
+                "{}: {}",
+                col.label,
+                first.object
+            );
+            // The read is drm_bridge_attach's, called by simple-bridge with its stored pointer
+            // while the LCDIF probes again.
+            let stack: Vec<&str> = first
+                .report
+                .lines()
+                .skip_while(|l| !l.starts_with("Read of"))
+                .skip(1)
+                .take_while(|l| l.starts_with("  "))
+                .map(str::trim)
+                .collect();
+            assert_eq!(
+                stack.get(..2),
+                Some(&["drm_bridge_attach", "simple_bridge_attach"][..]),
+                "{}:\n{}",
+                col.label,
+                first.report
+            );
+            assert!(stack.contains(&"lcdif_probe"), "{}: {stack:?}", col.label);
+        } else {
+            assert!(
+                v.is_clean() && v.exhaustive,
+                "{}: {}",
+                col.label,
+                v.summary()
+            );
+        }
+    }
+}
