@@ -19,16 +19,14 @@
 //! execution byte for byte, and the reported schedule is first shrunk to the fewest
 //! preemptions that still fail the same way ([`minimize`]).
 //!
-//! Parallelism: the tree is split at its first branching state and the subtrees run on
-//! `threads` OS threads, each with its own kernels. Naive and bounded DFS hand every child
-//! out at once; DPOR explores the children in waves (the first child, then the children its
-//! races request, …), so it only runs in parallel where a wave has several children — on the
-//! models measured so far it mostly runs on one core. Random strategies give each execution
-//! its own seeded RNG stream and hand out chunks of executions. The verdict, the
-//! counterexample and the counts of an exhaustive or failing search do not depend on the
-//! thread count (the counterexample reported is the first in subtree/execution order). Runs
-//! cut short by `max_executions` or an interrupt cover a thread-count-dependent part of the
-//! space (each worker may finish the execution it is in: up to `threads - 1` over budget).
+//! Parallelism: tree searches run as on one thread, and idle workers (`threads - 1` OS
+//! threads, each with its own kernels) take unexplored subtrees from the running engines
+//! ([`tree::Engine::offer`]); the owner merges each result where it would have explored the
+//! subtree itself, so the verdict, the counterexample and every count but
+//! [`Stats::handed_out`] are those of one thread. Random strategies give each execution its
+//! own seeded RNG stream and hand out chunks of executions. Runs cut short by
+//! `max_executions` or an interrupt cover a thread-count-dependent part of the space (each
+//! worker may finish the execution it is in: up to `threads - 1` over budget).
 
 use std::collections::HashSet;
 use std::io::IsTerminal;
