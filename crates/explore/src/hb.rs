@@ -205,9 +205,11 @@ impl Hb {
     /// program order with their access and vector clock. Two executions hash alike iff they are
     /// the same Mazurkiewicz trace (up to hash collisions), whatever their interleaving.
     ///
-    /// Object ids are part of the form; they are assigned in execution order, so programs that
-    /// allocate concurrently may see one class under two hashes (an over-count).
-    pub fn class_hash(&self, steps: &[StepRecord]) -> u128 {
+    /// Objects enter the form by their `keys` ([`kmodel::Kernel::with_object_keys`]: creating
+    /// thread and rank), not by `ObjId`, which follows execution order. Thread ids are still
+    /// assigned in spawn order, so threads spawned concurrently by different threads can
+    /// still show one class under two hashes (an over-count).
+    pub fn class_hash(&self, steps: &[StepRecord], keys: &[u64]) -> u128 {
         let nt = self.nthreads;
         let mut h = Mix::default();
         for t in 0..nt {
@@ -216,7 +218,12 @@ impl Hb {
                     continue;
                 }
                 h.word(t as u32);
-                h.word(s.access.obj.0);
+                let key = keys
+                    .get(s.access.obj.index())
+                    .copied()
+                    .unwrap_or(u64::MAX ^ s.access.obj.0 as u64);
+                h.word(key as u32);
+                h.word((key >> 32) as u32);
                 h.word(s.access.kind as u32);
                 for &c in self.clock(j) {
                     h.word(c);

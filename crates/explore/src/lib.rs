@@ -983,7 +983,7 @@ fn outcome_with_class(runner: &Runner, k: &Kernel, stop: Stop) -> ExecOutcome {
         let mut hb = runner.hb.borrow_mut();
         k.with_steps(|s| {
             hb.analyze(s, 0, false, |_, _| {});
-            Some(hb.class_hash(s))
+            Some(k.with_object_keys(|keys| hb.class_hash(s, keys)))
         })
     } else {
         None

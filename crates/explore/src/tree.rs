@@ -348,8 +348,11 @@ impl Engine {
     pub fn run(&mut self, runner: &Runner) -> (ExecOutcome, bool) {
         self.blocked_by_sleep = false;
         let (k, stop) = run_one(runner, &mut TreeSched { e: self });
-        let class =
-            k.with_steps(|steps| self.after(steps, runner.count_traces && stop == Stop::Finished));
+        let class = k.with_steps(|steps| {
+            k.with_object_keys(|keys| {
+                self.after(steps, keys, runner.count_traces && stop == Stop::Finished)
+            })
+        });
         self.executions += 1;
         (
             ExecOutcome::from_kernel(&k, stop, class),
@@ -358,7 +361,7 @@ impl Engine {
     }
 
     /// Post-execution analysis: races (DPOR) and the trace hash (finished executions).
-    fn after(&mut self, steps: &[StepRecord], hash: bool) -> Option<u128> {
+    fn after(&mut self, steps: &[StepRecord], keys: &[u64], hash: bool) -> Option<u128> {
         debug_assert_eq!(steps.len(), self.stack.len());
         let dpor = self.mode == Mode::Dpor;
         if !dpor && !hash {
@@ -385,7 +388,7 @@ impl Engine {
         });
         let finished = !self.blocked_by_sleep && steps.len() == self.stack.len();
         if hash && finished {
-            Some(self.hb.class_hash(steps))
+            Some(self.hb.class_hash(steps, keys))
         } else {
             None
         }

@@ -70,6 +70,9 @@ pub(crate) struct State {
     pub trace: trace::Trace,
     pub violations: Vec<Violation>,
     pub objects: Vec<ObjRec>,
+    /// Per object, [`Kernel::object_key`]; per thread, the objects it created so far.
+    pub object_keys: Vec<u64>,
+    created_by: Vec<u32>,
     pub lockdep: lockdep::Lockdep,
     pub list_nodes: Vec<list::NodeRec>,
     pub devices: device::DeviceModel,
@@ -86,6 +89,8 @@ impl State {
             trace: trace::Trace::new(record_events),
             violations: Vec::new(),
             objects: Vec::new(),
+            object_keys: Vec::new(),
+            created_by: Vec::new(),
             lockdep: lockdep::Lockdep::default(),
             list_nodes: Vec::new(),
             devices: device::DeviceModel::default(),
@@ -97,6 +102,14 @@ impl State {
     pub(crate) fn new_object(&mut self, ty: &'static str, name: String, kind: ObjKind) -> ObjId {
         let id = ObjId(self.objects.len() as u32);
         self.objects.push(ObjRec { ty, name, kind });
+        // Objects made outside any model thread count as thread 0's (that is `init`).
+        let t = self.sched.current.map_or(0, |t| t.index());
+        if self.created_by.len() <= t {
+            self.created_by.resize(t + 1, 0);
+        }
+        self.object_keys
+            .push((t as u64) << 32 | self.created_by[t] as u64);
+        self.created_by[t] += 1;
         id
     }
 
@@ -117,5 +130,14 @@ impl Kernel {
             Some(o) => format!("{} {}", o.ty, o.name),
             None => format!("object {id}"),
         }
+    }
+
+    /// Every object's id that does not depend on the interleaving: its creating thread and
+    /// its rank among that thread's objects, as `tid << 32 | rank`, indexed by [`ObjId`].
+    /// [`ObjId`]s are handed out in execution order, so two interleavings of one
+    /// Mazurkiewicz trace can give an object different `ObjId`s but never different keys
+    /// (as long as the threads themselves get the same [`Tid`]s).
+    pub fn with_object_keys<R>(&self, f: impl FnOnce(&[u64]) -> R) -> R {
+        f(&self.st.borrow().object_keys)
     }
 }

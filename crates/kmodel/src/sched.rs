@@ -562,7 +562,8 @@ impl Kernel {
         let sched_ptr: *mut (dyn Scheduler + '_) = sched;
         let sched_ptr: *mut (dyn Scheduler + 'static) = unsafe { std::mem::transmute(sched_ptr) };
         self.sched.set(Some(sched_ptr));
-        self.spawn_thread("init", Box::new(entry));
+        let obj = self.new_task_struct("init");
+        self.spawn_thread("init", obj, Box::new(entry));
         loop {
             let next = {
                 let h = self.st.borrow_mut().sched.handoff.take();
@@ -623,10 +624,11 @@ impl Kernel {
         }
     }
 
-    pub(crate) fn spawn_thread(&self, name: &str, body: Body) -> Tid {
+    /// Start a thread whose `task_struct` is `obj` (made by [`State::new_object`] with
+    /// [`ObjKind::Thread`]).
+    pub(crate) fn spawn_thread(&self, name: &str, obj: ObjId, body: Body) -> Tid {
         let tid = {
             let mut st = self.st.borrow_mut();
-            let obj = st.new_object("task_struct", name.to_string(), ObjKind::Thread);
             let tid = Tid(st.sched.threads.len() as u32);
             let root = st.trace.root_path();
             let spawned_at = st
@@ -665,12 +667,20 @@ impl Kernel {
         tid
     }
 
+    fn new_task_struct(&self, name: &str) -> ObjId {
+        self.st
+            .borrow_mut()
+            .new_object("task_struct", name.to_string(), ObjKind::Thread)
+    }
+
     /// Spawn a model thread (a scenario thread, an IRQ handler, a work item). A scheduling
     /// point of the spawning thread.
     pub fn spawn(&self, name: &str, body: impl FnOnce(&Kernel) + 'static) -> Tid {
-        let next_obj = ObjId(self.st.borrow().objects.len() as u32);
-        self.point(Access::new(next_obj, AccessKind::Spawn));
-        let tid = self.spawn_thread(name, Box::new(body));
+        // The task_struct exists before the point, so the Spawn step names it whatever
+        // other threads allocate while this one waits to run.
+        let obj = self.new_task_struct(name);
+        self.point(Access::new(obj, AccessKind::Spawn));
+        let tid = self.spawn_thread(name, obj, Box::new(body));
         self.event(|step, t, path| Event::Spawn {
             step,
             tid: t,
