@@ -13,6 +13,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use explore::Strategy;
 use kmodel::{Config, Kernel, Replay, Schedule, ThreadOrder};
 
+/// mimalloc: glibc malloc's arena locks serialised the workers of a parallel search.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cmd_dt;
 
 /// An executable model of the Linux DRM bridge lifetime under hot-unplug.

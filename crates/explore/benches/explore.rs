@@ -14,6 +14,10 @@ use std::time::Instant;
 
 use explore::{models, peak_rss_kib, rss_kib, Explorer, Options, Program, Strategy};
 
+/// mimalloc: glibc malloc's arena locks serialised the workers of a parallel search.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn opts(threads: usize) -> Options {
     Options {
         threads,

@@ -1,6 +1,11 @@
 //! Whole searches of hp3 with DPOR, repeated: per-search overhead, for profiling.
 use explore::{models, Explorer, Options, Strategy};
 use std::time::Instant;
+
+/// mimalloc: glibc malloc's arena locks serialised the workers of a parallel search.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let p = models::hp3(true);
     let o = Options {

@@ -4,11 +4,15 @@ use kmodel::{
     AccessKind, Config, Kernel, SchedView, Schedule, Scheduler, Stop, Tid, ViolationKind,
 };
 
+use std::sync::Arc;
+
 use crate::Program;
 
 /// What every execution of one search shares: the program and the kernel configuration.
 pub(crate) struct Runner {
-    pub program: Program,
+    /// The program behind a handle of this runner's own: each execution clones the handle,
+    /// and a count shared by the workers would bounce between their caches.
+    pub program: Arc<Program>,
     pub config: Config,
     pub count_traces: bool,
     /// Scratch for the trace hash of random strategies (reused across executions).
@@ -18,7 +22,7 @@ pub(crate) struct Runner {
 impl Runner {
     pub fn new(program: Program, config: Config, count_traces: bool) -> Self {
         Runner {
-            program,
+            program: Arc::new(program),
             config,
             count_traces,
             hb: Default::default(),
@@ -31,7 +35,7 @@ impl Runner {
 pub(crate) fn run_one(runner: &Runner, sched: &mut dyn Scheduler) -> (Kernel, Stop) {
     let k = Kernel::new(runner.config.clone());
     let p = runner.program.clone();
-    let stop = k.run(sched, move |k| p(k));
+    let stop = k.run(sched, move |k| (**p)(k));
     (k, stop)
 }
 

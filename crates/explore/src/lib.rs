@@ -316,8 +316,13 @@ struct Shared {
 
 impl Shared {
     fn tick(&self) -> bool {
-        let n = self.total.fetch_add(1, Ordering::Relaxed) + 1;
-        if n.is_multiple_of(512) {
+        self.tick_n(1)
+    }
+
+    /// Count `k` executions; false once the search must stop.
+    fn tick_n(&self, k: u64) -> bool {
+        let n = self.total.fetch_add(k, Ordering::Relaxed) + k;
+        if n % 512 < k {
             self.pb.set_position(n);
         }
         if let Some(b) = self.budget {
@@ -421,6 +426,9 @@ impl Pool {
         self.cv.notify_all();
     }
 }
+
+/// Executions a tree worker runs between updates of the shared count (without a budget).
+const TICK_BATCH: u64 = 32;
 
 /// What the workers of one tree search share.
 struct TreeCtx<'a> {
@@ -826,6 +834,7 @@ impl TreeCtx<'_> {
             ..Part::default()
         };
         let mut first = true;
+        let mut unticked = 0;
         loop {
             if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                 part.finished = false;
@@ -878,7 +887,12 @@ impl TreeCtx<'_> {
                 });
                 break;
             }
-            if !self.shared.tick() {
+            // Without a budget the shared count is bumped in batches: one counter written
+            // by every worker on every execution costs more than the bookkeeping it serves.
+            unticked += 1;
+            if (self.shared.budget.is_some() || unticked == TICK_BATCH)
+                && !self.shared.tick_n(std::mem::take(&mut unticked))
+            {
                 part.finished = false;
                 break;
             }
@@ -892,6 +906,7 @@ impl TreeCtx<'_> {
                 }
             }
         }
+        self.shared.tick_n(unticked);
         // Whatever is still out comes later in search order than where this stopped.
         engine.cancel_offers();
         part.counts.blocked_backtracks += engine.blocked_backtracks;
