@@ -1,5 +1,6 @@
-//! The demo: violations under the early releases, a clean verdict at the end of the table, and
-//! a shown violation that replays from its printed schedule.
+//! The demo: violations under the early releases; a clean verdict from v7.0 for the add-on made
+//! of bridges, while the SUNH panel keeps §5.11 open until the proposals; and a shown
+//! violation that replays from its printed schedule.
 
 use std::process::Command;
 
@@ -17,12 +18,17 @@ fn bridgesim(args: &[&str]) -> (i32, String) {
 #[test]
 fn demo_table_and_replay() {
     let (code, out) = bridgesim(&["demo"]);
-    let row = |rules: &str| -> String {
+    let row_of = |scenario: &str, rules: &str| -> String {
         out.lines()
-            .find(|l| l.split_whitespace().nth(1) == Some(rules))
-            .unwrap_or_else(|| panic!("no row for {rules} in:\n{out}"))
+            .find(|l| {
+                let mut w = l.split_whitespace();
+                w.next() == Some(scenario) && w.next() == Some(rules)
+            })
+            .unwrap_or_else(|| panic!("no row for {scenario} {rules} in:\n{out}"))
             .to_string()
     };
+    let row = |rules: &str| row_of("sunh-unplug-during-modeset", rules);
+    let bridges = |rules: &str| row_of("5.15-hw-access-after-unplug", rules);
     for early in ["v6.15", "v6.16", "v6.17", "v6.18", "v6.19"] {
         assert!(
             row(early).contains("use-after-free"),
@@ -46,6 +52,29 @@ fn demo_table_and_replay() {
     }
     let last = row("v7.2+proposals");
     assert!(last.contains("clean (exhaustive)"), "{last}");
+    // The same unplug on an add-on made only of bridges: violations before v7.0 (freed
+    // memory, then hardware access after unplug), exhaustively clean from v7.0.
+    for early in ["v6.15", "v6.16"] {
+        assert!(
+            bridges(early).contains("use-after-free"),
+            "{}",
+            bridges(early)
+        );
+    }
+    for early in ["v6.17", "v6.18", "v6.19"] {
+        assert!(
+            bridges(early).contains("hw-after-unplug"),
+            "{}",
+            bridges(early)
+        );
+    }
+    for after in ["v7.0", "v7.1", "v7.2", "v7.2+proposals"] {
+        assert!(
+            bridges(after).contains("clean (exhaustive)"),
+            "{}",
+            bridges(after)
+        );
+    }
     assert!(out.contains("BUG: KASAN: slab-use-after-free in"), "{out}");
     // Every row matches the demo scenario's expect section, so the exit code is 0.
     assert_eq!(code, 0, "{out}");
@@ -81,11 +110,18 @@ fn demo_json_is_versioned() {
     assert_eq!(v["schema"], "bridgesim/1");
     assert_eq!(v["command"], "demo");
     let results = v["results"].as_array().unwrap();
-    assert_eq!(results.len(), 9);
+    // Two scenarios × nine rules columns.
+    assert_eq!(results.len(), 18);
     assert_eq!(results[0]["rules"], "v6.15");
     assert!(!results[0]["findings"].as_array().unwrap().is_empty());
-    assert_eq!(results[8]["findings"].as_array().unwrap().len(), 0);
-    assert_eq!(results[8]["exhaustive"], true);
+    for last in [&results[8], &results[17]] {
+        assert_eq!(last["rules"], "v7.2+proposals");
+        assert_eq!(last["findings"].as_array().unwrap().len(), 0);
+        assert_eq!(last["exhaustive"], true);
+    }
+    assert_eq!(results[14]["rules"], "v7.0");
+    assert_eq!(results[14]["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(results[14]["exhaustive"], true);
 }
 
 #[test]

@@ -55,10 +55,17 @@ pub const BUILTINS: &[(&str, &str)] = &[
 ];
 
 /// Scenarios compiled into bridgesim (`builtin:NAME`).
-pub const BUILTIN_SCENARIOS: &[(&str, &str)] = &[(
-    "demo",
-    include_str!("../../../../scenarios/demo/sunh-unplug-during-modeset.toml"),
-)];
+pub const BUILTIN_SCENARIOS: &[(&str, &str)] = &[
+    (
+        "demo",
+        include_str!("../../../../scenarios/demo/sunh-unplug-during-modeset.toml"),
+    ),
+    // The demo's second part: the same unplug with an add-on made only of bridges.
+    (
+        "demo-bridges",
+        include_str!("../../../../scenarios/catalog/5.15-hw-access-after-unplug.toml"),
+    ),
+];
 
 /// A compiled overlay and where it goes.
 #[derive(Clone, Debug)]
