@@ -205,28 +205,42 @@ impl Hb {
     /// program order with their access and vector clock. Two executions hash alike iff they are
     /// the same Mazurkiewicz trace (up to hash collisions), whatever their interleaving.
     ///
-    /// Objects enter the form by their `keys` ([`kmodel::Kernel::with_object_keys`]: creating
-    /// thread and rank), not by `ObjId`, which follows execution order. Thread ids are still
-    /// assigned in spawn order, so threads spawned concurrently by different threads can
-    /// still show one class under two hashes (an over-count).
+    /// Identities enter the form by `keys` ([`kmodel::Kernel::with_object_keys`]: creating
+    /// thread and rank, recursively), not by `ObjId` or `Tid`, which follow execution order:
+    /// an object by its key, a thread by the key of its `task_struct` (the object of its
+    /// `Begin` step), and threads and clock entries are taken in the order of those keys.
     pub fn class_hash(&self, steps: &[StepRecord], keys: &[u64]) -> u128 {
         let nt = self.nthreads;
+        let key = |obj: kmodel::ObjId| {
+            keys.get(obj.index())
+                .copied()
+                .unwrap_or(u64::MAX ^ obj.0 as u64)
+        };
+        // Each thread's first step is its Begin, on its task_struct.
+        let mut thread_key = vec![u64::MAX; nt];
+        for s in steps {
+            let t = s.tid.index();
+            if thread_key[t] == u64::MAX {
+                thread_key[t] = key(s.access.obj);
+            }
+        }
+        let mut order: Vec<usize> = (0..nt).collect();
+        order.sort_by_key(|&t| (thread_key[t], t));
         let mut h = Mix::default();
-        for t in 0..nt {
+        for &t in &order {
+            h.word(thread_key[t] as u32);
+            h.word((thread_key[t] >> 32) as u32);
             for (j, s) in steps.iter().enumerate() {
                 if s.tid.index() != t {
                     continue;
                 }
-                h.word(t as u32);
-                let key = keys
-                    .get(s.access.obj.index())
-                    .copied()
-                    .unwrap_or(u64::MAX ^ s.access.obj.0 as u64);
-                h.word(key as u32);
-                h.word((key >> 32) as u32);
+                let k = key(s.access.obj);
+                h.word(k as u32);
+                h.word((k >> 32) as u32);
                 h.word(s.access.kind as u32);
-                for &c in self.clock(j) {
-                    h.word(c);
+                let clock = self.clock(j);
+                for &u in &order {
+                    h.word(clock[u]);
                 }
             }
         }

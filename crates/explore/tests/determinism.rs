@@ -277,3 +277,45 @@ fn concurrent_allocations_do_not_split_a_trace_class() {
         assert_eq!(r.stats.distinct_traces, 2, "{s:?}");
     }
 }
+
+/// Two threads each spawn a worker, so which worker gets which `Tid` depends on the
+/// interleaving; each worker writes its own object, and the parents share a locked counter.
+/// The classes are the two lock orders however the workers are numbered.
+#[test]
+fn concurrent_spawns_do_not_split_a_trace_class() {
+    use std::sync::Arc;
+    let p: Program = Arc::new(|kr: &Kernel| {
+        let m = kr.mutex_init("lock");
+        let shared = kr.kzalloc("u32", "shared", 0u32);
+        let ts: Vec<_> = (0..2)
+            .map(|i| {
+                kr.spawn(&format!("parent{i}"), move |kr| {
+                    let w = kr.spawn(&format!("worker{i}"), move |kr| {
+                        let o = kr.kzalloc("u32", format!("own{i}"), 0u32);
+                        kr.write(o, |v| *v = 1);
+                        kr.kfree(o);
+                    });
+                    kr.mutex_lock(m);
+                    kr.write(shared, |v| *v += 1);
+                    kr.mutex_unlock(m);
+                    kr.join(w);
+                })
+            })
+            .collect();
+        for t in ts {
+            kr.join(t);
+        }
+        kr.kfree(shared);
+    });
+    for s in [Strategy::Dpor, Strategy::Random { seed: 7 }] {
+        let o = Options {
+            threads: 1,
+            progress: false,
+            max_executions: Some(2_000),
+            ..Options::default()
+        };
+        let r = Explorer::new(s, o).run(&p);
+        assert!(r.stats.complete >= 2, "{s:?}: {}", r.stats.complete);
+        assert_eq!(r.stats.distinct_traces, 2, "{s:?}");
+    }
+}

@@ -64,6 +64,18 @@ pub(crate) struct ObjRec {
     pub kind: ObjKind,
 }
 
+/// The key of the `rank`-th object made by the thread whose task_struct has key `creator`
+/// (a SplitMix64 step over both: distinct inputs collide with probability about 2^-64).
+fn object_key(creator: u64, rank: u32) -> u64 {
+    let mut z = creator
+        .rotate_left(17)
+        .wrapping_add(rank as u64)
+        .wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// All mutable state of one [`Kernel`].
 pub(crate) struct State {
     pub sched: sched::SchedState,
@@ -102,13 +114,18 @@ impl State {
     pub(crate) fn new_object(&mut self, ty: &'static str, name: String, kind: ObjKind) -> ObjId {
         let id = ObjId(self.objects.len() as u32);
         self.objects.push(ObjRec { ty, name, kind });
-        // Objects made outside any model thread count as thread 0's (that is `init`).
+        // The creating thread by its own task_struct's key, so keys stay stable however
+        // concurrent spawns number the threads. Objects made outside any model thread
+        // (init's task_struct) have creator key 0.
         let t = self.sched.current.map_or(0, |t| t.index());
+        let creator = self.sched.current.map_or(0, |t| {
+            self.object_keys[self.sched.threads[t.index()].obj.index()]
+        });
         if self.created_by.len() <= t {
             self.created_by.resize(t + 1, 0);
         }
         self.object_keys
-            .push((t as u64) << 32 | self.created_by[t] as u64);
+            .push(object_key(creator, self.created_by[t]));
         self.created_by[t] += 1;
         id
     }
@@ -132,11 +149,11 @@ impl Kernel {
         }
     }
 
-    /// Every object's id that does not depend on the interleaving: its creating thread and
-    /// its rank among that thread's objects, as `tid << 32 | rank`, indexed by [`ObjId`].
-    /// [`ObjId`]s are handed out in execution order, so two interleavings of one
-    /// Mazurkiewicz trace can give an object different `ObjId`s but never different keys
-    /// (as long as the threads themselves get the same [`Tid`]s).
+    /// Every object's identity that does not depend on the interleaving, indexed by
+    /// [`ObjId`]: a hash of its creating thread (by that thread's task_struct key, so
+    /// recursively stable) and its rank among that thread's objects. [`ObjId`]s and
+    /// [`Tid`]s are handed out in execution order, so two interleavings of one Mazurkiewicz
+    /// trace can number an object or a thread differently, but never key it differently.
     pub fn with_object_keys<R>(&self, f: impl FnOnce(&[u64]) -> R) -> R {
         f(&self.st.borrow().object_keys)
     }
