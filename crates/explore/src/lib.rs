@@ -402,23 +402,25 @@ impl Pool {
         self.queued.fetch_add(1, Ordering::Relaxed);
         self.cv.notify_all();
     }
-    /// Wait for a queued task, or for `ready` (then `None`).
-    fn pop_or_wait(&self, ready: &dyn Fn() -> bool) -> Option<Arc<Task>> {
+    /// Wait for `ready` (then `None`) or, if `help`, for a queued task to take.
+    fn pop_or_wait(&self, ready: &dyn Fn() -> bool, help: bool) -> Option<Arc<Task>> {
         let mut q = self.queue.lock().expect("no worker panicked");
         loop {
             if ready() {
                 return None;
             }
-            if let Some(t) = q.pop_front() {
-                if t.take() {
-                    self.queued.fetch_sub(1, Ordering::Relaxed);
-                    return Some(t);
+            if help {
+                if let Some(t) = q.pop_front() {
+                    if t.take() {
+                        self.queued.fetch_sub(1, Ordering::Relaxed);
+                        return Some(t);
+                    }
+                    continue;
                 }
-                continue;
             }
-            self.idle.fetch_add(1, Ordering::Relaxed);
+            self.idle.fetch_add(help as usize, Ordering::Relaxed);
             q = self.cv.wait(q).expect("no worker panicked");
-            self.idle.fetch_sub(1, Ordering::Relaxed);
+            self.idle.fetch_sub(help as usize, Ordering::Relaxed);
         }
     }
     fn notify(&self) {
@@ -652,8 +654,8 @@ impl Explorer {
             for _ in 1..threads {
                 let (ctx, pool, runner) = (&ctx, &pool, runner());
                 s.spawn(move || {
-                    while let Some(task) = pool.pop_or_wait(&|| pool.closed.load(Ordering::Relaxed))
-                    {
+                    let closed = || pool.closed.load(Ordering::Relaxed);
+                    while let Some(task) = pool.pop_or_wait(&closed, true) {
                         ctx.run_task(&runner, &task);
                     }
                 });
@@ -933,10 +935,21 @@ impl TreeCtx<'_> {
     }
 
     /// The result of a handed-out subtree; meanwhile, explore other handed-out subtrees.
+    ///
+    /// Helping nests (a helped task may wait and help in turn), so it stops at
+    /// `MAX_NESTING` levels on one OS thread to bound the stack; the task waited for is
+    /// running (queued ones are taken back instead of waited for), so waiting always ends.
     fn wait_for(&self, runner: &Runner, task: &Task) -> Part {
+        const MAX_NESTING: u32 = 24;
+        thread_local! {
+            static NESTING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+        }
         let pool = self.pool.expect("tasks exist only with workers");
-        while let Some(other) = pool.pop_or_wait(&|| task.is_ready()) {
+        let help = NESTING.with(|n| n.get()) < MAX_NESTING;
+        while let Some(other) = pool.pop_or_wait(&|| task.is_ready(), help) {
+            NESTING.with(|n| n.set(n.get() + 1));
             self.run_task(runner, &other);
+            NESTING.with(|n| n.set(n.get() - 1));
         }
         task.take_result()
     }
