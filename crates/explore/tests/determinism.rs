@@ -147,6 +147,28 @@ fn handed_out_subtrees_give_the_one_thread_result() {
             }
         }
     }
+    // Collecting searches: every distinct violation, in search order, with the schedule
+    // that first showed it.
+    for (name, p) in &programs[2..] {
+        let run = |threads| {
+            let o = Options {
+                threads,
+                progress: false,
+                offer_after: 0,
+                collect: true,
+                ..Options::default()
+            };
+            Explorer::new(Strategy::Dpor, o).run(p)
+        };
+        let one = run(1);
+        assert!(!one.findings.is_empty(), "{name}");
+        for threads in [2, 4] {
+            let r = run(threads);
+            handed_out += r.stats.handed_out;
+            assert_eq!(one.findings, r.findings, "{name} collecting on {threads}");
+            assert_eq!(summary(&one), summary(&r), "{name} collecting on {threads}");
+        }
+    }
     assert!(
         handed_out > 0,
         "no subtree was handed out: the test tests nothing"
