@@ -302,6 +302,7 @@ fn run(path: &Path, rules: Option<&str>, schedule: Option<&str>, json: bool) -> 
         },
         expect: None,
         matches_expect: None,
+        every_violation: false,
     };
     if schedule.is_none() {
         v.expect = verdict::expectation(&p, &col.label);

@@ -136,6 +136,9 @@ pub struct Verdict {
     pub expect: Option<Expect>,
     /// Whether the verdict matches it.
     pub matches_expect: Option<bool>,
+    /// `findings` is every distinct violation of the whole space (a collecting search,
+    /// `--all`, that was exhaustive), not just the first.
+    pub every_violation: bool,
 }
 
 impl Verdict {
@@ -155,7 +158,7 @@ impl Verdict {
             let first = self
                 .findings
                 .iter()
-                .map(|f| format!("{} in {}", f.kind, f.object))
+                .map(|f| finding_text(&f.kind, &f.object))
                 .collect::<Vec<_>>()
                 .join("; ");
             if self.also.is_empty() {
@@ -164,6 +167,15 @@ impl Verdict {
                 format!("{first}; also {}", self.also.join("; "))
             }
         }
+    }
+}
+
+/// `kind in object`, or the kind alone for a violation that names no object (a WARN).
+fn finding_text(kind: &str, object: &str) -> String {
+    if object.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind} in {object}")
     }
 }
 
@@ -234,6 +246,7 @@ pub fn explore(
         Some(c) if findings.len() == 1 => others_in_execution(&program, c),
         _ => Vec::new(),
     };
+    let every_violation = search.options.collect && report.stats.exhaustive;
     let mut v = Verdict {
         rules: col.label.clone(),
         findings,
@@ -242,6 +255,7 @@ pub fn explore(
         also,
         expect: None,
         matches_expect: None,
+        every_violation,
     };
     v.expect = expectation(p, &col.label);
     v.matches_expect = v.expect.as_ref().map(|e| matches(e, &v));
@@ -269,7 +283,7 @@ fn others_in_execution(program: &Program, c: &explore::Counterexample) -> Vec<St
         if v.kind.name() == c.kind.name() && node_of(&obj) == node_of(&c.object) {
             continue;
         }
-        let s = format!("{} in {}", v.kind.name(), node_of(&obj));
+        let s = finding_text(v.kind.name(), &node_of(&obj));
         if !out.contains(&s) {
             out.push(s);
         }
@@ -294,21 +308,22 @@ pub fn expectation(p: &Prepared, label: &str) -> Option<Expect> {
         .map(|s| s.get_ref().clone())
 }
 
-/// Whether a verdict matches an expectation. A search normally stops at its first violation
-/// (with `--all` it collects every one), so a list matches when every violation reported is
-/// one of the listed `kind` or `kind:object` entries (the object's name contains `object`);
-/// "clean" matches an exhaustive clean search.
+/// Whether a verdict matches an expectation. A list matches when every violation reported is
+/// one of the listed `kind` or `kind:object` entries (the object's name contains `object`)
+/// and, when the verdict has every violation of the space (`--all`), every entry was
+/// reported. A search that stops at its first violation reports one, so the list then reads
+/// "one of these". "clean" matches an exhaustive clean search.
 pub fn matches(e: &Expect, v: &Verdict) -> bool {
+    let hit = |want: &String, f: &Finding| match want.split_once(':') {
+        Some((kind, obj)) => f.kind == kind && f.object.contains(obj),
+        None => f.kind == *want,
+    };
     match e {
         Expect::Verdict(_) => v.is_clean() && v.exhaustive,
         Expect::Violations(list) => {
             !v.findings.is_empty()
-                && v.findings.iter().all(|f| {
-                    list.iter().any(|want| match want.split_once(':') {
-                        Some((kind, obj)) => f.kind == kind && f.object.contains(obj),
-                        None => f.kind == *want,
-                    })
-                })
+                && v.findings.iter().all(|f| list.iter().any(|w| hit(w, f)))
+                && (!v.every_violation || list.iter().all(|w| v.findings.iter().any(|f| hit(w, f))))
         }
     }
 }

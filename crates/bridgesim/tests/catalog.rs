@@ -25,11 +25,24 @@ fn scenario_files() -> Vec<std::path::PathBuf> {
 
 #[test]
 fn every_scenario_matches_its_expectation_under_every_release() {
+    check_every_scenario(false);
+}
+
+/// The same with `--all`: each search covers the whole space and reports every distinct
+/// violation, and each `expect` list must be exactly those (nothing unlisted, nothing
+/// missing).
+#[test]
+fn every_violation_of_every_scenario_is_expected() {
+    check_every_scenario(true);
+}
+
+fn check_every_scenario(collect: bool) {
     let files = scenario_files();
     assert!(files.len() >= 6, "{files:?}");
     let spec = SearchSpec {
         options: explore::Options {
             progress: false,
+            collect,
             ..Default::default()
         },
         ..SearchSpec::default()
@@ -57,6 +70,7 @@ fn every_scenario_matches_its_expectation_under_every_release() {
                 f.display(),
                 col.label
             );
+            assert_eq!(v.every_violation, collect, "{}", f.display());
             if v.matches_expect != Some(true) {
                 wrong.push(format!(
                     "{} under {}: got {}, expected {}",
