@@ -292,7 +292,67 @@ fn main() {
     }
 }
 
-/// hp3 on shuttle: refcount and freed flag as atomics, registry as a mutex-protected Option.
+/// The hp3 model of checkers.md §8 for a checker whose `Arc`, `Mutex`, `thread` and atomics
+/// are in scope where it is expanded: the refcount and the freed flag as atomics, the registry
+/// as a mutex-protected `Option`. Defines `Obj`, `put` and `model(fixed, counter)`, which
+/// counts its executions in `counter`.
+macro_rules! hp3_model {
+    ($AtomicUsize:ident) => {
+        struct Obj {
+            refs: $AtomicUsize,
+            freed: AtomicBool,
+        }
+
+        fn put(o: &Obj) {
+            assert!(!o.freed.load(Ordering::SeqCst), "put after free");
+            if o.refs.fetch_sub(1, Ordering::SeqCst) == 1 {
+                o.freed.store(true, Ordering::SeqCst);
+            }
+        }
+
+        fn model(fixed: bool, counter: &'static AtomicUsize) -> impl Fn() + Send + Sync + 'static {
+            move || {
+                counter.fetch_add(1, Ordering::Relaxed);
+                let o = Arc::new(Obj {
+                    refs: $AtomicUsize::new(2),
+                    freed: AtomicBool::new(false),
+                });
+                let reg = Arc::new(Mutex::new(Some(o.clone())));
+                let r2 = reg.clone();
+                let unplug = thread::spawn(move || {
+                    let e = r2.lock().unwrap().take();
+                    if let Some(o) = e {
+                        put(&o);
+                    }
+                });
+                let o2 = o.clone();
+                let modeset = thread::spawn(move || {
+                    assert!(!o2.freed.load(Ordering::SeqCst), "use after free");
+                    put(&o2);
+                });
+                let e = {
+                    let g = reg.lock().unwrap();
+                    let e = g.clone();
+                    if let (Some(o), true) = (&e, fixed) {
+                        o.refs.fetch_add(1, Ordering::SeqCst);
+                    }
+                    e
+                };
+                if let Some(o) = e {
+                    assert!(!o.freed.load(Ordering::SeqCst), "use after free");
+                    if fixed {
+                        put(&o);
+                    }
+                }
+                unplug.join().unwrap();
+                modeset.join().unwrap();
+                assert!(o.freed.load(Ordering::SeqCst), "leak");
+            }
+        }
+    };
+}
+
+/// hp3 on shuttle.
 mod shuttle_hp3 {
     use super::*;
     use shuttle::scheduler::{DfsScheduler, PctScheduler};
@@ -300,57 +360,7 @@ mod shuttle_hp3 {
     use shuttle::sync::{Arc, Mutex};
     use shuttle::{thread, Config, FailurePersistence, Runner};
 
-    struct Obj {
-        refs: SAtomicUsize,
-        freed: AtomicBool,
-    }
-
-    fn put(o: &Obj) {
-        assert!(!o.freed.load(Ordering::SeqCst), "put after free");
-        if o.refs.fetch_sub(1, Ordering::SeqCst) == 1 {
-            o.freed.store(true, Ordering::SeqCst);
-        }
-    }
-
-    fn model(fixed: bool, counter: &'static AtomicUsize) -> impl Fn() + Send + Sync + 'static {
-        move || {
-            counter.fetch_add(1, Ordering::Relaxed);
-            let o = Arc::new(Obj {
-                refs: SAtomicUsize::new(2),
-                freed: AtomicBool::new(false),
-            });
-            let reg = Arc::new(Mutex::new(Some(o.clone())));
-            let r2 = reg.clone();
-            let unplug = thread::spawn(move || {
-                let e = r2.lock().unwrap().take();
-                if let Some(o) = e {
-                    put(&o);
-                }
-            });
-            let o2 = o.clone();
-            let modeset = thread::spawn(move || {
-                assert!(!o2.freed.load(Ordering::SeqCst), "use after free");
-                put(&o2);
-            });
-            let e = {
-                let g = reg.lock().unwrap();
-                let e = g.clone();
-                if let (Some(o), true) = (&e, fixed) {
-                    o.refs.fetch_add(1, Ordering::SeqCst);
-                }
-                e
-            };
-            if let Some(o) = e {
-                assert!(!o.freed.load(Ordering::SeqCst), "use after free");
-                if fixed {
-                    put(&o);
-                }
-            }
-            unplug.join().unwrap();
-            modeset.join().unwrap();
-            assert!(o.freed.load(Ordering::SeqCst), "leak");
-        }
-    }
+    hp3_model!(SAtomicUsize);
 
     fn config() -> Config {
         let mut c = Config::new();
@@ -393,62 +403,14 @@ mod loom_hp3 {
     use loom::sync::{Arc, Mutex};
     use loom::thread;
 
-    struct Obj {
-        refs: LAtomicUsize,
-        freed: AtomicBool,
-    }
-
-    fn put(o: &Obj) {
-        assert!(!o.freed.load(Ordering::SeqCst), "put after free");
-        if o.refs.fetch_sub(1, Ordering::SeqCst) == 1 {
-            o.freed.store(true, Ordering::SeqCst);
-        }
-    }
+    hp3_model!(LAtomicUsize);
 
     /// Executions, time, whether a failure was reported.
     pub fn run(fixed: bool) -> (usize, f64, bool) {
         static N: AtomicUsize = AtomicUsize::new(0);
         N.store(0, Ordering::Relaxed);
         let t = Instant::now();
-        let r = catch_unwind(AssertUnwindSafe(|| {
-            loom::model(move || {
-                N.fetch_add(1, Ordering::Relaxed);
-                let o = Arc::new(Obj {
-                    refs: LAtomicUsize::new(2),
-                    freed: AtomicBool::new(false),
-                });
-                let reg = Arc::new(Mutex::new(Some(o.clone())));
-                let r2 = reg.clone();
-                let unplug = thread::spawn(move || {
-                    let e = r2.lock().unwrap().take();
-                    if let Some(o) = e {
-                        put(&o);
-                    }
-                });
-                let o2 = o.clone();
-                let modeset = thread::spawn(move || {
-                    assert!(!o2.freed.load(Ordering::SeqCst), "use after free");
-                    put(&o2);
-                });
-                let e = {
-                    let g = reg.lock().unwrap();
-                    let e = g.clone();
-                    if let (Some(o), true) = (&e, fixed) {
-                        o.refs.fetch_add(1, Ordering::SeqCst);
-                    }
-                    e
-                };
-                if let Some(o) = e {
-                    assert!(!o.freed.load(Ordering::SeqCst), "use after free");
-                    if fixed {
-                        put(&o);
-                    }
-                }
-                unplug.join().unwrap();
-                modeset.join().unwrap();
-                assert!(o.freed.load(Ordering::SeqCst), "leak");
-            })
-        }));
+        let r = catch_unwind(AssertUnwindSafe(|| loom::model(model(fixed, &N))));
         (
             N.load(Ordering::Relaxed),
             t.elapsed().as_secs_f64(),

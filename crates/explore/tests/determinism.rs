@@ -256,29 +256,23 @@ fn random_strategies_count_traces() {
     }
 }
 
-/// Two threads that each allocate, use and free their own objects, and share one counter
-/// under a mutex: the classes are the two lock orders. Object ids follow execution order,
-/// so a trace hash built on them sees up to one class per allocation interleaving (6 in
-/// naive DFS's first 2,000 executions); keyed by creating thread and rank it sees exactly
-/// two. (The Spawn steps once named a predicted object id, wrong whenever the other
-/// thread allocated in between: random search then saw 8.)
-#[test]
-fn concurrent_allocations_do_not_split_a_trace_class() {
-    use std::sync::Arc;
-    let p: Program = Arc::new(|kr: &Kernel| {
+/// Two threads that each run `own(kr, i)` on objects of their own, then increment one shared
+/// counter under a mutex, then join what `own` spawned: the Mazurkiewicz classes are the two
+/// lock orders, whatever `own` does.
+fn two_lock_orders(own: fn(&Kernel, u32) -> Option<Tid>) -> Program {
+    std::sync::Arc::new(move |kr: &Kernel| {
         let m = kr.mutex_init("lock");
         let shared = kr.kzalloc("u32", "shared", 0u32);
         let ts: Vec<_> = (0..2)
             .map(|i| {
                 kr.spawn(&format!("t{i}"), move |kr| {
-                    for j in 0..2 {
-                        let o = kr.kzalloc("u32", format!("own{i}.{j}"), 0u32);
-                        kr.write(o, |v| *v = j);
-                        kr.kfree(o);
-                    }
+                    let spawned = own(kr, i);
                     kr.mutex_lock(m);
                     kr.write(shared, |v| *v += 1);
                     kr.mutex_unlock(m);
+                    if let Some(w) = spawned {
+                        kr.join(w);
+                    }
                 })
             })
             .collect();
@@ -286,58 +280,56 @@ fn concurrent_allocations_do_not_split_a_trace_class() {
             kr.join(t);
         }
         kr.kfree(shared);
-    });
-    for s in [Strategy::Dpor, Strategy::Dfs, Strategy::Random { seed: 5 }] {
+    })
+}
+
+/// Every strategy sees exactly the two classes of [`two_lock_orders`].
+fn assert_two_classes(p: &Program, strategies: &[Strategy]) {
+    for &s in strategies {
         let o = Options {
             threads: 1,
             progress: false,
             max_executions: Some(2_000),
             ..Options::default()
         };
-        let r = Explorer::new(s, o).run(&p);
+        let r = Explorer::new(s, o).run(p);
         assert!(r.stats.complete >= 2, "{s:?}: {}", r.stats.complete);
         assert_eq!(r.stats.distinct_traces, 2, "{s:?}");
     }
 }
 
-/// Two threads each spawn a worker, so which worker gets which `Tid` depends on the
-/// interleaving; each worker writes its own object, and the parents share a locked counter.
-/// The classes are the two lock orders however the workers are numbered.
+/// Each thread allocates, uses and frees two objects of its own. Object ids follow execution
+/// order, so a trace hash built on them sees up to one class per allocation interleaving (6
+/// in naive DFS's first 2,000 executions); keyed by creating thread and rank it sees exactly
+/// two. (The Spawn steps once named a predicted object id, wrong whenever the other thread
+/// allocated in between: random search then saw 8.)
+#[test]
+fn concurrent_allocations_do_not_split_a_trace_class() {
+    let p = two_lock_orders(|kr, i| {
+        for j in 0..2 {
+            let o = kr.kzalloc("u32", format!("own{i}.{j}"), 0u32);
+            kr.write(o, |v| *v = j);
+            kr.kfree(o);
+        }
+        None
+    });
+    assert_two_classes(
+        &p,
+        &[Strategy::Dpor, Strategy::Dfs, Strategy::Random { seed: 5 }],
+    );
+}
+
+/// Each thread spawns a worker, so which worker gets which `Tid` depends on the interleaving;
+/// each worker writes an object of its own. Thread ids follow spawn order; keyed by their
+/// task_structs the classes stay two (6 with threads taken in `Tid` order).
 #[test]
 fn concurrent_spawns_do_not_split_a_trace_class() {
-    use std::sync::Arc;
-    let p: Program = Arc::new(|kr: &Kernel| {
-        let m = kr.mutex_init("lock");
-        let shared = kr.kzalloc("u32", "shared", 0u32);
-        let ts: Vec<_> = (0..2)
-            .map(|i| {
-                kr.spawn(&format!("parent{i}"), move |kr| {
-                    let w = kr.spawn(&format!("worker{i}"), move |kr| {
-                        let o = kr.kzalloc("u32", format!("own{i}"), 0u32);
-                        kr.write(o, |v| *v = 1);
-                        kr.kfree(o);
-                    });
-                    kr.mutex_lock(m);
-                    kr.write(shared, |v| *v += 1);
-                    kr.mutex_unlock(m);
-                    kr.join(w);
-                })
-            })
-            .collect();
-        for t in ts {
-            kr.join(t);
-        }
-        kr.kfree(shared);
+    let p = two_lock_orders(|kr, i| {
+        Some(kr.spawn(&format!("worker{i}"), move |kr| {
+            let o = kr.kzalloc("u32", format!("own{i}"), 0u32);
+            kr.write(o, |v| *v = 1);
+            kr.kfree(o);
+        }))
     });
-    for s in [Strategy::Dpor, Strategy::Random { seed: 7 }] {
-        let o = Options {
-            threads: 1,
-            progress: false,
-            max_executions: Some(2_000),
-            ..Options::default()
-        };
-        let r = Explorer::new(s, o).run(&p);
-        assert!(r.stats.complete >= 2, "{s:?}: {}", r.stats.complete);
-        assert_eq!(r.stats.distinct_traces, 2, "{s:?}");
-    }
+    assert_two_classes(&p, &[Strategy::Dpor, Strategy::Random { seed: 7 }]);
 }
