@@ -555,13 +555,18 @@ impl Kernel {
 
     /// Run `entry` as thread 0 (named `init`) and every thread it spawns until all finish,
     /// deadlock, or the scheduler stops. Call once per `Kernel`.
+    ///
+    /// A host panic (a bug in model code or in the scheduler) propagates to the caller after
+    /// every unfinished thread has been unwound: no coroutine outlives this call.
     pub fn run(&self, sched: &mut dyn Scheduler, entry: impl FnOnce(&Kernel) + 'static) -> Stop {
         // SAFETY: the pointer is only dereferenced inside `decide`, called during this `run`
         // (from this frame or from coroutines that all finish or are unwound before it
-        // returns), while `sched` is still mutably borrowed by this frame. It is cleared below.
+        // returns, see `Teardown`), while `sched` is still mutably borrowed by this frame.
+        // `Teardown` clears it on every exit, a panic included.
         let sched_ptr: *mut (dyn Scheduler + '_) = sched;
         let sched_ptr: *mut (dyn Scheduler + 'static) = unsafe { std::mem::transmute(sched_ptr) };
         self.sched.set(Some(sched_ptr));
+        let teardown = Teardown(self);
         let obj = self.new_task_struct("init");
         self.spawn_thread("init", obj, Box::new(entry));
         loop {
@@ -575,8 +580,7 @@ impl Kernel {
             let Some(t) = next else { break };
             self.resume(t);
         }
-        self.unwind_all();
-        self.sched.set(None);
+        drop(teardown);
         let stop = self
             .st
             .borrow()
@@ -610,15 +614,19 @@ impl Kernel {
         }
     }
 
-    /// Unwind the coroutines of threads that never finished (deadlock, early stop).
+    /// Unwind the coroutines of threads that never finished (deadlock, early stop, or a host
+    /// panic on its way out of [`Kernel::run`]). Every coroutine is suspended, not started or
+    /// finished here: the one that was running when a panic started has already left
+    /// `resume` (corosensei caught the panic at its root and finished it).
     fn unwind_all(&self) {
-        let cos: Vec<Co> = self
-            .coroutines
-            .borrow_mut()
-            .iter_mut()
-            .filter_map(Option::take)
-            .collect();
-        for mut co in cos {
+        loop {
+            // One at a time, without holding the borrow while a coroutine unwinds.
+            let co = self
+                .coroutines
+                .borrow_mut()
+                .iter_mut()
+                .find_map(Option::take);
+            let Some(mut co) = co else { break };
             co.force_unwind();
             give_stack(co.into_stack());
         }
@@ -922,13 +930,31 @@ impl Drop for FuncGuard<'_> {
     fn drop(&mut self) {
         if let Some(t) = self.tid {
             // Only touches the shadow path: never a scheduling point, so it is safe while a
-            // coroutine unwinds.
+            // coroutine unwinds. A guard lives on its thread's coroutine stack, which
+            // `Teardown` unwinds inside `Kernel::run`, so the kernel is alive here; it still
+            // neither panics nor waits (a borrowed state or a missing thread skips the pop).
             if let Ok(mut st) = self.k.st.try_borrow_mut() {
-                let p = st.sched.threads[t.index()].path;
-                let parent = st.trace.parent_path(p);
-                st.sched.threads[t.index()].path = parent;
+                let st = &mut *st;
+                if let Some(th) = st.sched.threads.get_mut(t.index()) {
+                    th.path = st.trace.parent_path(th.path);
+                }
             }
         }
+    }
+}
+
+/// The owner of a run's coroutines: dropped at the end of [`Kernel::run`], normally or while
+/// a host panic unwinds through it. It forgets the scheduler (whose borrow ends with `run`),
+/// then unwinds every unfinished coroutine while the kernel they point to is still alive, so
+/// no coroutine, and no [`FuncGuard`] on a coroutine stack, outlives the run.
+struct Teardown<'k>(&'k Kernel);
+
+impl Drop for Teardown<'_> {
+    fn drop(&mut self) {
+        // A scheduling point during unwinding is a host bug; without a scheduler it panics
+        // ("no scheduler") instead of calling a scheduler whose borrow has ended.
+        self.0.sched.set(None);
+        self.0.unwind_all();
     }
 }
 

@@ -77,9 +77,12 @@ impl<T> PartialOrd for Obj<T> {
         Some(self.cmp(o))
     }
 }
+/// Ordered by id, then by kernel generation: `cmp` is `Equal` exactly when `==` holds, so
+/// handles of two kernels with the same id are distinct keys of a `BTreeMap`. Within one
+/// kernel (one generation) the order is the id order.
 impl<T> Ord for Obj<T> {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        self.id.cmp(&o.id)
+        (self.id, self.gen).cmp(&(o.id, o.gen))
     }
 }
 impl<T> fmt::Debug for Obj<T> {
@@ -299,6 +302,47 @@ impl Kernel {
                 .downcast_ref::<T>()
                 .expect("wrong type")),
             _ => unreachable!("handle to a non-heap object"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::cmp::Ordering;
+
+    fn obj(id: u32, gen: u32) -> Obj<()> {
+        Obj {
+            id: ObjId(id),
+            gen,
+            _t: PhantomData,
+        }
+    }
+
+    #[test]
+    fn handles_of_two_generations_with_one_id_are_not_equal_in_order() {
+        assert_ne!(obj(3, 1), obj(3, 2));
+        assert_eq!(obj(3, 1).cmp(&obj(3, 2)), Ordering::Less);
+        assert_eq!(obj(3, 2).cmp(&obj(3, 1)), Ordering::Greater);
+    }
+
+    proptest! {
+        /// `Ord` agrees with `Eq` and is a total order (small ranges make equal ids and
+        /// generations frequent).
+        #[test]
+        fn ord_agrees_with_eq(a in (0u32..4, 0u32..3), b in (0u32..4, 0u32..3), c in (0u32..4, 0u32..3)) {
+            let (a, b, c) = (obj(a.0, a.1), obj(b.0, b.1), obj(c.0, c.1));
+            prop_assert_eq!(a.cmp(&b) == Ordering::Equal, a == b);
+            prop_assert_eq!(a.cmp(&b), b.cmp(&a).reverse());
+            prop_assert_eq!(a.partial_cmp(&b), Some(a.cmp(&b)));
+            if a <= b && b <= c {
+                prop_assert!(a <= c);
+            }
+            if a.id != b.id {
+                // Within and across kernels, ids order first.
+                prop_assert_eq!(a.cmp(&b), a.id.cmp(&b.id));
+            }
         }
     }
 }
