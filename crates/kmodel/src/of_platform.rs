@@ -2,11 +2,11 @@
 //! live device tree inside the kernel, devices created from it, and overlays that create and
 //! remove devices.
 //!
-//! Which bus a node's device goes on follows the kernel: children of the root and of
-//! `simple-bus`-like nodes become platform devices (`of_platform_populate` with
-//! `of_default_bus_match_table`); children of an I2C controller become I2C clients; children
-//! of a MIPI-DSI host with a `reg` become DSI peripherals; children of an i.MX block
-//! controller become platform devices once it binds. Only available nodes with a
+//! Which bus a node's device goes on follows the kernel, by exact compatible strings (tables
+//! below, matched as `of_match_node` does): children of the root and of simple buses become
+//! platform devices (v7.1:drivers/of/platform.c:of_platform_default_populate); children of
+//! an I2C controller become I2C clients; children of a MIPI-DSI host with a `reg` become DSI
+//! peripherals; children of an i.MX block controller become platform devices once it binds. Only available nodes with a
 //! `compatible` get a device. (The kernel creates I2C clients and DSI peripherals when the
 //! adapter or host registers; the model creates them when their parent's device exists, which
 //! gives the same set of devices.)
@@ -33,7 +33,12 @@ pub enum OfBus {
     MipiDsi,
 }
 
-const SIMPLE_BUSES: &[&str] = &[
+/// The buses whose children `of_platform_populate` walks into, by exact compatible string:
+/// the match table of v7.1:drivers/of/platform.c:of_platform_default_populate ("simple-bus",
+/// "simple-mfd", "isa", "arm,amba-bus" under CONFIG_ARM_AMBA), plus "simple-pm-bus", whose
+/// driver (drivers/bus/simple-pm-bus.c, not in the corpus) populates its children from its
+/// probe; the model treats it as a simple bus.
+pub const SIMPLE_BUS_COMPATIBLES: &[&str] = &[
     "simple-bus",
     "simple-mfd",
     "simple-pm-bus",
@@ -41,23 +46,41 @@ const SIMPLE_BUSES: &[&str] = &[
     "arm,amba-bus",
 ];
 
-fn is_i2c_controller(t: &DeviceTree, n: NodeId) -> bool {
-    t.base_name(n) == "i2c" || t.compatible(n).iter().any(|c| c.contains("i2c"))
-}
+/// I2C controllers the model knows, by exact compatible string. Their drivers call
+/// `i2c_add_adapter` in probe, which creates the clients of the child nodes
+/// (drivers/i2c/i2c-core-of.c:of_i2c_register_devices); the model creates them when such a
+/// controller's device binds. A node matches if any of its compatibles is listed, as
+/// `of_match_node` does.
+pub const I2C_ADAPTER_COMPATIBLES: &[&str] = &[
+    "fsl,imx21-i2c",
+    "fsl,imx8mp-i2c",
+    "fsl,imx8mm-i2c",
+    "rockchip,rk3399-i2c",
+    "renesas,rcar-gen3-i2c",
+    "ti,davinci-i2c",
+    "st,stm32mp15-i2c",
+    "allwinner,sun6i-a31-i2c",
+    "marvell,mv64xxx-i2c",
+];
 
-/// A block controller that creates its children's devices from its own probe
-/// (`devm_of_platform_populate` in drivers/pmdomain/imx/imx8m-blk-ctrl.c).
-fn is_blk_ctrl(t: &DeviceTree, n: NodeId) -> bool {
-    t.compatible(n).iter().any(|c| c.contains("blk-ctrl"))
-}
+/// MIPI-DSI hosts the model knows (drivers/gpu/drm/bridge/samsung-dsim.c), by exact
+/// compatible string. Their probe calls v7.1:drivers/gpu/drm/drm_mipi_dsi.c:
+/// mipi_dsi_host_register, which adds a DSI peripheral for every available child with a
+/// `reg`.
+pub const DSI_HOST_COMPATIBLES: &[&str] = &["fsl,imx8mm-mipi-dsim", "fsl,imx8mp-mipi-dsim"];
 
-fn is_dsi_host(t: &DeviceTree, n: NodeId) -> bool {
-    let b = t.base_name(n);
-    b == "dsi"
-        || b == "mipi-dsi"
-        || t.compatible(n)
-            .iter()
-            .any(|c| c.contains("mipi-dsi") || c.contains("dsim"))
+/// i.MX block controllers, by exact compatible string: they create their children's devices
+/// from their own probe (`devm_of_platform_populate` in drivers/pmdomain/imx/imx8m-blk-ctrl.c
+/// and imx8mp-blk-ctrl.c).
+pub const BLK_CTRL_COMPATIBLES: &[&str] = &[
+    "fsl,imx8mp-media-blk-ctrl",
+    "fsl,imx8mm-disp-blk-ctrl",
+    "fsl,imx8mp-hdmi-blk-ctrl",
+];
+
+/// Whether one of `n`'s compatibles is in `table` (exact strings, as `of_match_node`).
+fn of_match_node(t: &DeviceTree, n: NodeId, table: &[&str]) -> bool {
+    t.compatible(n).iter().any(|c| table.contains(c))
 }
 
 impl Kernel {
@@ -131,8 +154,7 @@ impl Kernel {
         }
         let parent_dev = self.of_find_device_by_node(parent);
         let parent_has_dev = parent_dev.is_some();
-        let pc = t.compatible(parent);
-        if pc.iter().any(|c| SIMPLE_BUSES.contains(c))
+        if of_match_node(t, parent, SIMPLE_BUS_COMPATIBLES)
             && (parent_has_dev || t.parent(parent) == Some(t.root()))
         {
             return Some(OfBus::Platform);
@@ -145,13 +167,13 @@ impl Kernel {
         if !parent_bound {
             return None;
         }
-        if is_i2c_controller(t, parent) {
+        if of_match_node(t, parent, I2C_ADAPTER_COMPATIBLES) {
             return Some(OfBus::I2c);
         }
-        if is_blk_ctrl(t, parent) {
+        if of_match_node(t, parent, BLK_CTRL_COMPATIBLES) {
             return Some(OfBus::Platform);
         }
-        if is_dsi_host(t, parent) && t.property(node, "reg").is_some() {
+        if of_match_node(t, parent, DSI_HOST_COMPATIBLES) && t.property(node, "reg").is_some() {
             return Some(OfBus::MipiDsi);
         }
         None
@@ -217,7 +239,9 @@ impl Kernel {
         let st = self.st.borrow();
         match st.live_tree.as_ref() {
             Some(t)
-                if t.is_attached(node) && (is_i2c_controller(t, node) || is_dsi_host(t, node)) =>
+                if t.is_attached(node)
+                    && (of_match_node(t, node, I2C_ADAPTER_COMPATIBLES)
+                        || of_match_node(t, node, DSI_HOST_COMPATIBLES)) =>
             {
                 t.children(node).to_vec()
             }
