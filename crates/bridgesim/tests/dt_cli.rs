@@ -11,14 +11,9 @@ fn bridgesim(args: &[&str]) -> Output {
         .expect("run bridgesim")
 }
 
+/// `../shared/corpus` (a visible skip without it, see `testkit`).
 fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if p.join("MANIFEST.md").is_file() {
-        Some(p)
-    } else {
-        eprintln!("NOTICE: ../shared/corpus is absent; skipping this corpus test");
-        None
-    }
+    testkit::corpus()
 }
 
 #[test]

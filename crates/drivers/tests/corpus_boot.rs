@@ -46,14 +46,9 @@ use drivers::registry;
 use drm::rules::{set_rules, Release, Rules};
 use kmodel::{Config, Kernel, ThreadOrder};
 
+/// The corpus's `dtb` directory (a visible skip without the corpus, see `testkit`).
 fn corpus() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/dtb");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("corpus_boot: {} is absent, skipping", p.display());
-        None
-    }
+    testkit::corpus().map(|c| c.join("dtb"))
 }
 
 /// What one boot shows.

@@ -7,16 +7,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
+use std::process::Command;
 
 fn reference_blob(dir: &Path, file: &Path) -> Vec<u8> {
     let cmd = format!(
@@ -81,8 +72,7 @@ fn features_compile_like_cpp_and_dtc() {
         );
         ours.push(blob);
     }
-    if !(have("dtc") && have("cpp")) {
-        eprintln!("NOTICE: cpp or dtc is not installed; skipping the comparison with cpp | dtc");
+    if !(testkit::need_tool(testkit::Tool::Dtc) && testkit::need_tool(testkit::Tool::Cpp)) {
         return;
     }
     for (f, blob) in files.iter().zip(ours) {

@@ -8,26 +8,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// `../shared/corpus` relative to the workspace root, if present.
+/// `../shared/corpus` relative to the workspace root, if present (a visible skip otherwise,
+/// a failure under `CI=true`: see `testkit`).
 pub fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if p.join("MANIFEST.md").is_file() {
-        Some(p)
-    } else {
-        eprintln!("NOTICE: ../shared/corpus is absent; skipping this corpus test");
-        None
-    }
+    testkit::corpus()
 }
 
+/// Whether dtc is installed (see `testkit`).
 pub fn have_dtc() -> bool {
-    let ok = Command::new("dtc")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("NOTICE: dtc is not installed; skipping the dtc comparison");
-    }
-    ok
+    testkit::need_dtc()
 }
 
 pub fn kernel_opts(corpus: &Path) -> dts::Options {
