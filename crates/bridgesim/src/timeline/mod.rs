@@ -25,10 +25,10 @@ use crate::verdict::RulesColumn;
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
-    DrmDevice,
-    Bridge,
-    PanelBridge,
     Panel,
+    PanelBridge,
+    Bridge,
+    DrmDevice,
     Connector,
     Device,
     Regulator,
@@ -493,7 +493,8 @@ impl Timeline {
                     .then_some(b.line)
             })
             .collect();
-        lifelines.sort_by_key(|l| (l.category, l.obj));
+        // The objects a violation names first, then by category and age.
+        lifelines.sort_by_key(|l| (!named.contains(&l.obj), l.category, l.obj));
 
         let marks = violations
             .iter()

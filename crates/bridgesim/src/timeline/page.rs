@@ -304,9 +304,9 @@ fn violation_html(o: &mut String, id: &str, vi: usize, t: &Timeline, v: &Mark) {
         }
         o.push_str("</ul>");
     }
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<details class=\"report\"><summary>kernel-style report</summary><pre>{}</pre></details></li>\n",
+        "<details class=\"report\"><summary>kernel-style report</summary><pre>{}</pre></details></li>",
         escape(&v.report)
     );
 }
