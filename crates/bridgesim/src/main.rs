@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use bridgesim::scenario::{self, Prepared};
+use bridgesim::timeline::page::Timelines;
+use bridgesim::timeline::RunKind;
 use bridgesim::verdict::{self, JsonOut, JsonResult, RulesColumn, SearchSpec, Verdict};
 use clap::{Parser, Subcommand, ValueEnum};
 use explore::Strategy;
@@ -18,6 +20,7 @@ use kmodel::{Config, Kernel, Replay, Schedule, ThreadOrder};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cmd_dt;
+mod html;
 
 /// An executable model of the Linux DRM bridge lifetime under hot-unplug.
 #[derive(Parser)]
@@ -89,6 +92,14 @@ impl SearchArgs {
     }
 }
 
+/// `--html FILE`, shared by demo, run, replay, explore and compare (see `html.rs`).
+#[derive(clap::Args, Clone, Default)]
+struct HtmlArgs {
+    /// Also write a self-contained HTML timeline of the result to FILE (docs/timeline.md).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the built-in SUNH scenarios under every release and print the verdict table.
@@ -96,6 +107,8 @@ enum Command {
         /// Print JSON (schema bridgesim/1) instead of text.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        html: HtmlArgs,
     },
     /// One execution of a scenario, in thread order or along a schedule.
     Run {
@@ -109,6 +122,8 @@ enum Command {
         schedule: Option<String>,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        html: HtmlArgs,
     },
     /// Re-run a reported schedule and print its report (same as run --schedule).
     Replay {
@@ -119,6 +134,8 @@ enum Command {
         schedule: String,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        html: HtmlArgs,
     },
     /// Search a scenario's interleavings.
     Explore {
@@ -129,6 +146,8 @@ enum Command {
         search: SearchArgs,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        html: HtmlArgs,
     },
     /// Scenarios × releases: each cell clean or the violation found.
     Compare {
@@ -141,6 +160,8 @@ enum Command {
         search: SearchArgs,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        html: HtmlArgs,
     },
     /// Device-tree tools: compile and show .dts/.dtso files.
     #[command(subcommand)]
@@ -161,31 +182,41 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Demo { json } => demo(json),
+        Command::Demo { json, html } => demo(json, &html),
         Command::Run {
             scenario,
             rules,
             schedule,
             json,
-        } => run(&scenario, rules.as_deref(), schedule.as_deref(), json),
+            html,
+        } => run(
+            &scenario,
+            rules.as_deref(),
+            schedule.as_deref(),
+            json,
+            &html,
+        ),
         Command::Replay {
             scenario,
             rules,
             schedule,
             json,
-        } => run(&scenario, rules.as_deref(), Some(&schedule), json),
+            html,
+        } => run(&scenario, rules.as_deref(), Some(&schedule), json, &html),
         Command::Explore {
             scenario,
             rules,
             search,
             json,
-        } => explore_cmd(&scenario, rules.as_deref(), &search, json),
+            html,
+        } => explore_cmd(&scenario, rules.as_deref(), &search, json, &html),
         Command::Compare {
             scenarios,
             rules,
             search,
             json,
-        } => compare(&scenarios, &rules, &search, json),
+            html,
+        } => compare(&scenarios, &rules, &search, json, &html),
         Command::Dt(cmd) => cmd_dt::run(cmd),
     }
 }
@@ -243,7 +274,16 @@ fn exit_for(rows: &[(String, Verdict)]) -> ExitCode {
     }
 }
 
-fn run(path: &Path, rules: Option<&str>, schedule: Option<&str>, json: bool) -> ExitCode {
+fn run(
+    path: &Path,
+    rules: Option<&str>,
+    schedule: Option<&str>,
+    json: bool,
+    html_args: &HtmlArgs,
+) -> ExitCode {
+    if let Err(c) = html::check(html_args, &[path]) {
+        return c;
+    }
     let p = match load(path) {
         Ok(p) => p,
         Err(c) => return c,
@@ -354,6 +394,13 @@ fn run(path: &Path, rules: Option<&str>, schedule: Option<&str>, json: bool) -> 
             }
         }
     }
+    let kind = match schedule {
+        Some(_) => RunKind::Schedule,
+        None => RunKind::ThreadOrder,
+    };
+    if let Err(c) = html::run(html_args, &k, &p, path, &col, &v, kind, &stop) {
+        return c;
+    }
     if v.is_clean() {
         ExitCode::SUCCESS
     } else {
@@ -382,7 +429,16 @@ fn print_finding(path: &str, v: &Verdict) {
     }
 }
 
-fn explore_cmd(path: &Path, rules: Option<&str>, search: &SearchArgs, json: bool) -> ExitCode {
+fn explore_cmd(
+    path: &Path,
+    rules: Option<&str>,
+    search: &SearchArgs,
+    json: bool,
+    html_args: &HtmlArgs,
+) -> ExitCode {
+    if let Err(c) = html::check(html_args, &[path]) {
+        return c;
+    }
     let p = match load(path) {
         Ok(p) => p,
         Err(c) => return c,
@@ -414,10 +470,24 @@ fn explore_cmd(path: &Path, rules: Option<&str>, search: &SearchArgs, json: bool
         );
         print_finding(&path.display().to_string(), v);
     }
+    let cells = [html::cell(&p, path, &col, &rows[0].1)];
+    if let Err(c) = html::explore(html_args, &cells) {
+        return c;
+    }
     exit_for(&rows)
 }
 
-fn compare(paths: &[PathBuf], rules: &str, search: &SearchArgs, json: bool) -> ExitCode {
+fn compare(
+    paths: &[PathBuf],
+    rules: &str,
+    search: &SearchArgs,
+    json: bool,
+    html_args: &HtmlArgs,
+) -> ExitCode {
+    let inputs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    if let Err(c) = html::check(html_args, &inputs) {
+        return c;
+    }
     let cols = match RulesColumn::parse_list(rules) {
         Ok(c) => c,
         Err(e) => return usage_error(format!("--rules: {e}")),
@@ -432,10 +502,14 @@ fn compare(paths: &[PathBuf], rules: &str, search: &SearchArgs, json: bool) -> E
     let mut spec = search.spec();
     spec.options.progress = !json;
     let mut rows = Vec::new();
-    for p in &prepared {
+    let mut cells = Vec::new();
+    for (p, path) in prepared.iter().zip(paths) {
         for col in &cols {
             match explore_one(p, col, &spec) {
-                Ok(v) => rows.push((p.scenario.file.name.clone(), v)),
+                Ok(v) => {
+                    cells.push((p, path.as_path(), col, rows.len()));
+                    rows.push((p.scenario.file.name.clone(), v));
+                }
                 Err(c) => return c,
             }
         }
@@ -445,10 +519,20 @@ fn compare(paths: &[PathBuf], rules: &str, search: &SearchArgs, json: bool) -> E
     } else {
         print!("{}", verdict::table(&rows));
     }
+    let cells: Vec<_> = cells
+        .into_iter()
+        .map(|(p, path, col, i)| html::cell(p, path, col, &rows[i].1))
+        .collect();
+    if let Err(c) = html::matrix(html_args, "bridgesim compare", &cells, Timelines::Every) {
+        return c;
+    }
     exit_for(&rows)
 }
 
-fn demo(json: bool) -> ExitCode {
+fn demo(json: bool, html_args: &HtmlArgs) -> ExitCode {
+    if let Err(c) = html::check(html_args, &[]) {
+        return c;
+    }
     // The SUNH add-on as issue 5 describes it, then the same unplug with an all-bridge add-on
     // (catalog 5.15), which separates what v7.0 closes from what the panel keeps open.
     let mut parts = Vec::new();
@@ -475,6 +559,17 @@ fn demo(json: bool) -> ExitCode {
                 Err(c) => return c,
             }
         }
+    }
+    let sources = ["builtin:demo", "builtin:demo-bridges"];
+    let cells: Vec<_> = (0..rows.len())
+        .map(|i| {
+            let (pi, ci) = (i / cols.len(), i % cols.len());
+            html::cell(&parts[pi], Path::new(sources[pi]), &cols[ci], &rows[i].1)
+        })
+        .collect();
+    let which = Timelines::FirstCounterexamplePerColumn;
+    if let Err(c) = html::matrix(html_args, "bridgesim demo", &cells, which) {
+        return c;
     }
     if json {
         print_json("demo", &rows);

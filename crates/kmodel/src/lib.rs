@@ -149,6 +149,13 @@ impl Kernel {
         }
     }
 
+    /// Every object's C type and instance name, indexed by [`ObjId`] (for renderers that lay
+    /// out every object of a run, such as the HTML timeline).
+    pub fn object_names(&self) -> Vec<(&'static str, String)> {
+        let st = self.st.borrow();
+        st.objects.iter().map(|o| (o.ty, o.name.clone())).collect()
+    }
+
     /// Every object's identity that does not depend on the interleaving, indexed by
     /// [`ObjId`]: a hash of its creating thread (by that thread's task_struct key, so
     /// recursively stable) and its rank among that thread's objects. [`ObjId`]s and

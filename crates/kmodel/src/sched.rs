@@ -869,6 +869,10 @@ impl Kernel {
             sync_with,
         });
         st.sched.current = Some(choice);
+        if st.trace.recording {
+            let path = st.sched.threads[choice.index()].path;
+            st.trace.step_paths.push(path);
+        }
         let th = &mut st.sched.threads[choice.index()];
         th.pending = None;
         th.last_step = Some(step_no);

@@ -177,6 +177,11 @@ impl Event {
 pub struct Trace {
     pub paths: Vec<PathNode>,
     pub events: Vec<Event>,
+    /// The call path of each step's thread when the step was chosen (the stack the step's
+    /// access is made from), indexed by step. Recorded with the events; not part of
+    /// [`Trace::to_json_lines`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub step_paths: Vec<PathId>,
     #[serde(skip)]
     pub(crate) recording: bool,
     #[serde(skip)]
@@ -191,6 +196,7 @@ impl Trace {
                 name: Cow::Borrowed(""),
             }],
             events: Vec::new(),
+            step_paths: Vec::new(),
             recording,
             children: HashMap::new(),
         }
