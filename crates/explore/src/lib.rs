@@ -41,6 +41,7 @@ mod exec;
 mod hb;
 pub mod models;
 mod random;
+mod thread_set;
 mod tree;
 
 pub use exec::trace_ops;
@@ -351,7 +352,7 @@ pub(crate) struct Part {
     collected: Vec<(Failure, Schedule, u64)>,
     finished: bool,
     /// A subtree's races against its owner's states ([`Engine::absorb`]).
-    requests: Vec<(usize, u64)>,
+    requests: Vec<(usize, thread_set::ThreadSet)>,
 }
 
 impl Part {
