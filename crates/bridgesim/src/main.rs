@@ -462,7 +462,7 @@ fn demo(json: bool) -> ExitCode {
     cols.push(RulesColumn::parse("v7.2+proposals").expect("proposals parse"));
     let spec = SearchSpec {
         options: explore::Options {
-            progress: false,
+            progress: None,
             ..explore::Options::default()
         },
         ..SearchSpec::default()

@@ -2,7 +2,7 @@ use explore::{models, Explorer, Options, Strategy};
 fn main() {
     let opts = Options {
         threads: 1,
-        progress: false,
+        progress: None,
         ..Options::default()
     };
     for (name, p) in [

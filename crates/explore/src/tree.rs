@@ -7,12 +7,12 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
-use kmodel::{Access, SchedView, Scheduler, StepRecord, Stop, Tid};
+use kmodel::{Access, SchedView, Schedule, Scheduler, StepRecord, Stop, Tid};
 
 use crate::exec::{run_one, ExecOutcome, Runner};
 use crate::hb::{dependent, Hb};
+use crate::report::{InternalError, Part};
 use crate::thread_set::ThreadSet;
-use crate::Part;
 
 /// How the tree is searched.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -338,7 +338,7 @@ impl Engine {
 
     /// Run the next execution of this subtree, for a search without workers. Returns `None`
     /// when the subtree is exhausted.
-    pub fn next(&mut self, runner: &Runner) -> Option<ExecOutcome> {
+    pub fn next(&mut self, runner: &Runner) -> Option<Result<ExecOutcome, InternalError>> {
         if self.executions > 0 {
             match self.backtrack() {
                 Backtrack::Run => {}
@@ -346,24 +346,41 @@ impl Engine {
                 Backtrack::Wait(_) => unreachable!("nothing is handed out without workers"),
             }
         }
-        Some(self.run(runner).0)
+        Some(self.run(runner).map(|(out, _)| out))
     }
 
     /// Run the execution `stack` describes (then extend it). Also returns whether every
-    /// enabled thread was asleep at its end (a redundant execution).
-    pub fn run(&mut self, runner: &Runner) -> (ExecOutcome, bool) {
+    /// enabled thread was asleep at its end (a redundant execution). A host panic during
+    /// the execution comes back as an [`InternalError`] with the schedule it was on; the
+    /// engine is then spent.
+    pub fn run(&mut self, runner: &Runner) -> Result<(ExecOutcome, bool), InternalError> {
         self.blocked_by_sleep = false;
-        let (k, stop) = run_one(runner, &mut TreeSched { e: self });
+        self.executions += 1;
+        let (k, stop) = match run_one(runner, &mut TreeSched { e: self }) {
+            Ok(r) => r,
+            Err(message) => {
+                // The path so far is the schedule up to the panicking step.
+                let choices = self
+                    .stack
+                    .iter()
+                    .filter(|n| n.enabled.len() > 1)
+                    .map(|n| n.chosen)
+                    .collect();
+                return Err(InternalError {
+                    message,
+                    schedule: Some(Schedule(choices).to_string()),
+                });
+            }
+        };
         let class = k.with_steps(|steps| {
             k.with_object_keys(|keys| {
                 self.after(steps, keys, runner.count_traces && stop == Stop::Finished)
             })
         });
-        self.executions += 1;
-        (
+        Ok((
             ExecOutcome::from_kernel(&k, stop, class),
             self.blocked_by_sleep,
-        )
+        ))
     }
 
     /// Post-execution analysis: races (DPOR) and the trace hash (finished executions).

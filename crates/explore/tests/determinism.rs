@@ -86,7 +86,7 @@ fn results_do_not_depend_on_the_thread_count() {
             let run = |threads| {
                 let o = Options {
                     threads,
-                    progress: false,
+                    progress: None,
                     max_executions: if matches!(s, Strategy::Dfs | Strategy::Dpor) {
                         None
                     } else {
@@ -128,7 +128,7 @@ fn handed_out_subtrees_give_the_one_thread_result() {
             let run = |threads| {
                 let o = Options {
                     threads,
-                    progress: false,
+                    progress: None,
                     offer_after: 0,
                     preemption_bound: bound,
                     ..Options::default()
@@ -153,7 +153,7 @@ fn handed_out_subtrees_give_the_one_thread_result() {
         let run = |threads| {
             let o = Options {
                 threads,
-                progress: false,
+                progress: None,
                 offer_after: 0,
                 collect: true,
                 ..Options::default()
@@ -181,7 +181,7 @@ fn bounded_search_counts_do_not_depend_on_the_thread_count() {
     let run = |threads| {
         let o = Options {
             threads,
-            progress: false,
+            progress: None,
             preemption_bound: Some(2),
             ..Options::default()
         };
@@ -197,7 +197,7 @@ fn an_interrupt_stops_the_search_and_reports_what_was_covered() {
     let flag = Arc::new(AtomicBool::new(true));
     let o = Options {
         threads: 2,
-        progress: false,
+        progress: None,
         interrupt: Some(flag),
         ..Options::default()
     };
@@ -212,7 +212,7 @@ fn an_interrupt_stops_the_search_and_reports_what_was_covered() {
 fn a_budget_truncates_the_search() {
     let o = Options {
         threads: 1,
-        progress: false,
+        progress: None,
         max_executions: Some(100),
         ..Options::default()
     };
@@ -225,7 +225,7 @@ fn a_budget_truncates_the_search() {
 fn stats_serialize() {
     let o = Options {
         threads: 1,
-        progress: false,
+        progress: None,
         ..Options::default()
     };
     let r = Explorer::new(Strategy::Dpor, o).run(&models::hp3(false));
@@ -244,7 +244,7 @@ fn random_strategies_count_traces() {
         ] {
             let o = Options {
                 threads,
-                progress: false,
+                progress: None,
                 max_executions: Some(2_000),
                 ..Options::default()
             };
@@ -288,7 +288,7 @@ fn assert_two_classes(p: &Program, strategies: &[Strategy]) {
     for &s in strategies {
         let o = Options {
             threads: 1,
-            progress: false,
+            progress: None,
             max_executions: Some(2_000),
             ..Options::default()
         };

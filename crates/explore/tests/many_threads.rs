@@ -49,7 +49,7 @@ fn wide(n: u32, racy: bool) -> Program {
 fn opts(threads: usize) -> Options {
     Options {
         threads,
-        progress: false,
+        progress: None,
         ..Options::default()
     }
 }

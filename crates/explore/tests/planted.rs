@@ -7,7 +7,7 @@ use kmodel::{Schedule, ViolationKind};
 fn opts() -> Options {
     Options {
         threads: 2,
-        progress: false,
+        progress: None,
         ..Options::default()
     }
 }
