@@ -1,6 +1,9 @@
 //! Replay reproduces executions byte for byte, and results do not depend on the thread count
 //! or on the run.
 
+#[path = "support/irq.rs"]
+mod irq;
+
 use explore::{models, replay, Explorer, Options, Program, Rng, Strategy};
 use kmodel::{Config, Kernel, SchedView, Scheduler, Tid};
 
@@ -19,7 +22,7 @@ fn replay_reproduces_any_execution_byte_for_byte() {
         models::hpn(2, 1, true),
         models::hpn(2, 1, false),
         models::counters(3, 2),
-        models::irq_unbind_race(),
+        irq::irq_unbind_race(),
     ];
     for (i, p) in programs.iter().enumerate() {
         for seed in 0..20 {
@@ -113,7 +116,7 @@ fn handed_out_subtrees_give_the_one_thread_result() {
         ("hpn(3,1) fixed", models::hpn(3, 1, true)),
         ("hpn(2,2) buggy", models::hpn(2, 2, false)),
         ("list walk race", models::list_walk_race()),
-        ("irq/unbind race", models::irq_unbind_race()),
+        ("irq/unbind race", irq::irq_unbind_race()),
     ];
     let mut handed_out = 0;
     for (name, p) in &programs {
