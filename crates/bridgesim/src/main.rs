@@ -1,19 +1,37 @@
 //! The `bridgesim` command line.
 //!
 //! Exit codes: 0 when the verdict is clean or matches the scenario's `expect`; 1 when
-//! violations are found or differ from `expect`; 2 for usage or input errors.
+//! violations are found or differ from `expect`; 2 for usage or input errors; 3 for an
+//! internal error (a panic: the message, the schedule it was on and the replay command are
+//! printed); 130 when Ctrl-C interrupted a search (what was covered is printed first; a
+//! second Ctrl-C ends the process at once).
+//!
+//! The command line owns what the explorer leaves to its front end: the Ctrl-C handler
+//! (`Options::interrupt`), the progress bar (`Options::progress`), the panic hook and the
+//! replay command printed with every schedule.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use bridgesim::scenario::{self, Prepared};
 use bridgesim::timeline::page::Timelines;
 use bridgesim::timeline::RunKind;
-use bridgesim::verdict::{self, JsonOut, JsonResult, RulesColumn, SearchSpec, Verdict};
+use bridgesim::verdict::{
+    self, ExploreError, JsonOut, JsonResult, RulesColumn, SearchSpec, Verdict,
+};
 use clap::{Parser, Subcommand, ValueEnum};
-use explore::Strategy;
+use explore::{Coverage, Strategy};
 use kmodel::{Config, Kernel, Replay, Schedule, ThreadOrder};
+
+/// Exit code of an internal error (a panic anywhere).
+const EXIT_INTERNAL: u8 = 3;
+/// Exit code of a search interrupted by Ctrl-C.
+const EXIT_INTERRUPTED: u8 = 130;
+/// `--threads` at most (each search thread runs its own kernels and coroutine stacks).
+const MAX_THREADS: u16 = 256;
 
 /// mimalloc: glibc malloc's arena locks serialised the workers of a parallel search.
 #[global_allocator]
@@ -46,20 +64,20 @@ struct SearchArgs {
     strategy: StrategyArg,
     /// Iterative preemption bounding up to K (dpor/dfs): the first counterexample has the
     /// fewest preemptions.
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(0..=100))]
     preemption_bound: Option<u32>,
     /// Stop after N executions.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     max_executions: Option<u64>,
     /// Seed of pct and random.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// PCT bug depth.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=100))]
     depth: u32,
     /// OS threads to search with (results do not depend on it).
-    #[arg(long)]
-    threads: Option<usize>,
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=MAX_THREADS as i64))]
+    threads: Option<u16>,
     /// dpor/dfs: do not stop at the first violation; cover the whole space and report every
     /// distinct violation (slower).
     #[arg(long)]
@@ -84,9 +102,9 @@ impl SearchArgs {
         spec.options.preemption_bound = self.preemption_bound;
         spec.options.max_executions = self.max_executions;
         if let Some(t) = self.threads {
-            spec.options.threads = t.max(1);
+            spec.options.threads = t as usize;
         }
-        spec.options.interrupt = Some(explore::ctrlc_flag());
+        spec.options.interrupt = Some(interrupt_flag());
         spec.options.collect = self.all;
         spec
     }
@@ -98,6 +116,61 @@ struct HtmlArgs {
     /// Also write a self-contained HTML timeline of the result to FILE (docs/timeline.md).
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+}
+
+/// The Ctrl-C flag the searches watch (the handler is installed on first call). A first
+/// Ctrl-C stops the search, which reports what it covered; a second ends the process.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let f = Arc::new(AtomicBool::new(false));
+        let g = f.clone();
+        // If a handler cannot be installed the flag never fires and Ctrl-C keeps its
+        // default effect: the process ends.
+        let _ = ctrlc::set_handler(move || {
+            if g.swap(true, Ordering::SeqCst) {
+                std::process::exit(EXIT_INTERRUPTED as i32);
+            }
+        });
+        f
+    })
+    .clone()
+}
+
+fn interrupted() -> bool {
+    interrupt_flag().load(Ordering::SeqCst)
+}
+
+/// A panic anywhere ends the process within a second with exit code 3. A panic inside an
+/// execution is caught by the explorer, which ends the search and reports it (with the
+/// schedule) through `ExploreError::Internal`; the watchdog covers every other panic, and a
+/// search that would not end.
+fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default(info);
+        eprintln!("bridgesim: internal error (a bug of bridgesim; exit code 3)");
+        std::thread::spawn(|| {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            std::process::exit(EXIT_INTERNAL as i32);
+        });
+    }));
+}
+
+/// A progress spinner on stderr while a search runs, when stderr is a terminal.
+fn progress_bar(spec: &mut SearchSpec, json: bool) -> Option<indicatif::ProgressBar> {
+    if json || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos} executions  {per_sec}  {elapsed}")
+            .expect("valid template"),
+    );
+    pb.enable_steady_tick(std::time::Duration::from_millis(200));
+    let p = pb.clone();
+    spec.options.progress = Some(explore::Progress::new(move |n| p.set_position(n)));
+    Some(pb)
 }
 
 #[derive(Subcommand)]
@@ -169,6 +242,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    install_panic_hook();
     // Wide reports: a located error's first line names file:line:column unbroken.
     let _ = miette::set_hook(Box::new(|_| {
         Box::new(miette::MietteHandlerOpts::new().width(200).build())
@@ -263,7 +337,12 @@ fn print_json(command: &str, rows: &[(String, Verdict)]) {
     );
 }
 
+/// 130 when a search was interrupted, else 0 when every verdict is clean or as expected,
+/// else 1.
 fn exit_for(rows: &[(String, Verdict)]) -> ExitCode {
+    if any_interrupted(rows) {
+        return ExitCode::from(EXIT_INTERRUPTED);
+    }
     let ok = rows
         .iter()
         .all(|(_, v)| v.matches_expect.unwrap_or(v.is_clean()));
@@ -306,16 +385,19 @@ fn run(
     };
     let k = Kernel::new(Config::default());
     let prog = p.program(r);
-    let stop = match &schedule {
+    let (stop, preemptions) = match &schedule {
         Some(s) => {
-            let mut rep = Replay::new(s.clone());
+            let mut rep = explore::Counting::new(Replay::new(s.clone()));
             let stop = k.run(&mut rep, move |k| prog(k));
-            if let Some(step) = rep.diverged() {
+            if let Some(step) = rep.inner.diverged() {
                 eprintln!("warning: the schedule diverged at step {step}; the run went on in thread order");
             }
-            stop
+            (stop, rep.preemptions)
         }
-        None => k.run(&mut ThreadOrder, move |k| prog(k)),
+        None => {
+            let mut order = explore::Counting::new(ThreadOrder);
+            (k.run(&mut order, move |k| prog(k)), order.preemptions)
+        }
     };
     let vs = k.violations();
     let findings: Vec<verdict::Finding> = vs
@@ -325,8 +407,8 @@ fn run(
             object: v.obj.map(|o| k.describe(o)).unwrap_or_default(),
             message: v.message.clone(),
             schedule: k.schedule().to_string(),
-            preemptions: 0,
-            ops: v.site.step,
+            preemptions,
+            ops: explore::trace_ops(&k, v.site.step),
             report: k.render(v),
         })
         .collect();
@@ -334,6 +416,7 @@ fn run(
         rules: col.label.clone(),
         findings,
         exhaustive: false,
+        coverage: Coverage::OneExecution,
         also: Vec::new(),
         stats: explore::Stats {
             executions: 1,
@@ -408,18 +491,40 @@ fn run(
     }
 }
 
+/// Explore one scenario under one column. An input error exits 2; an internal error (a
+/// panic in the search) prints the panic, the schedule it was on and how to replay it, and
+/// exits 3.
 fn explore_one(
+    path: &str,
     p: &Arc<Prepared>,
     col: &RulesColumn,
     spec: &SearchSpec,
+    json: bool,
 ) -> Result<Verdict, ExitCode> {
-    verdict::explore(p, col, spec).map_err(usage_error)
+    let mut spec = spec.clone();
+    let pb = progress_bar(&mut spec, json);
+    let r = verdict::explore(p, col, &spec);
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    r.map_err(|e| match e {
+        ExploreError::Input(msg) => usage_error(msg),
+        ExploreError::Internal(e) => {
+            match &e.schedule {
+                Some(s) => eprintln!(
+                    "{e}; replay with `bridgesim replay {path} --rules {} --schedule {s}`",
+                    col.label
+                ),
+                None => eprintln!("{e}"),
+            }
+            ExitCode::from(EXIT_INTERNAL)
+        }
+    })
 }
 
 fn print_finding(path: &str, v: &Verdict) {
     if let Some(f) = v.findings.first() {
-        // The explorer's own replay hint lacks the scenario; print the full command instead.
-        for line in f.report.lines().filter(|l| !l.starts_with("replay: ")) {
+        for line in f.report.lines() {
             println!("{line}");
         }
         println!(
@@ -447,9 +552,8 @@ fn explore_cmd(
         Ok(c) => c,
         Err(c) => return c,
     };
-    let mut spec = search.spec();
-    spec.options.progress = !json;
-    let v = match explore_one(&p, &col, &spec) {
+    let spec = search.spec();
+    let v = match explore_one(&path.display().to_string(), &p, &col, &spec, json) {
         Ok(v) => v,
         Err(c) => return c,
     };
@@ -477,6 +581,11 @@ fn explore_cmd(
     exit_for(&rows)
 }
 
+/// Whether a search was interrupted (then the remaining ones are not run).
+fn any_interrupted(rows: &[(String, Verdict)]) -> bool {
+    interrupted() || rows.iter().any(|(_, v)| v.interrupted())
+}
+
 fn compare(
     paths: &[PathBuf],
     rules: &str,
@@ -499,18 +608,20 @@ fn compare(
             Err(c) => return c,
         }
     }
-    let mut spec = search.spec();
-    spec.options.progress = !json;
+    let spec = search.spec();
     let mut rows = Vec::new();
     let mut cells = Vec::new();
-    for (p, path) in prepared.iter().zip(paths) {
+    'all: for (p, path) in prepared.iter().zip(paths) {
         for col in &cols {
-            match explore_one(p, col, &spec) {
+            match explore_one(&path.display().to_string(), p, col, &spec, json) {
                 Ok(v) => {
                     cells.push((p, path.as_path(), col, rows.len()));
                     rows.push((p.scenario.file.name.clone(), v));
                 }
                 Err(c) => return c,
+            }
+            if any_interrupted(&rows) {
+                break 'all;
             }
         }
     }
@@ -536,7 +647,8 @@ fn demo(json: bool, html_args: &HtmlArgs) -> ExitCode {
     // The SUNH add-on as issue 5 describes it, then the same unplug with an all-bridge add-on
     // (catalog 5.15), which separates what v7.0 closes from what the panel keeps open.
     let mut parts = Vec::new();
-    for name in ["builtin:demo", "builtin:demo-bridges"] {
+    let names = ["builtin:demo", "builtin:demo-bridges"];
+    for name in names {
         match load(Path::new(name)) {
             Ok(p) => parts.push(p),
             Err(c) => return c,
@@ -546,17 +658,21 @@ fn demo(json: bool, html_args: &HtmlArgs) -> ExitCode {
     cols.push(RulesColumn::parse("v7.2+proposals").expect("proposals parse"));
     let spec = SearchSpec {
         options: explore::Options {
-            progress: false,
+            interrupt: Some(interrupt_flag()),
             ..explore::Options::default()
         },
         ..SearchSpec::default()
     };
     let mut rows = Vec::new();
-    for p in &parts {
+    'all: for (p, name) in parts.iter().zip(names) {
         for col in &cols {
-            match explore_one(p, col, &spec) {
+            // The demo prints its table at the end: no progress bar.
+            match explore_one(name, p, col, &spec, true) {
                 Ok(v) => rows.push((p.scenario.file.name.clone(), v)),
                 Err(c) => return c,
+            }
+            if any_interrupted(&rows) {
+                break 'all;
             }
         }
     }
@@ -589,6 +705,13 @@ fn demo(json: bool, html_args: &HtmlArgs) -> ExitCode {
     }
     println!("Each row explores every interleaving of the unplug and the modeset (DPOR).\n");
     print!("{}", verdict::table(&rows));
+    if any_interrupted(&rows) {
+        println!(
+            "\nInterrupted: {} of {} rows searched, the last one only in part.",
+            rows.len(),
+            parts.len() * cols.len()
+        );
+    }
     println!(
         "\nEach verdict is the first violation the search reports; \"also\" lists the other \
          violations of that same execution.\n\

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use drm::{Release, Rules};
-use explore::{Explorer, Options, Program, Strategy};
+use explore::{Coverage, Explorer, InternalError, Options, Program, Strategy};
 use serde::Serialize;
 
 use crate::scenario::{Expect, Prepared};
@@ -126,8 +126,11 @@ pub struct Verdict {
     pub rules: String,
     /// Empty when clean.
     pub findings: Vec<Finding>,
-    /// The whole space was covered (DPOR/DFS without truncation).
+    /// The whole space was covered (DPOR/DFS run to its end, no bound): `coverage` is
+    /// exhaustive.
     pub exhaustive: bool,
+    /// What the search covered, with the words every output uses.
+    pub coverage: Coverage,
     pub stats: explore::Stats,
     /// The other violations of the failing execution, `kind in object`, each once (what else
     /// that interleaving breaks, beyond the first report).
@@ -146,13 +149,19 @@ impl Verdict {
         self.findings.is_empty()
     }
 
-    /// "clean (exhaustive)" or the findings, one line.
+    /// Whether the search was cut short by Ctrl-C.
+    pub fn interrupted(&self) -> bool {
+        matches!(self.coverage, Coverage::Interrupted { .. })
+    }
+
+    /// "clean (exhaustive)", "clean up to K preemptions", "clean (interrupted after N
+    /// executions: not exhaustive)", or the findings, one line (with the coverage when the
+    /// search was cut short).
     pub fn summary(&self) -> String {
         if self.is_clean() {
-            if self.exhaustive {
-                "clean (exhaustive)".to_string()
-            } else {
-                "clean (not exhaustive)".to_string()
+            match self.coverage {
+                Coverage::UpToPreemptions { .. } => format!("clean {}", self.coverage),
+                c => format!("clean ({c})"),
             }
         } else {
             let first = self
@@ -161,10 +170,16 @@ impl Verdict {
                 .map(|f| finding_text(&f.kind, &f.object))
                 .collect::<Vec<_>>()
                 .join("; ");
-            if self.also.is_empty() {
+            let text = if self.also.is_empty() {
                 first
             } else {
                 format!("{first}; also {}", self.also.join("; "))
+            };
+            match self.coverage {
+                Coverage::Interrupted { .. } | Coverage::Truncated { .. } => {
+                    format!("{text} ({})", self.coverage)
+                }
+                _ => text,
             }
         }
     }
@@ -190,12 +205,18 @@ impl Default for SearchSpec {
     fn default() -> Self {
         SearchSpec {
             strategy: Strategy::Dpor,
-            options: Options {
-                progress: true,
-                ..Options::default()
-            },
+            options: Options::default(),
         }
     }
+}
+
+/// Why a scenario could not be explored.
+#[derive(Debug)]
+pub enum ExploreError {
+    /// The rules column does not apply to the scenario (an input error).
+    Input(String),
+    /// The search ended on a host panic (a bug of bridgesim).
+    Internal(InternalError),
 }
 
 /// Explore `p` under `col` and check the result against the scenario's `expect`.
@@ -203,11 +224,16 @@ pub fn explore(
     p: &Arc<Prepared>,
     col: &RulesColumn,
     search: &SearchSpec,
-) -> Result<Verdict, String> {
-    let base = p.rules(Some(col.release)).map_err(|e| e.to_string())?;
-    let rules = col.rules(base)?;
+) -> Result<Verdict, ExploreError> {
+    let base = p
+        .rules(Some(col.release))
+        .map_err(|e| ExploreError::Input(e.to_string()))?;
+    let rules = col.rules(base).map_err(ExploreError::Input)?;
     let program: Program = Arc::new(p.program(rules));
     let report = Explorer::new(search.strategy, search.options.clone()).run(&program);
+    if let Some(e) = report.internal_error() {
+        return Err(ExploreError::Internal(e.clone()));
+    }
     let findings: Vec<Finding> = report
         .counterexample()
         .map(|c| Finding {
@@ -237,8 +263,8 @@ pub fn explore(
             object: f.object.clone(),
             message: f.message.clone(),
             schedule: f.schedule.clone(),
-            preemptions: 0,
-            ops: 0,
+            preemptions: f.preemptions,
+            ops: f.ops,
             report: String::new(),
         });
     }
@@ -250,7 +276,8 @@ pub fn explore(
     let mut v = Verdict {
         rules: col.label.clone(),
         findings,
-        exhaustive: report.stats.exhaustive,
+        exhaustive: report.coverage.is_exhaustive(),
+        coverage: report.coverage,
         stats: report.stats,
         also,
         expect: None,

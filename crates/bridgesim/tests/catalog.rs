@@ -41,7 +41,7 @@ fn check_every_scenario(collect: bool) {
     assert!(files.len() >= 6, "{files:?}");
     let spec = SearchSpec {
         options: explore::Options {
-            progress: false,
+            progress: None,
             collect,
             ..Default::default()
         },
@@ -98,7 +98,7 @@ fn stored_next_bridge_is_used_by_its_holder_until_v7_0() {
     let p = scenario::load(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
     let spec = SearchSpec {
         options: explore::Options {
-            progress: false,
+            progress: None,
             ..Default::default()
         },
         ..SearchSpec::default()

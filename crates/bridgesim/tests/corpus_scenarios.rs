@@ -23,7 +23,7 @@ fn corpus_overlays_unplugged_during_a_modeset() {
     assert!(files.len() >= 4);
     let spec = SearchSpec {
         options: explore::Options {
-            progress: false,
+            progress: None,
             ..Default::default()
         },
         ..SearchSpec::default()

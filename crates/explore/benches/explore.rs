@@ -1,5 +1,5 @@
 //! The explorer's benchmark table (checkers.md §9). Run with
-//! `cargo bench -p explore --bench explore` (add `-- --quick` to skip the slowest rows and
+//! `cargo bench -p explore --features anchors --bench explore` (add `-- --quick` to skip the slowest rows and
 //! the million-execution memory run).
 //!
 //! Prints, in one run: naive DFS and DPOR on the mutex counters and the hotplug models
@@ -12,7 +12,24 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use explore::{models, peak_rss_kib, rss_kib, Explorer, Options, Program, Strategy};
+use explore::{models, Explorer, Options, Program, Strategy};
+
+/// Peak resident set size of this process in KiB (`VmHWM`), on Linux.
+fn peak_rss_kib() -> Option<u64> {
+    proc_status_kib("VmHWM:")
+}
+
+/// Current resident set size of this process in KiB (`VmRSS`), on Linux.
+fn rss_kib() -> Option<u64> {
+    proc_status_kib("VmRSS:")
+}
+
+fn proc_status_kib(field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
 
 /// mimalloc: glibc malloc's arena locks serialised the workers of a parallel search.
 #[global_allocator]
@@ -21,7 +38,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn opts(threads: usize) -> Options {
     Options {
         threads,
-        progress: false,
+        progress: None,
         ..Options::default()
     }
 }
@@ -30,8 +47,7 @@ fn row(name: &str, strategy: &str, r: &explore::Report) {
     let s = &r.stats;
     let verdict = match r.counterexample() {
         Some(c) => format!("{} at exec {} ({} ops)", c.kind.name(), c.execution, c.ops),
-        None if s.exhaustive => "clean, exhaustive".into(),
-        None => "clean, truncated".into(),
+        None => format!("clean, {}", r.coverage),
     };
     println!(
         "| {name:<14} | {strategy:<10} | {:>11} | {:>8} | {:>8.3} | {:>10.0} | {verdict} |",

@@ -5,7 +5,7 @@ fn main() {
     let p = models::hp3(true);
     let o = Options {
         threads: 1,
-        progress: false,
+        progress: None,
         ..Options::default()
     };
     for (name, s, ct) in [

@@ -5,7 +5,7 @@ fn main() {
     let p = models::counters(3, 3);
     let o = Options {
         threads: 1,
-        progress: false,
+        progress: None,
         count_traces: false,
         ..Options::default()
     };

@@ -2,7 +2,7 @@ use explore::{models, Explorer, Options, Strategy};
 fn main() {
     let opts = Options {
         threads: 1,
-        progress: false,
+        progress: None,
         ..Options::default()
     };
     for (name, p) in [
@@ -16,7 +16,6 @@ fn main() {
         ("hpn11 fixed", models::hpn(1, 1, true)),
         ("hpn11 buggy", models::hpn(1, 1, false)),
         ("list", models::list_walk_race()),
-        ("irq", models::irq_unbind_race()),
     ] {
         for s in [Strategy::Dpor, Strategy::Dfs] {
             if s == Strategy::Dfs && name == "c3x3" {

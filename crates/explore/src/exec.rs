@@ -32,11 +32,32 @@ impl Runner {
 
 /// Run `program` once under `sched`. The kernel is returned for inspection; it is dropped
 /// by the caller before the next execution, so nothing per-execution outlives it.
-pub(crate) fn run_one(runner: &Runner, sched: &mut dyn Scheduler) -> (Kernel, Stop) {
-    let k = Kernel::new(runner.config.clone());
-    let p = runner.program.clone();
-    let stop = k.run(sched, move |k| (**p)(k));
-    (k, stop)
+///
+/// A host panic during the execution (in the model or in the scheduler) is caught and
+/// returned as its message: the search then ends with an internal error instead of taking
+/// its threads down.
+pub(crate) fn run_one(
+    runner: &Runner,
+    sched: &mut dyn Scheduler,
+) -> Result<(Kernel, Stop), String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let k = Kernel::new(runner.config.clone());
+        let p = runner.program.clone();
+        let stop = k.run(sched, move |k| (**p)(k));
+        (k, stop)
+    }))
+    .map_err(panic_message)
+}
+
+/// The message of a caught panic.
+pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-string payload".to_string()
+    }
 }
 
 /// The first violation of an execution, reduced to what identifies it.
@@ -86,6 +107,28 @@ impl ExecOutcome {
     }
 }
 
+impl ExecOutcome {
+    /// Every thread returned.
+    pub fn is_finished(&self) -> bool {
+        self.stop == Stop::Finished
+    }
+
+    /// The outcome of a random strategy's execution, with its trace hash computed here
+    /// (tree strategies get theirs from their own analysis).
+    pub fn with_class(runner: &Runner, k: &Kernel, stop: Stop) -> Self {
+        let class = if runner.count_traces && stop == Stop::Finished {
+            let mut hb = runner.hb.borrow_mut();
+            k.with_steps(|s| {
+                hb.analyze(s, 0, false, |_, _| {});
+                Some(k.with_object_keys(|keys| hb.class_hash(s, keys)))
+            })
+        } else {
+            None
+        };
+        ExecOutcome::from_kernel(k, stop, class)
+    }
+}
+
 pub(crate) fn first_failure(k: &Kernel) -> Option<Failure> {
     all_failures(k).into_iter().next()
 }
@@ -127,11 +170,36 @@ pub fn trace_ops(k: &Kernel, upto_step: u32) -> u32 {
 }
 
 /// Wraps a scheduler and counts its preemptions (`SchedView::is_preemption`).
-pub(crate) struct Counting<S> {
+pub struct Counting<S> {
     pub inner: S,
     pub preemptions: u32,
 }
 
+impl<S> Counting<S> {
+    pub fn new(inner: S) -> Self {
+        Counting {
+            inner,
+            preemptions: 0,
+        }
+    }
+}
+
+/// Wraps a scheduler and records its choices where two or more threads were enabled: the
+/// [`Schedule`] of an execution that did not finish (one that panicked).
+pub(crate) struct Recording {
+    pub inner: Box<dyn Scheduler>,
+    pub choices: Vec<Tid>,
+}
+
+impl Scheduler for Recording {
+    fn choose(&mut self, view: &SchedView<'_>) -> Option<Tid> {
+        let t = self.inner.choose(view)?;
+        if view.enabled().nth(1).is_some() {
+            self.choices.push(t);
+        }
+        Some(t)
+    }
+}
 impl<S: Scheduler> Scheduler for Counting<S> {
     fn choose(&mut self, view: &SchedView<'_>) -> Option<Tid> {
         let t = self.inner.choose(view)?;

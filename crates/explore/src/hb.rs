@@ -7,6 +7,7 @@
 //! runtime records (unlock → next lock, readers' unlocks → `synchronize_srcu`, child's last
 //! step → join, spawn → the child's first step).
 
+use crate::thread_set::ThreadSet;
 use kmodel::{Access, AccessKind, StepRecord};
 
 /// Reusable buffers for the analysis of one execution.
@@ -34,7 +35,7 @@ pub(crate) struct Hb {
 /// initials of `v = notdep(i) · j` (a bitset by thread id).
 pub(crate) struct Race {
     pub i: usize,
-    pub initials: u64,
+    pub initials: ThreadSet,
 }
 
 impl Hb {
@@ -62,10 +63,6 @@ impl Hb {
     ) {
         let n = steps.len();
         let needed = steps.iter().map(|s| s.tid.index() + 1).max().unwrap_or(1);
-        assert!(
-            needed <= 64,
-            "the explorer supports at most 64 model threads"
-        );
         let mut from = from.min(self.local.len()).min(n);
         if from == 0 || needed > self.nthreads {
             from = 0;
@@ -141,7 +138,10 @@ impl Hb {
                         .iter()
                         .any(|&i2| self.clocks[i2 * nt + ti] >= self.local[i]);
                     if !covered {
-                        found.push(Race { i, initials: 0 });
+                        found.push(Race {
+                            i,
+                            initials: ThreadSet::default(),
+                        });
                     }
                 }
             }
@@ -176,11 +176,17 @@ impl Hb {
 
     /// Initials of `v = notdep(i, E) · j` (Abdulla et al. §4, Algorithm 1): the threads whose
     /// first step in `v` has no happens-before predecessor in `v`.
-    fn initials(&self, steps: &[StepRecord], i: usize, j: usize, members: &mut Vec<usize>) -> u64 {
+    fn initials(
+        &self,
+        steps: &[StepRecord],
+        i: usize,
+        j: usize,
+        members: &mut Vec<usize>,
+    ) -> ThreadSet {
         let ti = steps[i].tid.index();
         let li = self.local[i];
-        let mut seen: u64 = 0;
-        let mut init: u64 = 0;
+        let mut seen = ThreadSet::default();
+        let mut init = ThreadSet::default();
         // Members of v, in order: k in (i, j) not happening after i, then j.
         let in_v = |k: usize| k == j || self.clocks[k * self.nthreads + ti] < li;
         members.clear();
@@ -188,12 +194,11 @@ impl Hb {
             if !in_v(k) {
                 continue;
             }
-            let tk = steps[k].tid.index();
-            let bit = 1u64 << tk;
-            if seen & bit == 0 {
-                seen |= bit;
+            let tk = steps[k].tid;
+            if !seen.contains(tk) {
+                seen.insert(tk);
                 if !members.iter().any(|&u| self.hb(steps, u, k)) {
-                    init |= bit;
+                    init.insert(tk);
                 }
             }
             members.push(k);

@@ -1,14 +1,11 @@
-//! Small model programs shared by tests, the benchmark and the CLI: the mutex counters and the
-//! hotplug models of checkers.md §7, and two planted races.
+//! Small model programs shared by tests and the benchmark, built on kmodel's runtime primitives
+//! only (heap, krefs, mutexes, lists; no devices): the mutex counters, the hotplug models of
+//! checkers.md §7, and the planted list-walk race.
 
-use std::cell::Cell;
-use std::rc::Rc;
 use std::sync::Arc;
 
-use kmodel::device::{DeviceId, DeviceInfo, Driver};
-use kmodel::hw::{Hw, HwKind};
 use kmodel::kref::Kref;
-use kmodel::{Errno, Kernel, Obj};
+use kmodel::{Kernel, Obj};
 
 use crate::Program;
 
@@ -196,61 +193,4 @@ pub fn list_walk_locked() -> Program {
         k.list_del(nb);
         k.kfree(b);
     })
-}
-
-struct IrqDriver {
-    irq: Rc<Cell<Option<Hw>>>,
-}
-
-impl Driver for IrqDriver {
-    fn name(&self) -> &'static str {
-        "acme-irq"
-    }
-    fn of_match_table(&self) -> &[&'static str] {
-        &["acme,irq"]
-    }
-    fn probe(&self, k: &Kernel, dev: DeviceId) -> Result<(), Errno> {
-        self.irq.set(Some(k.devm_hw_get(dev, HwKind::Irq, "irq")));
-        Ok(())
-    }
-}
-
-/// Planted race (b): an interrupt handler touches its device's IRQ resource while an unbind
-/// (`device_release_driver`) revokes it. With `fixed`, the handler runs under the device
-/// lock and checks that the device is still bound (as a threaded handler synchronised with
-/// remove would).
-pub fn irq_unbind(fixed: bool) -> Program {
-    Arc::new(move |k: &Kernel| {
-        let bus = k.bus_register("platform");
-        let cell = Rc::new(Cell::new(None));
-        k.driver_register(bus, Rc::new(IrqDriver { irq: cell.clone() }));
-        let dev = k.device_add(
-            bus,
-            DeviceInfo {
-                name: "irqdev".into(),
-                compatible: vec!["acme,irq".into()],
-                ..Default::default()
-            },
-        );
-        let h = cell.get().expect("probe got the IRQ");
-        let irq = k.spawn("irq", move |k| {
-            if fixed {
-                k.device_lock(dev);
-                if k.device_is_bound(dev) {
-                    k.hw_access(h, "read IRQ status");
-                }
-                k.device_unlock(dev);
-            } else {
-                k.hw_access(h, "read IRQ status");
-            }
-        });
-        let unbind = k.spawn("unbind", move |k| k.device_release_driver(dev));
-        k.join(irq);
-        k.join(unbind);
-    })
-}
-
-/// Planted race (b), buggy.
-pub fn irq_unbind_race() -> Program {
-    irq_unbind(false)
 }

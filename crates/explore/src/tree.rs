@@ -7,11 +7,12 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
-use kmodel::{Access, SchedView, Scheduler, StepRecord, Stop, Tid};
+use kmodel::{Access, SchedView, Schedule, Scheduler, StepRecord, Stop, Tid};
 
 use crate::exec::{run_one, ExecOutcome, Runner};
 use crate::hb::{dependent, Hb};
-use crate::Part;
+use crate::report::{InternalError, Part};
+use crate::thread_set::ThreadSet;
 
 /// How the tree is searched.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -42,8 +43,8 @@ pub(crate) struct Node {
     pub enabled: Vec<(Tid, Access)>,
     pub current: Option<Tid>,
     pub chosen: Tid,
-    pub backtrack: u64,
-    pub done: u64,
+    pub backtrack: ThreadSet,
+    pub done: ThreadSet,
     pub queue: Vec<Tid>,
     pub cursor: usize,
     pub sleep: Vec<(Tid, Access)>,
@@ -53,17 +54,15 @@ pub(crate) struct Node {
     pub stolen: Vec<(Tid, Arc<Task>)>,
 }
 
-fn bit(t: Tid) -> u64 {
-    assert!(t.0 < 64, "the explorer supports at most 64 model threads");
-    1u64 << t.0
-}
-
 impl Node {
-    fn sleep_bits(&self) -> u64 {
-        self.sleep.iter().fold(0, |b, (t, _)| b | bit(*t))
+    fn is_asleep(&self, t: Tid) -> bool {
+        self.sleep.iter().any(|(u, _)| *u == t)
     }
-    fn enabled_bits(&self) -> u64 {
-        self.enabled.iter().fold(0, |b, (t, _)| b | bit(*t))
+    /// Whether one of `threads` is queued, explored or asleep here.
+    fn covers_any(&self, threads: &ThreadSet) -> bool {
+        threads.intersects(&self.backtrack)
+            || threads.intersects(&self.done)
+            || self.sleep.iter().any(|(t, _)| threads.contains(*t))
     }
     fn access_of(&self, t: Tid) -> Option<Access> {
         self.enabled.iter().find(|(u, _)| *u == t).map(|(_, a)| *a)
@@ -75,16 +74,20 @@ impl Node {
     /// explored, queued or asleep (any initial gives a source set, Abdulla et al. Thm 4.4).
     /// An initial is always enabled there in a deterministic program; if none is, nothing
     /// can be added and the request is only counted (returns false).
-    fn request(&mut self, initials: u64) -> bool {
-        if initials & (self.backtrack | self.done | self.sleep_bits()) != 0 {
+    fn request(&mut self, initials: &ThreadSet) -> bool {
+        if self.covers_any(initials) {
             return true;
         }
-        let pick = initials & self.enabled_bits();
-        if pick == 0 {
+        let pick = self
+            .enabled
+            .iter()
+            .map(|(t, _)| *t)
+            .filter(|t| initials.contains(*t))
+            .min();
+        let Some(t) = pick else {
             return false;
-        }
-        let t = Tid(pick.trailing_zeros());
-        self.backtrack |= bit(t);
+        };
+        self.backtrack.insert(t);
         self.queue.push(t);
         true
     }
@@ -94,8 +97,8 @@ impl Node {
             enabled: self.enabled.clone(),
             current: self.current,
             chosen: self.chosen,
-            backtrack: self.backtrack,
-            done: self.done,
+            backtrack: self.backtrack.clone(),
+            done: self.done.clone(),
             queue: self.queue.clone(),
             cursor: self.cursor,
             sleep: self.sleep.clone(),
@@ -202,8 +205,8 @@ pub(crate) struct Engine {
     hb: Hb,
     pub blocked_backtracks: u64,
     /// Races against states below the floor, in the order found: (depth, initials).
-    pub requests: Vec<(usize, u64)>,
-    requested: HashSet<(usize, u64)>,
+    pub requests: Vec<(usize, ThreadSet)>,
+    requested: HashSet<(usize, ThreadSet)>,
     /// Popped nodes kept for reuse, and a scratch buffer.
     pool: Vec<Node>,
     allowed: Vec<Tid>,
@@ -231,8 +234,8 @@ impl Scheduler for TreeSched<'_> {
             enabled: Vec::new(),
             current: None,
             chosen: Tid(0),
-            backtrack: 0,
-            done: 0,
+            backtrack: ThreadSet::default(),
+            done: ThreadSet::default(),
             queue: Vec::new(),
             cursor: 0,
             sleep: Vec::new(),
@@ -259,21 +262,20 @@ impl Scheduler for TreeSched<'_> {
                     }
                 }
                 for &(q, a) in &parent.enabled {
-                    if q != pc && parent.done & bit(q) != 0 && !dependent(&a, &pa) {
+                    if q != pc && parent.done.contains(q) && !dependent(&a, &pa) {
                         node.sleep.push((q, a));
                     }
                 }
             }
             node.preempt_before = parent.preempt_before + parent.is_preemption(pc) as u32;
         }
-        let sleeping = node.sleep_bits();
         let mut allowed = std::mem::take(&mut e.allowed);
         allowed.clear();
         allowed.extend(
             node.enabled
                 .iter()
                 .map(|(t, _)| *t)
-                .filter(|t| sleeping & bit(*t) == 0)
+                .filter(|t| !node.is_asleep(*t))
                 .filter(|t| match e.mode {
                     Mode::Bounded(b) => node.preempt_before + node.is_preemption(*t) as u32 <= b,
                     _ => true,
@@ -291,14 +293,18 @@ impl Scheduler for TreeSched<'_> {
             return None;
         };
         node.chosen = chosen;
-        node.done = bit(chosen);
+        node.done.clear();
+        node.done.insert(chosen);
         node.queue.push(chosen);
         if e.mode != Mode::Dpor {
             // Naive and bounded DFS: every allowed thread, the chosen one first.
             node.queue
                 .extend(allowed.iter().copied().filter(|t| *t != chosen));
         }
-        node.backtrack = node.queue.iter().fold(0, |b, t| b | bit(*t));
+        node.backtrack.clear();
+        for &t in &node.queue {
+            node.backtrack.insert(t);
+        }
         e.allowed = allowed;
         e.stack.push(node);
         Some(chosen)
@@ -332,7 +338,7 @@ impl Engine {
 
     /// Run the next execution of this subtree, for a search without workers. Returns `None`
     /// when the subtree is exhausted.
-    pub fn next(&mut self, runner: &Runner) -> Option<ExecOutcome> {
+    pub fn next(&mut self, runner: &Runner) -> Option<Result<ExecOutcome, InternalError>> {
         if self.executions > 0 {
             match self.backtrack() {
                 Backtrack::Run => {}
@@ -340,24 +346,41 @@ impl Engine {
                 Backtrack::Wait(_) => unreachable!("nothing is handed out without workers"),
             }
         }
-        Some(self.run(runner).0)
+        Some(self.run(runner).map(|(out, _)| out))
     }
 
     /// Run the execution `stack` describes (then extend it). Also returns whether every
-    /// enabled thread was asleep at its end (a redundant execution).
-    pub fn run(&mut self, runner: &Runner) -> (ExecOutcome, bool) {
+    /// enabled thread was asleep at its end (a redundant execution). A host panic during
+    /// the execution comes back as an [`InternalError`] with the schedule it was on; the
+    /// engine is then spent.
+    pub fn run(&mut self, runner: &Runner) -> Result<(ExecOutcome, bool), InternalError> {
         self.blocked_by_sleep = false;
-        let (k, stop) = run_one(runner, &mut TreeSched { e: self });
+        self.executions += 1;
+        let (k, stop) = match run_one(runner, &mut TreeSched { e: self }) {
+            Ok(r) => r,
+            Err(message) => {
+                // The path so far is the schedule up to the panicking step.
+                let choices = self
+                    .stack
+                    .iter()
+                    .filter(|n| n.enabled.len() > 1)
+                    .map(|n| n.chosen)
+                    .collect();
+                return Err(InternalError {
+                    message,
+                    schedule: Some(Schedule(choices).to_string()),
+                });
+            }
+        };
         let class = k.with_steps(|steps| {
             k.with_object_keys(|keys| {
                 self.after(steps, keys, runner.count_traces && stop == Stop::Finished)
             })
         });
-        self.executions += 1;
-        (
+        Ok((
             ExecOutcome::from_kernel(&k, stop, class),
             self.blocked_by_sleep,
-        )
+        ))
     }
 
     /// Post-execution analysis: races (DPOR) and the trace hash (finished executions).
@@ -375,14 +398,13 @@ impl Engine {
             for r in races {
                 let node = &mut stack[r.i];
                 if r.i >= floor {
-                    *blocked += !node.request(r.initials) as u64;
+                    *blocked += !node.request(&r.initials) as u64;
                     continue;
                 }
                 // A state of the owner's: pass the race up unless this copy already covers
                 // it (the owner's state only grows, so it covers it too).
-                let covered = node.backtrack | node.done | node.sleep_bits();
-                if r.initials & covered == 0 && requested.insert((r.i, r.initials)) {
-                    requests.push((r.i, r.initials));
+                if !node.covers_any(&r.initials) && requested.insert((r.i, r.initials.clone())) {
+                    requests.push((r.i, r.initials.clone()));
                 }
             }
         });
@@ -400,14 +422,13 @@ impl Engine {
         while self.stack.len() > self.floor {
             let depth = self.stack.len() - 1;
             let top = &mut self.stack[depth];
-            let sleeping = top.sleep_bits();
             while top.cursor + 1 < top.queue.len() {
                 top.cursor += 1;
                 let t = top.queue[top.cursor];
-                if (top.done | sleeping) & bit(t) != 0 {
+                if top.done.contains(t) || top.is_asleep(t) {
                     continue;
                 }
-                top.done |= bit(t);
+                top.done.insert(t);
                 if let Some(k) = top.stolen.iter().position(|(u, _)| *u == t) {
                     let task = top.stolen.swap_remove(k).1;
                     // Still queued: cheaper to explore here than to wait for a worker.
@@ -429,12 +450,13 @@ impl Engine {
 
     /// Merge the races of a subtree explored by a worker (after [`Backtrack::Wait`]), in
     /// the order it found them, as if this engine had explored it.
-    pub fn absorb(&mut self, requests: &[(usize, u64)]) {
-        for &(i, initials) in requests {
+    pub fn absorb(&mut self, requests: &[(usize, ThreadSet)]) {
+        for (i, initials) in requests {
+            let i = *i;
             if i >= self.floor {
                 self.blocked_backtracks += !self.stack[i].request(initials) as u64;
-            } else if self.requested.insert((i, initials)) {
-                self.requests.push((i, initials));
+            } else if self.requested.insert((i, initials.clone())) {
+                self.requests.push((i, initials.clone()));
             }
         }
     }
@@ -446,22 +468,20 @@ impl Engine {
     pub fn offer(&mut self) -> Option<Arc<Task>> {
         for d in self.floor..self.stack.len() {
             let node = &self.stack[d];
-            let sleeping = node.sleep_bits();
-            let mut before = node.done;
+            let mut before = node.done.clone();
             for j in node.cursor + 1..node.queue.len() {
                 let t = node.queue[j];
-                let b = bit(t);
-                if (before | sleeping) & b != 0 {
+                if before.contains(t) || node.is_asleep(t) {
                     continue;
                 }
+                before.insert(t);
                 if node.stolen.iter().any(|(u, _)| *u == t) {
-                    before |= b;
                     continue;
                 }
                 let mut path: Vec<Node> = self.stack[..=d].iter().map(Node::snapshot).collect();
                 let last = path.last_mut().expect("non-empty path");
                 last.chosen = t;
-                last.done = before | b;
+                last.done = before;
                 last.cursor = j;
                 let task = Arc::new(Task {
                     stack: Mutex::new(Some(path)),

@@ -8,7 +8,7 @@ use kmodel::{Kernel, ViolationKind};
 fn opts(collect: bool) -> Options {
     Options {
         threads: 1,
-        progress: false,
+        progress: None,
         collect,
         ..Options::default()
     }

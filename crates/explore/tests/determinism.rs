@@ -1,6 +1,9 @@
 //! Replay reproduces executions byte for byte, and results do not depend on the thread count
 //! or on the run.
 
+#[path = "support/irq.rs"]
+mod irq;
+
 use explore::{models, replay, Explorer, Options, Program, Rng, Strategy};
 use kmodel::{Config, Kernel, SchedView, Scheduler, Tid};
 
@@ -19,7 +22,7 @@ fn replay_reproduces_any_execution_byte_for_byte() {
         models::hpn(2, 1, true),
         models::hpn(2, 1, false),
         models::counters(3, 2),
-        models::irq_unbind_race(),
+        irq::irq_unbind_race(),
     ];
     for (i, p) in programs.iter().enumerate() {
         for seed in 0..20 {
@@ -86,7 +89,7 @@ fn results_do_not_depend_on_the_thread_count() {
             let run = |threads| {
                 let o = Options {
                     threads,
-                    progress: false,
+                    progress: None,
                     max_executions: if matches!(s, Strategy::Dfs | Strategy::Dpor) {
                         None
                     } else {
@@ -113,7 +116,7 @@ fn handed_out_subtrees_give_the_one_thread_result() {
         ("hpn(3,1) fixed", models::hpn(3, 1, true)),
         ("hpn(2,2) buggy", models::hpn(2, 2, false)),
         ("list walk race", models::list_walk_race()),
-        ("irq/unbind race", models::irq_unbind_race()),
+        ("irq/unbind race", irq::irq_unbind_race()),
     ];
     let mut handed_out = 0;
     for (name, p) in &programs {
@@ -128,7 +131,7 @@ fn handed_out_subtrees_give_the_one_thread_result() {
             let run = |threads| {
                 let o = Options {
                     threads,
-                    progress: false,
+                    progress: None,
                     offer_after: 0,
                     preemption_bound: bound,
                     ..Options::default()
@@ -153,7 +156,7 @@ fn handed_out_subtrees_give_the_one_thread_result() {
         let run = |threads| {
             let o = Options {
                 threads,
-                progress: false,
+                progress: None,
                 offer_after: 0,
                 collect: true,
                 ..Options::default()
@@ -181,7 +184,7 @@ fn bounded_search_counts_do_not_depend_on_the_thread_count() {
     let run = |threads| {
         let o = Options {
             threads,
-            progress: false,
+            progress: None,
             preemption_bound: Some(2),
             ..Options::default()
         };
@@ -197,7 +200,7 @@ fn an_interrupt_stops_the_search_and_reports_what_was_covered() {
     let flag = Arc::new(AtomicBool::new(true));
     let o = Options {
         threads: 2,
-        progress: false,
+        progress: None,
         interrupt: Some(flag),
         ..Options::default()
     };
@@ -212,7 +215,7 @@ fn an_interrupt_stops_the_search_and_reports_what_was_covered() {
 fn a_budget_truncates_the_search() {
     let o = Options {
         threads: 1,
-        progress: false,
+        progress: None,
         max_executions: Some(100),
         ..Options::default()
     };
@@ -225,7 +228,7 @@ fn a_budget_truncates_the_search() {
 fn stats_serialize() {
     let o = Options {
         threads: 1,
-        progress: false,
+        progress: None,
         ..Options::default()
     };
     let r = Explorer::new(Strategy::Dpor, o).run(&models::hp3(false));
@@ -244,7 +247,7 @@ fn random_strategies_count_traces() {
         ] {
             let o = Options {
                 threads,
-                progress: false,
+                progress: None,
                 max_executions: Some(2_000),
                 ..Options::default()
             };
@@ -288,7 +291,7 @@ fn assert_two_classes(p: &Program, strategies: &[Strategy]) {
     for &s in strategies {
         let o = Options {
             threads: 1,
-            progress: false,
+            progress: None,
             max_executions: Some(2_000),
             ..Options::default()
         };

@@ -7,7 +7,7 @@ use kmodel::ViolationKind;
 fn opts() -> Options {
     Options {
         threads: 2,
-        progress: false,
+        progress: None,
         ..Options::default()
     }
 }
@@ -87,16 +87,18 @@ fn dpor_exhausts_every_fixed_variant() {
 }
 
 #[test]
-fn dpor_beats_loom_on_hp3_and_hpn11() {
-    let hp3 = Explorer::new(Strategy::Dpor, opts()).run(&models::hp3(true));
-    let hpn = Explorer::new(Strategy::Dpor, opts()).run(&models::hpn(1, 1, true));
-    assert!(hp3.stats.exhaustive && hpn.stats.exhaustive);
-    assert!(hp3.stats.executions < 1_361, "{}", hp3.stats.executions);
-    assert!(hpn.stats.executions < 40_633, "{}", hpn.stats.executions);
-    // Naive DFS agrees on the classes of the smaller one.
+fn dpor_needs_fewer_executions_than_naive_dfs_for_the_same_classes() {
+    // Measured both ways here; loom's and shuttle's figures are printed by the benchmark.
+    let dpor = Explorer::new(Strategy::Dpor, opts()).run(&models::hp3(true));
     let dfs = Explorer::new(Strategy::Dfs, opts()).run(&models::hp3(true));
-    assert!(dfs.stats.exhaustive);
-    assert_eq!(dfs.stats.distinct_traces, hp3.stats.distinct_traces);
+    assert!(dpor.stats.exhaustive && dfs.stats.exhaustive);
+    assert_eq!(dfs.stats.distinct_traces, dpor.stats.distinct_traces);
+    assert!(
+        dpor.stats.executions < dfs.stats.executions,
+        "dpor {} vs dfs {}",
+        dpor.stats.executions,
+        dfs.stats.executions
+    );
 }
 
 #[test]

@@ -186,7 +186,7 @@ fn build(threads: Vec<Vec<Op>>) -> Program {
 fn opts() -> Options {
     Options {
         threads: 1,
-        progress: false,
+        progress: None,
         leak_check: false,
         keep_traces: true,
         ..Options::default()

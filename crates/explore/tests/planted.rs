@@ -1,13 +1,16 @@
 //! Planted races, two threads each: DPOR, bounded search and PCT must find both; the reported
 //! schedule replays to the same report; the corrected programs are clean.
 
+#[path = "support/irq.rs"]
+mod irq;
+
 use explore::{models, replay_with, Explorer, Options, Program, Strategy};
 use kmodel::{Schedule, ViolationKind};
 
 fn opts() -> Options {
     Options {
         threads: 2,
-        progress: false,
+        progress: None,
         ..Options::default()
     }
 }
@@ -21,7 +24,7 @@ fn planted() -> Vec<(&'static str, Program, &'static [ViolationKind])> {
         ),
         (
             "irq vs unbind",
-            models::irq_unbind_race(),
+            irq::irq_unbind_race(),
             &[ViolationKind::HwAfterUnplug],
         ),
     ]
@@ -119,7 +122,7 @@ fn random_finds_both() {
 fn corrected_programs_are_clean() {
     for (name, p) in [
         ("list walk, locked", models::list_walk_locked()),
-        ("irq under device lock", models::irq_unbind(true)),
+        ("irq under device lock", irq::irq_unbind(true)),
     ] {
         let r = Explorer::new(Strategy::Dpor, opts()).run(&p);
         assert!(

@@ -38,7 +38,7 @@ pub use errno::Errno;
 pub use report::{Violation, ViolationKind};
 pub use sched::{
     Access, AccessKind, Config, Kernel, ObjId, Replay, RoundRobin, SchedView, Schedule, Scheduler,
-    StepRecord, Stop, ThreadOrder, ThreadStatus, Tid,
+    StepRecord, Stop, ThreadOrder, ThreadStatus, Tid, DEFAULT_MAX_STEPS,
 };
 pub use slab::Obj;
 

@@ -266,6 +266,15 @@ impl Scheduler for RoundRobin {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Schedule(pub Vec<Tid>);
 
+impl Schedule {
+    /// The longest schedule a string may spell: one choice per step, and no execution runs
+    /// more steps than the default per-execution step limit ([`Config::max_steps`]).
+    pub const MAX_LEN: usize = DEFAULT_MAX_STEPS as usize;
+}
+
+/// The default of [`Config::max_steps`].
+pub const DEFAULT_MAX_STEPS: u32 = 1_000_000;
+
 impl fmt::Display for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("v1:")?;
@@ -335,17 +344,26 @@ impl std::str::FromStr for Schedule {
                 offset,
                 expected: "a thread number",
             })?;
+            let count_at = offset + t.len() + 1;
             let count: usize = match n {
                 Some(n) => n
                     .parse()
                     .ok()
                     .filter(|&c| c > 0)
                     .ok_or(ScheduleParseError {
-                        offset: offset + t.len() + 1,
+                        offset: count_at,
                         expected: "a positive repeat count",
                     })?,
                 None => 1,
             };
+            // Checked before anything is allocated: `0x99999999999` must not reserve memory.
+            if count > Schedule::MAX_LEN - out.len() {
+                return Err(ScheduleParseError {
+                    offset: if n.is_some() { count_at } else { offset },
+                    expected: "at most 1000000 steps in all (the per-execution step limit, \
+                               max_steps)",
+                });
+            }
             out.extend(std::iter::repeat_n(Tid(tid), count));
             offset += run.len() + 1;
         }
@@ -446,7 +464,7 @@ impl Default for Config {
         Config {
             stop_on_violation: false,
             leak_check: true,
-            max_steps: 1_000_000,
+            max_steps: DEFAULT_MAX_STEPS,
             record_events: true,
         }
     }

@@ -111,6 +111,23 @@ fn schedule_strings_are_compact_and_checked() {
 }
 
 #[test]
+fn schedule_strings_longer_than_the_step_limit_are_rejected_before_allocating() {
+    // A huge repeat count is an error at its column, not gigabytes of memory.
+    let e = "v1:9x99999999999".parse::<Schedule>().unwrap_err();
+    assert_eq!(e.offset, 5);
+    assert!(e.to_string().contains("max_steps"), "{e}");
+    assert!(
+        e.expected.contains(&kmodel::DEFAULT_MAX_STEPS.to_string()),
+        "{e}"
+    );
+    // Runs that add up past the limit are caught too; exactly the limit is accepted.
+    let max = Schedule::MAX_LEN;
+    let s = format!("v1:0x{}.1x{}", max / 2, max - max / 2);
+    assert_eq!(s.parse::<Schedule>().unwrap().0.len(), max);
+    assert!(format!("{s}.0").parse::<Schedule>().is_err());
+}
+
+#[test]
 fn a_stale_schedule_diverges_deterministically() {
     let mut r = Replay::new("v1:7x3".parse().unwrap());
     let k = Kernel::new(Config {
