@@ -1,8 +1,20 @@
 //! dtc's live tree (livetree.c): nodes and properties that keep their
 //! deleted entries (so a reinstated property keeps its position), labels,
 //! value markers for labels and references, and `merge_nodes()`.
+//!
+//! dtc finds a node by label or a child by name with a linear walk; here two
+//! indexes keep those lookups constant-time so a tree with hundreds of
+//! thousands of siblings parses in linear time, with dtc's answers: the label
+//! index lists every node that ever got a label and falls back to dtc's
+//! pre-order walk when more than one live node carries it; the child index
+//! (kept for nodes with many children) lists same-named children in order.
+
+use std::collections::HashMap;
 
 use crate::source::Pos;
+
+/// Nodes with at least this many children get a name index.
+const CHILD_INDEX_MIN: usize = 16;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NId(pub u32);
@@ -90,7 +102,12 @@ pub fn add_label(labels: &mut Vec<Label>, name: &str, pos: Pos) {
 
 #[derive(Default)]
 pub struct DtTree {
-    pub nodes: Vec<Node>,
+    nodes: Vec<Node>,
+    /// Label -> every node [`DtTree::add_node_label`] gave it, in order.
+    label_nodes: HashMap<String, Vec<NId>>,
+    /// Node -> child name -> its children of that name (deleted or not), in
+    /// order; only for nodes with [`CHILD_INDEX_MIN`] children or more.
+    child_idx: HashMap<NId, HashMap<String, Vec<NId>>>,
 }
 
 impl DtTree {
@@ -122,6 +139,66 @@ impl DtTree {
     pub fn add_child(&mut self, parent: NId, child: NId) {
         self.n_mut(child).parent = Some(parent);
         self.n_mut(parent).children.push(child);
+        let name = &self.nodes[child.0 as usize].name;
+        if let Some(idx) = self.child_idx.get_mut(&parent) {
+            idx.entry(name.clone()).or_default().push(child);
+        } else if self.n(parent).children.len() >= CHILD_INDEX_MIN {
+            let mut idx: HashMap<String, Vec<NId>> = HashMap::new();
+            for &c in &self.n(parent).children {
+                idx.entry(self.n(c).name.clone()).or_default().push(c);
+            }
+            self.child_idx.insert(parent, idx);
+        }
+    }
+
+    /// Takes a node's children away (for merging it into another node).
+    fn take_children(&mut self, id: NId) -> Vec<NId> {
+        self.child_idx.remove(&id);
+        std::mem::take(&mut self.n_mut(id).children)
+    }
+
+    /// The first child named `name`, skipping deleted ones unless
+    /// `with_deleted`.
+    pub fn child_named(&self, id: NId, name: &str, with_deleted: bool) -> Option<NId> {
+        let ok = |c: &NId| with_deleted || !self.n(*c).deleted;
+        match self.child_idx.get(&id) {
+            Some(idx) => idx.get(name)?.iter().copied().find(ok),
+            None => self
+                .n(id)
+                .children
+                .iter()
+                .copied()
+                .filter(ok)
+                .find(|&c| self.n(c).name == name),
+        }
+    }
+
+    /// `add_label()` on a node's labels, recorded in the label index.
+    pub fn add_node_label(&mut self, id: NId, name: &str, pos: Pos) {
+        add_label(&mut self.n_mut(id).labels, name, pos);
+        let v = self.label_nodes.entry(name.to_string()).or_default();
+        if !v.contains(&id) {
+            v.push(id);
+        }
+    }
+
+    /// Whether `walk(root)` reaches `id`: its parent chain leads to `root`
+    /// through nodes that are not deleted.
+    pub fn reaches(&self, root: NId, id: NId) -> bool {
+        let mut c = id;
+        loop {
+            if c == root {
+                return true;
+            }
+            let n = self.n(c);
+            if n.deleted {
+                return false;
+            }
+            match n.parent {
+                Some(p) => c = p,
+                None => return false,
+            }
+        }
     }
 
     /// Non-deleted children (`for_each_child`).
@@ -175,11 +252,7 @@ impl DtTree {
 
     /// `delete_node_by_name()`.
     pub fn delete_node_by_name(&mut self, id: NId, name: &str) {
-        if let Some(c) = self
-            .children(id)
-            .into_iter()
-            .find(|&c| self.n(c).name == name)
-        {
+        if let Some(c) = self.child_named(id, name, false) {
             self.delete_node(c);
         }
     }
@@ -191,7 +264,7 @@ impl DtTree {
         self.n_mut(old).deleted = false;
         let new_labels = std::mem::take(&mut self.n_mut(new).labels);
         for l in &new_labels {
-            add_label(&mut self.n_mut(old).labels, &l.name, l.pos);
+            self.add_node_label(old, &l.name, l.pos);
         }
         if self.n(new).omit_if_no_ref {
             self.n_mut(old).omit_if_no_ref = true;
@@ -213,35 +286,42 @@ impl DtTree {
                 o.props.push(np);
             }
         }
-        let children = std::mem::take(&mut self.n_mut(new).children);
+        let children = self.take_children(new);
         for nc in children {
             if self.n(nc).deleted {
                 let name = self.n(nc).name.clone();
                 self.delete_node_by_name(old, &name);
                 continue;
             }
-            let name = &self.n(nc).name;
-            let hit = self
-                .n(old)
-                .children
-                .iter()
-                .copied()
-                .find(|&oc| &self.n(oc).name == name);
-            match hit {
+            match self.child_named(old, &self.n(nc).name, true) {
                 Some(oc) => self.merge_nodes(oc, nc),
                 None => self.add_child(old, nc),
             }
         }
     }
 
-    /// `get_node_by_label()`.
+    /// `get_node_by_label()`: the first node in pre-order under `root`
+    /// with the label not deleted.
     pub fn get_node_by_label(&self, root: NId, label: &str) -> Option<NId> {
-        self.walk(root).into_iter().find(|&n| {
+        let has = |n: NId| {
             self.n(n)
                 .labels
                 .iter()
                 .any(|l| !l.deleted && l.name == label)
-        })
+        };
+        let mut live = self
+            .label_nodes
+            .get(label)?
+            .iter()
+            .copied()
+            .filter(|&n| has(n) && self.reaches(root, n));
+        let first = live.next()?;
+        if live.next().is_none() {
+            return Some(first);
+        }
+        // Several live nodes carry it (an error dtc reports later, or a
+        // lookup before the duplicate was deleted): dtc's walk decides.
+        self.walk(root).into_iter().find(|&n| has(n))
     }
 
     /// `get_node_by_path()`: exact component names.
@@ -251,10 +331,7 @@ impl DtTree {
             return None;
         }
         for comp in path.split('/').filter(|c| !c.is_empty()) {
-            cur = self
-                .children(cur)
-                .into_iter()
-                .find(|&c| self.n(c).name == comp)?;
+            cur = self.child_named(cur, comp, false)?;
         }
         Some(cur)
     }
