@@ -1,4 +1,5 @@
 //! The bridgesim product layer: scenarios, their execution and the reports the CLI prints.
 
+pub mod output;
 pub mod scenario;
 pub mod verdict;

@@ -301,7 +301,10 @@ impl<'l> Directive<'l> {
 
 /// Joins `lines[0]` with the lines its trailing `\` continues onto;
 /// returns the text and how many lines it took.
-fn join_continuations(lines: &[&[u8]]) -> (Vec<u8>, usize) {
+fn join_continuations<'l>(lines: &[&'l [u8]]) -> (Cow<'l, [u8]>, usize) {
+    if !lines[0].ends_with(b"\\") && !lines[0].ends_with(b"\\\r") {
+        return (Cow::Borrowed(lines[0]), 1);
+    }
     let mut raw = lines[0].to_vec();
     let mut consumed = 1;
     while raw.last() == Some(&b'\\') || raw.ends_with(b"\\\r") {
@@ -316,7 +319,7 @@ fn join_continuations(lines: &[&[u8]]) -> (Vec<u8>, usize) {
             break;
         }
     }
-    (raw, consumed)
+    (Cow::Owned(raw), consumed)
 }
 
 struct Cond {
@@ -761,15 +764,17 @@ impl<'a> Cpp<'a> {
     /// A text line in an active group: macro-expanded, or held while a
     /// function-like macro call continues on the next lines.
     fn text_line(&mut self, st: &mut FileState, l: &Logical) -> Result<(), DtsError> {
-        let (text, o) = if st.pending_lines > 0 {
+        let joined;
+        let (text, o): (&[u8], LineOrigin) = if st.pending_lines > 0 {
             let mut t = std::mem::take(&mut st.pending);
             t.push(b' ');
             t.extend_from_slice(l.text);
-            (t, st.pending_origin.unwrap())
+            joined = t;
+            (&joined, st.pending_origin.unwrap())
         } else {
-            (l.text.to_vec(), l.origin)
+            (l.text, l.origin)
         };
-        let expanded = self.expand_line(&text, l.last);
+        let expanded = self.expand_line(text, l.last);
         if self.budget.get() == 0 {
             return Err(err_at(
                 self.sm,
@@ -790,7 +795,7 @@ impl<'a> Cpp<'a> {
                 st.pending_origin = None;
             }
             None => {
-                st.pending = text;
+                st.pending = text.to_vec();
                 st.pending_origin = Some(o);
                 st.pending_lines += l.consumed;
             }
@@ -1275,12 +1280,12 @@ fn parse_line_marker(t: &[u8]) -> Option<(u32, Option<String>)> {
 
 /// Replaces comments by spaces (keeping columns), honouring string and
 /// character literals. `in_comment` carries a `/* */` across lines.
-fn strip_comments(line: &[u8], in_comment: &mut bool) -> Vec<u8> {
+fn strip_comments<'l>(line: &'l [u8], in_comment: &mut bool) -> Cow<'l, [u8]> {
+    if !*in_comment && !line.contains(&b'/') {
+        return Cow::Borrowed(line);
+    }
     let mut out = Vec::with_capacity(line.len());
     let mut i = 0;
-    if !*in_comment && !line.contains(&b'/') {
-        return line.to_vec();
-    }
     while i < line.len() {
         if *in_comment {
             if line[i] == b'*' && line.get(i + 1) == Some(&b'/') {
@@ -1321,7 +1326,7 @@ fn strip_comments(line: &[u8], in_comment: &mut bool) -> Vec<u8> {
         out.push(c);
         i += 1;
     }
-    out
+    Cow::Owned(out)
 }
 
 struct IfExpr<'t> {

@@ -3,13 +3,13 @@
 //! reference fixups, `/omit-if-no-ref/`, and the `-@` trees (`__symbols__`,
 //! `__fixups__`, `__local_fixups__`) of livetree.c, in dtc's order.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use kmodel::of::DeviceTree;
 
 use crate::parser::DtInfo;
 use crate::source::{DtsError, ErrorKind, Pos, SourceMap};
-use crate::tree::{Data, DtTree, Marker, MarkerKind, NId, Prop};
+use crate::tree::{Data, DtTree, FxMap, FxSet, Marker, MarkerKind, NId, Prop};
 
 type Res<T> = Result<T, DtsError>;
 
@@ -24,7 +24,7 @@ struct Ctx<'a> {
     symbols: bool,
     /// Phandle -> the node that holds it (dtc's `get_node_by_phandle()`
     /// walks the tree; a holder deleted since no longer counts).
-    phandles: HashMap<u32, NId>,
+    phandles: FxMap<u32, NId>,
     /// Node -> property name -> index, for the nodes generation appends to
     /// (`__fixups__`, `__local_fixups__`), built on first use.
     prop_idx: HashMap<NId, HashMap<String, usize>>,
@@ -35,7 +35,7 @@ struct Ctx<'a> {
 /// later one.
 fn next_same<'a>(names: impl DoubleEndedIterator<Item = &'a str>) -> Vec<Option<usize>> {
     let names: Vec<&str> = names.collect();
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut seen: FxMap<&str, usize> = FxMap::default();
     let mut next = vec![None; names.len()];
     for (i, n) in names.iter().enumerate().rev() {
         next[i] = seen.insert(n, i);
@@ -56,7 +56,7 @@ pub fn resolve(sm: &SourceMap, info: DtInfo, symbols: bool) -> Res<DeviceTree> {
         plugin: info.plugin,
         next_phandle: 1,
         symbols,
-        phandles: HashMap::new(),
+        phandles: FxMap::default(),
         prop_idx: HashMap::new(),
     };
     c.structure_checks()?;
@@ -170,7 +170,7 @@ impl Ctx<'_> {
         let walk = self.t.walk(self.root);
         // First owner in dtc's lookup order: nodes, then properties, then
         // value labels.
-        let mut first: HashMap<&str, Owner> = HashMap::new();
+        let mut first: FxMap<&str, Owner> = FxMap::default();
         let mut all: Vec<(&str, Owner, Pos)> = Vec::new();
         for &n in &walk {
             for l in self.t.n(n).labels.iter().filter(|l| !l.deleted) {
@@ -458,7 +458,7 @@ impl Ctx<'_> {
             return;
         }
         let an = self.root_child("__symbols__");
-        let mut have: HashSet<String> = self
+        let mut have: FxSet<String> = self
             .t
             .n(an)
             .props

@@ -10,8 +10,92 @@
 //! (kept for nodes with many children) lists same-named children in order.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::source::Pos;
+
+/// rustc's FxHash: the indexes hash hundreds of thousands of short names,
+/// where SipHash dominated the profile (twenty lines, so no crate).
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap()));
+        }
+        for &b in chunks.remainder() {
+            self.add(b as u64);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.add(v);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.add(v as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// A `HashMap` with [`FxHasher`].
+pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// A `HashSet` with [`FxHasher`].
+pub type FxSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
+
+/// The index key of a name.
+fn name_key(s: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+/// Nodes under one name key, in order (one without allocating).
+#[derive(Clone, Debug)]
+enum Ids {
+    One(NId),
+    Many(Vec<NId>),
+}
+
+impl Ids {
+    fn push(&mut self, id: NId) {
+        match self {
+            Ids::One(a) => *self = Ids::Many(vec![*a, id]),
+            Ids::Many(v) => v.push(id),
+        }
+    }
+    fn as_slice(&self) -> &[NId] {
+        match self {
+            Ids::One(a) => std::slice::from_ref(a),
+            Ids::Many(v) => v,
+        }
+    }
+}
+
+/// Name key -> nodes (the caller compares the names: keys can collide).
+type NameIndex = FxMap<u64, Ids>;
+
+fn index_push(idx: &mut NameIndex, name: &str, id: NId) {
+    match idx.entry(name_key(name)) {
+        std::collections::hash_map::Entry::Occupied(mut e) => {
+            if !e.get().as_slice().contains(&id) {
+                e.get_mut().push(id);
+            }
+        }
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(Ids::One(id));
+        }
+    }
+}
 
 /// Nodes with at least this many children get a name index.
 const CHILD_INDEX_MIN: usize = 16;
@@ -104,10 +188,10 @@ pub fn add_label(labels: &mut Vec<Label>, name: &str, pos: Pos) {
 pub struct DtTree {
     nodes: Vec<Node>,
     /// Label -> every node [`DtTree::add_node_label`] gave it, in order.
-    label_nodes: HashMap<String, Vec<NId>>,
+    label_nodes: NameIndex,
     /// Node -> child name -> its children of that name (deleted or not), in
     /// order; only for nodes with [`CHILD_INDEX_MIN`] children or more.
-    child_idx: HashMap<NId, HashMap<String, Vec<NId>>>,
+    child_idx: FxMap<NId, NameIndex>,
 }
 
 impl DtTree {
@@ -141,11 +225,11 @@ impl DtTree {
         self.n_mut(parent).children.push(child);
         let name = &self.nodes[child.0 as usize].name;
         if let Some(idx) = self.child_idx.get_mut(&parent) {
-            idx.entry(name.clone()).or_default().push(child);
+            index_push(idx, name, child);
         } else if self.n(parent).children.len() >= CHILD_INDEX_MIN {
-            let mut idx: HashMap<String, Vec<NId>> = HashMap::new();
+            let mut idx = NameIndex::default();
             for &c in &self.n(parent).children {
-                idx.entry(self.n(c).name.clone()).or_default().push(c);
+                index_push(&mut idx, &self.n(c).name, c);
             }
             self.child_idx.insert(parent, idx);
         }
@@ -162,7 +246,13 @@ impl DtTree {
     pub fn child_named(&self, id: NId, name: &str, with_deleted: bool) -> Option<NId> {
         let ok = |c: &NId| with_deleted || !self.n(*c).deleted;
         match self.child_idx.get(&id) {
-            Some(idx) => idx.get(name)?.iter().copied().find(ok),
+            Some(idx) => idx
+                .get(&name_key(name))?
+                .as_slice()
+                .iter()
+                .copied()
+                .filter(ok)
+                .find(|&c| self.n(c).name == name),
             None => self
                 .n(id)
                 .children
@@ -176,10 +266,7 @@ impl DtTree {
     /// `add_label()` on a node's labels, recorded in the label index.
     pub fn add_node_label(&mut self, id: NId, name: &str, pos: Pos) {
         add_label(&mut self.n_mut(id).labels, name, pos);
-        let v = self.label_nodes.entry(name.to_string()).or_default();
-        if !v.contains(&id) {
-            v.push(id);
-        }
+        index_push(&mut self.label_nodes, name, id);
     }
 
     /// Whether `walk(root)` reaches `id`: its parent chain leads to `root`
@@ -311,7 +398,8 @@ impl DtTree {
         };
         let mut live = self
             .label_nodes
-            .get(label)?
+            .get(&name_key(label))?
+            .as_slice()
             .iter()
             .copied()
             .filter(|&n| has(n) && self.reaches(root, n));
