@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use kmodel::of::DeviceTree;
 
+mod display_graph;
+
 #[derive(Subcommand)]
 pub enum DtCommand {
     /// Compile a .dts/.dtso (or re-emit a .dtb/.dtbo) into a .dtb/.dtbo,
@@ -26,6 +28,10 @@ pub enum DtCommand {
         /// Accepted for dtc compatibility; symbols are always generated.
         #[arg(short = '@')]
         symbols: bool,
+        /// On an error, list every level of a long include chain (it is
+        /// summarised otherwise).
+        #[arg(long)]
+        full_include_chain: bool,
     },
     /// Print the resolved tree (dts-like) and its display graph.
     Show {
@@ -41,6 +47,10 @@ pub enum DtCommand {
         /// Print only the display graph.
         #[arg(long)]
         graph_only: bool,
+        /// On an error, list every level of a long include chain (it is
+        /// summarised otherwise).
+        #[arg(long)]
+        full_include_chain: bool,
     },
 }
 
@@ -56,21 +66,37 @@ fn options(include: &[PathBuf]) -> dts::Options {
     }
 }
 
+/// `dts::load`, its error with the whole include chain when asked.
+fn load(
+    file: &Path,
+    opts: &dts::Options,
+    full_chain: bool,
+) -> Result<dts::Compiled, dts::DtsError> {
+    dts::load(file, opts).map_err(|e| {
+        if full_chain {
+            e.with_full_include_chain()
+        } else {
+            e
+        }
+    })
+}
+
 /// Loads the base and applies the overlays; the text of `show`.
 pub fn show_text(
     file: &Path,
     include: &[PathBuf],
     overlays: &[String],
     graph_only: bool,
+    full_chain: bool,
 ) -> Result<String, miette::Report> {
     let opts = options(include);
-    let mut tree: DeviceTree = dts::load(file, &opts)?.tree;
+    let mut tree: DeviceTree = load(file, &opts, full_chain)?.tree;
     for spec in overlays {
         let (ovf, target) = match spec.rsplit_once(':') {
             Some((f, t)) if t.starts_with('/') => (f, Some(t)),
             _ => (spec.as_str(), None),
         };
-        let ov = dts::load(Path::new(ovf), &opts)?;
+        let ov = load(Path::new(ovf), &opts, full_chain)?;
         let base = match target {
             Some(t) => Some(tree.of_find_node_by_path(t).ok_or_else(|| {
                 miette::miette!("{spec}: overlay target node {t} not found in the base tree")
@@ -85,7 +111,7 @@ pub fn show_text(
         out.push_str(&dts::print::to_dts(&tree));
         out.push('\n');
     }
-    out.push_str(&dts::display::render(&tree));
+    out.push_str(&display_graph::render(&tree));
     Ok(out)
 }
 
@@ -96,13 +122,24 @@ pub fn run(cmd: DtCommand) -> ExitCode {
             include,
             output,
             symbols: _,
+            full_include_chain,
         } => {
-            let c = match dts::load(&file, &options(&include)) {
+            let c = match load(&file, &options(&include), full_include_chain) {
                 Ok(c) => c,
                 Err(e) => return report(e),
             };
+            if let Some(i) = bridgesim::output::overwritten_input(
+                &output,
+                c.sources.iter().map(PathBuf::as_path),
+            ) {
+                return report(miette::miette!(
+                    "{}: refusing to overwrite the input {}; expected a different -o file",
+                    output.display(),
+                    i.display()
+                ));
+            }
             let blob = dts::fdt::write_dtb(&c.tree);
-            if let Err(e) = std::fs::write(&output, blob) {
+            if let Err(e) = bridgesim::output::write_atomic(&output, &blob) {
                 return report(miette::miette!("{}: cannot write: {e}", output.display()));
             }
             ExitCode::SUCCESS
@@ -112,7 +149,8 @@ pub fn run(cmd: DtCommand) -> ExitCode {
             include,
             overlays,
             graph_only,
-        } => match show_text(&file, &include, &overlays, graph_only) {
+            full_include_chain,
+        } => match show_text(&file, &include, &overlays, graph_only, full_include_chain) {
             Ok(s) => {
                 print!("{s}");
                 ExitCode::SUCCESS

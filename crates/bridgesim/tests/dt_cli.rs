@@ -201,3 +201,80 @@ fn show_applies_an_overlay_relative_to_a_target_node() {
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A fresh scratch directory for one test.
+fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bridgesim-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn compile_refuses_to_overwrite_its_input_or_an_included_file() {
+    let dir = scratch("selfout");
+    let inc = dir.join("part.dtsi");
+    let src = dir.join("board.dts");
+    std::fs::write(&inc, "/ {\n\tmodel = \"m\";\n};\n").unwrap();
+    let text = "/dts-v1/;\n#include \"part.dtsi\"\n/ {\n};\n";
+    std::fs::write(&src, text).unwrap();
+    // The input itself, by another spelling of its path, and an include.
+    let dotted = dir.join(".").join("board.dts");
+    for out in [&src, &dotted, &inc] {
+        let o = bridgesim(&[
+            "dt",
+            "compile",
+            src.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "-o {}", out.display());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("refusing to overwrite the input"), "{err}");
+    }
+    assert_eq!(std::fs::read_to_string(&src).unwrap(), text);
+    assert!(std::fs::read_to_string(&inc).unwrap().contains("model"));
+    // A new output is written, through a temporary file that is gone after.
+    let out = dir.join("board.dtb");
+    let o = bridgesim(&[
+        "dt",
+        "compile",
+        src.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["board.dtb", "board.dts", "part.dtsi"]);
+    let back = dts::fdt::read_dtb(&std::fs::read(&out).unwrap(), "out").unwrap();
+    let root = back.root();
+    assert_eq!(back.property(root, "model").unwrap().value, b"m\0");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_include_cycle_is_summarised_unless_the_full_chain_is_asked_for() {
+    let bad = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dts/tests/bad/include-cycle.dts");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["dt", "show", bad.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let o = bridgesim(&args);
+        assert_eq!(o.status.code(), Some(2));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let short = run(&[]);
+    let levels = |s: &str| s.matches("included from").count();
+    assert!(levels(&short) <= 8, "{short}");
+    assert!(
+        short.contains("more (an include chain of 200 levels through 3 files"),
+        "{short}"
+    );
+    assert!(short.contains("--full-include-chain"), "{short}");
+    assert!(short.lines().count() < 40, "{short}");
+    let full = run(&["--full-include-chain"]);
+    assert_eq!(levels(&full), 200, "{full}");
+}

@@ -11,6 +11,7 @@
 //! lines), so every output line maps back to a file line; columns are exact
 //! on lines without macro expansion.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -64,74 +65,94 @@ fn is_ident(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
+/// The kind and end of the token starting at `i` (`i < s.len()`).
+fn next_token(s: &[u8], mut i: usize) -> (TK, usize) {
+    let c = s[i];
+    let kind = if c == b' ' || c == b'\t' || c == b'\r' || c == b'\x0c' || c == b'\x0b' {
+        while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\r' | b'\x0c' | b'\x0b') {
+            i += 1;
+        }
+        TK::Ws
+    } else if is_ident_start(c) {
+        while i < s.len() && is_ident(s[i]) {
+            i += 1;
+        }
+        TK::Ident
+    } else if c.is_ascii_digit() || (c == b'.' && s.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+        i += 1;
+        while i < s.len() {
+            let d = s[i];
+            let exp_sign =
+                matches!(d, b'+' | b'-') && matches!(s[i - 1], b'e' | b'E' | b'p' | b'P');
+            if exp_sign || is_ident(d) || d == b'.' {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        TK::Number
+    } else if c == b'"' || c == b'\'' {
+        let mut j = i + 1;
+        let mut closed = false;
+        while j < s.len() {
+            if s[j] == b'\\' {
+                j += 2;
+                continue;
+            }
+            if s[j] == c {
+                closed = true;
+                j += 1;
+                break;
+            }
+            j += 1;
+        }
+        if closed {
+            i = j.min(s.len());
+            if c == b'"' {
+                TK::Str
+            } else {
+                TK::Char
+            }
+        } else {
+            i += 1;
+            TK::Punct
+        }
+    } else {
+        // `##` is one token (the paste operator).
+        i += if c == b'#' && s.get(i + 1) == Some(&b'#') {
+            2
+        } else {
+            1
+        };
+        TK::Punct
+    };
+    (kind, i)
+}
+
 fn tokenize(s: &[u8]) -> Vec<Tok> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < s.len() {
-        let c = s[i];
-        let start = i;
-        let kind = if c == b' ' || c == b'\t' || c == b'\r' || c == b'\x0c' || c == b'\x0b' {
-            while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\r' | b'\x0c' | b'\x0b') {
-                i += 1;
-            }
-            TK::Ws
-        } else if is_ident_start(c) {
-            while i < s.len() && is_ident(s[i]) {
-                i += 1;
-            }
-            TK::Ident
-        } else if c.is_ascii_digit() || (c == b'.' && s.get(i + 1).is_some_and(u8::is_ascii_digit))
-        {
-            i += 1;
-            while i < s.len() {
-                let d = s[i];
-                let exp_sign =
-                    matches!(d, b'+' | b'-') && matches!(s[i - 1], b'e' | b'E' | b'p' | b'P');
-                if exp_sign || is_ident(d) || d == b'.' {
-                    i += 1;
-                } else {
-                    break;
-                }
-            }
-            TK::Number
-        } else if c == b'"' || c == b'\'' {
-            let mut j = i + 1;
-            let mut closed = false;
-            while j < s.len() {
-                if s[j] == b'\\' {
-                    j += 2;
-                    continue;
-                }
-                if s[j] == c {
-                    closed = true;
-                    j += 1;
-                    break;
-                }
-                j += 1;
-            }
-            if closed {
-                i = j.min(s.len());
-                if c == b'"' {
-                    TK::Str
-                } else {
-                    TK::Char
-                }
-            } else {
-                i += 1;
-                TK::Punct
-            }
-        } else {
-            // `##` is one token (the paste operator).
-            i += if c == b'#' && s.get(i + 1) == Some(&b'#') {
-                2
-            } else {
-                1
-            };
-            TK::Punct
-        };
-        out.push(Tok::new(kind, &s[start..i]));
+        let (kind, end) = next_token(s, i);
+        out.push(Tok::new(kind, &s[i..end]));
+        i = end;
     }
     out
+}
+
+/// The identifier tokens of a line, without allocating.
+fn idents(s: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < s.len() {
+            let (kind, end) = next_token(s, i);
+            let start = std::mem::replace(&mut i, end);
+            if kind == TK::Ident {
+                return Some(&s[start..end]);
+            }
+        }
+        None
+    })
 }
 
 /// Preprocessor options.
@@ -143,6 +164,162 @@ pub struct CppOptions {
     pub defines: Vec<(String, String)>,
     /// Resolve no include at all.
     pub no_file_access: bool,
+}
+
+/// `#include` nesting beyond this is reported (an include cycle).
+const MAX_INCLUDE_DEPTH: usize = 200;
+
+/// What [`Cpp::process_file`] tracks through one file.
+struct FileState {
+    file: FileId,
+    frame: Option<FrameId>,
+    cur_path: Option<PathBuf>,
+    conds: Vec<Cond>,
+    /// Logical file and line (line markers change them): logical line =
+    /// physical line + `lline_base`.
+    lfile: FileId,
+    lline_base: i64,
+    /// Text carried over for a function-like macro call spanning lines.
+    pending: Vec<u8>,
+    pending_origin: Option<LineOrigin>,
+    pending_lines: usize,
+}
+
+impl FileState {
+    /// A located error on logical line `l`.
+    fn err(
+        &self,
+        sm: &mut SourceMap,
+        l: &Logical,
+        col: u32,
+        len: usize,
+        kind: ErrorKind,
+        msg: String,
+    ) -> DtsError {
+        err_at(
+            sm,
+            l.origin.file,
+            l.origin.line,
+            col,
+            self.frame,
+            len,
+            kind,
+            msg,
+        )
+    }
+
+    /// Opens a conditional group whose condition is `v`.
+    fn push_cond(&mut self, v: bool, parent_active: bool, o: LineOrigin) {
+        self.conds.push(Cond {
+            active: parent_active && v,
+            taken: v,
+            seen_else: false,
+            parent_active,
+            pos: (o.file, o.line, self.frame),
+        });
+    }
+}
+
+/// A logical line: physical lines joined by `\` continuations, comments
+/// blanked.
+struct Logical<'l> {
+    text: &'l [u8],
+    origin: LineOrigin,
+    phys_line: u32,
+    /// Physical lines it took.
+    consumed: usize,
+    /// It is the file's last.
+    last: bool,
+}
+
+/// A line starting with `#`, split into the directive name and the rest.
+struct Directive<'l> {
+    name: &'l [u8],
+    /// After the name.
+    after: &'l [u8],
+    /// After the `#` and blanks (the name onwards).
+    rest: &'l [u8],
+    /// Column of the `#`.
+    hash_col: u32,
+    /// Column just after the name.
+    name_end_col: u32,
+}
+
+impl<'l> Directive<'l> {
+    fn parse(line: &'l [u8], hash: usize) -> Self {
+        let rest = &line[hash + 1..];
+        let ns = rest
+            .iter()
+            .position(|&c| c != b' ' && c != b'\t')
+            .unwrap_or(rest.len());
+        let rest = &rest[ns..];
+        let name_len = rest.iter().take_while(|&&c| is_ident(c)).count();
+        Directive {
+            name: &rest[..name_len],
+            after: &rest[name_len..],
+            rest,
+            hash_col: (hash + 1) as u32,
+            name_end_col: (hash + 1 + ns + name_len) as u32 + 1,
+        }
+    }
+
+    /// `# 12 "file"`.
+    fn is_line_marker(&self) -> bool {
+        !self.name.is_empty() && self.name.iter().all(u8::is_ascii_digit)
+    }
+
+    fn is_conditional(&self) -> bool {
+        matches!(
+            self.name,
+            b"if" | b"ifdef" | b"ifndef" | b"elif" | b"else" | b"endif"
+        )
+    }
+
+    /// A directive cpp acts on; anything else (`#address-cells`) is text.
+    fn known(&self) -> bool {
+        self.is_line_marker()
+            || matches!(
+                self.name,
+                b"include"
+                    | b"define"
+                    | b"undef"
+                    | b"if"
+                    | b"ifdef"
+                    | b"ifndef"
+                    | b"elif"
+                    | b"else"
+                    | b"endif"
+                    | b"line"
+                    | b"error"
+                    | b"warning"
+                    | b"pragma"
+                    | b"include_next"
+                    | b"ident"
+            ) && self.after.first().is_none_or(|&c| !is_prop_char(c))
+    }
+}
+
+/// Joins `lines[0]` with the lines its trailing `\` continues onto;
+/// returns the text and how many lines it took.
+fn join_continuations<'l>(lines: &[&'l [u8]]) -> (Cow<'l, [u8]>, usize) {
+    if !lines[0].ends_with(b"\\") && !lines[0].ends_with(b"\\\r") {
+        return (Cow::Borrowed(lines[0]), 1);
+    }
+    let mut raw = lines[0].to_vec();
+    let mut consumed = 1;
+    while raw.last() == Some(&b'\\') || raw.ends_with(b"\\\r") {
+        while raw.last() != Some(&b'\\') {
+            raw.pop();
+        }
+        raw.pop();
+        if consumed < lines.len() {
+            raw.extend_from_slice(lines[consumed]);
+            consumed += 1;
+        } else {
+            break;
+        }
+    }
+    (Cow::Owned(raw), consumed)
 }
 
 struct Cond {
@@ -270,9 +447,12 @@ impl<'a> Cpp<'a> {
             .find(|p| p.is_file())
     }
 
+    /// Preprocesses one file (and, recursively, its includes) into the
+    /// output: logical lines (continuations joined, comments blanked) go to
+    /// [`Cpp::directive`] or [`Cpp::text_line`].
     fn process_file(&mut self, file: FileId, frame: Option<FrameId>) -> Result<(), DtsError> {
         self.depth += 1;
-        if self.depth > 200 {
+        if self.depth > MAX_INCLUDE_DEPTH {
             return Err(err_at(
                 self.sm,
                 file,
@@ -281,349 +461,361 @@ impl<'a> Cpp<'a> {
                 frame,
                 1,
                 ErrorKind::Preprocessor,
-                "#include nested too deeply (200 levels); expected no include cycle".into(),
+                format!(
+                    "#include nested too deeply ({MAX_INCLUDE_DEPTH} levels); expected no include cycle"
+                ),
             ));
         }
         let bytes = self.sm.file(file).bytes.clone();
-        let cur_path = self.sm.file(file).path.clone();
-        let lines: Vec<&[u8]> = bytes.split(|&c| c == b'\n').collect();
-        // The trailing empty piece after a final newline is not a line.
-        let nlines = if bytes.last() == Some(&b'\n') {
-            lines.len() - 1
-        } else {
-            lines.len()
+        let mut lines: Vec<&[u8]> = bytes.split(|&c| c == b'\n').collect();
+        // The trailing empty piece after a final newline (or of an empty
+        // file) is not a line.
+        if lines.last().is_some_and(|l| l.is_empty()) {
+            lines.pop();
+        }
+        let mut st = FileState {
+            file,
+            frame,
+            cur_path: self.sm.file(file).path.clone(),
+            conds: Vec::new(),
+            lfile: file,
+            lline_base: 0,
+            pending: Vec::new(),
+            pending_origin: None,
+            pending_lines: 0,
         };
-        let mut conds: Vec<Cond> = Vec::new();
         let mut in_comment = false;
-        // Logical file/line (changed by line markers).
-        let mut lfile = file;
-        let mut lline_base: i64 = 0; // logical line = physical + base
-        let mut pending: Vec<u8> = Vec::new(); // text carried over for a multi-line macro call
-        let mut pending_origin: Option<LineOrigin> = None;
-        let mut pending_lines = 0usize;
         let mut i = 0usize;
-        while i < nlines {
+        while i < lines.len() {
             let phys_line = i as u32 + 1;
-            // Join continuation lines.
-            let mut raw: Vec<u8> = lines[i].to_vec();
-            let mut consumed = 1;
-            while raw.last() == Some(&b'\\') || raw.ends_with(b"\\\r") {
-                while raw.last() != Some(&b'\\') {
-                    raw.pop();
-                }
-                raw.pop();
-                if i + consumed < nlines {
-                    raw.extend_from_slice(lines[i + consumed]);
-                    consumed += 1;
-                } else {
-                    break;
-                }
-            }
+            let (raw, consumed) = join_continuations(&lines[i..]);
             i += consumed;
             let origin = LineOrigin {
-                file: lfile,
-                line: (phys_line as i64 + lline_base).max(1) as u32,
+                file: st.lfile,
+                line: (phys_line as i64 + st.lline_base).max(1) as u32,
                 frame,
             };
             let line = strip_comments(&raw, &mut in_comment);
-            let active = conds.last().is_none_or(|c| c.active);
-            let trimmed_start = line.iter().position(|&c| c != b' ' && c != b'\t');
-            let is_directive_line =
-                pending_lines == 0 && trimmed_start.is_some_and(|s| line[s] == b'#');
-            let mut handled = false;
-            if is_directive_line {
-                let s = trimmed_start.unwrap();
-                let rest = &line[s + 1..];
-                let ns = rest
-                    .iter()
-                    .position(|&c| c != b' ' && c != b'\t')
-                    .unwrap_or(rest.len());
-                let rest = &rest[ns..];
-                let name_len = rest.iter().take_while(|&&c| is_ident(c)).count();
-                let name = &rest[..name_len];
-                let after = &rest[name_len..];
-                let dcol = (s + 1 + ns + name_len) as u32 + 1;
-                let at = |sm: &mut SourceMap, col: u32, len: usize, kind, msg: String| {
-                    err_at(sm, origin.file, origin.line, col, frame, len, kind, msg)
-                };
-                let is_marker = !name.is_empty() && name.iter().all(u8::is_ascii_digit);
-                let known = is_marker
-                    || matches!(
-                        name,
-                        b"include"
-                            | b"define"
-                            | b"undef"
-                            | b"if"
-                            | b"ifdef"
-                            | b"ifndef"
-                            | b"elif"
-                            | b"else"
-                            | b"endif"
-                            | b"line"
-                            | b"error"
-                            | b"warning"
-                            | b"pragma"
-                            | b"include_next"
-                            | b"ident"
-                    ) && after.first().is_none_or(|&c| !is_prop_char(c));
-                let name_is_cond = matches!(
-                    name,
-                    b"if" | b"ifdef" | b"ifndef" | b"elif" | b"else" | b"endif"
-                );
-                if known && (active || name_is_cond) {
-                    handled = true;
-                    self.emit(b"", origin);
-                    for _ in 1..consumed {
-                        self.emit(b"", origin);
-                    }
-                    match name {
-                        b"ifdef" | b"ifndef" => {
-                            let id = first_ident(after);
-                            let Some(id) = id else {
-                                return Err(at(
-                                    self.sm,
-                                    dcol,
-                                    1,
-                                    ErrorKind::Preprocessor,
-                                    format!(
-                                        "#{} without a macro name; expected an identifier",
-                                        String::from_utf8_lossy(name)
-                                    ),
-                                ));
-                            };
-                            let def = self.macros.contains_key(id);
-                            let v = if name == b"ifdef" { def } else { !def };
-                            conds.push(Cond {
-                                active: active && v,
-                                taken: v,
-                                seen_else: false,
-                                parent_active: active,
-                                pos: (origin.file, origin.line, frame),
-                            });
-                        }
-                        b"if" => {
-                            let v = if active {
-                                self.eval_if(after)
-                                    .map_err(|(k, m)| at(self.sm, dcol, 1, k, m))?
-                            } else {
-                                false
-                            };
-                            conds.push(Cond {
-                                active: active && v,
-                                taken: v,
-                                seen_else: false,
-                                parent_active: active,
-                                pos: (origin.file, origin.line, frame),
-                            });
-                        }
-                        b"elif" | b"else" => {
-                            let Some(c) = conds.last() else {
-                                return Err(at(
-                                    self.sm,
-                                    (s + 1) as u32,
-                                    name.len() + 1,
-                                    ErrorKind::UnbalancedConditional,
-                                    format!("#{} without #if", String::from_utf8_lossy(name)),
-                                ));
-                            };
-                            if c.seen_else {
-                                return Err(at(
-                                    self.sm,
-                                    (s + 1) as u32,
-                                    name.len() + 1,
-                                    ErrorKind::UnbalancedConditional,
-                                    format!(
-                                        "#{} after #else; expected #endif",
-                                        String::from_utf8_lossy(name)
-                                    ),
-                                ));
-                            }
-                            let (pa, taken) = (c.parent_active, c.taken);
-                            let v = if name == b"else" {
-                                !taken
-                            } else if pa && !taken {
-                                self.eval_if(after)
-                                    .map_err(|(k, m)| at(self.sm, dcol, 1, k, m))?
-                            } else {
-                                false
-                            };
-                            let c = conds.last_mut().unwrap();
-                            c.active = pa && v;
-                            c.taken |= v;
-                            c.seen_else = name == b"else";
-                        }
-                        b"endif" if conds.pop().is_none() => {
-                            return Err(at(
-                                self.sm,
-                                (s + 1) as u32,
-                                6,
-                                ErrorKind::UnbalancedConditional,
-                                "#endif without #if".into(),
-                            ));
-                        }
-                        b"endif" => {}
-                        b"define" => self
-                            .define(after)
-                            .map_err(|m| at(self.sm, dcol, 1, ErrorKind::Preprocessor, m))?,
-                        b"undef" => {
-                            if let Some(id) = first_ident(after) {
-                                self.macros.remove(id);
-                            }
-                        }
-                        b"include" | b"include_next" => {
-                            let t = trim(after);
-                            let (quoted, fname) = match t.first() {
-                                Some(b'"') => {
-                                    (true, t[1..].split(|&c| c == b'"').next().unwrap_or(b""))
-                                }
-                                Some(b'<') => {
-                                    (false, t[1..].split(|&c| c == b'>').next().unwrap_or(b""))
-                                }
-                                _ => {
-                                    return Err(at(
-                                        self.sm,
-                                        dcol,
-                                        1,
-                                        ErrorKind::Preprocessor,
-                                        "#include expects \"FILENAME\" or <FILENAME>".into(),
-                                    ))
-                                }
-                            };
-                            let fname = String::from_utf8_lossy(fname).into_owned();
-                            let fcol = dcol + (after.len() - t.len()) as u32;
-                            let Some(p) = self.resolve_include(&fname, quoted, cur_path.as_deref())
-                            else {
-                                return Err(at(
-                                    self.sm,
-                                    fcol,
-                                    fname.len() + 2,
-                                    ErrorKind::MissingInclude,
-                                    format!(
-                                        "{fname}: include file not found; expected it {}in one of the -I directories ({})",
-                                        if quoted { "next to the including file or " } else { "" },
-                                        if self.opts.include_dirs.is_empty() { "none given".to_string() } else { self.opts.include_dirs.iter().map(|d| display_name(d)).collect::<Vec<_>>().join(", ") }
-                                    ),
-                                ));
-                            };
-                            let bytes = std::fs::read(&p).map_err(|e| {
-                                at(
-                                    self.sm,
-                                    fcol,
-                                    fname.len() + 2,
-                                    ErrorKind::Io,
-                                    format!("{}: {e}", display_name(&p)),
-                                )
-                            })?;
-                            let fid = self.sm.add_file(display_name(&p), Some(p), bytes);
-                            let fr = self.sm.add_frame(Frame {
-                                file: origin.file,
-                                line: origin.line,
-                                col: (s + 1) as u32,
-                                parent: frame,
-                            });
-                            // The include replaces the blank line emitted above.
-                            self.out.pop();
-                            self.origins.pop();
-                            self.process_file(fid, Some(fr))?;
-                            self.emit(b"", origin);
-                        }
-                        b"error" => {
-                            return Err(at(
-                                self.sm,
-                                (s + 1) as u32,
-                                line.len() - s,
-                                ErrorKind::Preprocessor,
-                                format!("#error{}", String::from_utf8_lossy(after)),
-                            ));
-                        }
-                        _ if is_marker || name == b"line" => {
-                            let t = if is_marker { rest } else { trim(after) };
-                            match parse_line_marker(t) {
-                                Some((n, fname)) => {
-                                    if let Some(f) = fname {
-                                        lfile = self.sm.virtual_file(&f);
-                                    }
-                                    // The next physical line has number n.
-                                    lline_base = n as i64 - (phys_line as i64 + consumed as i64);
-                                }
-                                None => {
-                                    return Err(at(
-                                        self.sm,
-                                        (s + 1) as u32,
-                                        line.len() - s,
-                                        ErrorKind::Syntax,
-                                        "malformed line marker; expected # LINE \"FILE\" [FLAGS]"
-                                            .into(),
-                                    ))
-                                }
-                            }
-                        }
-                        _ => {}
-                    }
+            let active = st.conds.last().is_none_or(|c| c.active);
+            let l = Logical {
+                text: &line,
+                origin,
+                phys_line,
+                consumed,
+                last: i >= lines.len(),
+            };
+            let hash = line.iter().position(|&c| c != b' ' && c != b'\t');
+            let hash = hash.filter(|&h| st.pending_lines == 0 && line[h] == b'#');
+            if let Some(h) = hash {
+                let d = Directive::parse(&line, h);
+                if d.known() && (active || d.is_conditional()) {
+                    self.blank_lines(consumed, origin);
+                    self.directive(&mut st, &l, &d, active)?;
+                    continue;
                 }
-            }
-            if handled {
-                continue;
             }
             if !active {
-                for _ in 0..consumed {
-                    self.emit(b"", origin);
-                }
-                continue;
-            }
-            // A text line (or a pass-through '#' line).
-            if is_directive_line {
+                self.blank_lines(consumed, origin);
+            } else if hash.is_some() {
+                // Not a directive (`#address-cells = <1>;`): passed through.
                 self.emit(&line, origin);
-                for _ in 1..consumed {
-                    self.emit(b"", origin);
-                }
-                continue;
-            }
-            let (text, o) = if pending_lines > 0 {
-                pending.push(b' ');
-                pending.extend_from_slice(&line);
-                (std::mem::take(&mut pending), pending_origin.unwrap())
+                self.blank_lines(consumed - 1, origin);
             } else {
-                (line, origin)
-            };
-            let expanded = self.expand_line(&text, i >= nlines);
-            if self.budget.get() == 0 {
-                return Err(err_at(
+                self.text_line(&mut st, &l)?;
+            }
+        }
+        self.end_of_file(st, in_comment)?;
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// `n` empty output lines (one per input line a directive took).
+    fn blank_lines(&mut self, n: usize, o: LineOrigin) {
+        for _ in 0..n {
+            self.emit(b"", o);
+        }
+    }
+
+    /// A directive in an active group, or a conditional anywhere. Its
+    /// lines have been emitted blank.
+    fn directive(
+        &mut self,
+        st: &mut FileState,
+        l: &Logical,
+        d: &Directive,
+        active: bool,
+    ) -> Result<(), DtsError> {
+        match d.name {
+            b"ifdef" | b"ifndef" => self.ifdef(st, l, d, active),
+            b"if" => {
+                let v = active && self.condition(st, l, d)?;
+                st.push_cond(v, active, l.origin);
+                Ok(())
+            }
+            b"elif" | b"else" => self.elif_else(st, l, d),
+            b"endif" => match st.conds.pop() {
+                Some(_) => Ok(()),
+                None => Err(st.err(
                     self.sm,
-                    o.file,
-                    o.line,
-                    1,
-                    frame,
+                    l,
+                    d.hash_col,
+                    6,
+                    ErrorKind::UnbalancedConditional,
+                    "#endif without #if".into(),
+                )),
+            },
+            b"define" => self
+                .define(d.after)
+                .map_err(|m| st.err(self.sm, l, d.name_end_col, 1, ErrorKind::Preprocessor, m)),
+            b"undef" => {
+                if let Some(id) = first_ident(d.after) {
+                    self.macros.remove(id);
+                }
+                Ok(())
+            }
+            b"include" | b"include_next" => self.include(st, l, d),
+            b"error" => Err(st.err(
+                self.sm,
+                l,
+                d.hash_col,
+                l.text.len() + 1 - d.hash_col as usize,
+                ErrorKind::Preprocessor,
+                format!("#error{}", String::from_utf8_lossy(d.after)),
+            )),
+            _ if d.is_line_marker() || d.name == b"line" => self.line_marker(st, l, d),
+            // #warning, #pragma, #ident: no effect on the output.
+            _ => Ok(()),
+        }
+    }
+
+    /// An `#if`/`#elif` condition, evaluated.
+    fn condition(&mut self, st: &FileState, l: &Logical, d: &Directive) -> Result<bool, DtsError> {
+        let r = self.eval_if(d.after);
+        r.map_err(|(k, m)| st.err(self.sm, l, d.name_end_col, 1, k, m))
+    }
+
+    /// `#ifdef NAME` / `#ifndef NAME`.
+    fn ifdef(
+        &mut self,
+        st: &mut FileState,
+        l: &Logical,
+        d: &Directive,
+        active: bool,
+    ) -> Result<(), DtsError> {
+        let Some(id) = first_ident(d.after) else {
+            return Err(st.err(
+                self.sm,
+                l,
+                d.name_end_col,
+                1,
+                ErrorKind::Preprocessor,
+                format!(
+                    "#{} without a macro name; expected an identifier",
+                    String::from_utf8_lossy(d.name)
+                ),
+            ));
+        };
+        let def = self.macros.contains_key(id);
+        let v = if d.name == b"ifdef" { def } else { !def };
+        st.push_cond(v, active, l.origin);
+        Ok(())
+    }
+
+    /// `#elif EXPR` / `#else`.
+    fn elif_else(
+        &mut self,
+        st: &mut FileState,
+        l: &Logical,
+        d: &Directive,
+    ) -> Result<(), DtsError> {
+        let unbalanced = |sm: &mut SourceMap, msg: String| {
+            st.err(
+                sm,
+                l,
+                d.hash_col,
+                d.name.len() + 1,
+                ErrorKind::UnbalancedConditional,
+                msg,
+            )
+        };
+        let name = String::from_utf8_lossy(d.name);
+        let Some(c) = st.conds.last() else {
+            return Err(unbalanced(self.sm, format!("#{name} without #if")));
+        };
+        if c.seen_else {
+            return Err(unbalanced(
+                self.sm,
+                format!("#{name} after #else; expected #endif"),
+            ));
+        }
+        let (pa, taken) = (c.parent_active, c.taken);
+        let v = if d.name == b"else" {
+            !taken
+        } else {
+            pa && !taken && self.condition(st, l, d)?
+        };
+        let c = st.conds.last_mut().unwrap();
+        c.active = pa && v;
+        c.taken |= v;
+        c.seen_else = d.name == b"else";
+        Ok(())
+    }
+
+    /// `#include "FILE"` / `#include <FILE>`: the included file's lines
+    /// replace the directive's blank line.
+    fn include(&mut self, st: &mut FileState, l: &Logical, d: &Directive) -> Result<(), DtsError> {
+        let t = trim(d.after);
+        let (quoted, fname) = match t.first() {
+            Some(b'"') => (true, t[1..].split(|&c| c == b'"').next().unwrap_or(b"")),
+            Some(b'<') => (false, t[1..].split(|&c| c == b'>').next().unwrap_or(b"")),
+            _ => {
+                return Err(st.err(
+                    self.sm,
+                    l,
+                    d.name_end_col,
                     1,
                     ErrorKind::Preprocessor,
-                    "macro expansion produces more than 5 million tokens; expected a non-recursive expansion".into(),
-                ));
+                    "#include expects \"FILENAME\" or <FILENAME>".into(),
+                ))
             }
-            match expanded {
-                Some(exp) => {
-                    self.emit(&exp, o);
-                    for _ in 1..(pending_lines + consumed) {
-                        self.emit(b"", o);
-                    }
-                    pending_lines = 0;
-                    pending_origin = None;
-                }
-                None => {
-                    pending = text;
-                    pending_origin = Some(o);
-                    pending_lines += consumed;
-                }
+        };
+        let fname = String::from_utf8_lossy(fname).into_owned();
+        let fcol = d.name_end_col + (d.after.len() - t.len()) as u32;
+        let Some(p) = self.resolve_include(&fname, quoted, st.cur_path.as_deref()) else {
+            let dirs = if self.opts.include_dirs.is_empty() {
+                "none given".to_string()
+            } else {
+                let d: Vec<String> = self
+                    .opts
+                    .include_dirs
+                    .iter()
+                    .map(|d| display_name(d))
+                    .collect();
+                d.join(", ")
+            };
+            return Err(st.err(
+                self.sm,
+                l,
+                fcol,
+                fname.len() + 2,
+                ErrorKind::MissingInclude,
+                format!(
+                    "{fname}: include file not found; expected it {}in one of the -I directories ({dirs})",
+                    if quoted { "next to the including file or " } else { "" },
+                ),
+            ));
+        };
+        let bytes = std::fs::read(&p).map_err(|e| {
+            st.err(
+                self.sm,
+                l,
+                fcol,
+                fname.len() + 2,
+                ErrorKind::Io,
+                format!("{}: {e}", display_name(&p)),
+            )
+        })?;
+        let fid = self.sm.add_file(display_name(&p), Some(p), bytes);
+        let fr = self.sm.add_frame(Frame {
+            file: l.origin.file,
+            line: l.origin.line,
+            col: d.hash_col,
+            parent: st.frame,
+        });
+        // The included lines replace the last blank line emitted for the
+        // directive.
+        self.out.pop();
+        self.origins.pop();
+        self.process_file(fid, Some(fr))?;
+        self.emit(b"", l.origin);
+        Ok(())
+    }
+
+    /// `# LINE "FILE" FLAGS` or `#line LINE "FILE"`: renumbers what follows.
+    fn line_marker(
+        &mut self,
+        st: &mut FileState,
+        l: &Logical,
+        d: &Directive,
+    ) -> Result<(), DtsError> {
+        let t = if d.is_line_marker() {
+            d.rest
+        } else {
+            trim(d.after)
+        };
+        let Some((n, fname)) = parse_line_marker(t) else {
+            return Err(st.err(
+                self.sm,
+                l,
+                d.hash_col,
+                l.text.len() + 1 - d.hash_col as usize,
+                ErrorKind::Syntax,
+                "malformed line marker; expected # LINE \"FILE\" [FLAGS]".into(),
+            ));
+        };
+        if let Some(f) = fname {
+            st.lfile = self.sm.virtual_file(&f);
+        }
+        // The next physical line has number n.
+        st.lline_base = n as i64 - (l.phys_line as i64 + l.consumed as i64);
+        Ok(())
+    }
+
+    /// A text line in an active group: macro-expanded, or held while a
+    /// function-like macro call continues on the next lines.
+    fn text_line(&mut self, st: &mut FileState, l: &Logical) -> Result<(), DtsError> {
+        let joined;
+        let (text, o): (&[u8], LineOrigin) = if st.pending_lines > 0 {
+            let mut t = std::mem::take(&mut st.pending);
+            t.push(b' ');
+            t.extend_from_slice(l.text);
+            joined = t;
+            (&joined, st.pending_origin.unwrap())
+        } else {
+            (l.text, l.origin)
+        };
+        let expanded = self.expand_line(text, l.last);
+        if self.budget.get() == 0 {
+            return Err(err_at(
+                self.sm,
+                o.file,
+                o.line,
+                1,
+                st.frame,
+                1,
+                ErrorKind::Preprocessor,
+                "macro expansion produces more than 5 million tokens; expected a non-recursive expansion".into(),
+            ));
+        }
+        match expanded {
+            Some(exp) => {
+                self.emit(&exp, o);
+                self.blank_lines(st.pending_lines + l.consumed - 1, o);
+                st.pending_lines = 0;
+                st.pending_origin = None;
+            }
+            None => {
+                st.pending = text.to_vec();
+                st.pending_origin = Some(o);
+                st.pending_lines += l.consumed;
             }
         }
-        if pending_lines > 0 {
-            let o = pending_origin.unwrap();
-            let exp = self.expand_line(&pending, true).unwrap_or_default();
+        Ok(())
+    }
+
+    /// Flushes a macro call left open and checks that conditionals and
+    /// comments are closed.
+    fn end_of_file(&mut self, mut st: FileState, in_comment: bool) -> Result<(), DtsError> {
+        if st.pending_lines > 0 {
+            let o = st.pending_origin.unwrap();
+            let exp = self
+                .expand_line(&st.pending, true)
+                .map(Cow::into_owned)
+                .unwrap_or_default();
             self.emit(&exp, o);
-            for _ in 1..pending_lines {
-                self.emit(b"", o);
-            }
+            self.blank_lines(st.pending_lines - 1, o);
         }
-        if let Some(c) = conds.pop() {
+        if let Some(c) = st.conds.pop() {
             let (f, l, fr) = c.pos;
             return Err(err_at(
                 self.sm,
@@ -637,20 +829,19 @@ impl<'a> Cpp<'a> {
             ));
         }
         if in_comment {
-            let f = self.sm.file(file);
+            let f = self.sm.file(st.file);
             let last = f.bytes.iter().filter(|&&c| c == b'\n').count() as u32 + 1;
             return Err(err_at(
                 self.sm,
-                file,
+                st.file,
                 last,
                 1,
-                frame,
+                st.frame,
                 1,
                 ErrorKind::Syntax,
                 "unterminated comment; expected */".into(),
             ));
         }
-        self.depth -= 1;
         Ok(())
     }
 
@@ -699,22 +890,18 @@ impl<'a> Cpp<'a> {
 
     /// Expands macros in a line. None: a function-like macro call is not
     /// closed on this line (and more lines follow).
-    fn expand_line(&self, line: &[u8], last: bool) -> Option<Vec<u8>> {
+    fn expand_line<'l>(&self, line: &'l [u8], last: bool) -> Option<Cow<'l, [u8]>> {
         // Fast path: no identifier in the line names a macro.
-        let toks = tokenize(line);
-        if !toks
-            .iter()
-            .any(|t| t.kind == TK::Ident && self.macros.contains_key(&t.text))
-        {
-            return Some(line.to_vec());
+        if !idents(line).any(|id| self.macros.contains_key(id)) {
+            return Some(Cow::Borrowed(line));
         }
-        match self.expand(toks, last) {
+        match self.expand(tokenize(line), last) {
             Ok(v) => {
                 let mut out = Vec::with_capacity(line.len());
                 for t in v {
                     out.extend_from_slice(&t.text);
                 }
-                Some(out)
+                Some(Cow::Owned(out))
             }
             Err(()) => None,
         }
@@ -1093,12 +1280,12 @@ fn parse_line_marker(t: &[u8]) -> Option<(u32, Option<String>)> {
 
 /// Replaces comments by spaces (keeping columns), honouring string and
 /// character literals. `in_comment` carries a `/* */` across lines.
-fn strip_comments(line: &[u8], in_comment: &mut bool) -> Vec<u8> {
+fn strip_comments<'l>(line: &'l [u8], in_comment: &mut bool) -> Cow<'l, [u8]> {
+    if !*in_comment && !line.contains(&b'/') {
+        return Cow::Borrowed(line);
+    }
     let mut out = Vec::with_capacity(line.len());
     let mut i = 0;
-    if !*in_comment && !line.contains(&b'/') {
-        return line.to_vec();
-    }
     while i < line.len() {
         if *in_comment {
             if line[i] == b'*' && line.get(i + 1) == Some(&b'/') {
@@ -1139,7 +1326,7 @@ fn strip_comments(line: &[u8], in_comment: &mut bool) -> Vec<u8> {
         out.push(c);
         i += 1;
     }
-    out
+    Cow::Owned(out)
 }
 
 struct IfExpr<'t> {

@@ -20,11 +20,34 @@ fn rd(b: &[u8], off: usize) -> Option<u32> {
         .map(|s| u32::from_be_bytes(s.try_into().unwrap()))
 }
 
-/// Structural validation done before handing the blob to
-/// `Fdt::new_unchecked` (which panics on malformed input). Unlike
-/// `Fdt::new`, property names longer than 31 characters are accepted: real
-/// kernel DTBs have them (`simple-audio-card,bitclock-master`).
-fn validate(b: &[u8]) -> Result<(), String> {
+/// Checks a blob before `Fdt::new_unchecked`, whose accessors panic on
+/// malformed input. dtoolkit's own `Fdt::new` decides, except on one check
+/// that does not serve: it holds node and property names to the
+/// specification's 31 characters and character set, and real kernel blobs
+/// break that (`simple-audio-card,bitclock-master`; dtc accepts them). Its
+/// name check cannot be turned off (`check_strings` is private), so only
+/// when `Fdt::new` refuses a name does [`validate_structure`] check what
+/// `new_unchecked` relies on, names aside.
+fn check(b: &[u8]) -> Result<(), String> {
+    use dtoolkit::error::FdtErrorKind;
+    match Fdt::new(b) {
+        Ok(_) => Ok(()),
+        Err(e)
+            if matches!(
+                e.kind,
+                FdtErrorKind::InvalidNodeName | FdtErrorKind::InvalidPropertyName
+            ) =>
+        {
+            validate_structure(b)
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The structure `Fdt::new_unchecked`'s accessors rely on: header, offsets
+/// and sizes within the blob, a terminated reservation block, balanced
+/// tokens, names NUL-terminated UTF-8 (of any length).
+fn validate_structure(b: &[u8]) -> Result<(), String> {
     let h = |i: usize| rd(b, i * 4).ok_or("truncated header");
     if h(0)? != FDT_MAGIC {
         return Err("bad magic (not a flattened device tree)".into());
@@ -122,7 +145,7 @@ fn validate(b: &[u8]) -> Result<(), String> {
 
 /// Reads a .dtb/.dtbo into a tree (labels come only from `__symbols__`).
 pub fn read_dtb(bytes: &[u8], name: &str) -> Result<DeviceTree, DtsError> {
-    validate(bytes).map_err(|m| {
+    check(bytes).map_err(|m| {
         DtsError::unlocated(ErrorKind::Dtb, name, format!("{name}: invalid .dtb: {m}"))
     })?;
     let fdt = Fdt::new_unchecked(bytes);

@@ -7,9 +7,11 @@
 //! grammar, merging, deletion, overlay fragments) → [`resolve`] (dtc's
 //! ERROR-level checks, phandles, `__symbols__`, `__fixups__`,
 //! `__local_fixups__`) → `DeviceTree`.
+//!
+//! A pure device-tree front end: nothing here knows DRM (the display graph
+//! `bridgesim dt show` prints lives with that command).
 
 pub mod cpp;
-pub mod display;
 pub mod fdt;
 pub mod parser;
 pub mod print;
@@ -45,6 +47,9 @@ pub struct Compiled {
     pub tree: DeviceTree,
     /// The source had `/plugin/` (or the blob has fragments/fixups).
     pub plugin: bool,
+    /// The files read: the input, then every `#include`d and `/include/`d
+    /// file, in the order first read (a writer must not overwrite them).
+    pub sources: Vec<PathBuf>,
 }
 
 /// Compiles source bytes (`name` is used in messages and to resolve
@@ -68,7 +73,17 @@ pub fn compile_bytes(
     let info = parser.parse()?;
     let plugin = info.plugin;
     let tree = resolve::resolve(&sm, info, !opts.no_symbols)?;
-    Ok(Compiled { tree, plugin })
+    let mut sources: Vec<PathBuf> = Vec::new();
+    for p in sm.files.iter().filter_map(|f| f.path.as_ref()) {
+        if !sources.contains(p) {
+            sources.push(p.clone());
+        }
+    }
+    Ok(Compiled {
+        tree,
+        plugin,
+        sources,
+    })
 }
 
 /// Compiles a .dts/.dtso file.
@@ -102,7 +117,11 @@ pub fn load(path: &Path, opts: &Options) -> Result<Compiled, DtsError> {
                 .children(r)
                 .iter()
                 .any(|&c| tree.child_by_full_name(c, "__overlay__").is_some());
-        return Ok(Compiled { tree, plugin });
+        return Ok(Compiled {
+            tree,
+            plugin,
+            sources: vec![path.to_path_buf()],
+        });
     }
     compile_file(path, opts)
 }

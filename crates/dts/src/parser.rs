@@ -786,7 +786,7 @@ impl<'a> Parser<'a> {
                 match self.tree.get_node_by_ref(root, &r) {
                     Some(t) => {
                         for (l, lp) in labels.iter().rev() {
-                            add_label(&mut self.tree.n_mut(t).labels, l, *lp);
+                            self.tree.add_node_label(t, l, *lp);
                         }
                         self.tree.merge_nodes(t, n);
                     }
@@ -1022,7 +1022,7 @@ impl<'a> Parser<'a> {
                 Some(b'{') => {
                     let c = self.nodedef(n, np)?;
                     for (l, lp) in labels.iter().rev() {
-                        add_label(&mut self.tree.n_mut(c).labels, l, *lp);
+                        self.tree.add_node_label(c, l, *lp);
                     }
                     self.tree.n_mut(c).omit_if_no_ref = omit;
                     self.tree.add_child(node, c);

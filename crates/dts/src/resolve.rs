@@ -9,7 +9,7 @@ use kmodel::of::DeviceTree;
 
 use crate::parser::DtInfo;
 use crate::source::{DtsError, ErrorKind, Pos, SourceMap};
-use crate::tree::{Data, DtTree, Marker, MarkerKind, NId, Prop};
+use crate::tree::{Data, DtTree, FxMap, FxSet, Marker, MarkerKind, NId, Prop};
 
 type Res<T> = Result<T, DtsError>;
 
@@ -22,6 +22,25 @@ struct Ctx<'a> {
     next_phandle: u32,
     /// `-@`.
     symbols: bool,
+    /// Phandle -> the node that holds it (dtc's `get_node_by_phandle()`
+    /// walks the tree; a holder deleted since no longer counts).
+    phandles: FxMap<u32, NId>,
+    /// Node -> property name -> index, for the nodes generation appends to
+    /// (`__fixups__`, `__local_fixups__`), built on first use.
+    prop_idx: HashMap<NId, HashMap<String, usize>>,
+}
+
+/// For each name, the index of the next entry with the same name: dtc's
+/// duplicate checks compare every entry with each later one and report the
+/// later one.
+fn next_same<'a>(names: impl DoubleEndedIterator<Item = &'a str>) -> Vec<Option<usize>> {
+    let names: Vec<&str> = names.collect();
+    let mut seen: FxMap<&str, usize> = FxMap::default();
+    let mut next = vec![None; names.len()];
+    for (i, n) in names.iter().enumerate().rev() {
+        next[i] = seen.insert(n, i);
+    }
+    next
 }
 
 fn is_prop_char(c: u8) -> bool {
@@ -37,6 +56,8 @@ pub fn resolve(sm: &SourceMap, info: DtInfo, symbols: bool) -> Res<DeviceTree> {
         plugin: info.plugin,
         next_phandle: 1,
         symbols,
+        phandles: FxMap::default(),
+        prop_idx: HashMap::new(),
     };
     c.structure_checks()?;
     c.name_properties()?;
@@ -69,34 +90,32 @@ impl Ctx<'_> {
     /// property_name_chars (all ERROR in checks.c).
     fn structure_checks(&self) -> Res<()> {
         for n in self.t.walk(self.root) {
-            let path = self.t.fullpath(n);
+            let path = || self.t.fullpath(n);
             let kids = self.t.children(n);
-            for (i, &a) in kids.iter().enumerate() {
-                if let Some(&b) = kids[i + 1..]
-                    .iter()
-                    .find(|&&b| self.t.n(b).name == self.t.n(a).name)
-                {
-                    return Err(self.fail(
-                        self.t.n(b).pos,
-                        "duplicate_node_names",
-                        format!("{path}: Duplicate node name {}", self.t.n(b).name),
-                    ));
-                }
+            let next = next_same(kids.iter().map(|&k| self.t.n(k).name.as_str()));
+            if let Some(&b) = next.iter().flatten().next().map(|&j| &kids[j]) {
+                return Err(self.fail(
+                    self.t.n(b).pos,
+                    "duplicate_node_names",
+                    format!("{}: Duplicate node name {}", path(), self.t.n(b).name),
+                ));
             }
             let props: Vec<&Prop> = self.t.n(n).props.iter().filter(|p| !p.deleted).collect();
-            for (i, a) in props.iter().enumerate() {
-                if let Some(b) = props[i + 1..].iter().find(|b| b.name == a.name) {
+            let next = next_same(props.iter().map(|p| p.name.as_str()));
+            for (a, later) in props.iter().zip(next) {
+                if let Some(j) = later {
+                    let b = props[j];
                     return Err(self.fail(
                         b.pos,
                         "duplicate_property_names",
-                        format!("{path}: Duplicate property name {}", b.name),
+                        format!("{}: Duplicate property name {}", path(), b.name),
                     ));
                 }
                 if !a.name.bytes().all(is_prop_char) {
                     return Err(self.fail(
                         a.pos,
                         "property_name_chars",
-                        format!("{path}: Bad character in property name \"{}\"", a.name),
+                        format!("{}: Bad character in property name \"{}\"", path(), a.name),
                     ));
                 }
             }
@@ -104,7 +123,7 @@ impl Ctx<'_> {
                 return Err(self.fail(
                     self.t.n(n).pos,
                     "node_name_format",
-                    format!("{path}: multiple '@' characters in node name"),
+                    format!("{}: multiple '@' characters in node name", path()),
                 ));
             }
         }
@@ -151,7 +170,7 @@ impl Ctx<'_> {
         let walk = self.t.walk(self.root);
         // First owner in dtc's lookup order: nodes, then properties, then
         // value labels.
-        let mut first: HashMap<&str, Owner> = HashMap::new();
+        let mut first: FxMap<&str, Owner> = FxMap::default();
         let mut all: Vec<(&str, Owner, Pos)> = Vec::new();
         for &n in &walk {
             for l in self.t.n(n).labels.iter().filter(|l| !l.deleted) {
@@ -279,7 +298,7 @@ impl Ctx<'_> {
                 ));
             }
             let ph = if ph == 0 { lph } else { ph };
-            if let Some(o) = self.t.get_node_by_phandle(self.root, ph) {
+            if let Some(o) = self.node_by_phandle(ph) {
                 if o != n {
                     return Err(self.fail(
                         self.t.n(n).pos,
@@ -293,8 +312,18 @@ impl Ctx<'_> {
                 }
             }
             self.t.n_mut(n).phandle = ph;
+            self.phandles.entry(ph).or_insert(n);
         }
         Ok(())
+    }
+
+    /// `get_node_by_phandle()` through the index.
+    fn node_by_phandle(&self, ph: u32) -> Option<NId> {
+        if ph == 0 || ph == u32::MAX {
+            return None;
+        }
+        let &n = self.phandles.get(&ph)?;
+        (self.t.reaches(self.root, n) && !self.t.n(n).deleted).then_some(n)
     }
 
     /// `get_node_phandle()`: allocate the next free phandle and add a
@@ -304,15 +333,12 @@ impl Ctx<'_> {
         if cur != 0 && cur != u32::MAX {
             return cur;
         }
-        while self
-            .t
-            .get_node_by_phandle(self.root, self.next_phandle)
-            .is_some()
-        {
+        while self.node_by_phandle(self.next_phandle).is_some() {
             self.next_phandle += 1;
         }
         let ph = self.next_phandle;
         self.t.n_mut(n).phandle = ph;
+        self.phandles.insert(ph, n);
         if self.t.prop_index(n, "phandle").is_none() {
             let pos = self.t.n(n).pos;
             self.t.n_mut(n).props.push(Prop {
@@ -412,12 +438,7 @@ impl Ctx<'_> {
 
     /// `build_root_node()`: get or append a child of the root.
     fn root_child(&mut self, name: &str) -> NId {
-        if let Some(c) = self
-            .t
-            .children(self.root)
-            .into_iter()
-            .find(|&c| self.t.n(c).name == name)
-        {
+        if let Some(c) = self.t.child_named(self.root, name, false) {
             return c;
         }
         let pos = self.t.n(self.root).pos;
@@ -437,6 +458,14 @@ impl Ctx<'_> {
             return;
         }
         let an = self.root_child("__symbols__");
+        let mut have: FxSet<String> = self
+            .t
+            .n(an)
+            .props
+            .iter()
+            .filter(|p| !p.deleted)
+            .map(|p| p.name.clone())
+            .collect();
         for n in self.t.walk(self.root) {
             // dtc tests the list head, so a node whose labels were all
             // deleted still gets a phandle.
@@ -452,7 +481,7 @@ impl Ctx<'_> {
                 .map(|l| l.name.clone())
                 .collect();
             for l in labels {
-                if self.t.prop_index(an, &l).is_some() {
+                if !have.insert(l.clone()) {
                     continue;
                 }
                 let mut v = self.t.fullpath(n).into_bytes();
@@ -474,9 +503,18 @@ impl Ctx<'_> {
     }
 
     fn append_to_property(&mut self, n: NId, name: &str, data: &[u8]) {
-        if let Some(i) = self.t.prop_index(n, name) {
+        let t = &self.t;
+        let idx = self.prop_idx.entry(n).or_insert_with(|| {
+            let mut m = HashMap::new();
+            for (i, p) in t.n(n).props.iter().enumerate().filter(|(_, p)| !p.deleted) {
+                m.entry(p.name.clone()).or_insert(i);
+            }
+            m
+        });
+        if let Some(&i) = idx.get(name) {
             self.t.n_mut(n).props[i].val.bytes.extend_from_slice(data);
         } else {
+            idx.insert(name.to_string(), self.t.n(n).props.len());
             let pos = self.t.n(n).pos;
             self.t.n_mut(n).props.push(Prop {
                 name: name.to_string(),
@@ -572,12 +610,7 @@ impl Ctx<'_> {
             }
             let mut wn = lfn;
             for comp in chain.iter().rev() {
-                wn = match self
-                    .t
-                    .children(wn)
-                    .into_iter()
-                    .find(|&x| &self.t.n(x).name == comp)
-                {
+                wn = match self.t.child_named(wn, comp, false) {
                     Some(x) => x,
                     None => {
                         let pos = self.t.n(n).pos;
@@ -592,7 +625,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn into_device_tree(self, memreserve: &[(u64, u64)]) -> DeviceTree {
+    fn into_device_tree(mut self, memreserve: &[(u64, u64)]) -> DeviceTree {
         let mut dt = DeviceTree::new();
         dt.memreserve = memreserve
             .iter()
@@ -600,12 +633,19 @@ impl Ctx<'_> {
             .collect();
         let mut st = vec![(self.root, dt.root())];
         while let Some((src, dst)) = st.pop() {
-            let node = self.t.n(src);
-            for l in node.labels.iter().rev().filter(|l| !l.deleted) {
-                dt.add_label(dst, l.name.clone());
+            let node = self.t.n_mut(src);
+            for l in std::mem::take(&mut node.labels).into_iter().rev() {
+                if !l.deleted {
+                    dt.add_label(dst, l.name);
+                }
             }
-            for p in node.props.iter().filter(|p| !p.deleted) {
-                dt.set_property(dst, &p.name, p.val.bytes.clone());
+            for p in std::mem::take(&mut node.props)
+                .into_iter()
+                .filter(|p| !p.deleted)
+            {
+                // Names are unique here (duplicates failed the checks,
+                // generated properties are added only when absent).
+                dt.push_property(dst, &p.name, p.val.bytes);
             }
             let mut kids = Vec::new();
             for c in self.t.children(src) {

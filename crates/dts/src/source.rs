@@ -154,7 +154,12 @@ impl SourceMap {
 
     fn origin(&self, pos: Pos) -> (LineOrigin, u32) {
         let b = self.buffer(pos.buf);
-        let off = (pos.off as usize).min(b.bytes.len());
+        let mut off = (pos.off as usize).min(b.bytes.len());
+        // The end of input after a final newline is the end of the last
+        // line, not a line of its own.
+        if off == b.bytes.len() && off > 0 && b.bytes[off - 1] == b'\n' {
+            off -= 1;
+        }
         let li = match b.line_starts.binary_search(&off) {
             Ok(i) => i,
             Err(i) => i - 1,
@@ -209,15 +214,85 @@ impl SourceMap {
                 .unwrap_or(f.bytes.len());
             let start = (ls + col as usize - 1).min(le);
             let l = len.max(1).min(f.bytes.len().saturating_sub(start));
-            span = Some(SourceSpan::new(start.into(), l));
-            src = Some(NamedSource::new(
-                f.name.clone(),
-                String::from_utf8_lossy(&f.bytes).into_owned(),
-            ));
+            // Shown as UTF-8: invalid bytes become U+FFFD, so the span is
+            // mapped into the converted text.
+            let (text, [s, e]) = lossy_with_offsets(&f.bytes, [start, start + l]);
+            span = Some(SourceSpan::new(s.into(), e - s));
+            src = Some(NamedSource::new(f.name.clone(), text));
         }
         let chain = self.frame_chain(o.frame);
         DtsError::new(kind, msg, f.name.clone(), o.line, col, chain, src, span)
     }
+}
+
+/// `String::from_utf8_lossy` of `b`, with byte offsets into `b` mapped to
+/// offsets into the result (an offset inside an invalid sequence maps to its
+/// U+FFFD); a non-empty span stays non-empty.
+fn lossy_with_offsets(b: &[u8], offs: [usize; 2]) -> (String, [usize; 2]) {
+    let mut out = String::with_capacity(b.len());
+    let mut mapped: [Option<usize>; 2] = [None; 2];
+    let mut at = 0;
+    for chunk in b.utf8_chunks() {
+        let (v, inv) = (chunk.valid(), chunk.invalid());
+        for (m, &o) in mapped.iter_mut().zip(&offs) {
+            if m.is_none() && o <= at + v.len() {
+                *m = Some(out.len() + (o - at));
+            }
+        }
+        out.push_str(v);
+        at += v.len();
+        if !inv.is_empty() {
+            for (m, &o) in mapped.iter_mut().zip(&offs) {
+                if m.is_none() && o < at + inv.len() {
+                    *m = Some(out.len());
+                }
+            }
+            out.push(char::REPLACEMENT_CHARACTER);
+            at += inv.len();
+        }
+    }
+    let s = mapped[0].unwrap_or(out.len());
+    let mut e = mapped[1].unwrap_or(out.len()).max(s);
+    if e == s && offs[1] > offs[0] {
+        if let Some(c) = out[s..].chars().next() {
+            e = s + c.len_utf8();
+        }
+    }
+    (out, [s, e])
+}
+
+/// Include chains longer than this are summarised in the help text.
+const CHAIN_SHOWN: usize = 6;
+
+/// The "included from" help: every frame, or (when long and not `full`)
+/// the innermost few and counts.
+fn chain_help(chain: &[(String, u32, u32)], full: bool) -> Option<String> {
+    if chain.is_empty() {
+        return None;
+    }
+    let line = |(f, l, c): &(String, u32, u32)| format!("included from {f}:{l}:{c}");
+    if full || chain.len() <= CHAIN_SHOWN + 2 {
+        return Some(chain.iter().map(line).collect::<Vec<_>>().join("\n"));
+    }
+    let mut files: Vec<&str> = Vec::new();
+    for (f, _, _) in chain {
+        if !files.contains(&f.as_str()) {
+            files.push(f);
+        }
+    }
+    let named = match files.len() {
+        n if n <= 4 => files.join(", "),
+        n => format!("{}, ... ({} more)", files[..4].join(", "), n - 4),
+    };
+    let mut v: Vec<String> = chain[..CHAIN_SHOWN].iter().map(line).collect();
+    v.push(format!(
+        "... and {} more (an include chain of {} levels through {} files: {named}; \
+         --full-include-chain lists every level)",
+        chain.len() - CHAIN_SHOWN,
+        chain.len(),
+        files.len()
+    ));
+    Some(v.join("\n"))
 }
 
 /// What kind of error; lets tests and callers match without parsing text.
@@ -312,13 +387,7 @@ impl DtsError {
         src: Option<NamedSource<String>>,
         span: Option<SourceSpan>,
     ) -> Self {
-        let help = (!chain.is_empty()).then(|| {
-            chain
-                .iter()
-                .map(|(f, l, c)| format!("included from {f}:{l}:{c}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        });
+        let help = chain_help(&chain, false);
         DtsError(Box::new(ErrorDetails {
             kind,
             message: msg.into(),
@@ -330,6 +399,13 @@ impl DtsError {
             span,
             help,
         }))
+    }
+
+    /// The same error with every level of its include chain in the help
+    /// (a long chain is otherwise summarised).
+    pub fn with_full_include_chain(mut self) -> Self {
+        self.0.help = chain_help(&self.0.included_from, true);
+        self
     }
 
     /// An error without a source position (I/O on the top-level file, a

@@ -1,8 +1,104 @@
 //! dtc's live tree (livetree.c): nodes and properties that keep their
 //! deleted entries (so a reinstated property keeps its position), labels,
 //! value markers for labels and references, and `merge_nodes()`.
+//!
+//! dtc finds a node by label or a child by name with a linear walk; here two
+//! indexes keep those lookups constant-time so a tree with hundreds of
+//! thousands of siblings parses in linear time, with dtc's answers: the label
+//! index lists every node that ever got a label and falls back to dtc's
+//! pre-order walk when more than one live node carries it; the child index
+//! (kept for nodes with many children) lists same-named children in order.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::source::Pos;
+
+/// rustc's FxHash: the indexes hash hundreds of thousands of short names,
+/// where SipHash dominated the profile (twenty lines, so no crate).
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap()));
+        }
+        for &b in chunks.remainder() {
+            self.add(b as u64);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.add(v);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.add(v as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// A `HashMap` with [`FxHasher`].
+pub type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// A `HashSet` with [`FxHasher`].
+pub type FxSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
+
+/// The index key of a name.
+fn name_key(s: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+/// Nodes under one name key, in order (one without allocating).
+#[derive(Clone, Debug)]
+enum Ids {
+    One(NId),
+    Many(Vec<NId>),
+}
+
+impl Ids {
+    fn push(&mut self, id: NId) {
+        match self {
+            Ids::One(a) => *self = Ids::Many(vec![*a, id]),
+            Ids::Many(v) => v.push(id),
+        }
+    }
+    fn as_slice(&self) -> &[NId] {
+        match self {
+            Ids::One(a) => std::slice::from_ref(a),
+            Ids::Many(v) => v,
+        }
+    }
+}
+
+/// Name key -> nodes (the caller compares the names: keys can collide).
+type NameIndex = FxMap<u64, Ids>;
+
+fn index_push(idx: &mut NameIndex, name: &str, id: NId) {
+    match idx.entry(name_key(name)) {
+        std::collections::hash_map::Entry::Occupied(mut e) => {
+            if !e.get().as_slice().contains(&id) {
+                e.get_mut().push(id);
+            }
+        }
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(Ids::One(id));
+        }
+    }
+}
+
+/// Nodes with at least this many children get a name index.
+const CHILD_INDEX_MIN: usize = 16;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NId(pub u32);
@@ -90,7 +186,12 @@ pub fn add_label(labels: &mut Vec<Label>, name: &str, pos: Pos) {
 
 #[derive(Default)]
 pub struct DtTree {
-    pub nodes: Vec<Node>,
+    nodes: Vec<Node>,
+    /// Label -> every node [`DtTree::add_node_label`] gave it, in order.
+    label_nodes: NameIndex,
+    /// Node -> child name -> its children of that name (deleted or not), in
+    /// order; only for nodes with [`CHILD_INDEX_MIN`] children or more.
+    child_idx: FxMap<NId, NameIndex>,
 }
 
 impl DtTree {
@@ -122,6 +223,69 @@ impl DtTree {
     pub fn add_child(&mut self, parent: NId, child: NId) {
         self.n_mut(child).parent = Some(parent);
         self.n_mut(parent).children.push(child);
+        let name = &self.nodes[child.0 as usize].name;
+        if let Some(idx) = self.child_idx.get_mut(&parent) {
+            index_push(idx, name, child);
+        } else if self.n(parent).children.len() >= CHILD_INDEX_MIN {
+            let mut idx = NameIndex::default();
+            for &c in &self.n(parent).children {
+                index_push(&mut idx, &self.n(c).name, c);
+            }
+            self.child_idx.insert(parent, idx);
+        }
+    }
+
+    /// Takes a node's children away (for merging it into another node).
+    fn take_children(&mut self, id: NId) -> Vec<NId> {
+        self.child_idx.remove(&id);
+        std::mem::take(&mut self.n_mut(id).children)
+    }
+
+    /// The first child named `name`, skipping deleted ones unless
+    /// `with_deleted`.
+    pub fn child_named(&self, id: NId, name: &str, with_deleted: bool) -> Option<NId> {
+        let ok = |c: &NId| with_deleted || !self.n(*c).deleted;
+        match self.child_idx.get(&id) {
+            Some(idx) => idx
+                .get(&name_key(name))?
+                .as_slice()
+                .iter()
+                .copied()
+                .filter(ok)
+                .find(|&c| self.n(c).name == name),
+            None => self
+                .n(id)
+                .children
+                .iter()
+                .copied()
+                .filter(ok)
+                .find(|&c| self.n(c).name == name),
+        }
+    }
+
+    /// `add_label()` on a node's labels, recorded in the label index.
+    pub fn add_node_label(&mut self, id: NId, name: &str, pos: Pos) {
+        add_label(&mut self.n_mut(id).labels, name, pos);
+        index_push(&mut self.label_nodes, name, id);
+    }
+
+    /// Whether `walk(root)` reaches `id`: its parent chain leads to `root`
+    /// through nodes that are not deleted.
+    pub fn reaches(&self, root: NId, id: NId) -> bool {
+        let mut c = id;
+        loop {
+            if c == root {
+                return true;
+            }
+            let n = self.n(c);
+            if n.deleted {
+                return false;
+            }
+            match n.parent {
+                Some(p) => c = p,
+                None => return false,
+            }
+        }
     }
 
     /// Non-deleted children (`for_each_child`).
@@ -175,11 +339,7 @@ impl DtTree {
 
     /// `delete_node_by_name()`.
     pub fn delete_node_by_name(&mut self, id: NId, name: &str) {
-        if let Some(c) = self
-            .children(id)
-            .into_iter()
-            .find(|&c| self.n(c).name == name)
-        {
+        if let Some(c) = self.child_named(id, name, false) {
             self.delete_node(c);
         }
     }
@@ -191,7 +351,7 @@ impl DtTree {
         self.n_mut(old).deleted = false;
         let new_labels = std::mem::take(&mut self.n_mut(new).labels);
         for l in &new_labels {
-            add_label(&mut self.n_mut(old).labels, &l.name, l.pos);
+            self.add_node_label(old, &l.name, l.pos);
         }
         if self.n(new).omit_if_no_ref {
             self.n_mut(old).omit_if_no_ref = true;
@@ -213,35 +373,43 @@ impl DtTree {
                 o.props.push(np);
             }
         }
-        let children = std::mem::take(&mut self.n_mut(new).children);
+        let children = self.take_children(new);
         for nc in children {
             if self.n(nc).deleted {
                 let name = self.n(nc).name.clone();
                 self.delete_node_by_name(old, &name);
                 continue;
             }
-            let name = &self.n(nc).name;
-            let hit = self
-                .n(old)
-                .children
-                .iter()
-                .copied()
-                .find(|&oc| &self.n(oc).name == name);
-            match hit {
+            match self.child_named(old, &self.n(nc).name, true) {
                 Some(oc) => self.merge_nodes(oc, nc),
                 None => self.add_child(old, nc),
             }
         }
     }
 
-    /// `get_node_by_label()`.
+    /// `get_node_by_label()`: the first node in pre-order under `root`
+    /// with the label not deleted.
     pub fn get_node_by_label(&self, root: NId, label: &str) -> Option<NId> {
-        self.walk(root).into_iter().find(|&n| {
+        let has = |n: NId| {
             self.n(n)
                 .labels
                 .iter()
                 .any(|l| !l.deleted && l.name == label)
-        })
+        };
+        let mut live = self
+            .label_nodes
+            .get(&name_key(label))?
+            .as_slice()
+            .iter()
+            .copied()
+            .filter(|&n| has(n) && self.reaches(root, n));
+        let first = live.next()?;
+        if live.next().is_none() {
+            return Some(first);
+        }
+        // Several live nodes carry it (an error dtc reports later, or a
+        // lookup before the duplicate was deleted): dtc's walk decides.
+        self.walk(root).into_iter().find(|&n| has(n))
     }
 
     /// `get_node_by_path()`: exact component names.
@@ -251,10 +419,7 @@ impl DtTree {
             return None;
         }
         for comp in path.split('/').filter(|c| !c.is_empty()) {
-            cur = self
-                .children(cur)
-                .into_iter()
-                .find(|&c| self.n(c).name == comp)?;
+            cur = self.child_named(cur, comp, false)?;
         }
         Some(cur)
     }

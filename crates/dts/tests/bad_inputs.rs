@@ -78,3 +78,32 @@ fn rendered_report_names_file_line_column_and_expectation() {
     assert!(r.contains("bad-cell-expression.dts:4:15"), "{r}");
     assert!(r.contains("expected a number"), "{r}");
 }
+
+#[test]
+fn an_include_cycle_is_summarised_with_counts_and_the_full_chain_on_request() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad");
+    let e =
+        dts::compile_file(&dir.join("include-cycle.dts"), &dts::Options::default()).unwrap_err();
+    assert_eq!(e.included_from.len(), 200);
+    let short = render(&e);
+    assert_eq!(short.matches("included from").count(), 6, "{short}");
+    assert!(
+        short.contains("... and 194 more (an include chain of 200 levels through 3 files"),
+        "{short}"
+    );
+    let full = render(&e.with_full_include_chain());
+    assert_eq!(full.matches("included from").count(), 200);
+}
+
+#[test]
+fn non_utf8_source_highlights_the_reported_token() {
+    use miette::Diagnostic;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad");
+    let e = dts::compile_file(&dir.join("non-utf8.dts"), &dts::Options::default()).unwrap_err();
+    let label = e.labels().unwrap().next().unwrap();
+    let src = e.source_code().unwrap();
+    let at = src.read_span(label.inner(), 0, 0).unwrap();
+    assert_eq!(std::str::from_utf8(at.data()).unwrap(), "&missing");
+    // The invalid bytes show as U+FFFD in the report.
+    assert!(render(&e).contains("model = \"\u{fffd}t\u{fffd}\";"));
+}

@@ -233,6 +233,14 @@ impl DeviceTree {
         }
     }
 
+    /// Appends a property without looking for one of the same name: for
+    /// front ends whose names are already unique, where
+    /// [`Self::set_property`]'s lookup would make building a node with many
+    /// properties quadratic.
+    pub fn push_property(&mut self, node: NodeId, name: &str, value: Vec<u8>) {
+        self.n_mut(node).properties.push(Property::new(name, value));
+    }
+
     /// Removes a property; returns it with its former index.
     pub fn remove_property(&mut self, node: NodeId, name: &str) -> Option<(usize, Property)> {
         let props = &mut self.n_mut(node).properties;

@@ -1,4 +1,5 @@
-//! The display graph of a tree: from each display controller (CRTC side)
+//! The display graph `bridgesim dt show` prints (DRM knowledge, so not in
+//! the `dts` front end): from each display controller (CRTC side)
 //! along `remote-endpoint` links through bridges to panels and connectors,
 //! classified by `compatible` (or, for panels, the node name `panel`).
 
