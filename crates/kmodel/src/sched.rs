@@ -266,6 +266,11 @@ impl Scheduler for RoundRobin {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Schedule(pub Vec<Tid>);
 
+impl Schedule {
+    /// The longest schedule a string may describe (a repeat count allocates its choices).
+    pub const MAX_CHOICES: usize = 1 << 24;
+}
+
 impl fmt::Display for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("v1:")?;
@@ -346,6 +351,12 @@ impl std::str::FromStr for Schedule {
                     })?,
                 None => 1,
             };
+            if count > Schedule::MAX_CHOICES - out.len() {
+                return Err(ScheduleParseError {
+                    offset,
+                    expected: "at most 16777216 choices in all",
+                });
+            }
             out.extend(std::iter::repeat_n(Tid(tid), count));
             offset += run.len() + 1;
         }

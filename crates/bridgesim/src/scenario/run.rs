@@ -521,6 +521,46 @@ struct RunState {
 /// The prefix of the trace event that lists a node no driver model claims.
 pub const NOT_MODELLED: &str = "not modelled: ";
 
+/// How many "not modelled" entries the summary line names before `...`.
+pub const NOT_MODELLED_SHOWN: usize = 3;
+
+/// The "not modelled" line of a run, from the entries the trace lists (`PATH (COMPATIBLE, ...)`,
+/// as `registry::not_modelled` gives them): the number of nodes and of distinct compatibles,
+/// then the first [`NOT_MODELLED_SHOWN`] entries, or every one with `all`
+/// (`--list-unmodelled`). `None` when every node is modelled.
+pub fn not_modelled_summary(entries: &[String], all: bool) -> Option<String> {
+    if entries.is_empty() {
+        return None;
+    }
+    let compatibles: BTreeSet<&str> = entries
+        .iter()
+        .filter_map(|e| e.split_once(" (").map(|(_, c)| c.trim_end_matches(')')))
+        .flat_map(|c| c.split(", "))
+        .filter(|c| !c.is_empty())
+        .collect();
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let shown = if all {
+        entries.len()
+    } else {
+        NOT_MODELLED_SHOWN
+    };
+    let mut line = format!(
+        "not modelled (inert): {}, {}: {}",
+        plural(entries.len(), "node"),
+        plural(compatibles.len(), "compatible"),
+        entries
+            .iter()
+            .take(shown)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    if entries.len() > shown {
+        line.push_str("; ... (--list-unmodelled for all)");
+    }
+    Some(line)
+}
+
 /// The owner of the reference an open DRM file holds.
 const DRM_FILE: &str = "drm file";
 
