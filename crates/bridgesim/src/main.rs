@@ -566,8 +566,9 @@ fn demo(json: bool) -> ExitCode {
          Reading it: from v7.0 the SN65DSI84 no longer touches its hardware after unplug \
          (drm_bridge_unplug, drm_bridge_enter/exit),\nand with an add-on made only of bridges \
          v7.0 is exhaustively clean. With the SUNH panel, the panel_bridge's borrowed panel\n\
-         pointer (upstream.md §5.11: fix posted, not merged) keeps a use-after-free open in \
-         every release; only the proposals column closes it."
+         pointer (v7.1:drivers/gpu/drm/bridge/panel.c:drm_panel_bridge_add_typed; the fix is \
+         posted, not merged)\nkeeps a use-after-free open in every release; only the proposals \
+         column closes it."
     );
     if let Some((_, v)) = rows.iter().find(|(_, v)| !v.is_clean()) {
         println!("\nThe first violation, under {}:\n", v.rules);
