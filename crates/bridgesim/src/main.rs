@@ -4,7 +4,7 @@
 //! violations are found or differ from `expect`; 2 for usage or input errors; 3 for an
 //! internal error (a panic: the message, the schedule it was on and the replay command are
 //! printed); 130 when Ctrl-C interrupted a search (what was covered is printed first; a
-//! second Ctrl-C ends the process at once).
+//! second Ctrl-C ends the process at once). Every command's `--help` says so ([`AFTER_HELP`]).
 //!
 //! The command line owns what the explorer leaves to its front end: the Ctrl-C handler
 //! (`Options::interrupt`), the progress bar (`Options::progress`), the panic hook and the
@@ -40,9 +40,40 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod cmd_dt;
 mod html;
 
-/// An executable model of the Linux DRM bridge lifetime under hot-unplug.
+/// What every command's help ends with: output formats, exit codes, where the docs are.
+const AFTER_HELP: &str = "\
+Output: text, or with --json the versioned JSON described in docs/json.md.
+Scenarios: a file (format: scenarios/README.md) or builtin:demo, builtin:demo-bridges.
+Exit codes:
+  0  clean, or as the scenario's `expect` says
+  1  violations found, or differing from `expect`
+  2  usage or input error (located: file:line:column and what was expected)
+  3  internal error (a bug in bridgesim)";
+
+/// The `--rules` help: the values, and the default.
+fn rules_help() -> String {
+    format!(
+        "Rules: a release ({}), optionally with +SWITCH or +proposals on top \
+         (e.g. v7.2+proposals). Default: the scenario's [rules] release, else {}",
+        scenario::release_names().join(", "),
+        drm::Release::LATEST
+    )
+}
+
+/// `compare --rules`: a list of columns.
+fn rules_list_help() -> String {
+    format!(
+        "Rules columns, comma-separated: `all` (every release: {}) or releases with optional \
+         +SWITCH or +proposals (e.g. all,v7.2+proposals)",
+        scenario::release_names().join(", ")
+    )
+}
+
+/// An executable model of the Linux DRM bridge lifetime under hot-unplug: plug and unplug an
+/// add-on against a modeset under the rules of each kernel release, and get a replayable,
+/// kernel-style report or an exhaustive "clean".
 #[derive(Parser)]
-#[command(name = "bridgesim", version, about)]
+#[command(name = "bridgesim", version, about, long_about = None, after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -175,62 +206,80 @@ fn progress_bar(spec: &mut SearchSpec, json: bool) -> Option<indicatif::Progress
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the built-in SUNH scenarios under every release and print the verdict table.
+    /// Run the built-in SUNH scenarios under every release (and with the proposals) and print
+    /// the verdict table and the first report.
+    #[command(after_help = AFTER_HELP)]
     Demo {
-        /// Print JSON (schema bridgesim/1) instead of text.
+        /// Print JSON (schema bridgesim/1, docs/json.md) instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
         html: HtmlArgs,
     },
     /// One execution of a scenario, in thread order or along a schedule.
+    #[command(after_help = AFTER_HELP)]
     Run {
         /// A scenario file, or builtin:NAME.
         scenario: PathBuf,
-        /// Rules: a release (v6.15 … v7.2), optionally +SWITCH or +proposals.
-        #[arg(long)]
+        #[arg(long, value_name = "R", help = rules_help())]
         rules: Option<String>,
-        /// A schedule string (from a report) to follow.
-        #[arg(long)]
+        /// A schedule string (from a report, `v1:...`) to follow.
+        #[arg(long, value_name = "S")]
         schedule: Option<String>,
+        /// Print JSON (schema bridgesim/1, docs/json.md) instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
         html: HtmlArgs,
+        /// List every node no driver model claims, not only the first few.
+        #[arg(long)]
+        list_unmodelled: bool,
     },
     /// Re-run a reported schedule and print its report (same as run --schedule).
+    #[command(after_help = AFTER_HELP)]
     Replay {
+        /// A scenario file, or builtin:NAME.
         scenario: PathBuf,
-        #[arg(long)]
+        #[arg(long, value_name = "R", help = rules_help())]
         rules: Option<String>,
-        #[arg(long)]
+        /// The schedule string of the report (`v1:...`).
+        #[arg(long, value_name = "S")]
         schedule: String,
+        /// Print JSON (schema bridgesim/1, docs/json.md) instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
         html: HtmlArgs,
-    },
-    /// Search a scenario's interleavings.
-    Explore {
-        scenario: PathBuf,
+        /// List every node no driver model claims, not only the first few.
         #[arg(long)]
+        list_unmodelled: bool,
+    },
+    /// Search a scenario's interleavings under one rules column.
+    #[command(after_help = AFTER_HELP)]
+    Explore {
+        /// A scenario file, or builtin:NAME.
+        scenario: PathBuf,
+        #[arg(long, value_name = "R", help = rules_help())]
         rules: Option<String>,
         #[command(flatten)]
         search: SearchArgs,
+        /// Print JSON (schema bridgesim/1, docs/json.md) instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
         html: HtmlArgs,
     },
-    /// Scenarios × releases: each cell clean or the violation found.
+    /// Scenarios × rules columns: each cell clean or the violation found.
+    #[command(after_help = AFTER_HELP)]
     Compare {
+        /// Scenario files, or builtin:NAME.
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
-        /// `all`, or a comma-separated list of rules columns.
-        #[arg(long, default_value = "all")]
+        #[arg(long, default_value = "all", value_name = "R,R...", help = rules_list_help())]
         rules: String,
         #[command(flatten)]
         search: SearchArgs,
+        /// Print JSON (schema bridgesim/1, docs/json.md) instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -263,12 +312,14 @@ fn main() -> ExitCode {
             schedule,
             json,
             html,
+            list_unmodelled,
         } => run(
             &scenario,
             rules.as_deref(),
             schedule.as_deref(),
             json,
             &html,
+            list_unmodelled,
         ),
         Command::Replay {
             scenario,
@@ -276,7 +327,15 @@ fn main() -> ExitCode {
             schedule,
             json,
             html,
-        } => run(&scenario, rules.as_deref(), Some(&schedule), json, &html),
+            list_unmodelled,
+        } => run(
+            &scenario,
+            rules.as_deref(),
+            Some(&schedule),
+            json,
+            &html,
+            list_unmodelled,
+        ),
         Command::Explore {
             scenario,
             rules,
@@ -359,6 +418,7 @@ fn run(
     schedule: Option<&str>,
     json: bool,
     html_args: &HtmlArgs,
+    list_unmodelled: bool,
 ) -> ExitCode {
     if let Err(c) = html::check(html_args, &[path]) {
         return c;
@@ -454,12 +514,8 @@ fn run(
                 _ => None,
             })
             .collect();
-        if !inert.is_empty() {
-            println!(
-                "{} node(s) not modelled (inert): {}",
-                inert.len(),
-                inert.join("; ")
-            );
+        if let Some(line) = scenario::not_modelled_summary(&inert, list_unmodelled) {
+            println!("{line}");
         }
         match vs.first() {
             None => println!("no violation"),
@@ -718,8 +774,9 @@ fn demo(json: bool, html_args: &HtmlArgs) -> ExitCode {
          Reading it: from v7.0 the SN65DSI84 no longer touches its hardware after unplug \
          (drm_bridge_unplug, drm_bridge_enter/exit),\nand with an add-on made only of bridges \
          v7.0 is exhaustively clean. With the SUNH panel, the panel_bridge's borrowed panel\n\
-         pointer (upstream.md §5.11: fix posted, not merged) keeps a use-after-free open in \
-         every release; only the proposals column closes it."
+         pointer (v7.1:drivers/gpu/drm/bridge/panel.c:drm_panel_bridge_add_typed; the fix is \
+         posted, not merged)\nkeeps a use-after-free open in every release; only the proposals \
+         column closes it."
     );
     if let Some((_, v)) = rows.iter().find(|(_, v)| !v.is_clean()) {
         println!("\nThe first violation, under {}:\n", v.rules);

@@ -18,6 +18,10 @@ fn bridgesim(args: &[&str]) -> (i32, String) {
 #[test]
 fn demo_table_and_replay() {
     let (code, out) = bridgesim(&["demo"]);
+    // What the demo prints cites what a reader can open (kernel files, commits, series).
+    for cite in ["upstream.md", "real-pipelines.md", "§"] {
+        assert!(!out.contains(cite), "the demo cites {cite}:\n{out}");
+    }
     let row_of = |scenario: &str, rules: &str| -> String {
         out.lines()
             .find(|l| {

@@ -1,5 +1,5 @@
 //! `drivers/gpu/drm/bridge/adv7511/adv7511_drv.c` + `adv7533.c`: ADI ADV7511/7511W (parallel
-//! RGB to HDMI) and ADV7533/7535 (DSI to HDMI) on I2C (real-pipelines.md §4.1, §2.1 #8).
+//! RGB to HDMI) and ADV7533/7535 (DSI to HDMI) on I2C.
 //!
 //! Probe (`adv7511_probe`): the container (`devm_kzalloc` before v6.16,
 //! `devm_drm_bridge_alloc` after); an optional next bridge on port 1 with a bridge-only
@@ -30,8 +30,8 @@
 use std::rc::Rc;
 
 use drm::bridge::{
-    drm_bridge_add, drm_bridge_attach, drm_bridge_priv, drm_bridge_priv_mut, drm_bridge_remove,
-    of_drm_get_bridge_by_endpoint, DrmBridge, DrmBridgeFuncs, DrmBridgeOps,
+    drm_bridge_add, drm_bridge_attach, drm_bridge_hpd_notify, drm_bridge_priv, drm_bridge_priv_mut,
+    drm_bridge_remove, of_drm_get_bridge_by_endpoint, DrmBridge, DrmBridgeFuncs, DrmBridgeOps,
 };
 use drm::connector::ConnectorStatus;
 use drm::encoder::DrmEncoder;
@@ -40,13 +40,14 @@ use drm::rules::rules;
 use kmodel::device::{DeviceId, DeviceInfo, Driver};
 use kmodel::hw::{Hw, HwKind};
 use kmodel::interrupt::{Handler, Irq, Work};
-use kmodel::of::NodeId;
+use kmodel::of::{DeviceTree, NodeId};
 use kmodel::of_platform::OfBus;
 use kmodel::{Errno, Kernel};
 
 use crate::common::{alloc_bridge, drvdata_bridge};
 use crate::graph::remote_node;
 use crate::mipi_dsi::devm_mipi_dsi_attach_to;
+use crate::registry::{hpd_irq_requested, HpdIrq};
 use crate::supply::{devm_gpiod_get_optional, devm_regulator_get};
 use crate::variant::{variant, Variant};
 
@@ -135,30 +136,49 @@ impl DrmBridgeFuncs for Funcs {
     }
 }
 
-/// `adv7511_hpd_work`: re-detect and notify through the bridge.
+/// v7.1:drivers/gpu/drm/bridge/adv7511/adv7511_drv.c:adv7511_hpd_work: read the HPD status
+/// and, as it changed (the model's interrupt is always a plug), `drm_bridge_hpd_notify`
+/// through the bridge. The power cycle on a re-plug while powered is omitted.
 fn hpd_work(b: DrmBridge) -> Handler {
     Rc::new(move |k: &Kernel| {
         let _f = k.func("adv7511_hpd_work");
         let r = regmap(k, b);
-        k.hw_access(r, "adv7511_detect: regmap_read(ADV7511_REG_STATUS)");
-        let _f2 = k.func("drm_bridge_hpd_notify");
-        k.read(b.obj(), |x| x.ops);
+        k.hw_access(r, "regmap_read(ADV7511_REG_STATUS)");
+        drm_bridge_hpd_notify(k, b, ConnectorStatus::Connected);
     })
 }
 
-/// `adv7511_irq_handler` → `adv7511_irq_process`: read and clear the status, schedule the
-/// HPD work.
+/// v7.1:drivers/gpu/drm/bridge/adv7511/adv7511_drv.c:adv7511_irq_handler →
+/// adv7511_irq_process: read and clear both interrupt registers, and schedule `hpd_work` when
+/// HPD fired and the bridge is attached (`adv7511->bridge.encoder`).
 fn irq_handler(b: DrmBridge) -> Handler {
     Rc::new(move |k: &Kernel| {
         let _f = k.func("adv7511_irq_process");
         let (r, w) = drm_bridge_priv::<Adv7511, _>(k, b, |p| (p.regmap, p.hpd_work));
         if let Some(r) = r {
             k.hw_access(r, "regmap_read(ADV7511_REG_INT(0))");
+            k.hw_access(r, "regmap_read(ADV7511_REG_INT(1))");
+            k.hw_access(r, "regmap_write(ADV7511_REG_INT(0))");
+            k.hw_access(r, "regmap_write(ADV7511_REG_INT(1))");
         }
-        if let Some(w) = w {
+        let attached = k.read(b.obj(), |x| x.encoder_ptr().is_some());
+        if let (Some(w), true) = (w, attached) {
             k.queue_work(w);
         }
     })
+}
+
+impl HpdIrq for Adv7511Driver {
+    /// The probe requests `i2c->irq` only when the node describes an interrupt.
+    fn has_hpd_irq(&self, tree: &DeviceTree, node: NodeId) -> bool {
+        has_interrupt(tree, node)
+    }
+}
+
+/// Whether the node describes an interrupt (`i2c->irq` is set).
+fn has_interrupt(tree: &DeviceTree, node: NodeId) -> bool {
+    tree.property(node, "interrupts").is_some()
+        || tree.property(node, "interrupts-extended").is_some()
 }
 
 /// The driver model.
@@ -248,13 +268,13 @@ impl Driver for Adv7511Driver {
                 return Err(e);
             }
         }
-        let has_irq = k.of_tree(|t| {
-            t.property(node, "interrupts").is_some()
-                || t.property(node, "interrupts-extended").is_some()
-        });
+        let has_irq = k.of_tree(|t| has_interrupt(t, node));
         let irq = if has_irq {
             match k.devm_request_threaded_irq(dev, "adv7511", irq_handler(b)) {
-                Ok(i) => Some(i),
+                Ok(i) => {
+                    hpd_irq_requested(k, dev, i);
+                    Some(i)
+                }
                 Err(e) => {
                     unwind(k);
                     return Err(e);
@@ -326,8 +346,7 @@ impl Driver for Adv7511Driver {
     }
 }
 
-/// The HPD interrupt of the ADV7511 at `dev`, if it has one (for the scenario's `hpd` step).
+/// The HPD interrupt of the ADV7511 at `dev`, if it has one.
 pub fn hpd_irq_of(k: &Kernel, dev: DeviceId) -> Option<Irq> {
-    let b = drvdata_bridge(k, dev)?;
-    drm_bridge_priv::<Adv7511, _>(k, b, |p| p.irq)
+    crate::registry::hpd_irq(k, dev)
 }

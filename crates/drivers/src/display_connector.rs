@@ -1,5 +1,5 @@
 //! `drivers/gpu/drm/bridge/display-connector.c`: the bridge at the end of a chain for a
-//! physical connector (real-pipelines.md §4.2 #9).
+//! physical connector.
 //!
 //! Probe: `devm_drm_bridge_alloc` (a `devm_kzalloc` container before v6.16), an optional HPD
 //! GPIO with a devm threaded IRQ, the DDC adapter from `ddc-i2c-bus` (an adapter reference,
@@ -9,14 +9,18 @@
 
 use std::rc::Rc;
 
-use drm::bridge::{drm_bridge_add, drm_bridge_priv, DrmBridge, DrmBridgeFuncs, DrmBridgeOps};
+use drm::bridge::{
+    drm_bridge_add, drm_bridge_hpd_notify, drm_bridge_priv, DrmBridge, DrmBridgeFuncs, DrmBridgeOps,
+};
 use drm::connector::ConnectorStatus;
 use kmodel::device::{DeviceId, Driver};
 use kmodel::hw::{Hw, HwKind};
 use kmodel::interrupt::Irq;
+use kmodel::of::{DeviceTree, NodeId};
 use kmodel::{Errno, Kernel};
 
-use crate::common::{alloc_bridge, drvdata_bridge, remove_bridge};
+use crate::common::{alloc_bridge, remove_bridge};
+use crate::registry::{hpd_irq_requested, HpdIrq};
 use crate::supply::{devm_gpiod_get_optional, devm_regulator_get_optional};
 use crate::variant::variant;
 
@@ -59,14 +63,22 @@ impl DrmBridgeFuncs for Funcs {
 /// The driver model.
 pub struct DisplayConnector;
 
-/// The HPD interrupt handler: reads the GPIO through the bridge (`display_connector_hpd_irq`).
-fn hpd_irq(bridge: DrmBridge) -> kmodel::interrupt::Handler {
+/// The HPD interrupt handler (v7.1:drivers/gpu/drm/bridge/display-connector.c:
+/// display_connector_hpd_irq): `display_connector_detect` reads the HPD GPIO through the
+/// bridge, then `drm_bridge_hpd_notify` with the status.
+fn hpd_irq_handler(bridge: DrmBridge) -> kmodel::interrupt::Handler {
     Rc::new(move |k: &Kernel| {
         let _f = k.func("display_connector_hpd_irq");
-        if let Some(g) = drm_bridge_priv::<Conn, _>(k, bridge, |p| p.hpd) {
-            k.hw_access(g, "gpiod_get_value(hpd)");
-        }
+        let status = Funcs.detect(k, bridge);
+        drm_bridge_hpd_notify(k, bridge, status);
     })
+}
+
+impl HpdIrq for DisplayConnector {
+    /// The probe requests the interrupt of the `hpd-gpios` line when there is one.
+    fn has_hpd_irq(&self, tree: &DeviceTree, node: NodeId) -> bool {
+        tree.property(node, "hpd-gpios").is_some()
+    }
 }
 
 impl Driver for DisplayConnector {
@@ -93,7 +105,11 @@ impl Driver for DisplayConnector {
         )?;
         let hpd = devm_gpiod_get_optional(k, dev, "hpd")?;
         let irq = match hpd {
-            Some(_) => Some(k.devm_request_threaded_irq(dev, "hpd", hpd_irq(b))?),
+            Some(_) => {
+                let irq = k.devm_request_threaded_irq(dev, "hpd", hpd_irq_handler(b))?;
+                hpd_irq_requested(k, dev, irq);
+                Some(irq)
+            }
             None => None,
         };
         // ddc-i2c-bus: of_get_i2c_adapter_by_node takes an adapter reference.
@@ -140,8 +156,7 @@ impl Driver for DisplayConnector {
     }
 }
 
-/// The HPD interrupt of the connector at `dev`, if it has one (for the `hpd` scenario step).
+/// The HPD interrupt of the connector at `dev`, if it has one.
 pub fn hpd_irq_of(k: &Kernel, dev: DeviceId) -> Option<Irq> {
-    let b = drvdata_bridge(k, dev)?;
-    drm_bridge_priv::<Conn, _>(k, b, |p| p.irq)
+    crate::registry::hpd_irq(k, dev)
 }

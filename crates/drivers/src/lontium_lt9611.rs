@@ -1,5 +1,5 @@
 //! `drivers/gpu/drm/bridge/lontium-lt9611.c`: Lontium LT9611 dual-DSI-to-HDMI bridge on I2C
-//! (real-pipelines.md §4.2 #5).
+//!
 //!
 //! Probe (`lt9611_probe`): the container (`devm_kzalloc` before v6.16, `devm_drm_bridge_alloc`
 //! after); `lt9611_parse_dt`: DSI host nodes behind port 0 (required, `-ENODEV`) and port 1
@@ -13,12 +13,16 @@
 //! interrupts; register the `hdmi-audio-codec` child platform device.
 //!
 //! Remove: `disable_irq` (the devm IRQ itself is freed only by devres after remove: the "order
-//! hazard" of §4.2 #5, harmless because the IRQ is disabled first), unregister the audio
+//! hazard", harmless because the IRQ is disabled first), unregister the audio
 //! device, `drm_bridge_remove`, disable the supplies, put the DSI host nodes. The DSI devices
 //! detach afterwards, from devres.
 //!
-//! Omitted: the bridge's own connector (attach without `NO_CONNECTOR`), mode tables, CEC,
-//! the HPD work's `drm_kms_helper_hotplug_event` (the IRQ thread notifies through the bridge).
+//! The HPD interrupt (v7.1:drivers/gpu/drm/bridge/lontium-lt9611.c:lt9611_irq_thread_handler)
+//! reads and clears the chip's interrupt flags and, when HPD changed and the bridge is attached
+//! (`lt9611->bridge.dev`), calls `drm_kms_helper_hotplug_event` on that `drm_device`: it does
+//! not go through `drm_bridge_hpd_notify`.
+//!
+//! Omitted: the bridge's own connector (attach without `NO_CONNECTOR`), mode tables, CEC.
 
 use std::rc::Rc;
 
@@ -26,19 +30,21 @@ use drm::bridge::{
     drm_bridge_add, drm_bridge_attach, drm_bridge_priv, drm_bridge_priv_mut, drm_bridge_remove,
     of_drm_get_bridge_by_endpoint, DrmBridge, DrmBridgeFuncs, DrmBridgeOps,
 };
-use drm::connector::ConnectorStatus;
+use drm::connector::{drm_kms_helper_hotplug_event, ConnectorStatus};
 use drm::encoder::DrmEncoder;
 use drm::of::drm_of_find_panel_or_bridge;
 use drm::rules::rules;
 use kmodel::device::{DeviceId, DeviceInfo, Driver};
 use kmodel::hw::{Hw, HwKind};
 use kmodel::interrupt::{Handler, Irq};
+use kmodel::of::{DeviceTree, NodeId};
 use kmodel::of_platform::OfBus;
 use kmodel::{Errno, Kernel};
 
 use crate::common::{alloc_bridge, drvdata_bridge};
 use crate::graph::remote_node;
 use crate::mipi_dsi::devm_mipi_dsi_attach_to;
+use crate::registry::{hpd_irq_requested, HpdIrq};
 use crate::supply::{devm_gpiod_get_optional, devm_regulator_get};
 use crate::variant::{variant, Variant};
 
@@ -107,17 +113,28 @@ impl DrmBridgeFuncs for Funcs {
     }
 }
 
-/// `lt9611_irq_thread_handler`: read and clear the interrupt status, then notify HPD through
-/// the bridge (`drm_bridge_hpd_notify(&lt9611->bridge, ...)`).
+/// v7.1:drivers/gpu/drm/bridge/lontium-lt9611.c:lt9611_irq_thread_handler: read the HPD and
+/// video flags (0x820f, 0x820c), clear the HPD change (0x8207), and with the bridge attached
+/// (`lt9611->bridge.dev` set) `drm_kms_helper_hotplug_event(lt9611->bridge.dev)`. The model's
+/// interrupt is always an HPD change.
 fn irq_thread(b: DrmBridge) -> Handler {
     Rc::new(move |k: &Kernel| {
         let _f = k.func("lt9611_irq_thread_handler");
         let r = regmap(k, b);
         k.hw_access(r, "regmap_read(0x820f)");
-        k.hw_access(r, "regmap_write(0x8207, clear)");
-        let _f2 = k.func("drm_bridge_hpd_notify");
-        k.read(b.obj(), |x| x.ops);
+        k.hw_access(r, "regmap_read(0x820c)");
+        k.hw_access(r, "regmap_write(0x8207, hpd changed)");
+        if let Some(drm) = k.read(b.obj(), |x| x.drm_dev_ptr()) {
+            drm_kms_helper_hotplug_event(k, drm);
+        }
     })
+}
+
+impl HpdIrq for Lt9611Driver {
+    /// The probe always requests `client->irq` (and fails without one).
+    fn has_hpd_irq(&self, _tree: &DeviceTree, _node: NodeId) -> bool {
+        true
+    }
 }
 
 /// `devm_gpiod_get`: like the optional lookup, but a missing property is an error.
@@ -177,7 +194,10 @@ impl Driver for Lt9611Driver {
         k.hw_access(reset, "gpiod_set_value_cansleep(reset, 0)");
         k.hw_access(regmap, "regmap_read(0x8100) device rev");
         let irq = match k.devm_request_threaded_irq(dev, "lt9611", irq_thread(b)) {
-            Ok(i) => i,
+            Ok(i) => {
+                hpd_irq_requested(k, dev, i);
+                i
+            }
             Err(e) => {
                 supplies.iter().for_each(|s| k.hw_disable(*s));
                 return Err(e);
@@ -245,8 +265,7 @@ impl Driver for Lt9611Driver {
     }
 }
 
-/// The HPD interrupt of the LT9611 at `dev` (for the scenario's `hpd` step).
+/// The HPD interrupt of the LT9611 at `dev`.
 pub fn hpd_irq_of(k: &Kernel, dev: DeviceId) -> Option<Irq> {
-    let b = drvdata_bridge(k, dev)?;
-    drm_bridge_priv::<Lt9611Priv, _>(k, b, |p| p.irq)
+    crate::registry::hpd_irq(k, dev)
 }

@@ -1,20 +1,117 @@
-//! Every driver model, by bus.
+//! Every driver model, by bus, with what it is in a display pipeline ([`Role`]) and whether its
+//! devices have an HPD interrupt ([`HpdIrq`]); the nodes no model claims ("not modelled"); and
+//! the HPD interrupts the bound models requested, which the scenario's `hpd` step raises.
 
+use std::fmt;
 use std::rc::Rc;
 
-use kmodel::device::Driver;
+use kmodel::device::{DeviceId, Driver};
+use kmodel::interrupt::Irq;
+use kmodel::of::{DeviceTree, NodeId};
 use kmodel::of_platform::OfBus;
-use kmodel::Kernel;
+use kmodel::{Kernel, Obj};
 
 use crate::{
     adv7511, display_connector, fsl_ldb, ite_it6263, lcdif, lontium_lt8912b, lontium_lt9611, panel,
     samsung_dsim, simple_bridge, supply, tc358762, ti_sn65dsi83,
 };
 
+/// What a driver model is in a display pipeline.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Regulators, GPIO, I2C and PWM controllers, PMICs: no DRM object.
+    Supplier,
+    /// A display controller: a `drm_device` with a CRTC, an encoder and a connector.
+    DisplayController,
+    /// A bridge driver: it adds a `drm_bridge` for its node.
+    Bridge,
+    /// A panel: the consumer wraps it in a panel_bridge whose `of_node` is the panel's.
+    Panel,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::Supplier => "supplier",
+            Role::DisplayController => "display controller",
+            Role::Bridge => "bridge",
+            Role::Panel => "panel",
+        })
+    }
+}
+
+/// A driver model whose devices can raise an HPD interrupt. The driver records the interrupt
+/// it requests with [`hpd_irq_requested`]; the scenario's `hpd` step raises it with
+/// [`hpd_irq`] and `fire_irq`, whichever driver it is.
+pub trait HpdIrq {
+    /// Whether the driver's probe requests an HPD interrupt for the device of `node`, read from
+    /// the tree as the probe reads it (`interrupts`, `hpd-gpios`).
+    fn has_hpd_irq(&self, tree: &DeviceTree, node: NodeId) -> bool;
+}
+
 /// A driver model and the bus it registers on.
+#[derive(Clone)]
 pub struct Entry {
     pub bus: OfBus,
     pub driver: Rc<dyn Driver>,
+    pub role: Role,
+    /// Set for drivers with an HPD interrupt.
+    pub hpd: Option<Rc<dyn HpdIrq>>,
+}
+
+/// What claims a device-tree node.
+#[derive(Clone)]
+pub enum Claim {
+    /// The node has no `compatible`: no driver binds to it.
+    NoCompatible,
+    /// No model matches any of its compatible strings; the device stays inert.
+    NotModelled,
+    /// The model that binds to it (the first of its compatible strings a model matches, as
+    /// `of_match_device` tries them).
+    Model(Entry),
+}
+
+/// The model that claims `node` of `tree`, if any.
+pub fn claim(tree: &DeviceTree, node: NodeId) -> Claim {
+    let compat = tree.compatible(node);
+    if compat.is_empty() {
+        return Claim::NoCompatible;
+    }
+    let entries = all();
+    for c in compat {
+        if let Some(e) = entries
+            .iter()
+            .find(|e| e.driver.of_match_table().contains(&c))
+        {
+            return Claim::Model(e.clone());
+        }
+    }
+    Claim::NotModelled
+}
+
+/// The HPD interrupts the bound models requested, by device.
+#[derive(Copy, Clone)]
+struct HpdLines(Obj<Vec<(DeviceId, Irq)>>);
+
+fn hpd_lines(k: &Kernel) -> HpdLines {
+    k.global(|k| HpdLines(k.static_obj("hpd lines", "hpd lines", Vec::new())))
+}
+
+/// The driver bound to `dev` requested `irq` as its HPD interrupt (called by the models after
+/// `devm_request_threaded_irq`). A later probe of the same device replaces it.
+pub fn hpd_irq_requested(k: &Kernel, dev: DeviceId, irq: Irq) {
+    k.write(hpd_lines(k).0, |v| {
+        v.retain(|(d, _)| *d != dev);
+        v.push((dev, irq));
+    });
+}
+
+/// The HPD interrupt last requested for `dev`, if its driver has one. It is the interrupt line
+/// itself: after unbind, devres has freed it and firing it delivers nothing.
+pub fn hpd_irq(k: &Kernel, dev: DeviceId) -> Option<Irq> {
+    k.read(hpd_lines(k).0, |v| {
+        v.iter().find(|(d, _)| *d == dev).map(|(_, i)| *i)
+    })
 }
 
 /// The supplier models.
@@ -23,30 +120,44 @@ pub fn suppliers() -> Vec<Entry> {
         Entry {
             bus: OfBus::Platform,
             driver: Rc::new(supply::REGULATOR_FIXED),
+            role: Role::Supplier,
+            hpd: None,
         },
         Entry {
             bus: OfBus::Platform,
             driver: Rc::new(supply::GPIO_CONTROLLERS),
+            role: Role::Supplier,
+            hpd: None,
         },
         Entry {
             bus: OfBus::I2c,
             driver: Rc::new(supply::GPIO_CONTROLLERS),
+            role: Role::Supplier,
+            hpd: None,
         },
         Entry {
             bus: OfBus::Platform,
             driver: Rc::new(supply::I2C_CONTROLLERS),
+            role: Role::Supplier,
+            hpd: None,
         },
         Entry {
             bus: OfBus::Platform,
             driver: Rc::new(supply::PWM_AND_BACKLIGHTS),
+            role: Role::Supplier,
+            hpd: None,
         },
         Entry {
             bus: OfBus::I2c,
             driver: Rc::new(supply::PMICS),
+            role: Role::Supplier,
+            hpd: None,
         },
         Entry {
             bus: OfBus::Platform,
             driver: Rc::new(supply::BLK_CTRLS),
+            role: Role::Supplier,
+            hpd: None,
         },
     ]
 }
@@ -57,58 +168,86 @@ pub fn display_drivers() -> Vec<Entry> {
         Entry {
             bus: OfBus::Platform,
             driver: lcdif::driver(),
+            role: Role::DisplayController,
+            hpd: None,
         },
         Entry {
             bus: OfBus::Platform,
             driver: Rc::new(samsung_dsim::SamsungDsim),
+            role: Role::Bridge,
+            hpd: None,
         },
         Entry {
             bus: OfBus::I2c,
             driver: Rc::new(ti_sn65dsi83::Sn65dsi83),
+            role: Role::Bridge,
+            hpd: None,
         },
         Entry {
             bus: OfBus::Platform,
             driver: Rc::new(panel::Panel { dsi: false }),
+            role: Role::Panel,
+            hpd: None,
         },
         Entry {
             bus: OfBus::MipiDsi,
             driver: Rc::new(panel::Panel { dsi: true }),
+            role: Role::Panel,
+            hpd: None,
         },
         Entry {
             bus: OfBus::Platform,
             driver: Rc::new(display_connector::DisplayConnector),
+            role: Role::Bridge,
+            hpd: Some(Rc::new(display_connector::DisplayConnector)),
         },
         Entry {
             bus: OfBus::Platform,
             driver: Rc::new(simple_bridge::SIMPLE_BRIDGE),
+            role: Role::Bridge,
+            hpd: None,
         },
         Entry {
             bus: OfBus::Platform,
             driver: Rc::new(simple_bridge::THC63LVD1024),
+            role: Role::Bridge,
+            hpd: None,
         },
         Entry {
             bus: OfBus::I2c,
             driver: Rc::new(lontium_lt8912b::Lt8912b),
+            role: Role::Bridge,
+            hpd: None,
         },
         Entry {
             bus: OfBus::I2c,
             driver: Rc::new(lontium_lt9611::Lt9611Driver),
+            role: Role::Bridge,
+            hpd: Some(Rc::new(lontium_lt9611::Lt9611Driver)),
         },
         Entry {
             bus: OfBus::MipiDsi,
             driver: Rc::new(tc358762::Tc358762Driver),
+            role: Role::Bridge,
+            hpd: None,
         },
         Entry {
             bus: OfBus::Platform,
             driver: Rc::new(fsl_ldb::FslLdbDriver),
+            role: Role::Bridge,
+            hpd: None,
         },
         Entry {
             bus: OfBus::I2c,
             driver: Rc::new(ite_it6263::It6263Driver),
+            role: Role::Bridge,
+            hpd: None,
         },
         Entry {
             bus: OfBus::I2c,
             driver: Rc::new(adv7511::Adv7511Driver),
+            role: Role::Bridge,
+            hpd: Some(Rc::new(adv7511::Adv7511Driver)),
         },
     ]
 }

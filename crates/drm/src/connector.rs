@@ -198,3 +198,10 @@ fn probe_locked(k: &Kernel, c: DrmConnector) -> u32 {
         0
     }
 }
+
+/// `drm_kms_helper_hotplug_event(dev)` (drm_probe_helper.c): the sysfs hotplug uevent and the
+/// in-kernel clients' hotplug callbacks, which read the `drm_device`.
+pub fn drm_kms_helper_hotplug_event(k: &Kernel, drm: DrmDevice) {
+    let _f = k.func("drm_kms_helper_hotplug_event");
+    k.read(drm.obj(), |_| ());
+}

@@ -125,6 +125,25 @@ pub enum Step {
 }
 
 impl Step {
+    /// The step's `op`, as written in a scenario.
+    pub fn op(&self) -> &'static str {
+        match self {
+            Step::Plug { .. } => "plug",
+            Step::Unplug { .. } => "unplug",
+            Step::Bind { .. } => "bind",
+            Step::Unbind { .. } => "unbind",
+            Step::Enable { .. } => "enable",
+            Step::Disable { .. } => "disable",
+            Step::Detect { .. } => "detect",
+            Step::GetModes { .. } => "get-modes",
+            Step::Hpd { .. } => "hpd",
+            Step::RunWork => "run-work",
+            Step::Lookup { .. } => "lookup",
+            Step::Debugfs => "debugfs",
+            Step::Close => "close",
+        }
+    }
+
     /// The overlay a step names, if any.
     pub fn overlay(&self) -> Option<&str> {
         match self {
@@ -359,6 +378,21 @@ impl Scenario {
             }
         }
         for (release, e) in &f.expect {
+            if release != "default" {
+                if let Err(m) = crate::verdict::RulesColumn::parse(release) {
+                    return Err(self
+                        .error(
+                            e.span(),
+                            format!("[expect] key `{release}` is not a rules column: {m}"),
+                            "the entry of this key",
+                        )
+                        .with_help(format!(
+                            "expected `default`, a release ({}), or a release with switches \
+                             such as `v7.2+proposals`",
+                            super::release_names().join(", ")
+                        )));
+                }
+            }
             if let Expect::Verdict(v) = e.get_ref() {
                 if v != "clean" {
                     return Err(self

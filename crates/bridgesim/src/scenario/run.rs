@@ -2,11 +2,12 @@
 //! its node paths, and build the entry closure the runtime (or the explorer) runs once per
 //! execution.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
 use drivers::display::{display_lookup, display_pipes};
+use drivers::registry::{claim, Claim, Role};
 use drivers::variant::{set_variant, Variant};
 use drm::bridge::{
     drm_bridge_debugfs_show, drm_bridge_put, of_drm_find_and_get_bridge, of_drm_find_bridge,
@@ -164,7 +165,7 @@ impl Prepared {
                 return Err(sc
                     .error(
                         ov.file.span(),
-                        format!("overlay `{name}` does not apply to the board: {e:?}"),
+                        format!("overlay `{name}` does not apply to the board: {e}"),
                         "here",
                     )
                     .into());
@@ -190,13 +191,136 @@ impl Prepared {
             overlays,
             variants,
         };
+        p.check_plugged_stack()?;
         p.check_nodes()?;
+        p.check_unplugs()?;
         p.rules(None).map_err(LoadError::Scenario)?;
         Ok(p)
     }
 
+    /// The overlays plugged at boot must apply on top of each other, in the order boot applies
+    /// them (each was checked alone against the board).
+    fn check_plugged_stack(&self) -> Result<(), LoadError> {
+        let apply = |tree: &mut DeviceTree, o: &PreparedOverlay| {
+            let target = o
+                .target
+                .as_deref()
+                .and_then(|t| tree.of_find_node_by_path(t));
+            tree.of_overlay_apply(&o.tree, target).map(|_| ())
+        };
+        let plugged: Vec<&PreparedOverlay> = self.overlays.iter().filter(|o| o.plugged).collect();
+        let mut tree = self.base.clone();
+        for (i, o) in plugged.iter().enumerate() {
+            let Err(e) = apply(&mut tree, o) else {
+                continue;
+            };
+            // Name the earlier overlay it conflicts with: the first one it does not apply on.
+            let other = plugged[..i]
+                .iter()
+                .find(|prev| {
+                    let mut t = self.base.clone();
+                    apply(&mut t, prev).is_ok() && apply(&mut t, o).is_err()
+                })
+                .or(plugged[..i].last())
+                .map(|prev| prev.name.as_str())
+                .unwrap_or("(none)");
+            let span = self.scenario.file.overlays[&o.name].span();
+            return Err(self
+                .scenario
+                .error(
+                    span,
+                    format!(
+                        "overlays `{other}` and `{}` are both plugged at boot, but `{}` does not \
+                         apply on top of `{other}`: {e}",
+                        o.name, o.name
+                    ),
+                    "plugged after the other",
+                )
+                .with_help(
+                    "expected overlays that stack: set `plugged = false` on one of them and \
+                     plug it in a step, or give it a `target` where it applies",
+                )
+                .into());
+        }
+        Ok(())
+    }
+
+    /// An `unplug` must name an overlay that can be plugged at that point of its thread: at
+    /// boot, by setup, earlier in the same thread, or by a `plug` step of another thread.
+    fn check_unplugs(&self) -> Result<(), LoadError> {
+        let f = &self.scenario.file;
+        let mut plugged: BTreeSet<String> = self
+            .overlays
+            .iter()
+            .filter(|o| o.plugged)
+            .map(|o| o.name.clone())
+            .collect();
+        let plugs = |steps: &[toml::Spanned<Step>]| -> BTreeSet<String> {
+            steps
+                .iter()
+                .filter_map(|s| match s.get_ref() {
+                    Step::Plug { overlay } => Some(overlay.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let check = |where_: &str,
+                     steps: &[toml::Spanned<Step>],
+                     state: &mut BTreeSet<String>,
+                     others: &BTreeSet<String>|
+         -> Result<(), LoadError> {
+            for s in steps {
+                match s.get_ref() {
+                    Step::Plug { overlay } => {
+                        state.insert(overlay.clone());
+                    }
+                    Step::Unplug { overlay } => {
+                        if !state.remove(overlay) && !others.contains(overlay) {
+                            return Err(self
+                                .scenario
+                                .error(
+                                    s.span(),
+                                    format!(
+                                        "`unplug` of overlay `{overlay}`, which is not plugged \
+                                         at this point of {where_}"
+                                    ),
+                                    "not plugged here",
+                                )
+                                .with_help(
+                                    "expected an overlay plugged at boot (`plugged = true`), by \
+                                     setup, by an earlier `plug` in the same thread, or by a \
+                                     `plug` in another thread",
+                                )
+                                .into());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Ok(())
+        };
+        check("setup", &f.setup, &mut plugged, &BTreeSet::new())?;
+        for (i, th) in f.threads.iter().enumerate() {
+            let others: BTreeSet<String> = f
+                .threads
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .flat_map(|(_, t)| plugs(&t.steps))
+                .collect();
+            let mut state = plugged.clone();
+            check(
+                &format!("thread `{}`", th.name),
+                &th.steps,
+                &mut state,
+                &others,
+            )?;
+        }
+        Ok(())
+    }
+
     /// Every node path a step names must exist in the board, or in the board with one of the
-    /// overlays applied.
+    /// overlays applied, and be of the kind its step acts on.
     fn check_nodes(&self) -> Result<(), LoadError> {
         let mut trees = vec![self.base.clone()];
         for o in &self.overlays {
@@ -217,7 +341,18 @@ impl Prepared {
         {
             {
                 if let Some(path) = s.get_ref().node() {
-                    if !trees.iter().any(|t| t.of_find_node_by_path(path).is_some()) {
+                    let found = trees
+                        .iter()
+                        .find_map(|t| t.of_find_node_by_path(path).map(|n| (t, n)));
+                    if let Some((tree, n)) = found {
+                        if let Err((message, help)) = step_kind_ok(s.get_ref(), path, tree, n) {
+                            return Err(self
+                                .scenario
+                                .error(s.span(), message, "wrong kind of node")
+                                .with_help(help)
+                                .into());
+                        }
+                    } else {
                         return Err(self
                             .scenario
                             .error(
@@ -287,6 +422,88 @@ impl Prepared {
     }
 }
 
+/// Whether node `n` (at `path` in `tree`) is of the kind `step` acts on, judged by the driver
+/// model that claims it: a display controller for `enable`, `disable`, `detect` and
+/// `get-modes` (their connector is the controller's), a bridge or panel driver for `lookup`,
+/// a driver with an HPD interrupt for `hpd`. A node whose compatible no model claims passes
+/// (except for `hpd`): it may be what the step needs, but stays inert, which the run says.
+/// The error is a message and a help line.
+fn step_kind_ok(
+    step: &Step,
+    path: &str,
+    tree: &DeviceTree,
+    n: NodeId,
+) -> Result<(), (String, String)> {
+    let op = step.op();
+    let claimed = claim(tree, n);
+    let what = match &claimed {
+        Claim::NoCompatible => format!("{path} has no compatible, so no driver binds to it"),
+        Claim::NotModelled => format!("no driver model claims {path}"),
+        Claim::Model(e) => format!("{path} is a {} ({})", e.role, e.driver.name()),
+    };
+    let bad = |expected: &str| {
+        Err((
+            format!("`{op}` needs {expected}, but {what}"),
+            format!("expected {expected}"),
+        ))
+    };
+    match step {
+        Step::Enable { .. }
+        | Step::Disable { .. }
+        | Step::Detect { .. }
+        | Step::GetModes { .. } => {
+            let expected = if matches!(step, Step::Detect { .. } | Step::GetModes { .. }) {
+                "a node with a connector (a display controller, whose bridge_connector it is)"
+            } else {
+                "a display controller node (its CRTC)"
+            };
+            match claimed {
+                Claim::NoCompatible => bad(expected),
+                Claim::Model(e) if e.role != Role::DisplayController => bad(expected),
+                _ => Ok(()),
+            }
+        }
+        Step::Lookup { .. } => {
+            let expected =
+                "a node with a bridge driver (a bridge, or a panel wrapped in a panel_bridge)";
+            match claimed {
+                Claim::NoCompatible => bad(expected),
+                Claim::Model(e) if matches!(e.role, Role::Supplier | Role::DisplayController) => {
+                    bad(expected)
+                }
+                _ => Ok(()),
+            }
+        }
+        Step::Hpd { .. } => {
+            let hpd_drivers: Vec<&str> = drivers::registry::all()
+                .iter()
+                .filter(|e| e.hpd.is_some())
+                .map(|e| e.driver.name())
+                .collect();
+            let expected = format!(
+                "a node whose driver has an HPD interrupt ({})",
+                hpd_drivers.join(", ")
+            );
+            match claimed {
+                Claim::Model(e) => match &e.hpd {
+                    Some(h) if h.has_hpd_irq(tree, n) => Ok(()),
+                    Some(_) => Err((
+                        format!(
+                            "`hpd` needs an HPD interrupt, but {} requests none for {path}",
+                            e.driver.name()
+                        ),
+                        "display-connector needs `hpd-gpios`, adv7511 an `interrupts` property"
+                            .to_string(),
+                    )),
+                    None => bad(&expected),
+                },
+                _ => bad(&expected),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The release names, for messages.
 pub fn release_names() -> Vec<String> {
     Release::ALL.iter().map(|r| r.to_string()).collect()
@@ -303,6 +520,46 @@ struct RunState {
 
 /// The prefix of the trace event that lists a node no driver model claims.
 pub const NOT_MODELLED: &str = "not modelled: ";
+
+/// How many "not modelled" entries the summary line names before `...`.
+pub const NOT_MODELLED_SHOWN: usize = 3;
+
+/// The "not modelled" line of a run, from the entries the trace lists (`PATH (COMPATIBLE, ...)`,
+/// as `registry::not_modelled` gives them): the number of nodes and of distinct compatibles,
+/// then the first [`NOT_MODELLED_SHOWN`] entries, or every one with `all`
+/// (`--list-unmodelled`). `None` when every node is modelled.
+pub fn not_modelled_summary(entries: &[String], all: bool) -> Option<String> {
+    if entries.is_empty() {
+        return None;
+    }
+    let compatibles: BTreeSet<&str> = entries
+        .iter()
+        .filter_map(|e| e.split_once(" (").map(|(_, c)| c.trim_end_matches(')')))
+        .flat_map(|c| c.split(", "))
+        .filter(|c| !c.is_empty())
+        .collect();
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let shown = if all {
+        entries.len()
+    } else {
+        NOT_MODELLED_SHOWN
+    };
+    let mut line = format!(
+        "not modelled (inert): {}, {}: {}",
+        plural(entries.len(), "node"),
+        plural(compatibles.len(), "compatible"),
+        entries
+            .iter()
+            .take(shown)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    if entries.len() > shown {
+        line.push_str("; ... (--list-unmodelled for all)");
+    }
+    Some(line)
+}
 
 /// The owner of the reference an open DRM file holds.
 const DRM_FILE: &str = "drm file";
@@ -454,12 +711,15 @@ fn step(k: &Kernel, p: &Prepared, state: Obj<RunState>, s: &Step) {
             }
         }
         Step::Hpd { bridge } => {
+            // The hardware raises the HPD line of whichever driver model requested one
+            // (`registry::HpdIrq`); after unbind devres has freed it and nothing runs.
             let irq = node(k, bridge)
                 .and_then(|n| k.of_find_device_by_node(n))
-                .and_then(|d| drivers::display_connector::hpd_irq_of(k, d));
-            match irq {
-                Some(i) => {
-                    k.fire_irq(i);
+                .and_then(|d| drivers::registry::hpd_irq(k, d));
+            match irq.map(|i| k.fire_irq(i)) {
+                Some(Some(_)) => {}
+                Some(None) => {
+                    k.model_event(None, format!("HPD interrupt of {bridge} not delivered"))
                 }
                 None => k.model_event(None, format!("no HPD interrupt at {bridge}")),
             }

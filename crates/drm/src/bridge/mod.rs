@@ -157,6 +157,12 @@ impl DrmBridgeObj {
         self.encoder
     }
 
+    /// `bridge->dev`: the `drm_device` the bridge is attached to (set by `drm_bridge_attach`,
+    /// cleared by detach), as HPD interrupt handlers read it.
+    pub fn drm_dev_ptr(&self) -> Option<crate::drv::DrmDevice> {
+        self.dev
+    }
+
     /// `&bridge->chain_node` (created with the object).
     pub(crate) fn chain_node(&self) -> ListNode {
         self.chain_node
