@@ -25,6 +25,5 @@ pub mod managed;
 pub mod of;
 pub mod panel;
 pub mod rules;
-pub mod testing;
 
 pub use rules::{rules, set_rules, Release, Rules};

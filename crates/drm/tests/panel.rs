@@ -16,7 +16,7 @@ use drm::bridge::*;
 use drm::drv::drm_dev_put;
 use drm::of::{devm_drm_of_get_bridge, drm_of_find_panel_or_bridge};
 use drm::panel::*;
-use drm::testing::TestPanelDriver;
+use common::testing::TestPanelDriver;
 use drm::{Release, Rules};
 use kmodel::device::{DeviceId, DeviceInfo};
 use kmodel::of::NodeId;
