@@ -26,4 +26,4 @@ pub mod of;
 pub mod panel;
 pub mod rules;
 
-pub use rules::{rules, set_rules, Release, Rules};
+pub use rules::{rules, set_rules, Release, Rules, RulesColumn, Switch};
