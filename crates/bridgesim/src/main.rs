@@ -256,10 +256,7 @@ fn run(path: &Path, rules: Option<&str>, schedule: Option<&str>, json: bool) -> 
         Ok(r) => r,
         Err(e) => return usage_error(e),
     };
-    let r = match col.rules(base) {
-        Ok(r) => r,
-        Err(e) => return usage_error(e),
-    };
+    let r = col.rules(base);
     let schedule: Option<Schedule> = match schedule.map(str::parse).transpose() {
         Ok(s) => s,
         Err(e) => return usage_error(format!("--schedule: {e}")),
@@ -281,7 +278,7 @@ fn run(path: &Path, rules: Option<&str>, schedule: Option<&str>, json: bool) -> 
     let findings: Vec<verdict::Finding> = vs
         .iter()
         .map(|v| verdict::Finding {
-            kind: v.kind.name().to_string(),
+            kind: v.kind,
             object: v.obj.map(|o| k.describe(o)).unwrap_or_default(),
             message: v.message.clone(),
             schedule: k.schedule().to_string(),
@@ -459,7 +456,9 @@ fn demo(json: bool) -> ExitCode {
         }
     }
     let mut cols: Vec<RulesColumn> = RulesColumn::parse_list("all").expect("release names parse");
-    cols.push(RulesColumn::parse("v7.2+proposals").expect("proposals parse"));
+    cols.push(RulesColumn::from(
+        drm::RulesColumn::new(drm::Release::LATEST).with(drm::rules::Extra::Proposals),
+    ));
     let spec = SearchSpec {
         options: explore::Options {
             progress: false,
