@@ -159,3 +159,33 @@ fn the_readme_names_the_table() {
     let range = format!("{first}…{}", Release::LATEST);
     assert!(readme.contains(&range), "README must say {range}");
 }
+
+/// Reference owners print as the strings reports and expectations have always used.
+#[test]
+fn ref_owners_print_their_kernel_style_names() {
+    use drm::RefOwner;
+    for (o, s) in [
+        (RefOwner::Devres("2-002c".into()), "devres of 2-002c"),
+        (RefOwner::Published, "published"),
+        (RefOwner::Chain("encoder-0".into()), "chain of encoder-0"),
+        (
+            RefOwner::NextBridge("/soc/dsi@32e60000".into()),
+            "next_bridge of /soc/dsi@32e60000",
+        ),
+        (RefOwner::BridgeConnector("edid"), "bridge_connector edid"),
+        (
+            RefOwner::PanelBridge("panel".into()),
+            "panel_bridge of panel",
+        ),
+        (RefOwner::ScopedCursor, "scoped loop cursor"),
+        (RefOwner::ModeConfig, "mode_config"),
+        (RefOwner::DrmFile, "drm file"),
+        (
+            RefOwner::Caller("of_drm_find_bridge".into()),
+            "of_drm_find_bridge",
+        ),
+    ] {
+        assert_eq!(o.to_string(), s);
+        assert_eq!(kmodel::kref::Owner::from(o), s);
+    }
+}
