@@ -151,7 +151,10 @@ fn display_related(entry: &str) -> bool {
 
 /// The snapshot text of boot results: per board, the bound and unbound display nodes, the
 /// number of nodes not modelled and, by name, the display-related ones.
-fn render(results: &[(String, Vec<String>, Vec<String>, usize, Vec<String>)]) -> String {
+/// One board's row: file, bound, unbound, how many not modelled, display-related not modelled.
+type Row = (String, Vec<String>, Vec<String>, usize, Vec<String>);
+
+fn render(results: &[Row]) -> String {
     let mut o = String::new();
     let list = |o: &mut String, title: &str, v: &[String]| {
         if v.is_empty() {
