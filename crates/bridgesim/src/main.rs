@@ -435,10 +435,7 @@ fn run(
         Ok(r) => r,
         Err(e) => return usage_error(e),
     };
-    let r = match col.rules(base) {
-        Ok(r) => r,
-        Err(e) => return usage_error(e),
-    };
+    let r = col.rules(base);
     let schedule: Option<Schedule> = match schedule.map(str::parse).transpose() {
         Ok(s) => s,
         Err(e) => return usage_error(format!("--schedule: {e}")),
@@ -463,7 +460,7 @@ fn run(
     let findings: Vec<verdict::Finding> = vs
         .iter()
         .map(|v| verdict::Finding {
-            kind: v.kind.name().to_string(),
+            kind: v.kind,
             object: v.obj.map(|o| k.describe(o)).unwrap_or_default(),
             message: v.message.clone(),
             schedule: k.schedule().to_string(),
@@ -711,7 +708,9 @@ fn demo(json: bool, html_args: &HtmlArgs) -> ExitCode {
         }
     }
     let mut cols: Vec<RulesColumn> = RulesColumn::parse_list("all").expect("release names parse");
-    cols.push(RulesColumn::parse("v7.2+proposals").expect("proposals parse"));
+    cols.push(RulesColumn::from(
+        drm::RulesColumn::new(drm::Release::LATEST).with(drm::rules::Extra::Proposals),
+    ));
     let spec = SearchSpec {
         options: explore::Options {
             interrupt: Some(interrupt_flag()),

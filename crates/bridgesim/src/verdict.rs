@@ -6,102 +6,60 @@ use std::sync::Arc;
 
 use drm::{Release, Rules};
 use explore::{Coverage, Explorer, InternalError, Options, Program, Strategy};
+use kmodel::ViolationKind;
 use serde::Serialize;
 
-use crate::scenario::{Expect, Prepared};
+use crate::scenario::{expected_violation, Expect, Prepared, DEFAULT_EXPECT};
 
 /// The JSON schema version of `--json` output (see `docs/json.md`).
 pub const SCHEMA: &str = "bridgesim/1";
 
-/// The proposals under review (upstream.md §1.2 "Not merged", §6.14, §8.3), as rule switches.
-pub const PROPOSALS: &[&str] = &[
-    "panel_bridge_panel_ref",
-    "core_enter_exit",
-    "disable_pipeline_on_unplug",
-];
-
-/// One column of a verdict table: a release, maybe with switches on top.
+/// One column of a verdict table: drm's typed [`drm::RulesColumn`] (a release, maybe with
+/// switches or `+proposals` on top) and its label, the column's canonical form (`6.15` is
+/// labelled `v6.15`), under which `expect` rows are looked up.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RulesColumn {
-    /// As written: `v7.2`, `v7.2+proposals`, `v7.0+panel_bridge_panel_ref`.
+    /// Canonical: `v7.2`, `v7.2+proposals`, `v7.0+panel_bridge_panel_ref`.
     pub label: String,
     pub release: Release,
-    /// Switches forced on.
-    pub switches: Vec<String>,
+    pub column: drm::RulesColumn,
+}
+
+impl From<drm::RulesColumn> for RulesColumn {
+    fn from(column: drm::RulesColumn) -> Self {
+        RulesColumn {
+            label: column.to_string(),
+            release: column.release(),
+            column,
+        }
+    }
 }
 
 impl RulesColumn {
     /// Parse `RELEASE[+SWITCH|+proposals]...`.
     pub fn parse(s: &str) -> Result<RulesColumn, String> {
-        let mut parts = s.split('+');
-        let rel = parts.next().unwrap_or("");
-        let release: Release = rel.parse().map_err(|_| {
-            format!(
-                "unknown release `{rel}`: expected one of {}",
-                Release::ALL
-                    .iter()
-                    .map(|r| r.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?;
-        let mut switches = Vec::new();
-        for sw in parts {
-            if sw == "proposals" {
-                switches.extend(PROPOSALS.iter().map(|s| s.to_string()));
-            } else {
-                switches.push(sw.to_string());
-            }
-        }
-        let col = RulesColumn {
-            label: s.to_string(),
-            release,
-            switches,
-        };
-        col.rules(Rules::for_release(release))?;
-        Ok(col)
+        s.parse::<drm::RulesColumn>()
+            .map(RulesColumn::from)
+            .map_err(|e| e.to_string())
     }
 
     /// Parse a comma-separated list of columns; `all` stands for every release.
     pub fn parse_list(s: &str) -> Result<Vec<RulesColumn>, String> {
-        let mut out = Vec::new();
-        for c in s.split(',').map(str::trim) {
-            if c == "all" {
-                out.extend(Release::ALL.iter().map(|r| RulesColumn {
-                    label: r.to_string(),
-                    release: *r,
-                    switches: Vec::new(),
-                }));
-            } else {
-                out.push(RulesColumn::parse(c)?);
-            }
-        }
-        Ok(out)
+        drm::RulesColumn::parse_list(s)
+            .map(|v| v.into_iter().map(RulesColumn::from).collect())
+            .map_err(|e| e.to_string())
     }
 
     /// `base` with this column's switches turned on.
-    pub fn rules(&self, base: Rules) -> Result<Rules, String> {
-        let mut v = serde_json::to_value(base).expect("rules serialize");
-        let map = v.as_object_mut().expect("rules are a struct");
-        for s in &self.switches {
-            match map.get_mut(s) {
-                Some(slot) => *slot = serde_json::Value::Bool(true),
-                None => {
-                    return Err(format!(
-                        "unknown rule switch `{s}`: expected `proposals` or one of {}",
-                        map.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ))
-                }
-            }
-        }
-        Ok(serde_json::from_value(v).expect("rules deserialize"))
+    pub fn rules(&self, base: Rules) -> Rules {
+        self.column.apply(base)
     }
 }
 
 /// A violation a search found.
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
-    pub kind: String,
+    pub kind: ViolationKind,
     pub object: String,
     pub message: String,
     /// Replays the execution: `bridgesim replay SCENARIO --rules LABEL --schedule S`.
@@ -167,7 +125,7 @@ impl Verdict {
             let first = self
                 .findings
                 .iter()
-                .map(|f| finding_text(&f.kind, &f.object))
+                .map(|f| finding_text(f.kind, &f.object))
                 .collect::<Vec<_>>()
                 .join("; ");
             let text = if self.also.is_empty() {
@@ -186,7 +144,7 @@ impl Verdict {
 }
 
 /// `kind in object`, or the kind alone for a violation that names no object (a WARN).
-fn finding_text(kind: &str, object: &str) -> String {
+fn finding_text(kind: ViolationKind, object: &str) -> String {
     if object.is_empty() {
         kind.to_string()
     } else {
@@ -228,7 +186,7 @@ pub fn explore(
     let base = p
         .rules(Some(col.release))
         .map_err(|e| ExploreError::Input(e.to_string()))?;
-    let rules = col.rules(base).map_err(ExploreError::Input)?;
+    let rules = col.rules(base);
     let program: Program = Arc::new(p.program(rules));
     let report = Explorer::new(search.strategy, search.options.clone()).run(&program);
     if let Some(e) = report.internal_error() {
@@ -237,7 +195,7 @@ pub fn explore(
     let findings: Vec<Finding> = report
         .counterexample()
         .map(|c| Finding {
-            kind: c.kind.name().to_string(),
+            kind: c.kind,
             object: c.object.clone(),
             message: c.message.clone(),
             schedule: c.schedule.clone(),
@@ -251,15 +209,15 @@ pub fn explore(
     // the space; keep one per kind and device node.
     let mut findings = findings;
     for f in &report.findings {
-        let key = (f.kind.name(), node_of(&f.object));
+        let key = (f.kind, node_of(&f.object));
         if findings
             .iter()
-            .any(|g: &Finding| (g.kind.as_str(), node_of(&g.object)) == key)
+            .any(|g: &Finding| (g.kind, node_of(&g.object)) == key)
         {
             continue;
         }
         findings.push(Finding {
-            kind: f.kind.name().to_string(),
+            kind: f.kind,
             object: f.object.clone(),
             message: f.message.clone(),
             schedule: f.schedule.clone(),
@@ -307,10 +265,10 @@ fn others_in_execution(program: &Program, c: &explore::Counterexample) -> Vec<St
     let mut out: Vec<String> = Vec::new();
     for v in k.violations() {
         let obj = v.obj.map(|o| k.describe(o)).unwrap_or_default();
-        if v.kind.name() == c.kind.name() && node_of(&obj) == node_of(&c.object) {
+        if v.kind == c.kind && node_of(&obj) == node_of(&c.object) {
             continue;
         }
-        let s = finding_text(v.kind.name(), &node_of(&obj));
+        let s = finding_text(v.kind, &node_of(&obj));
         if !out.contains(&s) {
             out.push(s);
         }
@@ -327,11 +285,20 @@ fn node_of(desc: &str) -> String {
         .to_string()
 }
 
-/// The scenario's expectation for a column: its own entry, else `default`.
+/// The scenario's expectation for a column: its own row, else `default`. Rows are matched by
+/// column, not spelling: `6.15` finds the `"v6.15"` row.
 pub fn expectation(p: &Prepared, label: &str) -> Option<Expect> {
+    let canonical = |l: &str| {
+        l.parse::<drm::RulesColumn>()
+            .map(|c| c.to_string())
+            .unwrap_or_else(|_| l.to_string())
+    };
+    let want = canonical(label);
     let e = &p.scenario.file.expect;
-    e.get(label)
-        .or_else(|| e.get("default"))
+    e.iter()
+        .find(|(k, _)| k.as_str() != DEFAULT_EXPECT && canonical(k) == want)
+        .map(|(_, v)| v)
+        .or_else(|| e.get(DEFAULT_EXPECT))
         .map(|s| s.get_ref().clone())
 }
 
@@ -341,9 +308,9 @@ pub fn expectation(p: &Prepared, label: &str) -> Option<Expect> {
 /// reported. A search that stops at its first violation reports one, so the list then reads
 /// "one of these". "clean" matches an exhaustive clean search.
 pub fn matches(e: &Expect, v: &Verdict) -> bool {
-    let hit = |want: &String, f: &Finding| match want.split_once(':') {
-        Some((kind, obj)) => f.kind == kind && f.object.contains(obj),
-        None => f.kind == *want,
+    let hit = |want: &String, f: &Finding| match expected_violation(want) {
+        Ok((kind, obj)) => f.kind == kind && obj.is_none_or(|o| f.object.contains(o)),
+        Err(_) => false,
     };
     match e {
         Expect::Verdict(_) => v.is_clean() && v.exhaustive,

@@ -6,7 +6,9 @@
 use std::path::Path;
 
 use bridgesim::scenario;
+use bridgesim::scenario::Expect;
 use bridgesim::verdict::{self, RulesColumn, SearchSpec};
+use kmodel::ViolationKind;
 
 fn scenario_files() -> Vec<std::path::PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
@@ -58,8 +60,13 @@ fn check_every_scenario(collect: bool) {
         );
         let mut cols = RulesColumn::parse_list("all").unwrap();
         for label in p.scenario.file.expect.keys() {
-            if label != "default" && !cols.iter().any(|c| &c.label == label) {
-                cols.push(RulesColumn::parse(label).unwrap());
+            if label == scenario::DEFAULT_EXPECT {
+                continue;
+            }
+            // Keys are columns in any spelling; compare the parsed columns.
+            let col = RulesColumn::parse(label).unwrap();
+            if !cols.contains(&col) {
+                cols.push(col);
             }
         }
         for col in &cols {
@@ -110,7 +117,7 @@ fn stored_next_bridge_is_used_by_its_holder_until_v7_0() {
                 .findings
                 .first()
                 .unwrap_or_else(|| panic!("{}: clean", col.label));
-            assert_eq!(first.kind, "use-after-free", "{}", col.label);
+            assert_eq!(first.kind, ViolationKind::UseAfterFree, "{}", col.label);
             assert!(
                 first.object.contains("display_connector /vga"),
                 "{}: {}",
@@ -141,6 +148,107 @@ fn stored_next_bridge_is_used_by_its_holder_until_v7_0() {
                 "{}: {}",
                 col.label,
                 v.summary()
+            );
+        }
+    }
+}
+
+fn quick() -> SearchSpec {
+    SearchSpec {
+        options: explore::Options {
+            ..Default::default()
+        },
+        ..SearchSpec::default()
+    }
+}
+
+fn list(entries: &[&str]) -> Expect {
+    Expect::Violations(entries.iter().map(|s| s.to_string()).collect())
+}
+
+/// `matches` says no to a wrong expectation: another kind, another object, "clean" for a
+/// failing column, a list for a clean one, and (with every violation of the space) an entry
+/// the search did not find.
+#[test]
+fn a_wrong_expectation_is_detected() {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios/catalog/5.8-stored-next-bridge.toml");
+    let p = scenario::load(&f).unwrap();
+    let col = RulesColumn::parse("v6.17").unwrap();
+    let v = verdict::explore(&p, &col, &quick()).unwrap();
+    assert_eq!(v.matches_expect, Some(true), "{}", v.summary());
+    let first = v.findings[0].clone();
+    let kind = first.kind.to_string();
+    assert!(verdict::matches(&list(&[&kind]), &v));
+    for wrong in [
+        list(&["double-free"]),
+        list(&[&format!("{kind}:/no-such-node")]),
+        list(&["leak", "warn"]),
+        Expect::Verdict("clean".into()),
+    ] {
+        assert!(
+            !verdict::matches(&wrong, &v),
+            "{wrong} matched {}",
+            v.summary()
+        );
+    }
+    // Every violation of the space: an expected entry that was not found is a mismatch.
+    let mut all = v.clone();
+    all.every_violation = true;
+    all.findings.truncate(1);
+    assert!(verdict::matches(&list(&[&kind]), &all));
+    assert!(!verdict::matches(&list(&[&kind, "deadlock"]), &all));
+
+    // From v7.0 the column is clean: only an exhaustive "clean" matches.
+    let clean = verdict::explore(&p, &RulesColumn::parse("v7.0").unwrap(), &quick()).unwrap();
+    assert!(clean.is_clean() && clean.exhaustive);
+    assert!(verdict::matches(&Expect::Verdict("clean".into()), &clean));
+    assert!(!verdict::matches(&list(&[&kind]), &clean));
+    let mut partial = clean.clone();
+    partial.exhaustive = false;
+    assert!(!verdict::matches(
+        &Expect::Verdict("clean".into()),
+        &partial
+    ));
+}
+
+/// `--rules 6.15` (without the v) is the v6.15 column and finds the `"v6.15"` row, not
+/// `default`.
+#[test]
+fn a_column_finds_its_row_in_any_spelling() {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios/catalog/5.8-stored-next-bridge.toml");
+    let p = scenario::load(&f).unwrap();
+    let row = p.scenario.file.expect["v6.15"].get_ref().clone();
+    for spelling in ["6.15", "v6.15", " 6.15 "] {
+        assert_eq!(
+            verdict::expectation(&p, spelling),
+            Some(row.clone()),
+            "{spelling}"
+        );
+    }
+    let col = RulesColumn::parse("6.15").unwrap();
+    assert_eq!(col.label, "v6.15");
+    let v = verdict::explore(&p, &col, &quick()).unwrap();
+    assert_eq!(v.expect, Some(row));
+    assert_eq!(v.matches_expect, Some(true), "{}", v.summary());
+}
+
+/// Every release of drm's table is a column of `all`, and the catalog has a verdict for it
+/// (an `expect` row or `default`) in every scenario.
+#[test]
+fn every_release_is_a_column() {
+    let cols = RulesColumn::parse_list("all").unwrap();
+    let releases: Vec<drm::Release> = cols.iter().map(|c| c.release).collect();
+    assert_eq!(releases, drm::Release::ALL);
+    for f in scenario_files() {
+        let p = scenario::load(&f).unwrap();
+        for c in &cols {
+            assert!(
+                verdict::expectation(&p, &c.label).is_some(),
+                "{}: no expectation for {}",
+                f.display(),
+                c.label
             );
         }
     }

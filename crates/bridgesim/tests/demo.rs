@@ -114,18 +114,41 @@ fn demo_json_is_versioned() {
     assert_eq!(v["schema"], "bridgesim/1");
     assert_eq!(v["command"], "demo");
     let results = v["results"].as_array().unwrap();
-    // Two scenarios × nine rules columns.
-    assert_eq!(results.len(), 18);
-    assert_eq!(results[0]["rules"], "v6.15");
-    assert!(!results[0]["findings"].as_array().unwrap().is_empty());
-    for last in [&results[8], &results[17]] {
-        assert_eq!(last["rules"], "v7.2+proposals");
-        assert_eq!(last["findings"].as_array().unwrap().len(), 0);
-        assert_eq!(last["exhaustive"], true);
+    // Results are looked up by scenario and rules column, not by position.
+    let result = |scenario: &str, rules: &str| -> &serde_json::Value {
+        results
+            .iter()
+            .find(|r| r["scenario"] == scenario && r["rules"] == rules)
+            .unwrap_or_else(|| panic!("no result for {scenario} under {rules}"))
+    };
+    let findings = |r: &serde_json::Value| r["findings"].as_array().unwrap().len();
+    // Two scenarios × every release and the proposals.
+    let latest = drm::Release::LATEST;
+    let proposals = format!("{latest}+proposals");
+    let columns: Vec<String> = drm::Release::ALL
+        .iter()
+        .map(|r| r.to_string())
+        .chain([proposals.clone()])
+        .collect();
+    assert_eq!(results.len(), 2 * columns.len());
+    for scenario in ["sunh-unplug-during-modeset", "5.15-hw-access-after-unplug"] {
+        for c in &columns {
+            result(scenario, c);
+        }
+        assert!(findings(result(scenario, "v6.15")) > 0, "{scenario}");
+        let last = result(scenario, &proposals);
+        assert_eq!(findings(last), 0, "{scenario}");
+        assert_eq!(last["exhaustive"], true, "{scenario}");
     }
-    assert_eq!(results[14]["rules"], "v7.0");
-    assert_eq!(results[14]["findings"].as_array().unwrap().len(), 0);
-    assert_eq!(results[14]["exhaustive"], true);
+    let bridges = result("5.15-hw-access-after-unplug", "v7.0");
+    assert_eq!(findings(bridges), 0);
+    assert_eq!(bridges["exhaustive"], true);
+    let kind = &result("sunh-unplug-during-modeset", "v6.15")["findings"][0]["kind"];
+    assert!(
+        kind.as_str()
+            .is_some_and(|k| k.parse::<kmodel::ViolationKind>().is_ok()),
+        "a finding's kind is a violation kind name: {kind}"
+    );
 }
 
 #[test]
@@ -138,7 +161,12 @@ fn explore_all_collects_every_distinct_violation() {
     // The scenario's expect lists every violation of the space, so it matches: exit 0.
     assert_eq!(code, 0, "{out}");
     let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
-    let r = &v["results"][0];
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    let r = results
+        .iter()
+        .find(|r| r["rules"] == "v6.17")
+        .expect("the v6.17 result");
     assert_eq!(r["exhaustive"], true);
     assert_eq!(r["every_violation"], true);
     assert_eq!(r["matches_expect"], true);

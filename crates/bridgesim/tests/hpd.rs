@@ -51,7 +51,7 @@ fn adv7535() -> Arc<Prepared> {
 /// One run in thread order (the interrupt before the unbind): the functions it went through.
 fn functions_of_one_run(p: &Arc<Prepared>, release: &str) -> String {
     let col = RulesColumn::parse(release).unwrap();
-    let rules = col.rules(p.rules(Some(col.release)).unwrap()).unwrap();
+    let rules = col.rules(p.rules(Some(col.release)).unwrap());
     let k = Kernel::new(Config::default());
     let prog = p.program(rules);
     k.run(&mut ThreadOrder, move |k| prog(k));

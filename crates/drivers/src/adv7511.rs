@@ -37,6 +37,7 @@ use drm::connector::ConnectorStatus;
 use drm::encoder::DrmEncoder;
 use drm::of::drm_of_find_panel_or_bridge;
 use drm::rules::rules;
+use drm::RefOwner;
 use kmodel::device::{DeviceId, DeviceInfo, Driver};
 use kmodel::hw::{Hw, HwKind};
 use kmodel::interrupt::{Handler, Irq, Work};
@@ -214,7 +215,7 @@ impl Driver for Adv7511Driver {
         let b = alloc_bridge(k, dev, v, "struct adv7511", Rc::new(Funcs), p)?;
         let out = remote_node(k, dev, 1, -1);
         if counted_next {
-            let owner = format!("next_bridge of {}", k.dev_name(dev));
+            let owner = RefOwner::next_bridge(k, dev);
             match of_drm_get_bridge_by_endpoint(k, out, owner) {
                 Ok(nb) => k.write(b.obj(), |x| x.next_bridge = Some(nb)),
                 Err(Errno::ENODEV) => {}

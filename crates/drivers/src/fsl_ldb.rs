@@ -22,6 +22,7 @@ use drm::bridge::{
 };
 use drm::encoder::DrmEncoder;
 use drm::of::devm_drm_of_get_bridge;
+use drm::RefOwner;
 use kmodel::device::{DeviceId, Driver};
 use kmodel::hw::{Hw, HwKind};
 use kmodel::{Errno, Kernel};
@@ -120,7 +121,7 @@ impl Driver for FslLdbDriver {
             p.regmap = Some(regmap);
         });
         if v == Variant::NextBridge {
-            let owner = format!("next_bridge of {}", k.dev_name(dev));
+            let owner = RefOwner::next_bridge(k, dev);
             let nb = drm_bridge_get(k, Some(next), owner);
             k.write(b.obj(), |x| x.next_bridge = nb);
         }

@@ -31,6 +31,7 @@ use drm::bridge::{
 };
 use drm::connector::ConnectorStatus;
 use drm::encoder::DrmEncoder;
+use drm::RefOwner;
 use kmodel::device::{DeviceId, Driver};
 use kmodel::hw::{Hw, HwKind};
 use kmodel::{Errno, Kernel};
@@ -162,7 +163,7 @@ impl Driver for Lt8912b {
         let gp_reset = devm_gpiod_get_optional(k, dev, "reset")?;
         let host_node = remote_node(k, dev, 0, -1).ok_or(Errno::ENODEV)?;
         let port_node = remote_node(k, dev, 1, -1).ok_or(Errno::ENODEV)?;
-        let owner = format!("next_bridge of {}", k.dev_name(dev));
+        let owner = RefOwner::next_bridge(k, dev);
         let next = if v == Variant::NextBridge {
             of_drm_find_and_get_bridge(k, port_node, owner.clone())
         } else {

@@ -34,6 +34,7 @@ use drm::connector::{drm_kms_helper_hotplug_event, ConnectorStatus};
 use drm::encoder::DrmEncoder;
 use drm::of::drm_of_find_panel_or_bridge;
 use drm::rules::rules;
+use drm::RefOwner;
 use kmodel::device::{DeviceId, DeviceInfo, Driver};
 use kmodel::hw::{Hw, HwKind};
 use kmodel::interrupt::{Handler, Irq};
@@ -172,7 +173,7 @@ impl Driver for Lt9611Driver {
         let dsi1 = remote_node(k, dev, 1, -1);
         let out = remote_node(k, dev, 2, -1);
         if counted_next {
-            let owner = format!("next_bridge of {}", k.dev_name(dev));
+            let owner = RefOwner::next_bridge(k, dev);
             let nb = of_drm_get_bridge_by_endpoint(k, out, owner)?;
             k.write(b.obj(), |x| x.next_bridge = Some(nb));
         } else {

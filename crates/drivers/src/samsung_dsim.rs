@@ -20,6 +20,7 @@ use drm::bridge::{
 use drm::encoder::DrmEncoder;
 use drm::panel::of_drm_find_panel;
 use drm::rules::rules;
+use drm::RefOwner;
 use kmodel::device::{DeviceId, Driver};
 use kmodel::hw::{Hw, HwKind};
 use kmodel::{Errno, Kernel};
@@ -89,7 +90,7 @@ impl MipiDsiHostOps for HostOps {
         let remote = remote_node(k, host, 1, 0)
             .or(dsi.node)
             .ok_or(Errno::EINVAL)?;
-        let owner = format!("next_bridge of {}", k.dev_name(host));
+        let owner = RefOwner::next_bridge(k, host);
         // A panel is wrapped on the DSIM device: each attach adds one more devres entry there.
         let found = match of_drm_find_panel(k, remote) {
             Ok(panel) => {
@@ -120,7 +121,7 @@ impl MipiDsiHostOps for HostOps {
         let b = self.bridge;
         let v = drm_bridge_priv::<Dsim, _>(k, b, |p| p.variant);
         if v == Variant::NextBridge {
-            let owner = format!("next_bridge of {}", k.dev_name(host));
+            let owner = RefOwner::next_bridge(k, host);
             if rules(k).clear_and_put {
                 drm_bridge_clear_and_put(
                     k,

@@ -13,6 +13,7 @@ use drm::bridge::{
     of_drm_find_and_get_bridge, of_drm_find_bridge, DrmBridge, DrmBridgeFuncs,
 };
 use drm::encoder::DrmEncoder;
+use drm::RefOwner;
 use kmodel::device::{DeviceId, Driver};
 use kmodel::hw::Hw;
 use kmodel::{Errno, Kernel};
@@ -106,7 +107,7 @@ impl Driver for SimpleBridge {
         let v = variant(k, self.compatible);
         let enable = devm_gpiod_get_optional(k, dev, "enable")?;
         let remote = remote_node(k, dev, self.out_port, -1).ok_or(Errno::EPROBE_DEFER)?;
-        let owner = format!("next_bridge of {}", k.dev_name(dev));
+        let owner = RefOwner::next_bridge(k, dev);
         let next = if v == Variant::NextBridge {
             of_drm_find_and_get_bridge(k, remote, owner.clone())
         } else {

@@ -18,6 +18,7 @@ use drm::bridge::{
 };
 use drm::encoder::DrmEncoder;
 use drm::of::devm_drm_of_get_bridge;
+use drm::RefOwner;
 use kmodel::device::{DeviceId, Driver};
 use kmodel::hw::{Hw, HwKind};
 use kmodel::{Errno, Kernel};
@@ -148,11 +149,7 @@ impl Driver for Sn65dsi83 {
             p.panel_bridge = Some(panel_bridge);
         });
         if v == crate::variant::Variant::NextBridge {
-            let nb = drm_bridge_get(
-                k,
-                Some(panel_bridge),
-                format!("next_bridge of {}", k.dev_name(dev)),
-            );
+            let nb = drm_bridge_get(k, Some(panel_bridge), RefOwner::next_bridge(k, dev));
             k.write(b.obj(), |x| x.next_bridge = nb);
         }
         drm_bridge_add(k, b);

@@ -18,6 +18,7 @@ use crate::connector::{
 use crate::drv::DrmDevice;
 use crate::encoder::DrmEncoder;
 use crate::managed::{drmm_add_action_or_reset, drmm_kzalloc};
+use crate::ref_tracker::RefOwner;
 use crate::rules::rules;
 
 /// The eight stored bridge pointers, in `struct drm_bridge_connector` order.
@@ -33,8 +34,8 @@ pub const BRIDGE_CONNECTOR_OPS: [&str; 8] = [
 ];
 
 /// The owner of the reference stored for op `i` of [`BRIDGE_CONNECTOR_OPS`].
-pub fn bridge_connector_owner(i: usize) -> String {
-    format!("bridge_connector {}", BRIDGE_CONNECTOR_OPS[i])
+pub fn bridge_connector_owner(i: usize) -> RefOwner {
+    RefOwner::BridgeConnector(BRIDGE_CONNECTOR_OPS[i])
 }
 
 /// `struct drm_bridge_connector`.

@@ -4,6 +4,8 @@
 use std::rc::Rc;
 
 use kmodel::kref::{Kref, Owner};
+
+use crate::ref_tracker::RefOwner;
 use kmodel::{Kernel, Obj};
 
 use crate::bridge::{
@@ -15,7 +17,7 @@ use crate::managed::drmm_add_action;
 use crate::rules::rules;
 
 /// The owner of the reference the mode config holds on each registered connector.
-pub const MODE_CONFIG_OWNER: &str = "mode_config";
+pub const MODE_CONFIG_OWNER: RefOwner = RefOwner::ModeConfig;
 
 /// A `struct drm_connector *`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]

@@ -3,6 +3,8 @@
 
 use kmodel::device::DeviceId;
 use kmodel::kref::{Kref, Owner};
+
+use crate::ref_tracker::RefOwner;
 use kmodel::mutex::Mutex;
 use kmodel::srcu::{Srcu, SrcuIdx};
 use kmodel::{Errno, Kernel, Obj};
@@ -56,11 +58,6 @@ fn drm_unplug_srcu(k: &Kernel) -> Srcu {
         .0
 }
 
-/// The owner name of a devres action's reference on `dev` ("devres of 2-002c").
-pub fn devres_owner(k: &Kernel, dev: DeviceId) -> String {
-    format!("devres of {}", k.dev_name(dev))
-}
-
 /// `drm_dev_alloc`: a new `drm_device` whose first reference belongs to `owner`.
 pub fn drm_dev_alloc(
     k: &Kernel,
@@ -94,7 +91,7 @@ pub fn drm_dev_alloc(
 /// `devm_drm_dev_alloc`: the first reference belongs to `parent`'s devres, dropped at unbind.
 pub fn devm_drm_dev_alloc(k: &Kernel, parent: DeviceId, name: &str) -> Result<DrmDevice, Errno> {
     let _f = k.func("devm_drm_dev_alloc");
-    let owner = devres_owner(k, parent);
+    let owner = RefOwner::devres(k, parent);
     let drm = drm_dev_alloc(k, parent, name, owner.clone());
     k.devm_add_action_or_reset(
         parent,

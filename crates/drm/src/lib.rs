@@ -24,7 +24,8 @@ pub mod encoder;
 pub mod managed;
 pub mod of;
 pub mod panel;
+pub mod ref_tracker;
 pub mod rules;
-pub mod testing;
 
-pub use rules::{rules, set_rules, Release, Rules};
+pub use ref_tracker::RefOwner;
+pub use rules::{rules, set_rules, Release, Rules, RulesColumn, Switch};

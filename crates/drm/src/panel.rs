@@ -12,7 +12,7 @@ use kmodel::mutex::Mutex;
 use kmodel::of::NodeId;
 use kmodel::{Errno, Kernel, Obj};
 
-use crate::drv::devres_owner;
+use crate::ref_tracker::RefOwner;
 
 /// A `struct drm_panel *`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -105,7 +105,7 @@ pub fn devm_drm_panel_alloc<P: 'static>(
             private: Box::new(private),
         },
     );
-    let owner = devres_owner(k, dev);
+    let owner = RefOwner::devres(k, dev);
     let r = k.kref_init(obj.id(), owner.clone());
     let n = k.list_node(obj);
     k.write(obj, |p| {

@@ -1,55 +1,71 @@
 //! The lifetime rules of each kernel release, as named switches (upstream.md §1.2).
 //!
 //! Framework code branches on these switches, never on a [`Release`]: a scenario may mix
-//! them (a release plus a proposal under review). [`Rules::for_release`] is the only place
-//! that maps versions to behaviour.
+//! them (a release plus a proposal under review). Two tables hold the whole
+//! version-to-behaviour mapping: the release table (`releases!` below) lists the releases,
+//! and the switch table (`switches!`) gives each switch the release that introduced it and,
+//! if any, the one that dropped it (none for a proposal under review).
+//! [`Rules::for_release`] is derived from them.
+//!
+//! Adding a release is one line in the release table, plus the `since`/`until` of the switches
+//! it brings; every list of releases (CLI columns, `expect` keys, the demo, the docs' tables)
+//! derives from [`Release::ALL`].
 
 use std::fmt;
 use std::str::FromStr;
 
 use kmodel::Kernel;
 
-/// A kernel release whose bridge lifetime rules the model knows.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Release {
-    V6_15,
-    V6_16,
-    V6_17,
-    V6_18,
-    V6_19,
-    V7_0,
-    V7_1,
-    V7_2,
+/// Defines [`Release`] from its table: one line per release, oldest first.
+macro_rules! releases {
+    ($($(#[$m:meta])* $V:ident => $name:literal,)*) => {
+        /// A kernel release whose bridge lifetime rules the model knows.
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Release {
+            $($(#[$m])* $V,)*
+        }
+
+        impl Release {
+            /// Every release, oldest first.
+            pub const ALL: [Release; [$($name),*].len()] = [$(Release::$V),*];
+
+            /// Its name, as printed and parsed ("v6.15").
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Release::$V => $name,)*
+                }
+            }
+        }
+    };
+}
+
+releases! {
+    V6_15 => "v6.15",
+    V6_16 => "v6.16",
+    V6_17 => "v6.17",
+    V6_18 => "v6.18",
+    V6_19 => "v6.19",
+    /// Announced as v6.20 (upstream.md §0).
+    V7_0 => "v7.0",
+    V7_1 => "v7.1",
+    V7_2 => "v7.2",
 }
 
 impl Release {
-    /// Every release, oldest first.
-    pub const ALL: [Release; 8] = [
-        Release::V6_15,
-        Release::V6_16,
-        Release::V6_17,
-        Release::V6_18,
-        Release::V6_19,
-        Release::V7_0,
-        Release::V7_1,
-        Release::V7_2,
-    ];
-
     /// The newest release modelled.
-    pub const LATEST: Release = Release::V7_2;
+    pub const LATEST: Release = Release::ALL[Release::ALL.len() - 1];
 
-    fn name(self) -> &'static str {
-        match self {
-            Release::V6_15 => "v6.15",
-            Release::V6_16 => "v6.16",
-            Release::V6_17 => "v6.17",
-            Release::V6_18 => "v6.18",
-            Release::V6_19 => "v6.19",
-            Release::V7_0 => "v7.0",
-            Release::V7_1 => "v7.1",
-            Release::V7_2 => "v7.2",
-        }
+    /// Other names a release is known by.
+    const ALIASES: [(&'static str, Release); 1] = [("v6.20", Release::V7_0)];
+
+    /// The release names, comma-separated, for messages.
+    pub fn names() -> String {
+        join(Release::ALL.iter().map(|r| r.name()))
     }
+}
+
+fn join<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    names.collect::<Vec<_>>().join(", ")
 }
 
 impl fmt::Display for Release {
@@ -66,9 +82,14 @@ impl fmt::Display for UnknownRelease {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "unknown release {:?} (known: v6.15 ... v7.2; \"v6.20\" is v7.0)",
-            self.0
-        )
+            "unknown release `{}`: expected one of {}",
+            self.0,
+            Release::names()
+        )?;
+        for (alias, r) in Release::ALIASES {
+            write!(f, " (\"{alias}\" is {r})")?;
+        }
+        Ok(())
     }
 }
 
@@ -77,154 +98,410 @@ impl std::error::Error for UnknownRelease {}
 impl FromStr for Release {
     type Err = UnknownRelease;
 
-    /// Accepts "v6.15" or "6.15"; "v6.20" is the old name of v7.0 (upstream.md §0).
+    /// Accepts "v6.15" or "6.15", and the aliases ("v6.20" is the old name of v7.0,
+    /// upstream.md §0).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
         let t = t.strip_prefix('v').unwrap_or(t);
-        let t = if t == "6.20" { "7.0" } else { t };
+        let named = |name: &str| name.strip_prefix('v') == Some(t);
         Release::ALL
             .into_iter()
-            .find(|r| &r.name()[1..] == t)
+            .find(|r| named(r.name()))
+            .or_else(|| {
+                Release::ALIASES
+                    .into_iter()
+                    .find(|(a, _)| named(a))
+                    .map(|(_, r)| r)
+            })
             .ok_or_else(|| UnknownRelease(s.to_string()))
     }
 }
 
-/// The bridge-lifetime behaviour switches. One per upstream change; see each field.
-///
-/// Most switches change what the core does. A few (`clear_and_put`,
-/// `of_get_bridge_by_endpoint`, `bridge_unplug` for drivers) mark that an API exists in
-/// that release: the model's functions always exist, and driver models consult the switch
-/// to pick the variant of their era.
-///
-/// # Invariants
-///
-/// A `Rules` value is fixed for a whole execution (set once with [`set_rules`] before the first
-/// drm call); reading it is not a scheduling point because it is configuration, not shared
-/// kernel state.
-#[derive(
-    serde::Serialize, serde::Deserialize, Copy, Clone, Debug, Default, PartialEq, Eq, Hash,
-)]
-pub struct Rules {
-    // ---- v6.16 ----
+/// Defines [`Rules`] (one `bool` field per switch) and [`Switch`] (one variant per field)
+/// from one table: each entry is the switch's documentation (its upstream change), its field
+/// name, its variant, the release that introduced it (`None`: a proposal under review) and
+/// the release that dropped it (`None`: still on).
+macro_rules! switches {
+    ($(
+        $(#[doc = $doc:literal])+
+        $field:ident / $V:ident: since $since:expr, until $until:expr;
+    )*) => {
+        /// The bridge-lifetime behaviour switches. One per upstream change; see each field.
+        ///
+        /// Most switches change what the core does. A few (`clear_and_put`,
+        /// `of_get_bridge_by_endpoint`, `bridge_unplug` for drivers) mark that an API exists
+        /// in that release: the model's functions always exist, and driver models consult the
+        /// switch to pick the variant of their era.
+        ///
+        /// # Invariants
+        ///
+        /// A `Rules` value is fixed for a whole execution (set once with [`set_rules`] before
+        /// the first drm call); reading it is not a scheduling point because it is
+        /// configuration, not shared kernel state.
+        #[derive(
+            serde::Serialize, serde::Deserialize, Copy, Clone, Debug, Default, PartialEq, Eq,
+            Hash,
+        )]
+        pub struct Rules {
+            $($(#[doc = $doc])+ pub $field: bool,)*
+        }
+
+        /// The name of one [`Rules`] switch (one variant per field, printed as the field's
+        /// name).
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Switch {
+            $($(#[doc = $doc])+ $V,)*
+        }
+
+        impl Switch {
+            /// Every switch, in the order of [`Rules`]' fields.
+            pub const ALL: [Switch; [$(stringify!($V)),*].len()] = [$(Switch::$V),*];
+
+            /// The field's name, as printed and parsed.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Switch::$V => stringify!($field),)*
+                }
+            }
+
+            /// The release that introduced it; `None` for a proposal under review.
+            pub fn since(self) -> Option<Release> {
+                match self {
+                    $(Switch::$V => $since,)*
+                }
+            }
+
+            /// The release that dropped it, if any.
+            pub fn until(self) -> Option<Release> {
+                match self {
+                    $(Switch::$V => $until,)*
+                }
+            }
+
+            /// Its documentation: the upstream change it models, with its citation.
+            pub fn doc(self) -> &'static str {
+                match self {
+                    $(Switch::$V => concat!($($doc, "\n"),+),)*
+                }
+            }
+        }
+
+        impl Rules {
+            /// Whether switch `s` is on.
+            pub fn get(&self, s: Switch) -> bool {
+                match s {
+                    $(Switch::$V => self.$field,)*
+                }
+            }
+
+            /// Turn switch `s` on or off.
+            pub fn set(&mut self, s: Switch, on: bool) {
+                match s {
+                    $(Switch::$V => self.$field = on,)*
+                }
+            }
+        }
+    };
+}
+
+use Release::*;
+
+switches! {
     /// "drm/bridge: add devm_drm_bridge_alloc()" and "drm/bridge: add support for
     /// refcounting": bridges live in a refcounted container whose first reference belongs to
     /// the allocating device's devres.
-    pub bridge_refcount: bool,
+    bridge_refcount / BridgeRefcount: since Some(V6_16), until None;
     /// "drm/debugfs: add top-level 'bridges' file showing all added bridges".
-    pub debugfs_bridges: bool,
-    // ---- v6.17 ----
+    debugfs_bridges / DebugfsBridges: since Some(V6_16), until None;
     /// "drm/bridge: add a .destroy func" (85ad3e84105d): `funcs->destroy` runs at last put.
-    pub destroy_hook: bool,
+    destroy_hook / DestroyHook: since Some(V6_17), until None;
     /// "get/put the bridge reference in drm_bridge_add/remove()" (a7748dd127ea).
-    pub add_remove_ref: bool,
+    add_remove_ref / AddRemoveRef: since Some(V6_17), until None;
     /// "...in drm_bridge_attach/detach()" (94d50c1a2ca3).
-    pub attach_detach_ref: bool,
+    attach_detach_ref / AttachDetachRef: since Some(V6_17), until None;
     /// "add warning for bridges not using devm_drm_bridge_alloc()" (e6565e76e977): WARN in
     /// drm_bridge_add when `container` is NULL. v6.17–v6.18 only: v6.19 moved the check to
     /// attach (see `warn_no_container_on_attach`).
-    pub warn_no_container_on_add: bool,
+    warn_no_container_on_add / WarnNoContainerOnAdd: since Some(V6_17), until Some(V6_19);
     /// "drm/bridge: panel: convert to devm_drm_bridge_alloc() API" (6ad88bf9e74d), together
     /// with "drm/bridge: add devm_drm_put_bridge()" (5164553d739e) used by
     /// drm_panel_bridge_remove.
-    pub panel_bridge_alloc: bool,
-    // ---- v6.18 ----
+    panel_bridge_alloc / PanelBridgeAlloc: since Some(V6_17), until None;
     /// "drm_bridge_chain_get_first_bridge() returns a reference" (v6.18, §1.2).
-    pub first_bridge_counted: bool,
+    first_bridge_counted / FirstBridgeCounted: since Some(V6_18), until None;
     /// "drm_bridge_get_prev_bridge() returns a reference" (v6.18, §1.2).
-    pub prev_bridge_counted: bool,
-    // ---- v6.19 ----
+    prev_bridge_counted / PrevBridgeCounted: since Some(V6_18), until None;
     /// "add drm_for_each_bridge_in_chain_scoped()" (e46efc6a7d28), "...from()" (78f4eec62097)
     /// and "remove drm_for_each_bridge_in_chain()" (2f08387a444c): chain loops hold a
     /// reference on their cursor. Off: the old unreferenced loop.
-    pub scoped_iteration: bool,
+    scoped_iteration / ScopedIteration: since Some(V6_19), until None;
     /// "get the bridge returned by drm_bridge_get_next_bridge()" (61aa4f7a6008) and "add
     /// drm_bridge_chain_get_last_bridge()" (counted).
-    pub next_last_bridge_counted: bool,
+    next_last_bridge_counted / NextLastBridgeCounted: since Some(V6_19), until None;
     /// "add list of removed refcounted bridges" (17805a15d175): remove moves to
     /// `bridge_lingering_list`, alloc does `INIT_LIST_HEAD`, free unlinks, re-add unlinks.
-    pub lingering_list: bool,
+    lingering_list / LingeringList: since Some(V6_19), until None;
     /// "drm/debugfs: show lingering bridges" (27312a8f2441).
-    pub debugfs_lingering: bool,
+    debugfs_lingering / DebugfsLingering: since Some(V6_19), until None;
     /// "bridge-connector: get/put the stored bridges" (13adb8c97846, re-applied after
     /// b4027536933f) and "get/put the panel_bridge" (a3f433c57c46): references held until
     /// drmm release.
-    pub bridge_connector_refs: bool,
+    bridge_connector_refs / BridgeConnectorRefs: since Some(V6_19), until None;
     /// "add warning for bridges attached without being added" (76f1a9711b83).
-    pub warn_attach_without_add: bool,
+    warn_attach_without_add / WarnAttachWithoutAdd: since Some(V6_19), until None;
     /// "add warning for bridges using neither devm_drm_bridge_alloc() nor drm_bridge_add()"
     /// (9347f2fbb018): WARN in drm_bridge_attach when `container` is NULL.
-    pub warn_no_container_on_attach: bool,
-    // ---- v7.0 ----
+    warn_no_container_on_attach / WarnNoContainerOnAttach: since Some(V6_19), until None;
     /// "drm/bridge: add of_drm_find_and_get_bridge()" (293a8fd7721a) and "make
     /// of_drm_find_bridge() a wrapper of of_drm_find_and_get_bridge()" (5d7cb36254b5).
-    pub of_find_and_get: bool,
+    of_find_and_get / OfFindAndGet: since Some(V7_0), until None;
     /// "add next_bridge pointer to struct drm_bridge" (3fdeae134ba9): put in
     /// `__drm_bridge_free` right after `.destroy`.
-    pub next_bridge_field: bool,
+    next_bridge_field / NextBridgeField: since Some(V7_0), until None;
     /// "drm/bridge: add drm_bridge_unplug() and drm_bridge_enter/exit()" (d36137085a4a).
-    pub bridge_unplug: bool,
-    // ---- v7.1 ----
+    bridge_unplug / BridgeUnplug: since Some(V7_0), until None;
     /// "drm/bridge: add drm_bridge_clear_and_put()" (8f3c83720555).
-    pub clear_and_put: bool,
-    // ---- v7.2 ----
+    clear_and_put / ClearAndPut: since Some(V7_1), until None;
     /// "protect encoder bridge chain with a mutex": `encoder->bridge_chain_mutex` in the
     /// scoped loops, pre_enable/post_disable and the cut-then-detach `drm_encoder_cleanup`.
-    pub chain_mutex: bool,
+    chain_mutex / ChainMutex: since Some(V7_2), until None;
     /// "drm/bridge: drm_bridge_put(): ignore ERR_PTR" (55bb2b137b6d).
-    pub put_ignores_err_ptr: bool,
+    put_ignores_err_ptr / PutIgnoresErrPtr: since Some(V7_2), until None;
     /// "add of_drm_get_bridge_by_endpoint()" (03d1078112fd).
-    pub of_get_bridge_by_endpoint: bool,
+    of_get_bridge_by_endpoint / OfGetBridgeByEndpoint: since Some(V7_2), until None;
     /// "drm: of: forbid bridge-only calls to drm_of_find_panel_or_bridge()" (0d5da248ea2d).
-    pub forbid_bridge_only_find_panel_or_bridge: bool,
-    // ---- proposals under review (never set by a release) ----
-    /// Albert Esteve's 2026 patch (§5.11): the panel_bridge holds a `drm_panel_get()`
-    /// reference, put in drm_panel_bridge_remove / devm_drm_panel_bridge_release.
-    pub panel_bridge_panel_ref: bool,
-    /// Core-side enter/exit (§8.3): chain helpers skip callbacks of unplugged bridges.
-    pub core_enter_exit: bool,
-    /// Disable the pipeline on unplug (§6.14): the chain feeding the bridge is disabled
-    /// *before* `unplugged` is set.
-    pub disable_pipeline_on_unplug: bool,
-    /// "drm/atomic: drm_atomic_private_obj_fini: protect private_obj removal from list"
-    /// (v3 on 7.0-rc3, §5.17): the private object's removal takes the modeset locks
-    /// (inference on the kind of locking, as upstream.md says).
-    pub private_obj_fini_locking: bool,
+    forbid_bridge_only_find_panel_or_bridge / ForbidBridgeOnlyFindPanelOrBridge:
+        since Some(V7_2), until None;
+    /// Proposal: Albert Esteve's 2026 patch (§5.11): the panel_bridge holds a
+    /// `drm_panel_get()` reference, put in drm_panel_bridge_remove /
+    /// devm_drm_panel_bridge_release.
+    panel_bridge_panel_ref / PanelBridgePanelRef: since None, until None;
+    /// Proposal: core-side enter/exit (§8.3): chain helpers skip callbacks of unplugged
+    /// bridges.
+    core_enter_exit / CoreEnterExit: since None, until None;
+    /// Proposal: disable the pipeline on unplug (§6.14): the chain feeding the bridge is
+    /// disabled *before* `unplugged` is set.
+    disable_pipeline_on_unplug / DisablePipelineOnUnplug: since None, until None;
+    /// Proposal: "drm/atomic: drm_atomic_private_obj_fini: protect private_obj removal from
+    /// list" (v3 on 7.0-rc3, §5.17, listed "Not merged" in §1.2): the private object's
+    /// removal takes the modeset locks (inference on the kind of locking, as upstream.md
+    /// says).
+    private_obj_fini_locking / PrivateObjFiniLocking: since None, until None;
+}
+
+impl Switch {
+    /// The proposals under review: the switches no release turns on (upstream.md §1.2
+    /// "Not merged", §5.11, §5.17, §6.14, §8.3).
+    pub fn proposals() -> impl Iterator<Item = Switch> {
+        Switch::ALL.into_iter().filter(|s| s.is_proposal())
+    }
+
+    /// Whether it is a proposal under review (no release introduced it).
+    pub fn is_proposal(self) -> bool {
+        self.since().is_none()
+    }
+
+    /// Whether `release` has it on: introduced at or before `release`, not dropped since.
+    pub fn on_in(self, release: Release) -> bool {
+        self.since().is_some_and(|s| release >= s) && self.until().is_none_or(|u| release < u)
+    }
+
+    /// The switch names, comma-separated, for messages.
+    pub fn names() -> String {
+        join(Switch::ALL.iter().map(|s| s.name()))
+    }
+}
+
+impl fmt::Display for Switch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A switch name that does not exist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownSwitch(pub String);
+
+impl fmt::Display for UnknownSwitch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown rule switch `{}`: expected one of {}",
+            self.0,
+            Switch::names()
+        )
+    }
+}
+
+impl std::error::Error for UnknownSwitch {}
+
+impl FromStr for Switch {
+    type Err = UnknownSwitch;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Switch::ALL
+            .into_iter()
+            .find(|w| w.name() == s.trim())
+            .ok_or_else(|| UnknownSwitch(s.to_string()))
+    }
 }
 
 impl Rules {
-    /// The switches of `release` (cumulative; no proposal is ever on).
+    /// The switches of `release`, derived from the switch table (no proposal is ever on).
     pub fn for_release(release: Release) -> Rules {
-        let at = |r: Release| release >= r;
-        Rules {
-            bridge_refcount: at(Release::V6_16),
-            debugfs_bridges: at(Release::V6_16),
-            destroy_hook: at(Release::V6_17),
-            add_remove_ref: at(Release::V6_17),
-            attach_detach_ref: at(Release::V6_17),
-            warn_no_container_on_add: at(Release::V6_17) && !at(Release::V6_19),
-            panel_bridge_alloc: at(Release::V6_17),
-            first_bridge_counted: at(Release::V6_18),
-            prev_bridge_counted: at(Release::V6_18),
-            scoped_iteration: at(Release::V6_19),
-            next_last_bridge_counted: at(Release::V6_19),
-            lingering_list: at(Release::V6_19),
-            debugfs_lingering: at(Release::V6_19),
-            bridge_connector_refs: at(Release::V6_19),
-            warn_attach_without_add: at(Release::V6_19),
-            warn_no_container_on_attach: at(Release::V6_19),
-            of_find_and_get: at(Release::V7_0),
-            next_bridge_field: at(Release::V7_0),
-            bridge_unplug: at(Release::V7_0),
-            clear_and_put: at(Release::V7_1),
-            chain_mutex: at(Release::V7_2),
-            put_ignores_err_ptr: at(Release::V7_2),
-            of_get_bridge_by_endpoint: at(Release::V7_2),
-            forbid_bridge_only_find_panel_or_bridge: at(Release::V7_2),
-            panel_bridge_panel_ref: false,
-            core_enter_exit: false,
-            disable_pipeline_on_unplug: false,
-            private_obj_fini_locking: false,
+        let mut r = Rules::default();
+        for s in Switch::ALL {
+            r.set(s, s.on_in(release));
         }
+        r
+    }
+}
+
+/// What a rules column adds to its release: every proposal, or one switch.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Extra {
+    /// `+proposals`: every [`Switch::proposals`].
+    Proposals,
+    Switch(Switch),
+}
+
+impl Extra {
+    const PROPOSALS: &'static str = "proposals";
+}
+
+impl fmt::Display for Extra {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Extra::Proposals => f.write_str(Extra::PROPOSALS),
+            Extra::Switch(s) => s.fmt(f),
+        }
+    }
+}
+
+/// A rules column: a release, maybe with switches on top (`v7.2`, `v7.2+proposals`,
+/// `v7.0+panel_bridge_panel_ref`). It prints in one canonical form (`6.15` prints as
+/// `v6.15`), so two spellings of one column compare and look up equal.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RulesColumn {
+    release: Release,
+    extra: Vec<Extra>,
+}
+
+/// A rules column that does not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ColumnError {
+    Release(UnknownRelease),
+    /// A switch that does not exist (`proposals` is also accepted).
+    Switch(UnknownSwitch),
+}
+
+impl fmt::Display for ColumnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ColumnError::Release(e) => e.fmt(f),
+            ColumnError::Switch(UnknownSwitch(s)) => write!(
+                f,
+                "unknown rule switch `{s}`: expected `{}` or one of {}",
+                Extra::PROPOSALS,
+                Switch::names()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ColumnError {}
+
+impl RulesColumn {
+    /// The column of `release` alone.
+    pub fn new(release: Release) -> RulesColumn {
+        RulesColumn {
+            release,
+            extra: Vec::new(),
+        }
+    }
+
+    /// `self` with `extra` on top.
+    pub fn with(mut self, extra: Extra) -> RulesColumn {
+        self.extra.push(extra);
+        self
+    }
+
+    /// Every release alone, oldest first.
+    pub fn every_release() -> Vec<RulesColumn> {
+        Release::ALL.into_iter().map(RulesColumn::new).collect()
+    }
+
+    /// Parse a comma-separated list of columns; `all` stands for every release.
+    pub fn parse_list(s: &str) -> Result<Vec<RulesColumn>, ColumnError> {
+        let mut out = Vec::new();
+        for c in s.split(',').map(str::trim) {
+            if c == "all" {
+                out.extend(RulesColumn::every_release());
+            } else {
+                out.push(c.parse()?);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn release(&self) -> Release {
+        self.release
+    }
+
+    /// The switches it forces on, proposals expanded.
+    pub fn switches(&self) -> impl Iterator<Item = Switch> + '_ {
+        self.extra.iter().flat_map(|e| match e {
+            Extra::Proposals => Switch::proposals().collect::<Vec<_>>(),
+            Extra::Switch(s) => vec![*s],
+        })
+    }
+
+    /// `base` with this column's switches turned on.
+    pub fn apply(&self, mut base: Rules) -> Rules {
+        for s in self.switches() {
+            base.set(s, true);
+        }
+        base
+    }
+
+    /// The rules of this column: its release's, with its switches on.
+    pub fn rules(&self) -> Rules {
+        self.apply(Rules::for_release(self.release))
+    }
+}
+
+impl fmt::Display for RulesColumn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.release.fmt(f)?;
+        for e in &self.extra {
+            write!(f, "+{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for RulesColumn {
+    type Err = ColumnError;
+
+    /// `RELEASE[+SWITCH|+proposals]...`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.trim().split('+');
+        let release = parts
+            .next()
+            .unwrap_or("")
+            .parse()
+            .map_err(ColumnError::Release)?;
+        let mut col = RulesColumn::new(release);
+        for p in parts {
+            let p = p.trim();
+            let e = if p == Extra::PROPOSALS {
+                Extra::Proposals
+            } else {
+                Extra::Switch(p.parse().map_err(ColumnError::Switch)?)
+            };
+            col = col.with(e);
+        }
+        Ok(col)
     }
 }
 

@@ -4,6 +4,7 @@ mod common;
 
 use std::rc::Rc;
 
+use common::testing::TestPanelDriver;
 use common::*;
 use drm::atomic::{
     drm_atomic_helper_commit_modeset_disables, drm_atomic_helper_commit_modeset_enables,
@@ -16,7 +17,6 @@ use drm::bridge::*;
 use drm::drv::drm_dev_put;
 use drm::of::{devm_drm_of_get_bridge, drm_of_find_panel_or_bridge};
 use drm::panel::*;
-use drm::testing::TestPanelDriver;
 use drm::{Release, Rules};
 use kmodel::device::{DeviceId, DeviceInfo};
 use kmodel::of::NodeId;

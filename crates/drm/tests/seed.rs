@@ -2,8 +2,10 @@
 //! encoder operation after the bridge's unbind, then the last put (C′), on a panel +
 //! sn65dsi83-like bridge + display controller, for every release and both driver variants.
 
+mod common;
+
+use common::testing::{seed_sequence, SeedOptions, Sn65Priv};
 use drm::bridge::{drm_bridge_owners, drm_bridge_refcount, DrmBridge};
-use drm::testing::{seed_sequence, SeedOptions, Sn65Priv};
 use drm::{set_rules, Release, Rules};
 use kmodel::{Config, Kernel, Stop, ThreadOrder, Violation, ViolationKind};
 
@@ -197,8 +199,8 @@ fn orderly_teardown_is_clean_in_every_release() {
             let k = Kernel::new(Config::default());
             let stop = k.run(&mut ThreadOrder, move |k| {
                 set_rules(k, Rules::for_release(rel));
-                let board = drm::testing::seed_probe(k, guard);
-                let drm = drm::testing::seed_drm(k, &board).unwrap();
+                let board = common::testing::seed_probe(k, guard);
+                let drm = common::testing::seed_drm(k, &board).unwrap();
                 let enc = drm::drv::drm_mode_config_encoders(k, drm)[0];
                 drm::atomic::drm_atomic_helper_commit_modeset_enables(k, enc);
                 drm::atomic::drm_atomic_helper_commit_modeset_disables(k, enc);

@@ -5,7 +5,8 @@
 //! where it happened; [`Kernel::render`] prints it the way the kernel would, with the
 //! allocation and free sites and the last reference operations on the object.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -29,8 +30,10 @@ impl State {
 }
 
 /// The kinds of violation the model reports.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+///
+/// Each has one name ([`ViolationKind::name`]) used everywhere a user sees it: `Display`,
+/// `FromStr`, serde (JSON, traces), scenario `expect` entries and verdict tables.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ViolationKind {
     /// KASAN slab-use-after-free: an access through a handle to a freed object.
     UseAfterFree,
@@ -61,7 +64,27 @@ pub enum ViolationKind {
 }
 
 impl ViolationKind {
-    /// A short stable name, as used in scenario `expect` sections and JSON.
+    /// Every kind.
+    pub const ALL: [ViolationKind; 13] = {
+        use ViolationKind::*;
+        [
+            UseAfterFree,
+            DoubleFree,
+            RefcountAddOnZero,
+            RefcountUnderflow,
+            RefNotHeld,
+            Leak,
+            LockInversion,
+            RecursiveLock,
+            Deadlock,
+            ListCorruption,
+            HwAfterUnplug,
+            DoubleRelease,
+            Warn,
+        ]
+    };
+
+    /// Its short stable name ("use-after-free"): the one spelling of the kind.
     pub fn name(self) -> &'static str {
         use ViolationKind::*;
         match self {
@@ -79,6 +102,53 @@ impl ViolationKind {
             DoubleRelease => "double-release",
             Warn => "warn",
         }
+    }
+}
+
+impl fmt::Display for ViolationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A violation kind name that does not exist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownViolationKind(pub String);
+
+impl fmt::Display for UnknownViolationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown violation kind `{}`: expected one of {}",
+            self.0,
+            ViolationKind::ALL.map(ViolationKind::name).join(", ")
+        )
+    }
+}
+
+impl std::error::Error for UnknownViolationKind {}
+
+impl FromStr for ViolationKind {
+    type Err = UnknownViolationKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ViolationKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| UnknownViolationKind(s.to_string()))
+    }
+}
+
+impl Serialize for ViolationKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for ViolationKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }
 

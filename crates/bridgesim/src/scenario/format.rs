@@ -5,6 +5,7 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use kmodel::{UnknownViolationKind, ViolationKind};
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::Deserialize;
 use toml::Spanned;
@@ -253,22 +254,19 @@ impl fmt::Display for Expect {
     }
 }
 
-/// The violation kinds an `expect` entry may name.
-pub const VIOLATION_KINDS: &[&str] = &[
-    "use-after-free",
-    "double-free",
-    "refcount-add-on-zero",
-    "refcount-underflow",
-    "ref-not-held",
-    "leak",
-    "lock-inversion",
-    "recursive-lock",
-    "deadlock",
-    "list-corruption",
-    "hw-after-unplug",
-    "double-release",
-    "warn",
-];
+/// The key of the `expect` row that applies to every column without its own row.
+pub const DEFAULT_EXPECT: &str = "default";
+
+/// One entry of an `expect` list: `"kind"` or `"kind:object"`, the kind typed.
+pub fn expected_violation(
+    entry: &str,
+) -> Result<(ViolationKind, Option<&str>), UnknownViolationKind> {
+    let (kind, object) = match entry.split_once(':') {
+        Some((k, o)) => (k, Some(o)),
+        None => (entry, None),
+    };
+    Ok((kind.parse()?, object))
+}
 
 impl Scenario {
     /// Parse and check a scenario's text. `path` names it in errors; relative paths in it
@@ -377,20 +375,24 @@ impl Scenario {
                 }
             }
         }
-        for (release, e) in &f.expect {
-            if release != "default" {
-                if let Err(m) = crate::verdict::RulesColumn::parse(release) {
-                    return Err(self
-                        .error(
-                            e.span(),
-                            format!("[expect] key `{release}` is not a rules column: {m}"),
-                            "the entry of this key",
-                        )
+        let mut columns = BTreeMap::new();
+        for (key, e) in &f.expect {
+            if key != DEFAULT_EXPECT {
+                // A rules column, in any spelling (`6.15` is `v6.15`); one row per column.
+                let col: drm::RulesColumn = key.parse().map_err(|err| {
+                    self.error(e.span(), format!("[expect] `{key}`: {err}"), "for this key")
                         .with_help(format!(
-                            "expected `default`, a release ({}), or a release with switches \
-                             such as `v7.2+proposals`",
-                            super::release_names().join(", ")
-                        )));
+                            "a key is `{DEFAULT_EXPECT}` or a rules column such as `{}` or `{}+proposals`",
+                            drm::Release::ALL[0],
+                            drm::Release::LATEST
+                        ))
+                })?;
+                if let Some(other) = columns.insert(col.to_string(), key) {
+                    return Err(self.error(
+                        e.span(),
+                        format!("[expect] `{key}` and `{other}` are the same column, {col}"),
+                        "second row",
+                    ));
                 }
             }
             if let Expect::Verdict(v) = e.get_ref() {
@@ -398,7 +400,7 @@ impl Scenario {
                     return Err(self
                         .error(
                             e.span(),
-                            format!("unknown verdict `{v}` for {release}"),
+                            format!("unknown verdict `{v}` for {key}"),
                             "expected \"clean\" or a list",
                         )
                         .with_help(
@@ -408,8 +410,7 @@ impl Scenario {
             }
             if let Expect::Violations(vs) = e.get_ref() {
                 for v in vs {
-                    let kind = v.split(':').next().unwrap_or("");
-                    if !VIOLATION_KINDS.contains(&kind) {
+                    if let Err(UnknownViolationKind(kind)) = expected_violation(v) {
                         return Err(self
                             .error(
                                 e.span(),
@@ -418,7 +419,7 @@ impl Scenario {
                             )
                             .with_help(format!(
                                 "expected one of: {}",
-                                VIOLATION_KINDS.join(", ")
+                                ViolationKind::ALL.map(ViolationKind::name).join(", ")
                             )));
                     }
                 }

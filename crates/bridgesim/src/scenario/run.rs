@@ -14,7 +14,7 @@ use drm::bridge::{
 };
 use drm::drv::{drm_dev_get, drm_dev_put, DrmDevice};
 use drm::rules::{rules, set_rules};
-use drm::{Release, Rules};
+use drm::{Release, Rules, Switch};
 use kmodel::of::{DeviceTree, NodeId, OvcsId};
 use kmodel::{Kernel, Obj};
 use miette::Diagnostic;
@@ -384,35 +384,23 @@ impl Prepared {
                     format!("unknown release `{}`", r.get_ref()),
                     "unknown release",
                 )
-                .with_help(format!("expected one of: {}", release_names().join(", ")))
+                .with_help(format!("expected one of: {}", Release::names()))
             })?,
             (None, None) => Release::LATEST,
         };
-        let mut rules = serde_json::to_value(Rules::for_release(release)).expect("rules serialize");
+        let mut rules = Rules::for_release(release);
         for (name, value) in &spec.switches {
-            let map = rules.as_object_mut().expect("rules are a struct");
-            match map.get_mut(name) {
-                Some(slot) => *slot = serde_json::Value::Bool(*value.get_ref()),
-                None => {
-                    let names: Vec<&String> = map.keys().collect();
-                    return Err(sc
-                        .error(
-                            value.span(),
-                            format!("unknown rule switch `{name}`"),
-                            "unknown switch",
-                        )
-                        .with_help(format!(
-                            "expected one of: {}",
-                            names
-                                .iter()
-                                .map(|s| s.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )));
-                }
-            }
+            let switch: Switch = name.parse().map_err(|_| {
+                sc.error(
+                    value.span(),
+                    format!("unknown rule switch `{name}`"),
+                    "unknown switch",
+                )
+                .with_help(format!("expected one of: {}", Switch::names()))
+            })?;
+            rules.set(switch, *value.get_ref());
         }
-        Ok(serde_json::from_value(rules).expect("rules deserialize"))
+        Ok(rules)
     }
 
     /// The entry closure of one execution under `rules`.
@@ -562,7 +550,7 @@ pub fn not_modelled_summary(entries: &[String], all: bool) -> Option<String> {
 }
 
 /// The owner of the reference an open DRM file holds.
-const DRM_FILE: &str = "drm file";
+const DRM_FILE: drm::RefOwner = drm::RefOwner::DrmFile;
 
 fn boot_and_run(k: &Kernel, p: &Arc<Prepared>, r: Rules) {
     set_rules(k, r);

@@ -586,7 +586,7 @@ pub fn header(
     run: RunKind,
 ) -> Result<Header, String> {
     let base = p.rules(Some(col.release)).map_err(|e| e.to_string())?;
-    let rules = col.rules(base)?;
+    let rules = col.rules(base);
     let switches = match serde_json::to_value(rules) {
         Ok(serde_json::Value::Object(m)) => m
             .into_iter()
@@ -619,7 +619,7 @@ pub fn record(
 ) -> Result<Timeline, String> {
     let mut header = header(p, source, col, verdict, run)?;
     let base = p.rules(Some(col.release)).map_err(|e| e.to_string())?;
-    let rules = col.rules(base)?;
+    let rules = col.rules(base);
     let k = Kernel::new(kmodel::Config::default());
     let prog = p.program(rules);
     let stop = match schedule {

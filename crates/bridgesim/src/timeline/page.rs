@@ -449,7 +449,7 @@ pub fn matrix_page(
             None => v.summary(),
             Some(f) => {
                 let more = v.findings.len() - 1 + v.also.len();
-                let mut s = f.kind.clone();
+                let mut s = f.kind.to_string();
                 if !f.object.is_empty() {
                     s = format!("{s} in {}", f.object);
                 }

@@ -2,10 +2,12 @@
 //! membership, lookups, iteration and unplug (upstream.md §2.3, §3).
 //!
 //! Reference owners used by the core (I2, I6):
-//! - `"devres of <dev>"`: the allocation reference of `devm_drm_bridge_alloc`;
-//! - [`PUBLISHED`]: taken by `drm_bridge_add`, dropped by `drm_bridge_remove` (v6.17+);
-//! - `"chain of <encoder>"`: taken by `drm_bridge_attach`, dropped by detach (v6.17+);
-//! - `"next_bridge of <bridge>"`: the `next_bridge` field, put at free (v7.0+);
+//! - [`RefOwner::Devres`]: the allocation reference of `devm_drm_bridge_alloc`;
+//! - [`RefOwner::Published`]: taken by `drm_bridge_add`, dropped by `drm_bridge_remove`
+//!   (v6.17+);
+//! - [`RefOwner::Chain`]: taken by `drm_bridge_attach`, dropped by detach (v6.17+);
+//! - [`RefOwner::NextBridge`]: the `next_bridge` field, put at free (v7.0+);
+//! - [`RefOwner::ScopedCursor`]: the cursor of the scoped chain loops;
 //! - whatever name a caller passes to a counted getter.
 
 pub mod panel;
@@ -23,15 +25,10 @@ use kmodel::of::NodeId;
 use kmodel::srcu::{Srcu, SrcuIdx};
 use kmodel::{Errno, Kernel, Obj, ViolationKind};
 
-use crate::drv::{devres_owner, DrmDevice};
+use crate::drv::DrmDevice;
 use crate::encoder::{chain_entry, DrmEncoder};
+use crate::ref_tracker::RefOwner;
 use crate::rules::rules;
-
-/// The owner of the reference a published bridge holds on itself.
-pub const PUBLISHED: &str = "published";
-
-/// The owner of the scoped loops' cursor reference.
-pub const SCOPED_CURSOR: &str = "scoped loop cursor";
 
 /// A `struct drm_bridge *`: one handle for the bridge and the container embedding it (the
 /// model allocates both as one heap object, as the kernel does).
@@ -136,7 +133,7 @@ pub struct DrmBridgeObj {
     pub ops: DrmBridgeOps,
     pub pre_enable_prev_first: bool,
     pub(crate) published: bool,
-    pub(crate) chain_owner: Option<String>,
+    pub(crate) chain_owner: Option<RefOwner>,
     /// The atomic state object (`base`): `Some(serial of the current state)` between attach
     /// and detach of an atomic bridge; each commit through the bridge installs a new one.
     pub(crate) priv_obj: Option<u32>,
@@ -247,7 +244,7 @@ pub fn devm_drm_bridge_alloc<P: 'static>(
         return Err(Errno::EINVAL);
     }
     let obj = new_bridge_obj(k, ty, name, funcs, private);
-    let owner = devres_owner(k, dev);
+    let owner = RefOwner::devres(k, dev);
     let r = k.kref_init(obj.id(), owner.clone());
     k.write(obj, |b| {
         b.container = Some(obj.erase());
@@ -428,7 +425,7 @@ fn __drm_bridge_free(k: &Kernel, b: DrmBridge) {
     }
     if r.next_bridge_field {
         let next = k.read(b.0, |x| x.next_bridge);
-        drm_bridge_put(k, next, format!("next_bridge of {name}"));
+        drm_bridge_put(k, next, RefOwner::NextBridge(name.clone()));
     }
     let container = k.read(b.0, |x| x.container);
     k.model_event(Some(b.0.id()), "__drm_bridge_free");
@@ -459,7 +456,7 @@ pub fn devm_drm_put_bridge(k: &Kernel, dev: DeviceId, b: DrmBridge) {
     k.devm_release_action(dev, "drm_bridge_put_void", b.0.id().0 as u64);
 }
 
-/// `drm_bridge_add`: +1 [`PUBLISHED`] (v6.17+), unlink from the lingering list if re-added
+/// `drm_bridge_add`: +1 [`RefOwner::Published`] (v6.17+), unlink from the lingering list if re-added
 /// (v6.19+, without `bridge_lock` as posted, §5.4), init `hpd_mutex`, append to `bridge_list`.
 pub fn drm_bridge_add(k: &Kernel, b: DrmBridge) {
     let _f = k.func("drm_bridge_add");
@@ -471,7 +468,7 @@ pub fn drm_bridge_add(k: &Kernel, b: DrmBridge) {
         ));
     }
     if r.add_remove_ref {
-        drm_bridge_get(k, Some(b), PUBLISHED);
+        drm_bridge_get(k, Some(b), RefOwner::Published);
     }
     if r.lingering_list && !k.list_node_empty(b.0, list) {
         k.list_del_init(list);
@@ -498,7 +495,7 @@ pub fn devm_drm_bridge_add(k: &Kernel, dev: DeviceId, b: DrmBridge) -> Result<()
 }
 
 /// `drm_bridge_remove`: under `bridge_lock` move to the lingering list (v6.19+) or unlink,
-/// destroy `hpd_mutex`, −1 [`PUBLISHED`] (v6.17+). A remove of a bridge that is not published
+/// destroy `hpd_mutex`, −1 [`RefOwner::Published`] (v6.17+). A remove of a bridge that is not published
 /// is reported (model WARN) and then proceeds as upstream.
 pub fn drm_bridge_remove(k: &Kernel, b: DrmBridge) {
     let _f = k.func("drm_bridge_remove");
@@ -523,7 +520,7 @@ pub fn drm_bridge_remove(k: &Kernel, b: DrmBridge) {
     k.mutex_unlock(g.bridge_lock);
     k.model_event(Some(b.0.id()), "drm_bridge_remove");
     if r.add_remove_ref {
-        drm_bridge_put(k, b, PUBLISHED);
+        drm_bridge_put(k, b, RefOwner::Published);
     }
 }
 
@@ -568,8 +565,8 @@ pub fn drm_bridge_exit(k: &Kernel, idx: SrcuIdx) {
     k.srcu_read_unlock(globals(k).unplug_srcu, idx);
 }
 
-fn chain_owner(k: &Kernel, enc: DrmEncoder) -> String {
-    format!("chain of {}", k.read(enc.0, |e| e.name.clone()))
+fn chain_owner(k: &Kernel, enc: DrmEncoder) -> RefOwner {
+    RefOwner::Chain(k.read(enc.0, |e| e.name.clone()))
 }
 
 /// Link `node` after `previous` (or at the head) of `head`. The model's lists only append,
@@ -722,7 +719,7 @@ pub fn drm_bridge_detach(k: &Kernel, bridge: Option<DrmBridge>) {
     });
     k.model_event(Some(bridge.0.id()), "drm_bridge_detach");
     if rules(k).attach_detach_ref {
-        drm_bridge_put(k, bridge, owner.unwrap_or_default());
+        drm_bridge_put(k, bridge, owner.map(Owner::from).unwrap_or_default());
     }
 }
 
@@ -874,7 +871,7 @@ pub fn drm_bridge_is_last(k: &Kernel, b: DrmBridge) -> bool {
 }
 
 /// `drm_for_each_bridge_in_chain_scoped(encoder, bridge)` (v6.19): `f` runs on each bridge
-/// with a cursor reference ([`SCOPED_CURSOR`]) held; a step gets the next bridge, then puts
+/// with a cursor reference ([`RefOwner::ScopedCursor`]) held; a step gets the next bridge, then puts
 /// the current one; `Break` puts the cursor. v7.2 holds `bridge_chain_mutex` for the whole
 /// loop. Without `scoped_iteration` this is the old unreferenced
 /// `drm_for_each_bridge_in_chain` (§5.5). A closure, not a guard: model operations never run
@@ -899,7 +896,7 @@ pub fn drm_for_each_bridge_in_chain_scoped<R>(
     let first = k
         .list_first(head)
         .map(|n| chain_entry(k, k.list_node_owner(n)));
-    let first = drm_bridge_get(k, first, SCOPED_CURSOR);
+    let first = drm_bridge_get(k, first, RefOwner::ScopedCursor);
     match first {
         None => {
             if r.chain_mutex {
@@ -926,7 +923,7 @@ pub fn drm_for_each_bridge_in_chain_from<R>(
     if !r.scoped_iteration {
         return unreferenced_walk(k, head, Some(first), f);
     }
-    drm_bridge_get(k, Some(first), SCOPED_CURSOR);
+    drm_bridge_get(k, Some(first), RefOwner::ScopedCursor);
     if r.chain_mutex {
         k.mutex_lock(m);
     }
@@ -945,12 +942,12 @@ fn scoped_walk<R>(
             if let Some(m) = m {
                 k.mutex_unlock(m);
             }
-            drm_bridge_put(k, cur, SCOPED_CURSOR);
+            drm_bridge_put(k, cur, RefOwner::ScopedCursor);
             return Some(v);
         }
         let next = next_in_chain(k, cur);
-        let next = drm_bridge_get(k, next, SCOPED_CURSOR);
-        drm_bridge_put(k, cur, SCOPED_CURSOR);
+        let next = drm_bridge_get(k, next, RefOwner::ScopedCursor);
+        drm_bridge_put(k, cur, RefOwner::ScopedCursor);
         match next {
             Some(n) => cur = n,
             None => {

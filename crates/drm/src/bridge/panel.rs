@@ -20,6 +20,7 @@ use crate::panel::{
     drm_panel_disable, drm_panel_enable, drm_panel_get, drm_panel_get_modes, drm_panel_prepare,
     drm_panel_put, drm_panel_unprepare, DrmPanel,
 };
+use crate::ref_tracker::RefOwner;
 use crate::rules::rules;
 
 /// `struct panel_bridge`: the container's private part.
@@ -55,11 +56,8 @@ impl DrmBridgeFuncs for PanelBridgeFuncs {
     }
 }
 
-fn panel_ref_owner(k: &Kernel, panel: DrmPanel) -> String {
-    format!(
-        "panel_bridge of {}",
-        k.read(panel.obj(), |p| p.name.clone())
-    )
+fn panel_ref_owner(k: &Kernel, panel: DrmPanel) -> RefOwner {
+    RefOwner::PanelBridge(k.read(panel.obj(), |p| p.name.clone()))
 }
 
 /// `drm_panel_bridge_add_typed(panel, type)`: allocate on `panel->dev`, copy `of_node`, add.

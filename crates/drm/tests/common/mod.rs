@@ -1,6 +1,8 @@
 //! Shared fixtures: a test bridge driver that logs its callbacks, and run helpers.
 #![allow(dead_code)]
 
+pub mod testing;
+
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 

@@ -11,26 +11,26 @@ use kmodel::hw::{Hw, HwKind};
 use kmodel::of::NodeId;
 use kmodel::{Errno, Kernel};
 
-use crate::atomic::drm_atomic_helper_shutdown;
-use crate::bridge::{
+use drm::atomic::drm_atomic_helper_shutdown;
+use drm::bridge::{
     devm_drm_bridge_alloc, devm_drm_bridge_alloc_legacy, drm_bridge_add, drm_bridge_attach,
     drm_bridge_enter, drm_bridge_exit, drm_bridge_get, drm_bridge_priv, drm_bridge_put,
     drm_bridge_remove, drm_bridge_unplug, of_drm_find_and_get_bridge, of_drm_find_bridge,
     DrmBridge, DrmBridgeFuncs, DrmBridgeObj,
 };
-use crate::bridge_connector::drm_bridge_connector_init;
-use crate::drv::{
+use drm::bridge_connector::drm_bridge_connector_init;
+use drm::drv::{
     devm_drm_dev_alloc, drm_dev_register, drm_dev_unregister, drmm_mode_config_init, DrmDevice,
     DrmDeviceObj,
 };
-use crate::encoder::{drmm_encoder_alloc, DrmEncoder};
-use crate::managed::{drmm_add_action, drmm_kzalloc};
-use crate::of::devm_drm_of_get_bridge;
-use crate::panel::{
+use drm::encoder::{drmm_encoder_alloc, DrmEncoder};
+use drm::managed::{drmm_add_action, drmm_kzalloc};
+use drm::of::devm_drm_of_get_bridge;
+use drm::panel::{
     devm_drm_panel_alloc, drm_panel_add, drm_panel_priv, drm_panel_remove, DrmPanel, DrmPanelFuncs,
     DrmPanelObj,
 };
-use crate::rules::rules;
+use drm::rules::rules;
 
 /// `DRM_BRIDGE_ATTACH_NO_CONNECTOR`.
 pub const DRM_BRIDGE_ATTACH_NO_CONNECTOR: u32 = 1;
@@ -210,7 +210,7 @@ impl Driver for Sn65Driver {
         let panel_bridge = devm_drm_of_get_bridge(k, dev, Some(self.panel))?;
         let np = k.dev_of_node(dev);
         k.write(b.obj(), |x| x.of_node = np);
-        crate::bridge::drm_bridge_priv_mut::<Sn65Priv, _>(k, b, |p| {
+        drm::bridge::drm_bridge_priv_mut::<Sn65Priv, _>(k, b, |p| {
             p.panel_bridge = Some(panel_bridge)
         });
         if r.next_bridge_field {
@@ -262,7 +262,7 @@ impl Driver for TestDisplayDriver {
         let counted = r.of_find_and_get;
         // The lookup of each era: borrowed, counted (v7.0), by endpoint (v7.2).
         let b = if r.of_get_bridge_by_endpoint {
-            crate::bridge::of_drm_get_bridge_by_endpoint(k, Some(self.bridge), DISPLAY_LOOKUP).ok()
+            drm::bridge::of_drm_get_bridge_by_endpoint(k, Some(self.bridge), DISPLAY_LOOKUP).ok()
         } else if counted {
             of_drm_find_and_get_bridge(k, self.bridge, DISPLAY_LOOKUP)
         } else {
@@ -294,7 +294,7 @@ impl Driver for TestDisplayDriver {
                     holder.id().0 as u64,
                     move |k| {
                         if rules(k).clear_and_put {
-                            crate::bridge::drm_bridge_clear_and_put(
+                            drm::bridge::drm_bridge_clear_and_put(
                                 k,
                                 holder,
                                 |p| &mut p.bridge,
@@ -409,18 +409,18 @@ pub fn seed_sequence(k: &Kernel, opts: SeedOptions, after_remove: impl FnOnce(&K
     let _f = k.func("seed_sequence");
     let board = seed_probe(k, opts.guard);
     let drm = seed_drm(k, &board).expect("the display binds once the bridge and panel are there");
-    let enc = crate::drv::drm_mode_config_encoders(k, drm)[0];
+    let enc = drm::drv::drm_mode_config_encoders(k, drm)[0];
     let bridge = DrmBridge::from_obj(
         k.dev_get_drvdata::<DrmBridgeObj>(board.bridge)
             .expect("bridge bound"),
     );
-    crate::atomic::drm_atomic_helper_commit_modeset_enables(k, enc);
+    drm::atomic::drm_atomic_helper_commit_modeset_enables(k, enc);
     if opts.hw_gone {
         k.hw_mark_gone(board.bridge);
     }
     k.device_release_driver(board.bridge);
     after_remove(k, bridge);
-    crate::atomic::drm_atomic_helper_commit_modeset_disables(k, enc);
+    drm::atomic::drm_atomic_helper_commit_modeset_disables(k, enc);
     k.device_release_driver(board.display);
     k.device_release_driver(board.panel);
 }
