@@ -473,6 +473,9 @@ impl<'a> Cpp<'a> {
         if lines.last().is_some_and(|l| l.is_empty()) {
             lines.pop();
         }
+        // Output grows by about the input (one output line per input line).
+        self.out.reserve(bytes.len() + 1);
+        self.origins.reserve(lines.len());
         let mut st = FileState {
             file,
             frame,
