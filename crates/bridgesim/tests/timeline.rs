@@ -4,7 +4,6 @@
 //! both render in headless Chromium without script errors. Leaks name their holders, hangs
 //! their open sections. Pages are deterministic and never overwrite an input.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -63,29 +62,9 @@ fn count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()
 }
 
-/// The browser, or `None` after a visible notice (a failure when `CI=true`).
-// The shared `testkit` crate is meant to hold this helper; it is local until it lands.
-fn chromium(test: &str) -> Option<PathBuf> {
-    for name in ["chromium", "chromium-browser", "google-chrome"] {
-        let Some(paths) = std::env::var_os("PATH") else {
-            break;
-        };
-        for dir in std::env::split_paths(&paths) {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{test}: CI=true but no chromium in PATH (.ci/run installs it)"
-    );
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED {test}: no chromium in PATH (apt-get install chromium)"
-    );
-    None
+/// The browser, or `None` after a visible notice (a failure when `CI=true`): testkit.
+fn chromium() -> Option<PathBuf> {
+    testkit::need_tool(testkit::Tool::Chromium).then(|| PathBuf::from("chromium"))
 }
 
 /// The DOM of `file` after its scripts ran, from headless Chromium.
@@ -232,8 +211,7 @@ fn demo_page_shows_the_sunh_use_after_free_under_each_release() {
             "cell link {i}"
         );
     }
-    let Some(browser) = chromium("demo_page_shows_the_sunh_use_after_free_under_each_release")
-    else {
+    let Some(browser) = chromium() else {
         return;
     };
     let dom = dump_dom(&browser, &file);
@@ -282,7 +260,7 @@ fn clean_run_renders_lanes_and_lifelines_without_a_marker() {
             );
         }
     }
-    let Some(browser) = chromium("clean_run_renders_lanes_and_lifelines_without_a_marker") else {
+    let Some(browser) = chromium() else {
         return;
     };
     let dom = dump_dom(&browser, &file);

@@ -11,7 +11,7 @@
 //!   `dtc` and `cpp` and runs beside `../shared/corpus`, so a missing one is a broken CI run,
 //!   not a skip.
 //!
-//! Every test that needs the corpus, dtc, cpp (or, later, a browser: add a [`Tool`]) goes
+//! Every test that needs the corpus, dtc, cpp or a browser (each a [`Tool`]) goes
 //! through here; none checks for them on its own.
 
 use std::fmt;
@@ -26,6 +26,8 @@ pub enum Tool {
     Dtc,
     /// The C preprocessor.
     Cpp,
+    /// Debian's Chromium, for the browser tests (run headless).
+    Chromium,
 }
 
 impl Tool {
@@ -34,6 +36,7 @@ impl Tool {
         match self {
             Tool::Dtc => "dtc",
             Tool::Cpp => "cpp",
+            Tool::Chromium => "chromium",
         }
     }
 }
@@ -158,7 +161,7 @@ pub fn resolve<T>(d: Decision<T>) -> Option<T> {
             None
         }
         Decision::Fail(m) => panic!(
-            "{m}; CI=true, and CI must run every test (it installs dtc and cpp and runs beside \
+            "{m}; CI=true, and CI must run every test (it installs dtc, cpp and chromium and runs beside \
              ../shared/corpus)"
         ),
     }
