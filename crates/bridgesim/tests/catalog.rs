@@ -33,6 +33,11 @@ fn every_scenario_matches_its_expectation_under_every_release() {
 /// The same with `--all`: each search covers the whole space and reports every distinct
 /// violation, and each `expect` list must be exactly those (nothing unlisted, nothing
 /// missing).
+///
+/// A heavy check (two minutes in a debug build, twenty seconds in release): it runs in the
+/// second test command, `cargo test --release -p bridgesim --features heavy --test catalog`,
+/// which `.ci/run` also runs.
+#[cfg(feature = "heavy")]
 #[test]
 fn every_violation_of_every_scenario_is_expected() {
     check_every_scenario(true);
