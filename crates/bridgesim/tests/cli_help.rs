@@ -3,21 +3,11 @@
 //! reader can open; the "not modelled" line is a summary.
 
 use std::path::Path;
-use std::process::Command;
 
 use bridgesim::scenario::{not_modelled_summary, release_names};
 
-fn bridgesim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bridgesim"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::bridgesim;
 
 /// What a reader of this repository cannot open.
 const UNREACHABLE_CITATIONS: &[&str] = &["upstream.md", "real-pipelines.md", "§"];

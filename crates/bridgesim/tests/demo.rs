@@ -2,17 +2,12 @@
 //! of bridges, while the SUNH panel keeps §5.11 open until the proposals; and a shown
 //! violation that replays from its printed schedule.
 
-use std::process::Command;
+mod common;
 
+/// The exit code and stdout of `bridgesim args`.
 fn bridgesim(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bridgesim"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let (code, out, _) = common::bridgesim(args);
+    (code, out)
 }
 
 #[test]

@@ -12,17 +12,8 @@ use bridgesim::timeline::{Category, Header, RunKind, SectionKind, Timeline};
 use kmodel::{Config, Kernel, Replay, ViolationKind};
 use serde_json::Value;
 
-fn bridgesim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bridgesim"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::bridgesim;
 
 fn tmpdir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("bridgesim-timeline-{name}-{}", std::process::id()));
@@ -65,6 +56,14 @@ fn count(haystack: &str, needle: &str) -> usize {
 /// The browser, or `None` after a visible notice (a failure when `CI=true`): testkit.
 fn chromium() -> Option<PathBuf> {
     testkit::need_tool(testkit::Tool::Chromium).then(|| PathBuf::from("chromium"))
+}
+
+/// Render `file` in headless Chromium (a visible skip without one) and check its DOM against
+/// the timelines it embeds.
+fn render_and_check(file: &Path, ts: &[Value]) {
+    if let Some(browser) = chromium() {
+        check_rendered(&dump_dom(&browser, file), ts);
+    }
 }
 
 /// The DOM of `file` after its scripts ran, from headless Chromium.
@@ -211,11 +210,7 @@ fn demo_page_shows_the_sunh_use_after_free_under_each_release() {
             "cell link {i}"
         );
     }
-    let Some(browser) = chromium() else {
-        return;
-    };
-    let dom = dump_dom(&browser, &file);
-    check_rendered(&dom, &ts);
+    render_and_check(&file, &ts);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -260,11 +255,7 @@ fn clean_run_renders_lanes_and_lifelines_without_a_marker() {
             );
         }
     }
-    let Some(browser) = chromium() else {
-        return;
-    };
-    let dom = dump_dom(&browser, &file);
-    check_rendered(&dom, &ts);
+    render_and_check(&file, &ts);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -57,17 +57,7 @@ pub const GPIO_CONTROLLERS: Supplier = Supplier {
 /// I2C controllers (i2c-imx, i2c-rk3x, i2c-rcar, i2c-davinci, i2c-stm32, i2c-mv64xxx).
 pub const I2C_CONTROLLERS: Supplier = Supplier {
     name: "i2c-controller",
-    compatible: &[
-        "fsl,imx21-i2c",
-        "fsl,imx8mp-i2c",
-        "fsl,imx8mm-i2c",
-        "rockchip,rk3399-i2c",
-        "renesas,rcar-gen3-i2c",
-        "ti,davinci-i2c",
-        "st,stm32mp15-i2c",
-        "allwinner,sun6i-a31-i2c",
-        "marvell,mv64xxx-i2c",
-    ],
+    compatible: kmodel::of_platform::I2C_ADAPTER_COMPATIBLES,
 };
 
 /// PMICs whose regulators supply display parts (pca9450, bd718x7, axp803, rk808, stpmic1).

@@ -29,80 +29,62 @@ impl State {
     }
 }
 
-/// The kinds of violation the model reports.
-///
-/// Each has one name ([`ViolationKind::name`]) used everywhere a user sees it: `Display`,
-/// `FromStr`, serde (JSON, traces), scenario `expect` entries and verdict tables.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ViolationKind {
-    /// KASAN slab-use-after-free: an access through a handle to a freed object.
-    UseAfterFree,
-    /// KASAN double-free.
-    DoubleFree,
-    /// `refcount_t: addition on 0; use-after-free.`
-    RefcountAddOnZero,
-    /// `refcount_t: underflow; use-after-free.`
-    RefcountUnderflow,
-    /// ref_tracker: a put of a reference the caller does not hold.
-    RefNotHeld,
-    /// kmemleak: an object still alive at the end of the run, with its holders.
-    Leak,
-    /// lockdep: possible circular locking dependency.
-    LockInversion,
-    /// lockdep: possible recursive locking.
-    RecursiveLock,
-    /// Every live thread is blocked.
-    Deadlock,
-    /// list debugging: `list_add`/`list_del` corruption or a walk through a deleted entry.
-    ListCorruption,
-    /// A device resource touched after its device was unbound or unplugged.
-    HwAfterUnplug,
-    /// A device resource released twice (a regulator enable/disable imbalance).
-    DoubleRelease,
-    /// A `WARN_ON` the kernel prints (API misuse).
-    Warn,
+/// One table of the violation kinds: each variant with its doc and its one name. It makes
+/// the enum, [`ViolationKind::ALL`] and [`ViolationKind::name`], so a kind cannot be added
+/// without its name or left out of `ALL`.
+macro_rules! violation_kinds {
+    ($( $(#[$doc:meta])* $variant:ident => $name:literal, )*) => {
+        /// The kinds of violation the model reports.
+        ///
+        /// Each has one name ([`ViolationKind::name`]) used everywhere a user sees it:
+        /// `Display`, `FromStr`, serde (JSON, traces), scenario `expect` entries and verdict
+        /// tables.
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum ViolationKind {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl ViolationKind {
+            /// Every kind, in declaration order.
+            pub const ALL: &'static [ViolationKind] = &[ $( ViolationKind::$variant, )* ];
+
+            /// Its short stable name ("use-after-free"): the one spelling of the kind.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( ViolationKind::$variant => $name, )*
+                }
+            }
+        }
+    };
 }
 
-impl ViolationKind {
-    /// Every kind.
-    pub const ALL: [ViolationKind; 13] = {
-        use ViolationKind::*;
-        [
-            UseAfterFree,
-            DoubleFree,
-            RefcountAddOnZero,
-            RefcountUnderflow,
-            RefNotHeld,
-            Leak,
-            LockInversion,
-            RecursiveLock,
-            Deadlock,
-            ListCorruption,
-            HwAfterUnplug,
-            DoubleRelease,
-            Warn,
-        ]
-    };
-
-    /// Its short stable name ("use-after-free"): the one spelling of the kind.
-    pub fn name(self) -> &'static str {
-        use ViolationKind::*;
-        match self {
-            UseAfterFree => "use-after-free",
-            DoubleFree => "double-free",
-            RefcountAddOnZero => "refcount-add-on-zero",
-            RefcountUnderflow => "refcount-underflow",
-            RefNotHeld => "ref-not-held",
-            Leak => "leak",
-            LockInversion => "lock-inversion",
-            RecursiveLock => "recursive-lock",
-            Deadlock => "deadlock",
-            ListCorruption => "list-corruption",
-            HwAfterUnplug => "hw-after-unplug",
-            DoubleRelease => "double-release",
-            Warn => "warn",
-        }
-    }
+violation_kinds! {
+    /// KASAN slab-use-after-free: an access through a handle to a freed object.
+    UseAfterFree => "use-after-free",
+    /// KASAN double-free.
+    DoubleFree => "double-free",
+    /// `refcount_t: addition on 0; use-after-free.`
+    RefcountAddOnZero => "refcount-add-on-zero",
+    /// `refcount_t: underflow; use-after-free.`
+    RefcountUnderflow => "refcount-underflow",
+    /// ref_tracker: a put of a reference the caller does not hold.
+    RefNotHeld => "ref-not-held",
+    /// kmemleak: an object still alive at the end of the run, with its holders.
+    Leak => "leak",
+    /// lockdep: possible circular locking dependency.
+    LockInversion => "lock-inversion",
+    /// lockdep: possible recursive locking.
+    RecursiveLock => "recursive-lock",
+    /// Every live thread is blocked.
+    Deadlock => "deadlock",
+    /// list debugging: `list_add`/`list_del` corruption or a walk through a deleted entry.
+    ListCorruption => "list-corruption",
+    /// A device resource touched after its device was unbound or unplugged.
+    HwAfterUnplug => "hw-after-unplug",
+    /// A device resource released twice (a regulator enable/disable imbalance).
+    DoubleRelease => "double-release",
+    /// A `WARN_ON` the kernel prints (API misuse).
+    Warn => "warn",
 }
 
 impl fmt::Display for ViolationKind {
@@ -121,7 +103,11 @@ impl fmt::Display for UnknownViolationKind {
             f,
             "unknown violation kind `{}`: expected one of {}",
             self.0,
-            ViolationKind::ALL.map(ViolationKind::name).join(", ")
+            ViolationKind::ALL
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     }
 }
@@ -133,7 +119,8 @@ impl FromStr for ViolationKind {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         ViolationKind::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|k| k.name() == s)
             .ok_or_else(|| UnknownViolationKind(s.to_string()))
     }

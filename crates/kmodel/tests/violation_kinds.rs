@@ -5,7 +5,7 @@ use kmodel::ViolationKind;
 #[test]
 fn kinds_print_parse_and_serialize_as_one_name() {
     let mut names = std::collections::BTreeSet::new();
-    for k in ViolationKind::ALL {
+    for &k in ViolationKind::ALL {
         let name = k.to_string();
         assert_eq!(name, k.name());
         assert_eq!(name.parse::<ViolationKind>(), Ok(k));
@@ -31,7 +31,7 @@ fn an_unknown_kind_lists_the_valid_ones() {
         msg.starts_with("unknown violation kind `use-after-fre`"),
         "{msg}"
     );
-    for k in ViolationKind::ALL {
+    for &k in ViolationKind::ALL {
         assert!(msg.contains(k.name()), "{msg}");
     }
     assert!(serde_json::from_str::<ViolationKind>("\"UseAfterFree\"").is_err());

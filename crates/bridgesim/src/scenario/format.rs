@@ -419,7 +419,11 @@ impl Scenario {
                             )
                             .with_help(format!(
                                 "expected one of: {}",
-                                ViolationKind::ALL.map(ViolationKind::name).join(", ")
+                                ViolationKind::ALL
+                                    .iter()
+                                    .map(|k| k.name())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             )));
                     }
                 }
