@@ -53,7 +53,7 @@ fn write(args: &HtmlArgs, page: impl FnOnce() -> Result<Page, String>) -> Result
         return Ok(());
     };
     let page = page().map_err(fail)?;
-    page::write_atomic(out, &page.render())
+    bridgesim::output::write_atomic(out, page.render().as_bytes())
         .map_err(|e| fail(format!("cannot write {}: {e}", out.display())))?;
     eprintln!("wrote {}", out.display());
     Ok(())

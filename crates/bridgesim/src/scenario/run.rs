@@ -274,25 +274,26 @@ impl Prepared {
                     Step::Plug { overlay } => {
                         state.insert(overlay.clone());
                     }
-                    Step::Unplug { overlay } => {
-                        if !state.remove(overlay) && !others.contains(overlay) {
-                            return Err(self
-                                .scenario
-                                .error(
-                                    s.span(),
-                                    format!(
-                                        "`unplug` of overlay `{overlay}`, which is not plugged \
+                    // `remove` in the guard: a plugged overlay is unplugged here.
+                    Step::Unplug { overlay }
+                        if !state.remove(overlay) && !others.contains(overlay) =>
+                    {
+                        return Err(self
+                            .scenario
+                            .error(
+                                s.span(),
+                                format!(
+                                    "`unplug` of overlay `{overlay}`, which is not plugged \
                                          at this point of {where_}"
-                                    ),
-                                    "not plugged here",
-                                )
-                                .with_help(
-                                    "expected an overlay plugged at boot (`plugged = true`), by \
+                                ),
+                                "not plugged here",
+                            )
+                            .with_help(
+                                "expected an overlay plugged at boot (`plugged = true`), by \
                                      setup, by an earlier `plug` in the same thread, or by a \
                                      `plug` in another thread",
-                                )
-                                .into());
-                        }
+                            )
+                            .into());
                     }
                     _ => {}
                 }

@@ -587,13 +587,10 @@ pub fn header(
 ) -> Result<Header, String> {
     let base = p.rules(Some(col.release)).map_err(|e| e.to_string())?;
     let rules = col.rules(base);
-    let switches = match serde_json::to_value(rules) {
-        Ok(serde_json::Value::Object(m)) => m
-            .into_iter()
-            .map(|(k, v)| (k, v.as_bool().unwrap_or(false)))
-            .collect(),
-        _ => Vec::new(),
-    };
+    let switches = drm::Switch::ALL
+        .iter()
+        .map(|&sw| (sw.to_string(), rules.get(sw)))
+        .collect();
     Ok(Header {
         scenario: p.scenario.file.name.clone(),
         source: source.to_string(),

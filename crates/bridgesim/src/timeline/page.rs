@@ -7,8 +7,6 @@
 //! the number of script errors the page raised (the browser test asserts it is 0).
 
 use std::fmt::Write as _;
-use std::io;
-use std::path::Path;
 
 use super::{Mark, Timeline};
 
@@ -316,27 +314,6 @@ fn access_name(a: kmodel::AccessKind) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
-}
-
-/// Write `contents` to `path` atomically: a temporary file beside it, then a rename, so a
-/// reader never sees half a page and an interrupted run leaves the old file.
-pub fn write_atomic(path: &Path, contents: &str) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, contents)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 /// One cell of a verdict matrix, for [`matrix_page`].
