@@ -292,9 +292,15 @@ enum Command {
 
 fn main() -> ExitCode {
     install_panic_hook();
-    // Wide reports: a located error's first line names file:line:column unbroken.
-    let _ = miette::set_hook(Box::new(|_| {
-        Box::new(miette::MietteHandlerOpts::new().width(200).build())
+    // Wide reports: a located error's first line names file:line:column unbroken, and is
+    // never wrapped when stderr is not a terminal (a log, a pipe, a test), whatever the path.
+    let width = if std::io::stderr().is_terminal() {
+        200
+    } else {
+        100_000
+    };
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(miette::MietteHandlerOpts::new().width(width).build())
     }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
