@@ -275,7 +275,8 @@ impl Prepared {
                         state.insert(overlay.clone());
                     }
                     Step::Unplug { overlay } => {
-                        if !state.remove(overlay) && !others.contains(overlay) {
+                        let plugged_here = state.remove(overlay);
+                        if !plugged_here && !others.contains(overlay) {
                             return Err(self
                                 .scenario
                                 .error(
