@@ -220,14 +220,17 @@ fn compile_refuses_to_overwrite_its_input_or_an_included_file() {
     std::fs::write(&src, text).unwrap();
     // The input itself, by another spelling of its path, and an include.
     let dotted = dir.join(".").join("board.dts");
-    for out in [&src, &dotted, &inc] {
-        let o = bridgesim(&[
+    let compile_to = |out: &Path| {
+        bridgesim(&[
             "dt",
             "compile",
             src.to_str().unwrap(),
             "-o",
             out.to_str().unwrap(),
-        ]);
+        ])
+    };
+    for out in [&src, &dotted, &inc] {
+        let o = compile_to(out);
         assert_eq!(o.status.code(), Some(2), "-o {}", out.display());
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("refusing to overwrite the input"), "{err}");
@@ -236,13 +239,7 @@ fn compile_refuses_to_overwrite_its_input_or_an_included_file() {
     assert!(std::fs::read_to_string(&inc).unwrap().contains("model"));
     // A new output is written, through a temporary file that is gone after.
     let out = dir.join("board.dtb");
-    let o = bridgesim(&[
-        "dt",
-        "compile",
-        src.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let o = compile_to(&out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
