@@ -64,3 +64,36 @@ default = "clean"
     assert_eq!(sc.file.threads[0].steps.len(), 2);
     assert!(sc.file.overlays["addon"].get_ref().plugged);
 }
+
+/// The step-kind errors name what the node is (the headers above hold only a prefix that
+/// fits on the command line's first line).
+#[test]
+fn step_kind_errors_say_what_the_node_is() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad-scenarios");
+    for (file, what) in [
+        (
+            "disable-not-display-controller.toml",
+            "but /soc@0/dsi@32e60000 is a bridge (samsung-dsim)",
+        ),
+        (
+            "lookup-no-bridge-driver.toml",
+            "but /soc@0/display-controller@32e80000 is a display controller (imx-lcdif)",
+        ),
+        (
+            "get-modes-no-connector.toml",
+            "but /soc@0/i2c@30a30000/bridge@2c is a bridge (sn65dsi83)",
+        ),
+        (
+            "hpd-no-hpd-driver.toml",
+            "(display-connector, lt9611, adv7511), but /soc@0/i2c@30a30000/bridge@2c is a bridge \
+             (sn65dsi83)",
+        ),
+        (
+            "overlays-do-not-stack.toml",
+            "apply on top of `first`: changing value of #address-cells is not allowed in /addon-bus",
+        ),
+    ] {
+        let err = scenario::load(&dir.join(file)).expect_err(file).to_string();
+        assert!(err.ends_with(what), "{file}: {err}");
+    }
+}
