@@ -158,15 +158,6 @@ fn stored_next_bridge_is_used_by_its_holder_until_v7_0() {
     }
 }
 
-fn quick() -> SearchSpec {
-    SearchSpec {
-        options: explore::Options {
-            ..Default::default()
-        },
-        ..SearchSpec::default()
-    }
-}
-
 fn list(entries: &[&str]) -> Expect {
     Expect::Violations(entries.iter().map(|s| s.to_string()).collect())
 }
@@ -180,7 +171,7 @@ fn a_wrong_expectation_is_detected() {
         .join("../../scenarios/catalog/5.8-stored-next-bridge.toml");
     let p = scenario::load(&f).unwrap();
     let col = RulesColumn::parse("v6.17").unwrap();
-    let v = verdict::explore(&p, &col, &quick()).unwrap();
+    let v = verdict::explore(&p, &col, &SearchSpec::default()).unwrap();
     assert_eq!(v.matches_expect, Some(true), "{}", v.summary());
     let first = v.findings[0].clone();
     let kind = first.kind.to_string();
@@ -205,7 +196,12 @@ fn a_wrong_expectation_is_detected() {
     assert!(!verdict::matches(&list(&[&kind, "deadlock"]), &all));
 
     // From v7.0 the column is clean: only an exhaustive "clean" matches.
-    let clean = verdict::explore(&p, &RulesColumn::parse("v7.0").unwrap(), &quick()).unwrap();
+    let clean = verdict::explore(
+        &p,
+        &RulesColumn::parse("v7.0").unwrap(),
+        &SearchSpec::default(),
+    )
+    .unwrap();
     assert!(clean.is_clean() && clean.exhaustive);
     assert!(verdict::matches(&Expect::Verdict("clean".into()), &clean));
     assert!(!verdict::matches(&list(&[&kind]), &clean));
@@ -234,7 +230,7 @@ fn a_column_finds_its_row_in_any_spelling() {
     }
     let col = RulesColumn::parse("6.15").unwrap();
     assert_eq!(col.label, "v6.15");
-    let v = verdict::explore(&p, &col, &quick()).unwrap();
+    let v = verdict::explore(&p, &col, &SearchSpec::default()).unwrap();
     assert_eq!(v.expect, Some(row));
     assert_eq!(v.matches_expect, Some(true), "{}", v.summary());
 }
