@@ -7,6 +7,7 @@
 //! - [`connector`]: refcounted connectors and the probe helper path.
 //! - [`bridge`]: `struct drm_bridge` and every API of §2.3; [`bridge::panel`] the panel_bridge.
 //! - [`bridge_connector`]: the connector that stores per-op bridge references.
+//! - [`cite`]: citations (`release:path:function`, `commit <id>`) of the sources a rule models.
 //! - [`panel`]: `drm_panel`; [`of`]: `drm_of_find_panel_or_bridge` and the devm/drmm getters.
 //! - [`atomic`]: enable/disable through the chain.
 //! - [`testing`]: small driver models (a panel, an sn65dsi83-like bridge, a display
@@ -18,6 +19,7 @@
 pub mod atomic;
 pub mod bridge;
 pub mod bridge_connector;
+pub mod cite;
 pub mod connector;
 pub mod drv;
 pub mod encoder;
@@ -27,5 +29,6 @@ pub mod panel;
 pub mod ref_tracker;
 pub mod rules;
 
+pub use cite::Citation;
 pub use ref_tracker::RefOwner;
 pub use rules::{rules, set_rules, Release, Rules, RulesColumn, Switch};
