@@ -38,6 +38,7 @@ const MAX_THREADS: u16 = 256;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cmd_dt;
+mod cmd_rules;
 mod html;
 
 /// What every command's help ends with: output formats, exit codes, where the docs are.
@@ -57,6 +58,15 @@ fn rules_help() -> String {
          (e.g. v7.2+proposals). Default: the scenario's [rules] release, else {}",
         scenario::release_names().join(", "),
         drm::Release::LATEST
+    )
+}
+
+/// `rules --release`: one column.
+fn rules_column_help() -> String {
+    format!(
+        "Rules column: a release ({}), optionally with +SWITCH or +proposals on top \
+         (e.g. v7.2+proposals)",
+        scenario::release_names().join(", ")
     )
 }
 
@@ -285,6 +295,16 @@ enum Command {
         #[command(flatten)]
         html: HtmlArgs,
     },
+    /// Each rules switch of a release (or rules column), its value and the kernel sources or
+    /// upstream commits it models.
+    #[command(after_help = AFTER_HELP)]
+    Rules {
+        #[arg(long, visible_alias = "rules", default_value_t = drm::Release::LATEST.to_string(), value_name = "R", help = rules_column_help())]
+        release: String,
+        /// Print JSON (schema bridgesim/1, docs/json.md) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Device-tree tools: compile and show .dts/.dtso files.
     #[command(subcommand)]
     Dt(cmd_dt::DtCommand),
@@ -356,6 +376,7 @@ fn main() -> ExitCode {
             json,
             html,
         } => compare(&scenarios, &rules, &search, json, &html),
+        Command::Rules { release, json } => cmd_rules::run(&release, json),
         Command::Dt(cmd) => cmd_dt::run(cmd),
     }
 }

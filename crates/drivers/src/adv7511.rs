@@ -96,6 +96,7 @@ fn regmap(k: &Kernel, b: DrmBridge) -> Hw {
 /// with `.destroy` called.
 fn container_freed_at_unbind(k: &Kernel, v: Variant) -> bool {
     let r = rules(k);
+    // cite: v7.1:drivers/gpu/drm/bridge/adv7511/adv7511_drv.c:adv7511_probe; v6.17:drivers/gpu/drm/drm_bridge.c:__drm_bridge_free
     v == Variant::PreRefcount || !r.bridge_refcount || !r.destroy_hook
 }
 
@@ -201,6 +202,7 @@ impl Driver for Adv7511Driver {
                 .any(|c| t.of_device_is_compatible(node, c) > 0)
         });
         let v = variant(k, COMPATIBLE);
+        // cite: commit 03d1078112fd
         let counted_next = v == Variant::NextBridge && rules(k).of_get_bridge_by_endpoint;
         let p = Adv7511 {
             next_bridge: None,

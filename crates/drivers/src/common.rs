@@ -24,6 +24,7 @@ pub fn alloc_bridge<P: 'static>(
     private: P,
 ) -> Result<DrmBridge, Errno> {
     let name = k.dev_name(dev);
+    // cite: v6.17:drivers/gpu/drm/drm_bridge.c:__devm_drm_bridge_alloc
     let b = if variant == Variant::PreRefcount || !rules(k).bridge_refcount {
         devm_drm_bridge_alloc_legacy(k, dev, ty, &name, funcs, private)?
     } else {
@@ -58,6 +59,7 @@ pub fn with_hw(k: &Kernel, b: DrmBridge, guard: bool, f: impl FnOnce()) -> bool 
 /// Whether a driver of this variant uses `drm_bridge_unplug` and enter/exit (only the drivers
 /// converted upstream do; `converted` says whether this one was).
 pub fn guards(k: &Kernel, variant: Variant, converted: bool) -> bool {
+    // cite: commit d36137085a4a; v7.0:drivers/gpu/drm/bridge/ti-sn65dsi83.c:sn65dsi83_reset_work
     converted && variant == Variant::NextBridge && rules(k).bridge_unplug
 }
 

@@ -156,6 +156,7 @@ impl Driver for Lt9611Driver {
     fn probe(&self, k: &Kernel, dev: DeviceId) -> Result<(), Errno> {
         let _f = k.func("lt9611_probe");
         let v = variant(k, COMPATIBLE);
+        // cite: commit 03d1078112fd
         let counted_next = v == Variant::NextBridge && rules(k).of_get_bridge_by_endpoint;
         let p = Lt9611Priv {
             next_bridge: None,

@@ -122,6 +122,7 @@ impl MipiDsiHostOps for HostOps {
         let v = drm_bridge_priv::<Dsim, _>(k, b, |p| p.variant);
         if v == Variant::NextBridge {
             let owner = RefOwner::next_bridge(k, host);
+            // cite: v7.1:drivers/gpu/drm/bridge/samsung-dsim.c:samsung_dsim_host_detach
             if rules(k).clear_and_put {
                 drm_bridge_clear_and_put(
                     k,

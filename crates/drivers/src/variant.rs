@@ -75,9 +75,12 @@ pub fn set_variant(k: &Kernel, compatible: &str, variant: Variant) {
 /// `refcounted` one needs `devm_drm_bridge_alloc`); an older driver on newer rules is fine.
 pub fn variant(k: &Kernel, table: &[&str]) -> Variant {
     let r = rules(k);
+    // cite: commit 3fdeae134ba9; commit 293a8fd7721a
+    let next_bridge_era = r.next_bridge_field && r.of_find_and_get;
+    // cite: series 20250320-drm-bridge-refcount
     let newest = if !r.bridge_refcount {
         Variant::PreRefcount
-    } else if r.next_bridge_field && r.of_find_and_get {
+    } else if next_bridge_era {
         Variant::NextBridge
     } else {
         Variant::Refcounted

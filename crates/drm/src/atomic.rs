@@ -11,8 +11,8 @@ use kmodel::mutex::Mutex;
 use kmodel::Kernel;
 
 use crate::bridge::{
-    call_bridge, drm_bridge_chain_get_first_bridge, drm_bridge_commit_state, drm_bridge_put,
-    DrmBridge,
+    call_bridge, drm_bridge_chain_get_first_bridge, drm_bridge_commit_state, drm_bridge_get,
+    drm_bridge_put, DrmBridge,
 };
 use crate::drv::{
     drm_mode_config_encoders, drm_modeset_lock_all, drm_modeset_unlock_all, DrmDevice,
@@ -86,6 +86,7 @@ fn post_disable_order(k: &Kernel, chain: &[DrmBridge]) -> Vec<usize> {
 pub fn drm_atomic_bridge_chain_pre_enable(k: &Kernel, enc: DrmEncoder) {
     let _f = k.func("drm_atomic_bridge_chain_pre_enable");
     let (head, m) = chain(k, enc);
+    // cite: series 20251111-drm-bridge-alloc-encoder-chain-mutex
     let locked = rules(k).chain_mutex;
     if locked {
         k.mutex_lock(m);
@@ -99,10 +100,23 @@ pub fn drm_atomic_bridge_chain_pre_enable(k: &Kernel, enc: DrmEncoder) {
     }
 }
 
-/// `drm_atomic_bridge_chain_enable`: encoder side first (`list_for_each_entry_from`).
+/// `drm_atomic_bridge_chain_enable`: encoder side first (`list_for_each_entry_from`); v7.2
+/// makes it a locked from-loop.
 pub fn drm_atomic_bridge_chain_enable(k: &Kernel, enc: DrmEncoder) {
     let _f = k.func("drm_atomic_bridge_chain_enable");
     let (head, _) = chain(k, enc);
+    // cite: series 20251111-drm-bridge-alloc-encoder-chain-mutex
+    if rules(k).chain_mutex {
+        if let Some(n) = k.list_first(head) {
+            let first = chain_entry(k, k.list_node_owner(n));
+            crate::bridge::drm_for_each_bridge_in_chain_from(k, first, |b| {
+                call_bridge(k, b, |f| f.atomic_enable(k, b));
+                std::ops::ControlFlow::<()>::Continue(())
+            });
+        }
+        return;
+    }
+    // cite: v7.1:drivers/gpu/drm/drm_bridge.c:drm_atomic_bridge_chain_enable
     let mut cur = k.list_first(head);
     while let Some(n) = cur {
         let b = chain_entry(k, k.list_node_owner(n));
@@ -114,9 +128,17 @@ pub fn drm_atomic_bridge_chain_enable(k: &Kernel, enc: DrmEncoder) {
 /// `drm_atomic_bridge_chain_disable`: connector side first (`list_for_each_entry_reverse`).
 pub fn drm_atomic_bridge_chain_disable(k: &Kernel, enc: DrmEncoder) {
     let _f = k.func("drm_atomic_bridge_chain_disable");
-    let (head, _) = chain(k, enc);
+    let (head, m) = chain(k, enc);
+    // cite: series 20251111-drm-bridge-alloc-encoder-chain-mutex
+    let locked = rules(k).chain_mutex;
+    if locked {
+        k.mutex_lock(m);
+    }
     for b in snapshot(k, head).into_iter().rev() {
         call_bridge(k, b, |f| f.atomic_disable(k, b));
+    }
+    if locked {
+        k.mutex_unlock(m);
     }
 }
 
@@ -124,6 +146,7 @@ pub fn drm_atomic_bridge_chain_disable(k: &Kernel, enc: DrmEncoder) {
 pub fn drm_atomic_bridge_chain_post_disable(k: &Kernel, enc: DrmEncoder) {
     let _f = k.func("drm_atomic_bridge_chain_post_disable");
     let (head, m) = chain(k, enc);
+    // cite: series 20251111-drm-bridge-alloc-encoder-chain-mutex
     let locked = rules(k).chain_mutex;
     if locked {
         k.mutex_lock(m);
@@ -139,28 +162,54 @@ pub fn drm_atomic_bridge_chain_post_disable(k: &Kernel, enc: DrmEncoder) {
 
 const COMMIT_OWNER: &str = "drm_atomic_helper_commit_modeset";
 
-/// The enable half of a commit on the CRTC feeding `enc`, under the modeset locks: get the first bridge (counted from
-/// v6.18, as the atomic helper does), pre_enable then enable the chain, put.
+/// One step of the atomic helper's per-encoder loops: get the first bridge (counted from
+/// v6.18), run one chain walk, put it. Each walk has its own get/put pair, so no reference
+/// is held between two walks.
+fn with_first_bridge(
+    k: &Kernel,
+    enc: DrmEncoder,
+    step: &'static str,
+    walk: fn(&Kernel, DrmEncoder),
+) {
+    let _f = k.func(step);
+    let first = drm_bridge_chain_get_first_bridge(k, enc, COMMIT_OWNER);
+    walk(k, enc);
+    // cite: v6.18:drivers/gpu/drm/drm_atomic_helper.c:encoder_bridge_disable; v6.18:drivers/gpu/drm/drm_atomic_helper.c:encoder_bridge_enable
+    if rules(k).first_bridge_counted {
+        drm_bridge_put(k, first, COMMIT_OWNER);
+    }
+}
+
+/// The enable half of a commit on the CRTC feeding `enc`, under the modeset locks:
+/// `encoder_bridge_pre_enable` then `encoder_bridge_enable`, each a get/walk/put of the first
+/// bridge.
 pub fn drm_atomic_helper_commit_modeset_enables(k: &Kernel, enc: DrmEncoder) {
     let _f = k.func("drm_atomic_helper_commit_modeset_enables");
     let drm = k.read(enc.obj(), |e| e.dev);
     drm_modeset_lock_all(k, drm);
-    let first = drm_bridge_chain_get_first_bridge(k, enc, COMMIT_OWNER);
     let (head, _) = chain(k, enc);
     for b in snapshot(k, head) {
         drm_bridge_commit_state(k, b);
     }
-    drm_atomic_bridge_chain_pre_enable(k, enc);
-    drm_atomic_bridge_chain_enable(k, enc);
-    if rules(k).first_bridge_counted {
-        drm_bridge_put(k, first, COMMIT_OWNER);
-    }
+    with_first_bridge(
+        k,
+        enc,
+        "encoder_bridge_pre_enable",
+        drm_atomic_bridge_chain_pre_enable,
+    );
+    with_first_bridge(
+        k,
+        enc,
+        "encoder_bridge_enable",
+        drm_atomic_bridge_chain_enable,
+    );
     k.write(enc.obj(), |e| e.enabled = true);
     drm_modeset_unlock_all(k, drm);
 }
 
-/// The disable half of a commit on the CRTC feeding `enc`, under the modeset locks: disable then post_disable. A
-/// no-op when the pipeline is not enabled.
+/// The disable half of a commit on the CRTC feeding `enc`, under the modeset locks
+/// (`disable_outputs`): `encoder_bridge_disable` then `encoder_bridge_post_disable`, each a
+/// get/walk/put of the first bridge. A no-op when the pipeline is not enabled.
 pub fn drm_atomic_helper_commit_modeset_disables(k: &Kernel, enc: DrmEncoder) {
     let _f = k.func("drm_atomic_helper_commit_modeset_disables");
     let drm = k.read(enc.obj(), |e| e.dev);
@@ -169,12 +218,18 @@ pub fn drm_atomic_helper_commit_modeset_disables(k: &Kernel, enc: DrmEncoder) {
         drm_modeset_unlock_all(k, drm);
         return;
     }
-    let first = drm_bridge_chain_get_first_bridge(k, enc, COMMIT_OWNER);
-    drm_atomic_bridge_chain_disable(k, enc);
-    drm_atomic_bridge_chain_post_disable(k, enc);
-    if rules(k).first_bridge_counted {
-        drm_bridge_put(k, first, COMMIT_OWNER);
-    }
+    with_first_bridge(
+        k,
+        enc,
+        "encoder_bridge_disable",
+        drm_atomic_bridge_chain_disable,
+    );
+    with_first_bridge(
+        k,
+        enc,
+        "encoder_bridge_post_disable",
+        drm_atomic_bridge_chain_post_disable,
+    );
     k.write(enc.obj(), |e| e.enabled = false);
     drm_modeset_unlock_all(k, drm);
 }
@@ -207,21 +262,29 @@ pub fn drm_bridge_helper_reset_crtc(k: &Kernel, b: DrmBridge) -> Result<(), Errn
 }
 
 /// `drm_atomic_bridge_chain_select_bus_fmts` reduced to its lifetime effect: the last bridge
-/// is taken counted from v6.19 ("refcount last_bridge in ...") and the chain walked back
-/// from it with the prev getter. Returns how many bridges were visited.
+/// is taken counted from v6.19 ("refcount last_bridge in ...": a `drm_bridge_get` on the
+/// raw last entry, so it is not the last-bridge getter) and the chain walked back from it with
+/// the prev getter. Returns how many bridges were visited.
 pub fn drm_atomic_bridge_chain_select_bus_fmts(k: &Kernel, enc: DrmEncoder) -> usize {
     let _f = k.func("drm_atomic_bridge_chain_select_bus_fmts");
     const OWNER: &str = "drm_atomic_bridge_chain_select_bus_fmts";
     let r = rules(k);
-    let last = crate::bridge::drm_bridge_chain_get_last_bridge(k, enc, OWNER);
+    let head = chain(k, enc).0;
+    let last = k.list_entries(head).last().map(|&id| chain_entry(k, id));
+    // cite: v6.19:drivers/gpu/drm/drm_bridge.c:drm_atomic_bridge_chain_select_bus_fmts
+    let last_counted = r.select_bus_fmts_last_ref;
+    if last_counted {
+        drm_bridge_get(k, last, OWNER);
+    }
     let mut n = 0;
     let mut cur = last;
     while let Some(b) = cur {
         call_bridge(k, b, |_| ());
         n += 1;
         let prev = crate::bridge::drm_bridge_get_prev_bridge(k, b, OWNER);
+        // cite: v6.18:include/drm/drm_bridge.h:drm_bridge_get_prev_bridge
         let counted = if Some(b) == last {
-            r.next_last_bridge_counted
+            last_counted
         } else {
             r.prev_bridge_counted
         };

@@ -68,26 +68,60 @@ fn bc_of(k: &Kernel, c: DrmConnector) -> Obj<DrmBridgeConnectorObj> {
         .cast()
 }
 
+/// `drm_bridge_connector_hpd_notify`: every bridge of the chain hears the new status (a
+/// chain loop: unreferenced before v6.19, scoped after).
+fn drm_bridge_connector_hpd_notify(k: &Kernel, c: DrmConnector, status: ConnectorStatus) {
+    let _f = k.func("drm_bridge_connector_hpd_notify");
+    let enc = k.read(bc_of(k, c), |bc| bc.encoder);
+    drm_for_each_bridge_in_chain_scoped(k, enc, |b| {
+        call_bridge(k, b, |f| f.hpd_notify(k, b, status));
+        ControlFlow::<()>::Continue(())
+    });
+}
+
 impl DrmConnectorFuncs for BridgeConnectorFuncs {
+    /// The detect bridge answers, then the whole chain is notified; without one the status
+    /// is the connector type's (the model's bridge-connectors are of fixed-panel types:
+    /// connected).
     fn detect(&self, k: &Kernel, c: DrmConnector) -> ConnectorStatus {
         let _f = k.func("drm_bridge_connector_detect");
         let b = k.read(bc_of(k, c), |bc| bc.bridges[2]);
         match b {
             Some(b) => {
-                call_bridge(k, b, |f| f.detect(k, b)).unwrap_or(ConnectorStatus::Disconnected)
+                let status =
+                    call_bridge(k, b, |f| f.detect(k, b)).unwrap_or(ConnectorStatus::Disconnected);
+                drm_bridge_connector_hpd_notify(k, c, status);
+                status
             }
             None => ConnectorStatus::Connected,
         }
     }
+    /// EDID first, then the modes bridge (every release).
     fn get_modes(&self, k: &Kernel, c: DrmConnector) -> u32 {
         let _f = k.func("drm_bridge_connector_get_modes");
-        let (modes, edid) = k.read(bc_of(k, c), |bc| (bc.bridges[3], bc.bridges[0]));
-        match modes.or(edid) {
+        let (edid, modes) = k.read(bc_of(k, c), |bc| (bc.bridges[EDID], bc.bridges[MODES]));
+        match edid.or(modes) {
             Some(b) => call_bridge(k, b, |f| f.get_modes(k, b)).unwrap_or(0),
             None => 0,
         }
     }
 }
+
+const EDID: usize = 0;
+const MODES: usize = 3;
+const HDMI: usize = 4;
+const HDMI_AUDIO: usize = 5;
+const DP_AUDIO: usize = 6;
+const HDMI_CEC: usize = 7;
+
+/// The ops whose second offering bridge makes init fail with `-EBUSY`, each with the slots
+/// that must still be empty (every release).
+const EXCLUSIVE: [(usize, &[usize]); 4] = [
+    (HDMI, &[HDMI]),
+    (HDMI_AUDIO, &[HDMI_AUDIO, DP_AUDIO]),
+    (DP_AUDIO, &[DP_AUDIO, HDMI_AUDIO]),
+    (HDMI_CEC, &[HDMI_CEC]),
+];
 
 fn op_offered(ops: &crate::bridge::DrmBridgeOps, i: usize) -> bool {
     [
@@ -109,6 +143,7 @@ pub fn drm_bridge_connector_init(
     enc: DrmEncoder,
 ) -> Result<DrmConnector, Errno> {
     let _f = k.func("drm_bridge_connector_init");
+    // cite: commit 13adb8c97846; v6.19:drivers/gpu/drm/display/drm_bridge_connector.c:drm_bridge_connector_put_bridges
     let refs = rules(k).bridge_connector_refs;
     let bc = drmm_kzalloc(
         k,
@@ -136,23 +171,45 @@ pub fn drm_bridge_connector_init(
             },
         )?;
     }
-    drm_for_each_bridge_in_chain_scoped(k, enc, |b| {
+    // cite: v7.1:drivers/gpu/drm/display/drm_bridge_connector.c:drm_bridge_connector_init
+    let edid_modes_pair = rules(k).bridge_connector_edid_modes;
+    let store = |i: usize, b: Option<DrmBridge>| {
+        // cite: v6.19:drivers/gpu/drm/display/drm_bridge_connector.c:drm_bridge_connector_init
+        if refs {
+            let old = k.write(bc, |x| x.bridges[i].take());
+            drm_bridge_put(k, old, bridge_connector_owner(i));
+            let b = drm_bridge_get(k, b, bridge_connector_owner(i));
+            k.write(bc, |x| x.bridges[i] = b);
+        } else {
+            k.write(bc, |x| x.bridges[i] = b);
+        }
+    };
+    let busy = drm_for_each_bridge_in_chain_scoped(k, enc, |b| {
         let ops = k.read(b.obj(), |x| x.ops);
         for i in 0..8 {
             if !op_offered(&ops, i) {
                 continue;
             }
-            if refs {
-                let old = k.write(bc, |x| x.bridges[i].take());
-                drm_bridge_put(k, old, bridge_connector_owner(i));
-                let b = drm_bridge_get(k, Some(b), bridge_connector_owner(i));
-                k.write(bc, |x| x.bridges[i] = b);
-            } else {
-                k.write(bc, |x| x.bridges[i] = Some(b));
+            if let Some((_, empty)) = EXCLUSIVE.iter().find(|(op, _)| *op == i) {
+                let held = k.read(bc, |x| empty.iter().any(|&j| x.bridges[j].is_some()));
+                if held {
+                    return ControlFlow::Break(Errno::EBUSY);
+                }
             }
+            if edid_modes_pair && (i == EDID || i == MODES) {
+                // v7.1: the first of OP_EDID/OP_MODES this bridge offers clears both.
+                if i == EDID || !ops.edid {
+                    store(EDID, None);
+                    store(MODES, None);
+                }
+            }
+            store(i, Some(b));
         }
-        ControlFlow::<()>::Continue(())
+        ControlFlow::Continue(())
     });
+    if let Some(e) = busy {
+        return Err(e);
+    }
     let funcs: Rc<dyn DrmConnectorFuncs> = Rc::new(BridgeConnectorFuncs);
     let c = drmm_connector_init(k, drm, "bridge-connector", funcs, Some(bc.erase()));
     k.write(bc, |x| x.connector = Some(c));

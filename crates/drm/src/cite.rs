@@ -215,6 +215,121 @@ pub fn defines_function(text: &str, function: &str) -> bool {
     false
 }
 
+/// How many lines above a switch read its `// cite:` comment may stand.
+pub const CITE_WINDOW: usize = 4;
+
+/// The marker of a citation comment in Rust code.
+const CITE_MARKER: &str = "// cite:";
+
+/// What [`scan_source`] finds in one Rust source file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceScan {
+    /// Every `// cite:` comment: its line (1-based) and its citations, parsed.
+    pub cites: Vec<(usize, Result<Vec<Citation>, BadCitation>)>,
+    /// Every switch read: its line (1-based), the switch's name, and whether a `// cite:`
+    /// comment stands on its line, or in the [`CITE_WINDOW`] lines above with no other line
+    /// of reads between (one comment covers one line of reads).
+    pub reads: Vec<SwitchRead>,
+}
+
+/// One read of a rules switch in Rust code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SwitchRead {
+    pub line: usize,
+    pub switch: &'static str,
+    pub cited: bool,
+}
+
+/// Scans Rust source `text` for citation comments and for reads of the switches named
+/// `switches` (the field names of `Rules`): `.name` as a field access (`rules(k).name`,
+/// `r.name`), or `.get(Switch::…)`. Comment lines are not code and hold no reads.
+pub fn scan_source(text: &str, switches: &[&'static str]) -> SourceScan {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut scan = SourceScan::default();
+    // The last cite comment and the last line with a read: a cite above covers the first
+    // line of reads after it only.
+    let mut last_cite: Option<usize> = None;
+    let mut last_read: Option<usize> = None;
+    for (i, line) in lines.iter().enumerate() {
+        let here = cite_marker(line);
+        if let Some(pos) = here {
+            last_cite = Some(i);
+            let list = &line[pos + CITE_MARKER.len()..];
+            scan.cites.push((i + 1, Citation::parse_list(list)));
+        }
+        let code = without_strings(line.split("//").next().unwrap_or(""));
+        let code = code.as_str();
+        if code.trim().is_empty() {
+            continue;
+        }
+        let mut found: Vec<&'static str> = switches
+            .iter()
+            .copied()
+            .filter(|name| reads_field(code, name))
+            .collect();
+        if code.contains(".get(Switch::") {
+            found.push("Rules::get");
+        }
+        if found.is_empty() {
+            continue;
+        }
+        let cited = here.is_some()
+            || last_cite.is_some_and(|c| i - c <= CITE_WINDOW && last_read.is_none_or(|r| r < c));
+        last_read = Some(i);
+        for switch in found {
+            scan.reads.push(SwitchRead {
+                line: i + 1,
+                switch,
+                cited,
+            });
+        }
+    }
+    scan
+}
+
+/// Where a `// cite:` comment starts on `line`: the marker outside any other comment and
+/// outside a string literal.
+fn cite_marker(line: &str) -> Option<usize> {
+    let pos = line.find(CITE_MARKER)?;
+    let before = &line[..pos];
+    (!before.contains("//") && before.matches('"').count() % 2 == 0).then_some(pos)
+}
+
+/// `code` with the contents of its string literals blanked (escaped quotes kept inside).
+fn without_strings(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut in_str = false;
+    let mut escaped = false;
+    for c in code.chars() {
+        if in_str {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_str = false;
+                out.push(c);
+            }
+            continue;
+        }
+        if c == '"' {
+            in_str = true;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Whether `code` reads field `name`: `.name` not followed by an identifier character or a
+/// call's `(`.
+fn reads_field(code: &str, name: &str) -> bool {
+    let pat = format!(".{name}");
+    code.match_indices(&pat).any(|(pos, _)| {
+        let after = code[pos + pat.len()..].chars().next();
+        !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '(')
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +366,55 @@ mod tests {
             let e = s.parse::<Citation>().unwrap_err();
             assert!(e.to_string().contains(why), "{s}: {e}");
         }
+    }
+
+    const SWITCHES: [&str; 2] = ["chain_mutex", "lingering_list"];
+
+    #[test]
+    fn a_cited_read_passes_and_an_uncited_one_is_named() {
+        let text = "fn f(k: &Kernel) {\n    // cite: v7.0:drivers/gpu/drm/drm_bridge.c:drm_bridge_remove\n    if rules(k).lingering_list {}\n    let m = e.bridge_chain_mutex;\n    if r.chain_mutex { }\n}\n";
+        let scan = scan_source(text, &SWITCHES);
+        assert_eq!(scan.cites.len(), 1);
+        assert!(scan.cites[0].1.is_ok());
+        assert_eq!(
+            scan.reads,
+            [
+                SwitchRead {
+                    line: 3,
+                    switch: "lingering_list",
+                    cited: true
+                },
+                SwitchRead {
+                    line: 5,
+                    switch: "chain_mutex",
+                    cited: false
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cite_too_far_above_does_not_count_and_comments_are_not_reads() {
+        let mut text = String::from("// cite: commit 17805a15d175\n");
+        text.push_str(&"\n".repeat(CITE_WINDOW));
+        text.push_str("let x = r.lingering_list;\n/// r.chain_mutex in a doc\nlet s = r.get(Switch::ChainMutex);\n");
+        let scan = scan_source(&text, &SWITCHES);
+        let uncited: Vec<_> = scan
+            .reads
+            .iter()
+            .filter(|r| !r.cited)
+            .map(|r| r.line)
+            .collect();
+        assert_eq!(uncited, [CITE_WINDOW + 2, CITE_WINDOW + 4]);
+    }
+
+    #[test]
+    fn a_malformed_cite_comment_is_an_error() {
+        let scan = scan_source(
+            "// cite: drm_bridge_add\nlet x = r.chain_mutex;\n",
+            &SWITCHES,
+        );
+        assert!(scan.cites[0].1.is_err());
     }
 
     #[test]

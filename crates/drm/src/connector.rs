@@ -191,6 +191,7 @@ fn probe_locked(k: &Kernel, c: DrmConnector) -> u32 {
         Some(b) => drm_bridge_chain_mode_valid(k, b),
         None => true,
     };
+    // cite: v6.18:drivers/gpu/drm/drm_probe_helper.c:drm_mode_validate_pipeline
     if rules(k).first_bridge_counted {
         drm_bridge_put(k, first, OWNER);
     }

@@ -91,6 +91,7 @@ pub fn drm_encoder_cleanup(k: &Kernel, enc: DrmEncoder) {
     if done {
         return;
     }
+    // cite: series 20251111-drm-bridge-alloc-encoder-chain-mutex; v7.1:drivers/gpu/drm/drm_encoder.c:drm_encoder_cleanup
     if rules(k).chain_mutex {
         let tmp = k.list_head_init("drm_encoder_cleanup tmp chain");
         k.mutex_lock(m);

@@ -22,6 +22,7 @@ pub fn drm_of_find_panel_or_bridge(
     want_bridge: bool,
 ) -> Result<(Option<DrmPanel>, Option<DrmBridge>), Errno> {
     let _f = k.func("drm_of_find_panel_or_bridge");
+    // cite: commit 0d5da248ea2d
     if !want_panel && rules(k).forbid_bridge_only_find_panel_or_bridge {
         k.warn(
             "drm_of_find_panel_or_bridge: bridge-only call, use of_drm_get_bridge_by_endpoint()",

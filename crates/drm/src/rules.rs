@@ -16,6 +16,8 @@ use std::str::FromStr;
 
 use kmodel::Kernel;
 
+use crate::cite::Citation;
+
 /// Defines [`Release`] from its table: one line per release, oldest first.
 macro_rules! releases {
     ($($(#[$m:meta])* $V:ident => $name:literal,)*) => {
@@ -124,7 +126,8 @@ impl FromStr for Release {
 macro_rules! switches {
     ($(
         $(#[doc = $doc:literal])+
-        $field:ident / $V:ident: since $since:expr, until $until:expr;
+        $field:ident / $V:ident: since $since:expr, until $until:expr,
+            cites [$($cite:literal),* $(,)?];
     )*) => {
         /// The bridge-lifetime behaviour switches. One per upstream change; see each field.
         ///
@@ -178,6 +181,14 @@ macro_rules! switches {
                 }
             }
 
+            /// Its citations as written in the table: the sources (release:path:function) and
+            /// upstream commits or series it models ([`Citation`]).
+            pub fn cites(self) -> &'static [&'static str] {
+                match self {
+                    $(Switch::$V => &[$($cite),*],)*
+                }
+            }
+
             /// Its documentation: the upstream change it models, with its citation.
             pub fn doc(self) -> &'static str {
                 match self {
@@ -210,83 +221,256 @@ switches! {
     /// "drm/bridge: add devm_drm_bridge_alloc()" and "drm/bridge: add support for
     /// refcounting": bridges live in a refcounted container whose first reference belongs to
     /// the allocating device's devres.
-    bridge_refcount / BridgeRefcount: since Some(V6_16), until None;
+    bridge_refcount / BridgeRefcount:
+        since Some(V6_16), until None,
+        cites [
+            "series 20250320-drm-bridge-refcount",
+            "v6.17:drivers/gpu/drm/drm_bridge.c:__devm_drm_bridge_alloc",
+            "v6.17:drivers/gpu/drm/drm_bridge.c:drm_bridge_put",
+        ];
     /// "drm/debugfs: add top-level 'bridges' file showing all added bridges".
-    debugfs_bridges / DebugfsBridges: since Some(V6_16), until None;
+    debugfs_bridges / DebugfsBridges:
+        since Some(V6_16), until None,
+        cites [
+            "series drm/debugfs: add top-level 'bridges' file showing all added bridges",
+            "v6.17:drivers/gpu/drm/drm_bridge.c:allbridges_show",
+        ];
     /// "drm/bridge: add a .destroy func" (85ad3e84105d): `funcs->destroy` runs at last put.
-    destroy_hook / DestroyHook: since Some(V6_17), until None;
+    destroy_hook / DestroyHook:
+        since Some(V6_17), until None,
+        cites [
+            "commit 85ad3e84105d",
+            "v6.17:drivers/gpu/drm/drm_bridge.c:__drm_bridge_free",
+        ];
     /// "get/put the bridge reference in drm_bridge_add/remove()" (a7748dd127ea).
-    add_remove_ref / AddRemoveRef: since Some(V6_17), until None;
+    add_remove_ref / AddRemoveRef:
+        since Some(V6_17), until None,
+        cites [
+            "commit a7748dd127ea",
+            "v6.17:drivers/gpu/drm/drm_bridge.c:drm_bridge_add",
+            "v6.17:drivers/gpu/drm/drm_bridge.c:drm_bridge_remove",
+        ];
     /// "...in drm_bridge_attach/detach()" (94d50c1a2ca3).
-    attach_detach_ref / AttachDetachRef: since Some(V6_17), until None;
-    /// "add warning for bridges not using devm_drm_bridge_alloc()" (e6565e76e977): WARN in
-    /// drm_bridge_add when `container` is NULL. v6.17–v6.18 only: v6.19 moved the check to
-    /// attach (see `warn_no_container_on_attach`).
-    warn_no_container_on_add / WarnNoContainerOnAdd: since Some(V6_17), until Some(V6_19);
+    attach_detach_ref / AttachDetachRef:
+        since Some(V6_17), until None,
+        cites [
+            "commit 94d50c1a2ca3",
+            "v6.17:drivers/gpu/drm/drm_bridge.c:drm_bridge_attach",
+            "v6.17:drivers/gpu/drm/drm_bridge.c:drm_bridge_detach",
+        ];
+    /// "add warning for bridges not using devm_drm_bridge_alloc()" (e6565e76e977): a
+    /// `DRM_WARN` log line (not a WARN() splat) in drm_bridge_add when `container` is NULL, in
+    /// every release from v6.17 (v6.19 added a second one in attach and kept this one).
+    warn_no_container_on_add / WarnNoContainerOnAdd:
+        since Some(V6_17), until None,
+        cites [
+            "commit e6565e76e977",
+            "v6.17:drivers/gpu/drm/drm_bridge.c:drm_bridge_add",
+            "v7.1:drivers/gpu/drm/drm_bridge.c:drm_bridge_add",
+        ];
     /// "drm/bridge: panel: convert to devm_drm_bridge_alloc() API" (6ad88bf9e74d), together
     /// with "drm/bridge: add devm_drm_put_bridge()" (5164553d739e) used by
     /// drm_panel_bridge_remove.
-    panel_bridge_alloc / PanelBridgeAlloc: since Some(V6_17), until None;
+    panel_bridge_alloc / PanelBridgeAlloc:
+        since Some(V6_17), until None,
+        cites [
+            "commit 6ad88bf9e74d",
+            "commit 5164553d739e",
+            "v6.17:drivers/gpu/drm/bridge/panel.c:drm_panel_bridge_add_typed",
+            "v6.17:drivers/gpu/drm/bridge/panel.c:drm_panel_bridge_remove",
+            "v6.17:drivers/gpu/drm/drm_bridge.c:devm_drm_put_bridge",
+        ];
     /// "drm_bridge_chain_get_first_bridge() returns a reference" (v6.18, §1.2).
-    first_bridge_counted / FirstBridgeCounted: since Some(V6_18), until None;
+    first_bridge_counted / FirstBridgeCounted:
+        since Some(V6_18), until None,
+        cites [
+            "v6.18:include/drm/drm_bridge.h:drm_bridge_chain_get_first_bridge",
+        ];
     /// "drm_bridge_get_prev_bridge() returns a reference" (v6.18, §1.2).
-    prev_bridge_counted / PrevBridgeCounted: since Some(V6_18), until None;
+    prev_bridge_counted / PrevBridgeCounted:
+        since Some(V6_18), until None,
+        cites [
+            "v6.18:include/drm/drm_bridge.h:drm_bridge_get_prev_bridge",
+        ];
+    /// "add drm_bridge_chain_get_last_bridge()" and "add drm_bridge_is_last()": the
+    /// last-bridge getter exists and is counted from v6.18 (upstream.md §0.0; §1.2 wrongly
+    /// says v6.19). Off: the function does not exist and the model returns a borrowed pointer.
+    last_bridge_counted / LastBridgeCounted:
+        since Some(V6_18), until None,
+        cites [
+            "v6.18:include/drm/drm_bridge.h:drm_bridge_chain_get_last_bridge",
+            "v6.18:include/drm/drm_bridge.h:drm_bridge_is_last",
+        ];
+    /// "get the bridge returned by drm_bridge_get_next_bridge()" (61aa4f7a6008).
+    next_bridge_counted / NextBridgeCounted:
+        since Some(V6_19), until None,
+        cites [
+            "commit 61aa4f7a6008",
+            "v6.19:include/drm/drm_bridge.h:drm_bridge_get_next_bridge",
+        ];
     /// "add drm_for_each_bridge_in_chain_scoped()" (e46efc6a7d28), "...from()" (78f4eec62097)
     /// and "remove drm_for_each_bridge_in_chain()" (2f08387a444c): chain loops hold a
     /// reference on their cursor. Off: the old unreferenced loop.
-    scoped_iteration / ScopedIteration: since Some(V6_19), until None;
-    /// "get the bridge returned by drm_bridge_get_next_bridge()" (61aa4f7a6008) and "add
-    /// drm_bridge_chain_get_last_bridge()" (counted).
-    next_last_bridge_counted / NextLastBridgeCounted: since Some(V6_19), until None;
+    scoped_iteration / ScopedIteration:
+        since Some(V6_19), until None,
+        cites [
+            "commit e46efc6a7d28",
+            "commit 78f4eec62097",
+            "commit 2f08387a444c",
+            "v6.19:include/drm/drm_bridge.h:drm_bridge_get_next_bridge_and_put",
+        ];
+    /// "refcount last_bridge in drm_atomic_bridge_chain_select_bus_fmts()" (v6.19, §1.2): a
+    /// `drm_bridge_get` on the raw last chain entry, put at the end of the walk.
+    select_bus_fmts_last_ref / SelectBusFmtsLastRef:
+        since Some(V6_19), until None,
+        cites ["v6.19:drivers/gpu/drm/drm_bridge.c:drm_atomic_bridge_chain_select_bus_fmts"];
     /// "add list of removed refcounted bridges" (17805a15d175): remove moves to
     /// `bridge_lingering_list`, alloc does `INIT_LIST_HEAD`, free unlinks, re-add unlinks.
-    lingering_list / LingeringList: since Some(V6_19), until None;
+    lingering_list / LingeringList:
+        since Some(V6_19), until None,
+        cites [
+            "commit 17805a15d175",
+            "v6.19:drivers/gpu/drm/drm_bridge.c:drm_bridge_remove",
+            "v6.19:drivers/gpu/drm/drm_bridge.c:drm_bridge_add",
+            "v6.19:drivers/gpu/drm/drm_bridge.c:__drm_bridge_free",
+            "v6.19:drivers/gpu/drm/drm_bridge.c:__devm_drm_bridge_alloc",
+        ];
     /// "drm/debugfs: show lingering bridges" (27312a8f2441).
-    debugfs_lingering / DebugfsLingering: since Some(V6_19), until None;
+    debugfs_lingering / DebugfsLingering:
+        since Some(V6_19), until None,
+        cites [
+            "commit 27312a8f2441",
+            "v6.19:drivers/gpu/drm/drm_bridge.c:allbridges_show",
+        ];
     /// "bridge-connector: get/put the stored bridges" (13adb8c97846, re-applied after
     /// b4027536933f) and "get/put the panel_bridge" (a3f433c57c46): references held until
     /// drmm release.
-    bridge_connector_refs / BridgeConnectorRefs: since Some(V6_19), until None;
-    /// "add warning for bridges attached without being added" (76f1a9711b83).
-    warn_attach_without_add / WarnAttachWithoutAdd: since Some(V6_19), until None;
+    bridge_connector_refs / BridgeConnectorRefs:
+        since Some(V6_19), until None,
+        cites [
+            "commit 13adb8c97846",
+            "commit a3f433c57c46",
+            "v6.19:drivers/gpu/drm/display/drm_bridge_connector.c:drm_bridge_connector_init",
+            "v6.19:drivers/gpu/drm/display/drm_bridge_connector.c:drm_bridge_connector_put_bridges",
+        ];
+    /// "add warning for bridges attached without being added" (76f1a9711b83): the
+    /// "Missing drm_bridge_add() before attach" `DRM_WARN` log line.
+    warn_attach_without_add / WarnAttachWithoutAdd:
+        since Some(V6_19), until None,
+        cites [
+            "commit 76f1a9711b83",
+            "v6.19:drivers/gpu/drm/drm_bridge.c:drm_bridge_attach",
+        ];
     /// "add warning for bridges using neither devm_drm_bridge_alloc() nor drm_bridge_add()"
-    /// (9347f2fbb018): WARN in drm_bridge_attach when `container` is NULL.
-    warn_no_container_on_attach / WarnNoContainerOnAttach: since Some(V6_19), until None;
+    /// (9347f2fbb018): a `DRM_WARN` log line in drm_bridge_attach when `container` is NULL.
+    warn_no_container_on_attach / WarnNoContainerOnAttach:
+        since Some(V6_19), until None,
+        cites [
+            "commit 9347f2fbb018",
+            "v6.19:drivers/gpu/drm/drm_bridge.c:drm_bridge_attach",
+        ];
     /// "drm/bridge: add of_drm_find_and_get_bridge()" (293a8fd7721a) and "make
     /// of_drm_find_bridge() a wrapper of of_drm_find_and_get_bridge()" (5d7cb36254b5).
-    of_find_and_get / OfFindAndGet: since Some(V7_0), until None;
+    of_find_and_get / OfFindAndGet:
+        since Some(V7_0), until None,
+        cites [
+            "commit 293a8fd7721a",
+            "commit 5d7cb36254b5",
+            "v7.0:drivers/gpu/drm/drm_bridge.c:of_drm_find_and_get_bridge",
+            "v7.0:drivers/gpu/drm/drm_bridge.c:of_drm_find_bridge",
+        ];
     /// "add next_bridge pointer to struct drm_bridge" (3fdeae134ba9): put in
     /// `__drm_bridge_free` right after `.destroy`.
-    next_bridge_field / NextBridgeField: since Some(V7_0), until None;
+    next_bridge_field / NextBridgeField:
+        since Some(V7_0), until None,
+        cites [
+            "commit 3fdeae134ba9",
+            "v7.0:drivers/gpu/drm/drm_bridge.c:__drm_bridge_free",
+        ];
     /// "drm/bridge: add drm_bridge_unplug() and drm_bridge_enter/exit()" (d36137085a4a).
-    bridge_unplug / BridgeUnplug: since Some(V7_0), until None;
+    bridge_unplug / BridgeUnplug:
+        since Some(V7_0), until None,
+        cites [
+            "commit d36137085a4a",
+            "v7.0:drivers/gpu/drm/drm_bridge.c:drm_bridge_unplug",
+            "v7.0:drivers/gpu/drm/drm_bridge.c:drm_bridge_enter",
+            "v7.0:drivers/gpu/drm/drm_bridge.c:drm_bridge_exit",
+        ];
     /// "drm/bridge: add drm_bridge_clear_and_put()" (8f3c83720555).
-    clear_and_put / ClearAndPut: since Some(V7_1), until None;
-    /// "protect encoder bridge chain with a mutex": `encoder->bridge_chain_mutex` in the
-    /// scoped loops, pre_enable/post_disable and the cut-then-detach `drm_encoder_cleanup`.
-    chain_mutex / ChainMutex: since Some(V7_2), until None;
+    clear_and_put / ClearAndPut:
+        since Some(V7_1), until None,
+        cites [
+            "commit 8f3c83720555",
+            "v7.1:drivers/gpu/drm/drm_bridge.c:drm_bridge_clear_and_put",
+        ];
+    /// bridge_connector in v7.1: a later bridge with OP_EDID or OP_MODES clears both earlier
+    /// holders (edid and modes) before storing itself in the ones it offers, so the last such
+    /// bridge alone answers get_modes (upstream.md §0.0). Off: each op keeps its own last
+    /// bridge.
+    bridge_connector_edid_modes / BridgeConnectorEdidModes:
+        since Some(V7_1), until None,
+        cites [
+            "v7.1:drivers/gpu/drm/display/drm_bridge_connector.c:drm_bridge_connector_init",
+        ];
+    /// "protect encoder bridge chain with a mutex" (series v4, upstream.md §0.0):
+    /// `encoder->bridge_chain_mutex` held in attach (insertion, error unlink), while cutting the
+    /// chain in `drm_encoder_cleanup`, by the scoped loops (unlocked before the final put), by
+    /// the from-loops of mode_valid, mode_set and chain_enable, and by chain_disable,
+    /// chain_check, pre_enable and post_disable.
+    chain_mutex / ChainMutex:
+        since Some(V7_2), until None,
+        cites [
+            "series 20251111-drm-bridge-alloc-encoder-chain-mutex",
+        ];
     /// "drm/bridge: drm_bridge_put(): ignore ERR_PTR" (55bb2b137b6d).
-    put_ignores_err_ptr / PutIgnoresErrPtr: since Some(V7_2), until None;
+    put_ignores_err_ptr / PutIgnoresErrPtr:
+        since Some(V7_2), until None,
+        cites [
+            "commit 55bb2b137b6d",
+        ];
     /// "add of_drm_get_bridge_by_endpoint()" (03d1078112fd).
-    of_get_bridge_by_endpoint / OfGetBridgeByEndpoint: since Some(V7_2), until None;
+    of_get_bridge_by_endpoint / OfGetBridgeByEndpoint:
+        since Some(V7_2), until None,
+        cites [
+            "commit 03d1078112fd",
+        ];
     /// "drm: of: forbid bridge-only calls to drm_of_find_panel_or_bridge()" (0d5da248ea2d).
     forbid_bridge_only_find_panel_or_bridge / ForbidBridgeOnlyFindPanelOrBridge:
-        since Some(V7_2), until None;
+        since Some(V7_2), until None,
+        cites [
+            "commit 0d5da248ea2d",
+        ];
     /// Proposal: Albert Esteve's 2026 patch (§5.11): the panel_bridge holds a
     /// `drm_panel_get()` reference, put in drm_panel_bridge_remove /
     /// devm_drm_panel_bridge_release.
-    panel_bridge_panel_ref / PanelBridgePanelRef: since None, until None;
+    panel_bridge_panel_ref / PanelBridgePanelRef:
+        since None, until None,
+        cites [
+            "series drm/bridge: panel: hold a drm_panel reference (Albert Esteve, 2026)",
+        ];
     /// Proposal: core-side enter/exit (§8.3): chain helpers skip callbacks of unplugged
     /// bridges.
-    core_enter_exit / CoreEnterExit: since None, until None;
+    core_enter_exit / CoreEnterExit:
+        since None, until None,
+        cites [
+            "series core-side drm_bridge_enter/exit (roadmap item 2, no patch yet)",
+        ];
     /// Proposal: disable the pipeline on unplug (§6.14): the chain feeding the bridge is
     /// disabled *before* `unplugged` is set.
-    disable_pipeline_on_unplug / DisablePipelineOnUnplug: since None, until None;
+    disable_pipeline_on_unplug / DisablePipelineOnUnplug:
+        since None, until None,
+        cites [
+            "series disable the pipeline on unplug (roadmap item 2, no patch yet)",
+        ];
     /// Proposal: "drm/atomic: drm_atomic_private_obj_fini: protect private_obj removal from
     /// list" (v3 on 7.0-rc3, §5.17, listed "Not merged" in §1.2): the private object's
     /// removal takes the modeset locks (inference on the kind of locking, as upstream.md
     /// says).
-    private_obj_fini_locking / PrivateObjFiniLocking: since None, until None;
+    private_obj_fini_locking / PrivateObjFiniLocking:
+        since None, until None,
+        cites [
+            "series drm/atomic: drm_atomic_private_obj_fini: protect private_obj removal from list v3",
+        ];
 }
 
 impl Switch {
@@ -304,6 +488,18 @@ impl Switch {
     /// Whether `release` has it on: introduced at or before `release`, not dropped since.
     pub fn on_in(self, release: Release) -> bool {
         self.since().is_some_and(|s| release >= s) && self.until().is_none_or(|u| release < u)
+    }
+
+    /// Its citations, parsed ([`Switch::cites`]). The table is code: a citation that does not
+    /// parse is a host bug, caught by the crate's tests (`tests/citations.rs`).
+    pub fn citations(self) -> Vec<Citation> {
+        self.cites()
+            .iter()
+            .map(|c| {
+                c.parse()
+                    .unwrap_or_else(|e| panic!("switch table: {}: {e}", self.name()))
+            })
+            .collect()
     }
 
     /// The switch names, comma-separated, for messages.

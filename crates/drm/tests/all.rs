@@ -5,6 +5,7 @@ mod common;
 
 mod behaviour;
 mod behaviour_more;
+mod citations;
 mod concurrency;
 mod drm_device;
 mod kunit_bridge;

@@ -176,17 +176,13 @@ fn release_names_round_trip() {
     assert_eq!(Release::V7_1.to_string(), "v7.1");
 }
 
-/// The table is cumulative except the add-time container warning (v6.17–v6.18 only), and
-/// no release turns a proposal on.
+/// The table is cumulative (the add-time container log line stays in every release from
+/// v6.17, upstream.md §0.0), and no release turns a proposal on.
 #[test]
 fn rules_table_shape() {
     assert_eq!(Rules::for_release(Release::V6_15), Rules::default());
     // The switches that are on, read from the Debug form ("name: true").
     let on = |r: Rules| -> std::collections::BTreeSet<String> {
-        let r = Rules {
-            warn_no_container_on_add: false,
-            ..r
-        };
         let d = format!("{r:?}");
         d.split([',', '{', '}'])
             .filter(|f| f.ends_with(": true"))
@@ -204,10 +200,9 @@ fn rules_table_shape() {
         );
         assert!(prev.is_subset(&on(r)), "{rel} drops a switch");
         prev = on(r);
-        assert_eq!(
-            r.warn_no_container_on_add,
-            rel == Release::V6_17 || rel == Release::V6_18
-        );
+        assert_eq!(r.warn_no_container_on_add, rel >= Release::V6_17);
+        assert_eq!(r.last_bridge_counted, rel >= Release::V6_18);
+        assert_eq!(r.next_bridge_counted, rel >= Release::V6_19);
         assert_eq!(r.bridge_unplug, rel >= Release::V7_0);
         assert_eq!(r.chain_mutex, rel >= Release::V7_2);
         assert_eq!(r.lingering_list, rel >= Release::V6_19);

@@ -1,5 +1,6 @@
-//! Equivalents of the upstream KUnit suite `drm_bridge_alloc` (upstream.md §7, tests 6–7):
-//! a bare device, a container from `devm_drm_bridge_alloc`, `.destroy` setting a flag.
+//! The suite `drm_bridge_alloc` of drivers/gpu/drm/tests/drm_bridge_test.c (byte-identical in
+//! every corpus release v6.17–v7.1), its two cases, under every release from v6.17: a bare
+//! device, a container from `devm_drm_bridge_alloc`, `.destroy` setting a flag.
 
 use crate::common;
 
@@ -11,16 +12,16 @@ use drm::Release;
 /// device's devres drops it (1 → 0) and freeing goes through `.destroy`.
 #[test]
 fn drm_test_drm_bridge_alloc_basic() {
-    for rel in [Release::V6_17, Release::V6_19, Release::V7_2] {
-        let k = run(rel, |k| {
+    for rel in Release::ALL.into_iter().filter(|&r| r >= Release::V6_17) {
+        let k = run(rel, move |k| {
             let dev = bare_device(k, "kunit-dev");
             let log = new_log();
             let tb = alloc(k, dev, "bridge", &log);
-            assert!(!tb.destroyed.get());
-            assert_eq!(drm_bridge_refcount(k, tb.bridge), 1);
+            assert!(!tb.destroyed.get(), "{rel}");
+            assert_eq!(drm_bridge_refcount(k, tb.bridge), 1, "{rel}");
             assert_eq!(owners(k, tb.bridge), ["devres of kunit-dev"]);
             k.device_del(dev); // kunit_device_unregister: devres put, 1 -> 0
-            assert!(tb.destroyed.get());
+            assert!(tb.destroyed.get(), "{rel}");
             assert!(k.is_freed(tb.bridge.obj()));
         });
         assert_clean(&k);
@@ -30,8 +31,8 @@ fn drm_test_drm_bridge_alloc_basic() {
 /// drm_test_drm_bridge_alloc_get_put: the last put, not device removal, frees.
 #[test]
 fn drm_test_drm_bridge_alloc_get_put() {
-    for rel in [Release::V6_17, Release::V6_19, Release::V7_2] {
-        let k = run(rel, |k| {
+    for rel in Release::ALL.into_iter().filter(|&r| r >= Release::V6_17) {
+        let k = run(rel, move |k| {
             let dev = bare_device(k, "kunit-dev");
             let log = new_log();
             let tb = alloc(k, dev, "bridge", &log);

@@ -22,7 +22,9 @@ const TABLE: [Row; 8] = [
     (Release::V6_15, [0, 0, 0, 0, 0, 0, 0], None, [0, 0]),
     (Release::V6_16, [0, 0, 0, 0, 0, 0, 0], None, [0, 0]),
     (Release::V6_17, [1, 1, 0, 0, 0, 0, 0], None, [-1, -1]),
-    (Release::V6_18, [1, 1, 1, 0, 1, 0, 0], None, [-1, -1]),
+    // The last-bridge getter is counted from v6.18, the next-bridge getter from v6.19
+    // (v6.18:include/drm/drm_bridge.h:drm_bridge_chain_get_last_bridge, upstream.md §0.0).
+    (Release::V6_18, [1, 1, 1, 1, 1, 0, 0], None, [-1, -1]),
     (Release::V6_19, [1, 1, 1, 1, 1, 1, 0], None, [-1, -1]),
     (Release::V7_0, [1, 1, 1, 1, 1, 1, 0], Some(1), [-1, -1]),
     (Release::V7_1, [1, 1, 1, 1, 1, 1, 0], Some(1), [-1, -1]),

@@ -719,6 +719,7 @@ fn step(k: &Kernel, p: &Prepared, state: Obj<RunState>, s: &Step) {
         Step::Lookup { node: n } => {
             let _f = k.func("bridge_lookup");
             let Some(np) = node(k, n) else { return };
+            // cite: v7.0:drivers/gpu/drm/drm_bridge.c:of_drm_find_and_get_bridge
             if rules(k).of_find_and_get {
                 let b = of_drm_find_and_get_bridge(k, np, "lookup");
                 if let Some(b) = b {

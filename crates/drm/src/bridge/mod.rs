@@ -93,6 +93,8 @@ pub trait DrmBridgeFuncs: 'static {
     fn get_modes(&self, _k: &Kernel, _b: DrmBridge) -> u32 {
         0
     }
+    /// `.hpd_notify`: the bridge-connector tells every bridge of the chain the new status.
+    fn hpd_notify(&self, _k: &Kernel, _b: DrmBridge, _status: crate::connector::ConnectorStatus) {}
     fn hpd_enable(&self, _k: &Kernel, _b: DrmBridge) {}
     fn hpd_disable(&self, _k: &Kernel, _b: DrmBridge) {}
     /// Whether `.atomic_reset` is set: an atomic bridge gets a private object at attach.
@@ -251,6 +253,7 @@ pub fn devm_drm_bridge_alloc<P: 'static>(
         b.refcount = Some(r);
     });
     let b = DrmBridge(obj);
+    // cite: v6.19:drivers/gpu/drm/drm_bridge.c:__devm_drm_bridge_alloc
     if rules(k).lingering_list {
         let n = k.read(obj, |x| x.list());
         k.init_list_head(obj, n);
@@ -384,6 +387,7 @@ pub fn drm_bridge_put(k: &Kernel, b: impl Into<BridgePtr>, owner: impl Into<Owne
     let b = match b.into() {
         BridgePtr::Null => return,
         BridgePtr::Err(e) => {
+            // cite: commit 55bb2b137b6d; v7.1:drivers/gpu/drm/drm_bridge.c:drm_bridge_put
             if !rules(k).put_ignores_err_ptr {
                 k.warn(format!(
                     "BUG: unable to handle page fault: drm_bridge_put(ERR_PTR({e}))"
@@ -412,17 +416,20 @@ fn __drm_bridge_free(k: &Kernel, b: DrmBridge) {
     let _f = k.func("__drm_bridge_free");
     let r = rules(k);
     let (list, funcs, name) = k.read(b.0, |x| (x.list(), x.funcs.clone(), x.name.clone()));
+    // cite: v6.19:drivers/gpu/drm/drm_bridge.c:__drm_bridge_free
     if r.lingering_list {
         let g = globals(k);
         k.mutex_lock(g.bridge_lock);
         k.list_del(list);
         k.mutex_unlock(g.bridge_lock);
     }
+    // cite: v6.17:drivers/gpu/drm/drm_bridge.c:__drm_bridge_free
     if r.destroy_hook {
         if let Some(f) = funcs {
             f.destroy(k, b);
         }
     }
+    // cite: v7.0:drivers/gpu/drm/drm_bridge.c:__drm_bridge_free
     if r.next_bridge_field {
         let next = k.read(b.0, |x| x.next_bridge);
         drm_bridge_put(k, next, RefOwner::NextBridge(name.clone()));
@@ -461,15 +468,18 @@ pub fn devm_drm_put_bridge(k: &Kernel, dev: DeviceId, b: DrmBridge) {
 pub fn drm_bridge_add(k: &Kernel, b: DrmBridge) {
     let _f = k.func("drm_bridge_add");
     let r = rules(k);
-    let (container, list, name) = k.read(b.0, |x| (x.container, x.list(), x.name.clone()));
+    let (container, list) = k.read(b.0, |x| (x.container, x.list()));
+    // A DRM_WARN log line, not a WARN() splat (upstream.md §0.0).
+    // cite: v6.17:drivers/gpu/drm/drm_bridge.c:drm_bridge_add; v7.1:drivers/gpu/drm/drm_bridge.c:drm_bridge_add
     if r.warn_no_container_on_add && container.is_none() {
-        k.warn(format!(
-            "drm_bridge_add: {name} is not allocated with devm_drm_bridge_alloc()"
-        ));
+        drm_warn_log(k, b, NOT_DEVM_ALLOCATED);
     }
+    // cite: v6.17:drivers/gpu/drm/drm_bridge.c:drm_bridge_add
     if r.add_remove_ref {
         drm_bridge_get(k, Some(b), RefOwner::Published);
     }
+    // Unlocked, as in the sources (§5.4).
+    // cite: v6.19:drivers/gpu/drm/drm_bridge.c:drm_bridge_add
     if r.lingering_list && !k.list_node_empty(b.0, list) {
         k.list_del_init(list);
     }
@@ -504,10 +514,13 @@ pub fn drm_bridge_remove(k: &Kernel, b: DrmBridge) {
     k.mutex_lock(g.bridge_lock);
     let (list, published, name) = k.read(b.0, |x| (x.list(), x.published, x.name.clone()));
     if !published {
-        k.warn(format!(
-            "drm_bridge_remove: {name} is not published (double remove?)"
-        ));
+        // Not in the sources: a model note (no WARN); a double remove shows as its put.
+        k.model_event(
+            Some(b.0.id()),
+            format!("drm_bridge_remove: {name} is not published (double remove?)"),
+        );
     }
+    // cite: v6.19:drivers/gpu/drm/drm_bridge.c:drm_bridge_remove; v6.17:drivers/gpu/drm/drm_bridge.c:drm_bridge_remove
     if r.lingering_list {
         k.list_move_tail(list, g.bridge_lingering_list);
     } else {
@@ -519,6 +532,7 @@ pub fn drm_bridge_remove(k: &Kernel, b: DrmBridge) {
     });
     k.mutex_unlock(g.bridge_lock);
     k.model_event(Some(b.0.id()), "drm_bridge_remove");
+    // cite: v6.17:drivers/gpu/drm/drm_bridge.c:drm_bridge_remove
     if r.add_remove_ref {
         drm_bridge_put(k, b, RefOwner::Published);
     }
@@ -534,6 +548,7 @@ pub fn drm_bridge_remove(k: &Kernel, b: DrmBridge) {
 /// `drm_bridge_enter` after this returns is what "hardware access after unplug" reports.
 pub fn drm_bridge_unplug(k: &Kernel, b: DrmBridge) {
     let _f = k.func("drm_bridge_unplug");
+    // cite: series disable the pipeline on unplug (roadmap item 2, no patch yet)
     if rules(k).disable_pipeline_on_unplug {
         let (enc, dev) = k.read(b.0, |x| (x.encoder, x.dev));
         if let (Some(enc), Some(_)) = (enc, dev) {
@@ -563,6 +578,16 @@ pub fn drm_bridge_enter(k: &Kernel, b: DrmBridge) -> Option<SrcuIdx> {
 pub fn drm_bridge_exit(k: &Kernel, idx: SrcuIdx) {
     let _f = k.func("drm_bridge_exit");
     k.srcu_read_unlock(globals(k).unplug_srcu, idx);
+}
+
+/// The log line add and attach print for a bridge without a container.
+const NOT_DEVM_ALLOCATED: &str = "DRM bridge corrupted or not allocated by devm_drm_bridge_alloc()";
+
+/// `DRM_WARN(...)` about `b`: a kernel log line, recorded as a model event. Not a WARN()
+/// splat, so not a violation (upstream.md §0.0).
+pub(crate) fn drm_warn_log(k: &Kernel, b: DrmBridge, msg: &str) {
+    let name = k.peek(b.0, |x| x.name.clone());
+    k.model_event(Some(b.0.id()), format!("DRM_WARN: {msg} ({name})"));
 }
 
 fn chain_owner(k: &Kernel, enc: DrmEncoder) -> RefOwner {
@@ -606,19 +631,22 @@ pub fn drm_bridge_attach(
     let (container, list, name, funcs) = k.read(bridge.0, |x| {
         (x.container, x.list(), x.name.clone(), x.funcs.clone())
     });
+    // DRM_WARN log lines, not WARN() splats (upstream.md §0.0).
+    // cite: v6.19:drivers/gpu/drm/drm_bridge.c:drm_bridge_attach
     if r.warn_no_container_on_attach && container.is_none() {
-        k.warn(format!(
-            "drm_bridge_attach: {name} is not allocated with devm_drm_bridge_alloc()"
-        ));
+        drm_warn_log(k, bridge, NOT_DEVM_ALLOCATED);
     }
+    // cite: v6.19:drivers/gpu/drm/drm_bridge.c:drm_bridge_attach
     if r.warn_attach_without_add && k.list_node_empty(bridge.0, list) {
-        k.warn(format!("Missing drm_bridge_add() before attach ({name})"));
+        drm_warn_log(k, bridge, "Missing drm_bridge_add() before attach");
     }
     let owner = chain_owner(k, encoder);
+    // cite: v6.17:drivers/gpu/drm/drm_bridge.c:drm_bridge_attach
     if r.attach_detach_ref {
         drm_bridge_get(k, Some(bridge), owner.clone());
     }
     let fail = |e: Errno| {
+        // cite: v6.17:drivers/gpu/drm/drm_bridge.c:drm_bridge_attach
         if r.attach_detach_ref {
             drm_bridge_put(k, bridge, owner.clone());
         }
@@ -640,10 +668,12 @@ pub fn drm_bridge_attach(
         x.chain_owner = Some(owner.clone());
         x.chain_node()
     });
+    // cite: series 20251111-drm-bridge-alloc-encoder-chain-mutex
     if r.chain_mutex {
         k.mutex_lock(m);
     }
     chain_insert(k, head, node, previous);
+    // cite: series 20251111-drm-bridge-alloc-encoder-chain-mutex
     if r.chain_mutex {
         k.mutex_unlock(m);
     }
@@ -652,6 +682,7 @@ pub fn drm_bridge_attach(
         None => Ok(()),
     };
     if let Err(e) = res {
+        // cite: series 20251111-drm-bridge-alloc-encoder-chain-mutex
         if r.chain_mutex {
             k.mutex_lock(m);
         }
@@ -661,6 +692,7 @@ pub fn drm_bridge_attach(
             x.chain_owner = None;
         });
         k.list_del(node);
+        // cite: series 20251111-drm-bridge-alloc-encoder-chain-mutex
         if r.chain_mutex {
             k.mutex_unlock(m);
         }
@@ -700,6 +732,7 @@ pub fn drm_bridge_detach(k: &Kernel, bridge: Option<DrmBridge>) {
     }
     // drm_atomic_private_obj_fini: unlinks `base` from the mode config's privobj list.
     if k.read(bridge.0, |x| x.priv_obj.is_some()) {
+        // cite: series drm/atomic: drm_atomic_private_obj_fini: protect private_obj removal from list v3
         let locked = rules(k).private_obj_fini_locking;
         if locked {
             crate::drv::drm_modeset_lock_all(k, dev.expect("checked above"));
@@ -718,6 +751,7 @@ pub fn drm_bridge_detach(k: &Kernel, bridge: Option<DrmBridge>) {
         x.chain_owner = None;
     });
     k.model_event(Some(bridge.0.id()), "drm_bridge_detach");
+    // cite: v6.17:drivers/gpu/drm/drm_bridge.c:drm_bridge_detach
     if rules(k).attach_detach_ref {
         drm_bridge_put(k, bridge, owner.map(Owner::from).unwrap_or_default());
     }
@@ -751,6 +785,7 @@ fn find_published(k: &Kernel, np: NodeId) -> Option<DrmBridge> {
 /// find-and-get followed by an immediate put.
 pub fn of_drm_find_bridge(k: &Kernel, np: NodeId) -> Option<DrmBridge> {
     let _f = k.func("of_drm_find_bridge");
+    // cite: v7.0:drivers/gpu/drm/drm_bridge.c:of_drm_find_bridge; v6.19:drivers/gpu/drm/drm_bridge.c:of_drm_find_bridge
     if rules(k).of_find_and_get {
         const OWNER: &str = "of_drm_find_bridge";
         let b = of_drm_find_and_get_bridge(k, np, OWNER);
@@ -806,10 +841,11 @@ pub fn drm_bridge_chain_get_first_bridge(
     let first = k
         .list_first(head)
         .map(|n| chain_entry(k, k.list_node_owner(n)));
+    // cite: v6.18:include/drm/drm_bridge.h:drm_bridge_chain_get_first_bridge
     counted(k, first, rules(k).first_bridge_counted, owner)
 }
 
-/// `drm_bridge_chain_get_last_bridge(encoder)` (v6.19): +1 for `owner`. Before v6.19 the
+/// `drm_bridge_chain_get_last_bridge(encoder)` (v6.18): +1 for `owner`. Before v6.18 the
 /// function does not exist; the model then returns a borrowed pointer.
 pub fn drm_bridge_chain_get_last_bridge(
     k: &Kernel,
@@ -819,7 +855,8 @@ pub fn drm_bridge_chain_get_last_bridge(
     let _f = k.func("drm_bridge_chain_get_last_bridge");
     let (head, _) = chain_of(k, enc);
     let last = k.list_entries(head).last().map(|&id| chain_entry(k, id));
-    counted(k, last, rules(k).next_last_bridge_counted, owner)
+    // cite: v6.18:include/drm/drm_bridge.h:drm_bridge_chain_get_last_bridge
+    counted(k, last, rules(k).last_bridge_counted, owner)
 }
 
 /// `drm_bridge_get_next_bridge(bridge)`: +1 for `owner` from v6.19; `bridge` keeps its count.
@@ -831,7 +868,8 @@ pub fn drm_bridge_get_next_bridge(
 ) -> Option<DrmBridge> {
     let _f = k.func("drm_bridge_get_next_bridge");
     let next = next_in_chain(k, b);
-    counted(k, next, rules(k).next_last_bridge_counted, owner)
+    // cite: v6.19:include/drm/drm_bridge.h:drm_bridge_get_next_bridge; v6.18:include/drm/drm_bridge.h:drm_bridge_get_next_bridge
+    counted(k, next, rules(k).next_bridge_counted, owner)
 }
 
 fn next_in_chain(k: &Kernel, b: DrmBridge) -> Option<DrmBridge> {
@@ -857,6 +895,7 @@ pub fn drm_bridge_get_prev_bridge(
     } else {
         Some(chain_entry(k, entries[i - 1]))
     };
+    // cite: v6.18:include/drm/drm_bridge.h:drm_bridge_get_prev_bridge
     counted(k, prev, rules(k).prev_bridge_counted, owner)
 }
 
@@ -884,13 +923,16 @@ pub fn drm_for_each_bridge_in_chain_scoped<R>(
     let _f = k.func("drm_for_each_bridge_in_chain_scoped");
     let r = rules(k);
     let (head, m) = chain_of(k, enc);
+    // cite: v6.18:include/drm/drm_bridge.h:drm_bridge_chain_get_first_bridge; v6.19:include/drm/drm_bridge.h:drm_bridge_get_next_bridge_and_put
     if !r.scoped_iteration {
         let first = k
             .list_first(head)
             .map(|n| chain_entry(k, k.list_node_owner(n)));
         return unreferenced_walk(k, head, first, f);
     }
-    if r.chain_mutex {
+    // cite: series 20251111-drm-bridge-alloc-encoder-chain-mutex
+    let m = r.chain_mutex.then_some(m);
+    if let Some(m) = m {
         k.mutex_lock(m);
     }
     let first = k
@@ -899,12 +941,12 @@ pub fn drm_for_each_bridge_in_chain_scoped<R>(
     let first = drm_bridge_get(k, first, RefOwner::ScopedCursor);
     match first {
         None => {
-            if r.chain_mutex {
+            if let Some(m) = m {
                 k.mutex_unlock(m);
             }
             None
         }
-        Some(b) => scoped_walk(k, b, r.chain_mutex.then_some(m), f),
+        Some(b) => scoped_walk(k, b, m, f),
     }
 }
 
@@ -920,14 +962,17 @@ pub fn drm_for_each_bridge_in_chain_from<R>(
     let enc = k.read(first.0, |x| x.encoder);
     let enc = enc?;
     let (head, m) = chain_of(k, enc);
+    // cite: v6.19:include/drm/drm_bridge.h:drm_bridge_get_next_bridge_and_put
     if !r.scoped_iteration {
         return unreferenced_walk(k, head, Some(first), f);
     }
     drm_bridge_get(k, Some(first), RefOwner::ScopedCursor);
-    if r.chain_mutex {
+    // cite: series 20251111-drm-bridge-alloc-encoder-chain-mutex
+    let m = r.chain_mutex.then_some(m);
+    if let Some(m) = m {
         k.mutex_lock(m);
     }
-    scoped_walk(k, first, r.chain_mutex.then_some(m), f)
+    scoped_walk(k, first, m, f)
 }
 
 fn scoped_walk<R>(
@@ -947,15 +992,16 @@ fn scoped_walk<R>(
         }
         let next = next_in_chain(k, cur);
         let next = drm_bridge_get(k, next, RefOwner::ScopedCursor);
+        if next.is_none() {
+            // The natural end: v7.2 unlocks the chain before the last put (upstream.md §0.0).
+            if let Some(m) = m {
+                k.mutex_unlock(m);
+            }
+        }
         drm_bridge_put(k, cur, RefOwner::ScopedCursor);
         match next {
             Some(n) => cur = n,
-            None => {
-                if let Some(m) = m {
-                    k.mutex_unlock(m);
-                }
-                return None;
-            }
+            None => return None,
         }
     }
 }
@@ -990,6 +1036,7 @@ pub(crate) fn call_bridge<R>(
     f: impl FnOnce(&dyn DrmBridgeFuncs) -> R,
 ) -> Option<R> {
     let funcs = k.read(b.0, |x| x.funcs.clone())?;
+    // cite: series core-side drm_bridge_enter/exit (roadmap item 2, no patch yet)
     if rules(k).core_enter_exit {
         let idx = drm_bridge_enter(k, b)?;
         let r = f(&*funcs);
@@ -1000,17 +1047,28 @@ pub(crate) fn call_bridge<R>(
     }
 }
 
-/// `drm_bridge_chain_mode_valid(first)`: every bridge from `first` on must accept the mode
-/// (a `drm_for_each_bridge_in_chain_from` loop from v6.19).
+/// `drm_bridge_chain_mode_valid(first)`: every bridge from `first` on must accept the mode.
+/// A raw `list_for_each_entry_from` walk from `first->encoder`'s chain, with no references, in
+/// every release with a tree (upstream.md §0.0); v7.2 makes it a locked from-loop.
 pub fn drm_bridge_chain_mode_valid(k: &Kernel, first: DrmBridge) -> bool {
     let _f = k.func("drm_bridge_chain_mode_valid");
-    let bad = drm_for_each_bridge_in_chain_from(k, first, |b| {
+    let check = |b: DrmBridge| {
         if call_bridge(k, b, |f| f.mode_valid(k, b)).unwrap_or(true) {
             ControlFlow::Continue(())
         } else {
             ControlFlow::Break(())
         }
-    });
+    };
+    // cite: series 20251111-drm-bridge-alloc-encoder-chain-mutex
+    let bad = if rules(k).chain_mutex {
+        drm_for_each_bridge_in_chain_from(k, first, check)
+    } else {
+        // cite: v7.1:drivers/gpu/drm/drm_bridge.c:drm_bridge_chain_mode_valid; v6.17:drivers/gpu/drm/drm_bridge.c:drm_bridge_chain_mode_valid
+        match k.read(first.0, |x| x.encoder) {
+            Some(enc) => unreferenced_walk(k, chain_of(k, enc).0, Some(first), check),
+            None => None,
+        }
+    };
     bad.is_none()
 }
 
@@ -1019,6 +1077,7 @@ pub fn drm_bridge_chain_mode_valid(k: &Kernel, first: DrmBridge) -> bool {
 pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
     let _f = k.func("allbridges_show");
     let r = rules(k);
+    // cite: v6.17:drivers/gpu/drm/drm_bridge.c:allbridges_show
     if !r.debugfs_bridges {
         return None;
     }
@@ -1036,6 +1095,7 @@ pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
         }
         idx += 1;
     }
+    // cite: v6.19:drivers/gpu/drm/drm_bridge.c:allbridges_show
     if r.debugfs_lingering {
         for id in k.list_entries(g.bridge_lingering_list) {
             let b = DrmBridge(k.heap_handle::<DrmBridgeObj>(id));

@@ -68,6 +68,7 @@ pub fn drm_panel_bridge_add_typed(k: &Kernel, panel: DrmPanel) -> Result<DrmBrid
     let (pdev, np, pname) = k.read(panel.obj(), |p| (p.dev, p.of_node, p.name.clone()));
     let name = format!("panel_bridge {pname}");
     let funcs: Rc<dyn DrmBridgeFuncs> = Rc::new(PanelBridgeFuncs);
+    // cite: v6.17:drivers/gpu/drm/bridge/panel.c:drm_panel_bridge_add_typed
     let b = if r.panel_bridge_alloc {
         devm_drm_bridge_alloc(
             k,
@@ -91,6 +92,7 @@ pub fn drm_panel_bridge_add_typed(k: &Kernel, panel: DrmPanel) -> Result<DrmBrid
         x.of_node = np;
         x.ops.modes = true;
     });
+    // cite: series drm/bridge: panel: hold a drm_panel reference (Albert Esteve, 2026)
     if r.panel_bridge_panel_ref {
         drm_panel_get(k, panel, panel_ref_owner(k, panel));
     }
@@ -98,23 +100,31 @@ pub fn drm_panel_bridge_add_typed(k: &Kernel, panel: DrmPanel) -> Result<DrmBrid
     Ok(b)
 }
 
-/// `drm_panel_bridge_remove(bridge)`: WARN unless it is a panel_bridge; remove, then drop the
-/// allocation reference on the panel's device now (`devm_drm_put_bridge`, v6.17+; before,
-/// `devm_kfree`).
+/// `drm_panel_bridge_remove(bridge)`: a `drm_warn` log line and return unless it is a
+/// panel_bridge; remove, then read `panel_bridge->panel->dev` (after a remove that may have
+/// dropped the last reference: upstream.md §0.0) to drop the allocation reference on the
+/// panel's device now (`devm_drm_put_bridge`, v6.17+; before, `devm_kfree`).
 pub fn drm_panel_bridge_remove(k: &Kernel, b: Option<DrmBridge>) {
     let _f = k.func("drm_panel_bridge_remove");
     let Some(b) = b else { return };
     if !drm_bridge_is::<PanelBridge>(k, b) {
-        k.warn("drm_panel_bridge_remove: not a panel_bridge");
+        let name = crate::bridge::drm_bridge_name(k, b);
+        k.model_event(
+            Some(b.obj().id()),
+            format!("drm_warn: drm_panel_bridge_remove: called on non-panel bridge! ({name})"),
+        );
         return;
     }
+    // cite: v6.17:drivers/gpu/drm/bridge/panel.c:drm_panel_bridge_remove; v7.1:drivers/gpu/drm/bridge/panel.c:drm_panel_bridge_remove
+    drm_bridge_remove(k, b);
     let panel = panel_of(k, b);
     let pdev = k.read(panel.obj(), |p| p.dev);
-    drm_bridge_remove(k, b);
     let r = rules(k);
+    // cite: series drm/bridge: panel: hold a drm_panel reference (Albert Esteve, 2026)
     if r.panel_bridge_panel_ref {
         drm_panel_put(k, panel, panel_ref_owner(k, panel));
     }
+    // cite: v6.17:drivers/gpu/drm/bridge/panel.c:drm_panel_bridge_remove
     if r.panel_bridge_alloc {
         devm_drm_put_bridge(k, pdev, b);
     } else {
@@ -139,6 +149,7 @@ pub fn devm_drm_panel_bridge_add(
         move |k| {
             let _f = k.func("devm_drm_panel_bridge_release");
             drm_bridge_remove(k, b);
+            // cite: series drm/bridge: panel: hold a drm_panel reference (Albert Esteve, 2026)
             if rules(k).panel_bridge_panel_ref {
                 drm_panel_put(k, panel, owner);
             }

@@ -193,3 +193,16 @@ pub fn run_rr(rules: Rules, f: impl FnOnce(&Kernel) + 'static) -> Kernel {
     assert_eq!(stop, Stop::Finished);
     k
 }
+
+/// The kernel log lines (`DRM_WARN`, `drm_warn`) the run printed, in order: model events,
+/// not violations.
+pub fn log_lines(k: &Kernel, prefix: &str) -> Vec<String> {
+    k.trace()
+        .events
+        .into_iter()
+        .filter_map(|e| match e {
+            kmodel::trace::Event::Model { what, .. } if what.starts_with(prefix) => Some(what),
+            _ => None,
+        })
+        .collect()
+}
