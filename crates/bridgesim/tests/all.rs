@@ -10,6 +10,7 @@ mod demo;
 mod dt_cli;
 mod hpd;
 mod overlay_devices;
+mod rules_cli;
 mod scenario_errors;
 mod scenario_mutations;
 mod search_cli;

@@ -14,7 +14,7 @@ const UNREACHABLE_CITATIONS: &[&str] = &["upstream.md", "real-pipelines.md", "§
 
 #[test]
 fn every_help_names_json_exit_codes_and_rules() {
-    for cmd in ["", "demo", "run", "replay", "explore", "compare"] {
+    for cmd in ["", "demo", "run", "replay", "explore", "compare", "rules"] {
         let args: Vec<&str> = [cmd, "--help"]
             .into_iter()
             .filter(|a| !a.is_empty())
