@@ -24,6 +24,7 @@ fn hpd_notify_needs_a_published_bridge() {
     let k = run(Release::V7_0, move |k| {
         let dev = bare_device(k, "dev");
         let b = alloc(k, dev, "A", &new_log()).bridge;
+        k.write(b.obj(), |x| x.ops.hpd = true);
         drm_bridge_add(k, b);
         let s2 = s.clone();
         drm_bridge_hpd_enable(
@@ -42,6 +43,37 @@ fn hpd_notify_needs_a_published_bridge() {
     assert_eq!(seen.get(), 2);
     assert_eq!(kinds(&k), [ViolationKind::Warn]);
     assert!(k.violations()[0].message.contains("hpd_mutex"));
+}
+
+/// `drm_bridge_hpd_enable` does nothing on a bridge without `DRM_BRIDGE_OP_HPD`, and WARNs
+/// when a callback is already set, keeping the first
+/// (v7.1:drivers/gpu/drm/drm_bridge.c:drm_bridge_hpd_enable).
+#[test]
+fn hpd_enable_needs_op_hpd_and_warns_when_enabled_twice() {
+    let seen = Rc::new(Cell::new(0));
+    let s = seen.clone();
+    let k = run(Release::V7_1, move |k| {
+        let dev = bare_device(k, "dev");
+        let b = alloc(k, dev, "A", &new_log()).bridge;
+        drm_bridge_add(k, b);
+        let cb = |s: Rc<Cell<u32>>, n: u32| -> HpdCb { Rc::new(move |_, _| s.set(s.get() + n)) };
+        drm_bridge_hpd_enable(k, b, cb(s.clone(), 100));
+        drm_bridge_hpd_notify(k, b, ConnectorStatus::Connected);
+        assert_eq!(s.get(), 0, "no OP_HPD: nothing stored");
+        k.write(b.obj(), |x| x.ops.hpd = true);
+        drm_bridge_hpd_enable(k, b, cb(s.clone(), 1));
+        drm_bridge_hpd_enable(k, b, cb(s.clone(), 10));
+        drm_bridge_hpd_notify(k, b, ConnectorStatus::Connected);
+        drm_bridge_hpd_disable(k, b);
+        drm_bridge_hpd_notify(k, b, ConnectorStatus::Connected);
+        drm_bridge_remove(k, b);
+        k.device_del(dev);
+    });
+    assert_eq!(seen.get(), 1, "the first callback only, once");
+    assert_eq!(kinds(&k), [ViolationKind::Warn]);
+    assert!(k.violations()[0]
+        .message
+        .contains("Hot plug detection already enabled"));
 }
 
 /// `__free(drm_bridge_put)`: the getter's reference is put when the scope ends (±0).

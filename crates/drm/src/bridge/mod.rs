@@ -1149,26 +1149,37 @@ fn hpd_mutex(k: &Kernel, b: DrmBridge, func: &str) -> Option<Mutex> {
     m
 }
 
-/// `drm_bridge_hpd_enable(bridge, cb, data)`: store the callback under `hpd_mutex` (valid
-/// only while published, §2.2) and call `.hpd_enable`.
+/// `drm_bridge_hpd_enable(bridge, cb, data)`: nothing without `DRM_BRIDGE_OP_HPD`; else under
+/// `hpd_mutex` (valid only while published, §2.2) WARN if a callback is already set, or store
+/// it and call `.hpd_enable`. Same in every release v6.17–v7.1.
 pub fn drm_bridge_hpd_enable(k: &Kernel, b: DrmBridge, cb: HpdCb) {
     let _f = k.func("drm_bridge_hpd_enable");
+    if !k.read(b.0, |x| x.ops.hpd) {
+        return;
+    }
     let m = hpd_mutex(k, b, "drm_bridge_hpd_enable");
     if let Some(m) = m {
         k.mutex_lock(m);
     }
-    k.write(b.0, |x| x.hpd_cb = Some(cb));
-    if let Some(f) = k.read(b.0, |x| x.funcs.clone()) {
-        f.hpd_enable(k, b);
+    if k.read(b.0, |x| x.hpd_cb.is_some()) {
+        k.warn("Hot plug detection already enabled");
+    } else {
+        k.write(b.0, |x| x.hpd_cb = Some(cb));
+        if let Some(f) = k.read(b.0, |x| x.funcs.clone()) {
+            f.hpd_enable(k, b);
+        }
     }
     if let Some(m) = m {
         k.mutex_unlock(m);
     }
 }
 
-/// `drm_bridge_hpd_disable(bridge)`.
+/// `drm_bridge_hpd_disable(bridge)`: nothing without `DRM_BRIDGE_OP_HPD`.
 pub fn drm_bridge_hpd_disable(k: &Kernel, b: DrmBridge) {
     let _f = k.func("drm_bridge_hpd_disable");
+    if !k.read(b.0, |x| x.ops.hpd) {
+        return;
+    }
     let m = hpd_mutex(k, b, "drm_bridge_hpd_disable");
     if let Some(m) = m {
         k.mutex_lock(m);
