@@ -292,7 +292,7 @@ pub fn scan_source(text: &str, switches: &[&'static str]) -> SourceScan {
 fn cite_marker(line: &str) -> Option<usize> {
     let pos = line.find(CITE_MARKER)?;
     let before = &line[..pos];
-    (!before.contains("//") && before.matches('"').count() % 2 == 0).then_some(pos)
+    (!before.contains("//") && before.matches('"').count().is_multiple_of(2)).then_some(pos)
 }
 
 /// `code` with the contents of its string literals blanked (escaped quotes kept inside).
