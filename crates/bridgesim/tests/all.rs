@@ -9,6 +9,7 @@ mod corpus_scenarios;
 mod demo;
 mod dt_cli;
 mod hpd;
+mod internal_error;
 mod overlay_devices;
 mod scenario_errors;
 mod scenario_mutations;
