@@ -9,6 +9,7 @@ mod corpus_scenarios;
 mod demo;
 mod dt_cli;
 mod hpd;
+mod internal_error;
 mod overlay_devices;
 mod rules_cli;
 mod scenario_errors;
