@@ -221,13 +221,72 @@ fn leak_report_names_the_holders() {
         k.kref_put(r, "devres of dev0", |_| ());
     });
     let v = only(&k, ViolationKind::Leak);
-    assert_eq!(
-        v.details,
-        vec!["held by: next_bridge of sn65dsi84".to_string()]
+    assert_eq!(leak_count(&v.message), Some(1));
+    assert_eq!(v.details[0], "1 x struct drm_bridge b0 still allocated:");
+    assert!(
+        v.details[1].ends_with("; held by: next_bridge of sn65dsi84"),
+        "{:?}",
+        v.details
     );
     assert!(k
         .render(&v)
         .contains("kmemleak: unreferenced object struct drm_bridge b0"));
+}
+
+/// Objects of one type and name are one leak with their count, each object listed with its
+/// holders and the owners summed: three allocations on one device's devres, one of them
+/// also held by a consumer. An object of another name is its own leak; a freed one is none.
+#[test]
+fn leaks_of_one_type_and_name_are_counted_with_their_owners() {
+    let k = run(&mut ThreadOrder, |k| {
+        for i in 0..3 {
+            let o = k.kzalloc("struct panel_bridge", "panel_bridge /panel", 0u32);
+            let r = k.kref_init(o.id(), "devres of /panel");
+            if i == 0 {
+                k.kref_get(r, "consumer");
+            }
+        }
+        let other = k.kzalloc("struct panel_bridge", "panel_bridge /panel2", 0u32);
+        k.kref_init(other.id(), "devres of /panel2");
+        let freed = k.kzalloc("struct panel_bridge", "panel_bridge /panel", 0u32);
+        k.kfree(freed);
+    });
+    let leaks: Vec<Violation> = k
+        .violations()
+        .into_iter()
+        .filter(|v| v.kind == ViolationKind::Leak)
+        .collect();
+    assert_eq!(leaks.len(), 2, "{leaks:?}");
+    let counts: Vec<Option<usize>> = leaks.iter().map(|v| leak_count(&v.message)).collect();
+    assert_eq!(counts, [Some(3), Some(1)]);
+    let d = &leaks[0].details;
+    assert_eq!(
+        d[0],
+        "3 x struct panel_bridge panel_bridge /panel still allocated:"
+    );
+    assert_eq!(d.len(), 5, "{d:?}");
+    assert!(
+        d[1].ends_with("held by: devres of /panel, consumer"),
+        "{d:?}"
+    );
+    assert!(
+        d[2..4]
+            .iter()
+            .all(|l| l.ends_with("held by: devres of /panel")),
+        "{d:?}"
+    );
+    assert_eq!(d[4], "references by owner: devres of /panel (x3), consumer");
+    assert!(k
+        .render(&leaks[0])
+        .contains("kmemleak: 3 unreferenced objects like struct panel_bridge panel_bridge /panel"));
+}
+
+#[test]
+fn leak_count_reads_only_leak_messages() {
+    assert_eq!(leak_count(&leak_message(7)), Some(7));
+    assert_eq!(leak_count(&leak_message(1)), Some(1));
+    assert_eq!(leak_count("7 objects freed twice"), None);
+    assert_eq!(leak_count("double free"), None);
 }
 
 #[test]
