@@ -317,7 +317,8 @@ impl Kernel {
     pub(crate) fn report_deadlock(&self) {
         let details: Vec<String> = {
             let st = self.st.borrow();
-            st.sched
+            let mut details: Vec<String> = st
+                .sched
                 .threads
                 .iter()
                 .enumerate()
@@ -339,7 +340,44 @@ impl Kernel {
                     };
                     Some(format!("{} (T{i}) blocked in {what}", t.name))
                 })
-                .collect()
+                .collect();
+            // A synchronize_srcu that never returns: the read sections it waits for, each with
+            // the thread that entered it, the step and the call path it was entered from.
+            for t in &st.sched.threads {
+                let (Some(a), crate::sched::WaitFor::SrcuReaders(tokens)) = (t.pending, &t.wait)
+                else {
+                    continue;
+                };
+                if a.kind != AccessKind::SrcuWait {
+                    continue;
+                }
+                for site in st.srcu_open_sections(a.obj, tokens) {
+                    let owner = st
+                        .sched
+                        .threads
+                        .get(site.tid.index())
+                        .map(|o| (o.name.as_str(), o.done))
+                        .unwrap_or(("?", false));
+                    details.push(format!(
+                        "open read section of {} entered by {} ({}) at step {}{}, from:",
+                        st.obj(a.obj).name,
+                        owner.0,
+                        site.tid,
+                        site.step,
+                        if owner.1 {
+                            " (the thread has exited)"
+                        } else {
+                            ""
+                        }
+                    ));
+                    let names = st.trace.path_names(site.path);
+                    if names.is_empty() {
+                        details.push("  <thread body>".to_string());
+                    }
+                    details.extend(names.iter().rev().map(|n| format!("  {n}")));
+                }
+            }
+            details
         };
         self.violation_with(
             ViolationKind::Deadlock,

@@ -633,3 +633,47 @@ fn devm_release_action_of_a_missing_action_warns() {
         v.message
     );
 }
+
+/// A read section that is never left (failure mode 5.19): the deadlock report of the
+/// synchronize_srcu waiting for it names the section's owner, the step it was entered at and
+/// the call path it was entered from; a section that is left lets the same program finish.
+#[test]
+fn a_section_never_left_is_named_in_the_deadlock_report() {
+    for leave in [false, true] {
+        let k = run(&mut ThreadOrder, move |k| {
+            let s = k.init_srcu_struct("drm_bridge_unplug_srcu");
+            let w = k.spawn("kworker", move |k| {
+                let _f = k.func("sn65dsi83_reset_work");
+                let _g = k.func("drm_bridge_enter");
+                let idx = k.srcu_read_lock(s);
+                if leave {
+                    k.srcu_read_unlock(s, idx);
+                }
+            });
+            k.join(w);
+            let _f = k.func("drm_bridge_unplug");
+            k.synchronize_srcu(s);
+        });
+        if leave {
+            assert_eq!(kinds(&k), vec![], "a section that is left");
+            continue;
+        }
+        let v = only(&k, ViolationKind::Deadlock);
+        let entered = step_of(&k, |e| matches!(e, trace::Event::SrcuReadLock { .. }));
+        assert_eq!(
+            v.details[0],
+            "init (T0) blocked in synchronize_srcu(drm_bridge_unplug_srcu)"
+        );
+        assert_eq!(
+            v.details[1],
+            format!(
+                "open read section of drm_bridge_unplug_srcu entered by kworker (T1) at step \
+                 {entered} (the thread has exited), from:"
+            )
+        );
+        assert_eq!(
+            &v.details[2..],
+            ["  drm_bridge_enter", "  sn65dsi83_reset_work"]
+        );
+    }
+}
