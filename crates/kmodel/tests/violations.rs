@@ -677,3 +677,55 @@ fn a_section_never_left_is_named_in_the_deadlock_report() {
         );
     }
 }
+
+/// Runs `init` in thread order, except that once it is about to store (its list write after
+/// its list read) every other thread goes first.
+struct BetweenLoadsAndStores;
+
+impl Scheduler for BetweenLoadsAndStores {
+    fn choose(&mut self, view: &SchedView<'_>) -> Option<Tid> {
+        let enabled: Vec<(Tid, Access)> = view.enabled().collect();
+        let init_stores = enabled
+            .iter()
+            .any(|(t, a)| t.0 == 0 && a.kind == AccessKind::ListWrite);
+        let other = enabled.iter().find(|(t, _)| t.0 != 0).map(|(t, _)| *t);
+        match (init_stores, other) {
+            (true, Some(t)) => Some(t),
+            _ => enabled.first().map(|(t, _)| *t),
+        }
+    }
+}
+
+/// An unlocked `list_del_init` (drm_bridge_add's on the lingering list, failure mode 5.4)
+/// racing a locked append after it: when the append lands between its loads and stores the
+/// list is corrupted; in thread order (no overlap) the same program is clean.
+#[test]
+fn unlocked_list_del_init_racing_an_append_is_corruption() {
+    for overlap in [false, true] {
+        let body = |k: &Kernel| {
+            let head = k.list_head_init("bridge_lingering_list");
+            let lock = k.mutex_init("bridge_lock");
+            let a = k.kzalloc("struct drm_bridge", "a", ());
+            let na = k.list_node(a);
+            k.init_list_head(a, na);
+            k.list_add_tail(na, head);
+            let b = k.kzalloc("struct drm_bridge", "b", ());
+            let nb = k.list_node(b);
+            k.init_list_head(b, nb);
+            let t = k.spawn("remove", move |k| {
+                k.mutex_lock(lock);
+                k.list_add_tail(nb, head);
+                k.mutex_unlock(lock);
+            });
+            k.list_del_init_unlocked(na);
+            k.join(t);
+        };
+        let k = if overlap {
+            run(&mut BetweenLoadsAndStores, body)
+        } else {
+            run(&mut ThreadOrder, body)
+        };
+        let corrupt = kinds(&k).contains(&ViolationKind::ListCorruption);
+        assert_eq!(corrupt, overlap, "{:?}", kinds(&k));
+    }
+}
