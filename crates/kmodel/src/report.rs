@@ -156,6 +156,10 @@ pub fn leak_count(message: &str) -> Option<usize> {
     (leak_message(n).split_once(' ').map(|(_, r)| r) == Some(rest)).then_some(n)
 }
 
+/// Objects leaked under one (type, name): the first, a detail line per object, and the
+/// owners of their references with counts.
+type LeakGroup<'a> = ((&'a str, &'a str), ObjId, Vec<String>, Vec<(String, u32)>);
+
 /// `owner`, with `×n` when it holds more than one reference.
 fn times(owner: &str, n: u32) -> String {
     if n == 1 {
@@ -243,9 +247,9 @@ impl Kernel {
     pub fn leak_check(&self) {
         let groups: Vec<(ObjId, Vec<String>, usize)> = {
             let st = self.st.borrow();
-            // (type, name) -> (first object, detail lines, count), in allocation order.
-            let mut groups: Vec<((&str, &str), ObjId, Vec<String>, Vec<(String, u32)>)> =
-                Vec::new();
+            // Per (type, name), in allocation order: the first object, a line per object and
+            // the owners summed.
+            let mut groups: Vec<LeakGroup<'_>> = Vec::new();
             for (i, o) in st.objects.iter().enumerate() {
                 let ObjKind::Heap(slot) = &o.kind else {
                     continue;
