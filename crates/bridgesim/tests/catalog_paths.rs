@@ -5,25 +5,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use bridgesim::scenario::{self, Prepared};
-use bridgesim::verdict::RulesColumn;
 use drm::{Release, Switch};
 use kmodel::trace::Event;
-use kmodel::{Config, Kernel, ThreadOrder};
 
 fn load(name: &str) -> Arc<Prepared> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../scenarios/catalog")
         .join(name);
     scenario::load(&path).unwrap_or_else(|e| panic!("{e:?}"))
-}
-
-fn run(p: &Arc<Prepared>, release: Release) -> Kernel {
-    let col = RulesColumn::parse(release.name()).unwrap();
-    let rules = col.rules(p.rules(Some(release)).unwrap());
-    let k = Kernel::new(Config::default());
-    let prog = p.program(rules);
-    k.run(&mut ThreadOrder, move |k| prog(k));
-    k
 }
 
 /// 5.3: a container freed by its devres put without ever being published (a probe that
@@ -35,7 +24,7 @@ fn probe_error_before_add_frees_a_bridge_never_published() {
         .into_iter()
         .filter(|r| Switch::AddRemoveRef.on_in(*r))
     {
-        let k = run(&p, release);
+        let k = p.run_once(p.rules(Some(release)).unwrap());
         let tr = k.trace();
         let sn65: Vec<_> = tr
             .events

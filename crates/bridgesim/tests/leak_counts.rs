@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bridgesim::scenario::{Prepared, Scenario, Step};
-use bridgesim::verdict::RulesColumn;
 use drm::{Release, Switch};
-use kmodel::{leak_count, Config, Kernel, ThreadOrder, ViolationKind};
+use kmodel::{leak_count, ViolationKind};
 
 const PANEL_BRIDGE: &str = "struct panel_bridge panel_bridge /panel";
 
@@ -21,11 +20,7 @@ fn data() -> PathBuf {
 /// The panel_bridges still allocated at the end of one run in thread order, and the lines
 /// that list them and their owners.
 fn panel_bridges(p: &Arc<Prepared>, release: Release) -> (usize, Vec<String>) {
-    let col = RulesColumn::parse(release.name()).unwrap();
-    let rules = col.rules(p.rules(Some(release)).unwrap());
-    let k = Kernel::new(Config::default());
-    let prog = p.program(rules);
-    k.run(&mut ThreadOrder, move |k| prog(k));
+    let k = p.run_once(p.rules(Some(release)).unwrap());
     let leaks: Vec<_> = k
         .violations()
         .into_iter()
@@ -91,22 +86,21 @@ fn each_rebind_of_the_consumer_leaves_one_more_panel_bridge_on_the_panels_devres
 fn compare_shows_the_count() {
     let sc = Scenario::load(&data()).unwrap();
     let (n, _) = panel_bridges(&Arc::new(Prepared::new(sc).unwrap()), Release::V7_1);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bridgesim"))
-        .args(["compare", "--all", "--rules", "v7.1"])
-        .arg(data())
-        .output()
-        .unwrap();
+    let bridgesim = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_bridgesim"))
+            .args(args)
+            .arg(data())
+            .output()
+            .unwrap()
+    };
+    let out = bridgesim(&["compare", "--all", "--rules", "v7.1"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(&format!("leak of {n} x {PANEL_BRIDGE}")),
         "{stdout}"
     );
     // A run prints every leak with its objects and owners.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bridgesim"))
-        .args(["run", "--rules", "v7.1"])
-        .arg(data())
-        .output()
-        .unwrap();
+    let out = bridgesim(&["run", "--rules", "v7.1"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(&format!("{n} x {PANEL_BRIDGE} still allocated:")),

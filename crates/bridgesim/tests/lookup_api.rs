@@ -8,20 +8,17 @@ use std::path::Path;
 use std::sync::Arc;
 
 use bridgesim::scenario::{Prepared, Scenario};
-use bridgesim::verdict::RulesColumn;
 use drm::of::LookupApi;
 use drm::Release;
 use kmodel::trace::Event;
-use kmodel::{Config, Kernel, ThreadOrder};
 
 const SN65: &str = "/soc@0/i2c@30a30000/bridge@2c";
 const DSI: &str = "/soc@0/dsi@32e60000";
 
-/// A scenario with the add-on plugged and one lookup step.
-fn scenario(step: &str) -> Arc<Prepared> {
-    let src = format!(
-        r#"
-name = "lookup"
+/// The text of a scenario with the add-on plugged and one lookup step.
+fn source(step: &str) -> String {
+    format!(
+        r#"name = "lookup"
 [board]
 dts = "builtin:sunh"
 [overlays.addon]
@@ -31,8 +28,12 @@ plugged = true
 name = "t"
 steps = [{step}]
 "#
-    );
-    let sc = Scenario::parse("lookup.toml", Path::new("."), &src).expect("parses");
+    )
+}
+
+/// That scenario, loaded.
+fn scenario(step: &str) -> Arc<Prepared> {
+    let sc = Scenario::parse("lookup.toml", Path::new("."), &source(step)).expect("parses");
     Arc::new(Prepared::new(sc).unwrap_or_else(|e| panic!("{e:?}")))
 }
 
@@ -45,11 +46,7 @@ struct Seen {
 }
 
 fn run(p: &Arc<Prepared>, release: Release) -> Seen {
-    let col = RulesColumn::parse(release.name()).unwrap();
-    let rules = col.rules(p.rules(Some(release)).unwrap());
-    let k = Kernel::new(Config::default());
-    let prog = p.program(rules);
-    k.run(&mut ThreadOrder, move |k| prog(k));
+    let k = p.run_once(p.rules(Some(release)).unwrap());
     let tr = k.trace();
     let mut seen = Seen {
         gets: Vec::new(),
@@ -153,18 +150,9 @@ fn the_default_is_the_counted_lookup_where_it_exists() {
 fn a_run_under_a_release_without_the_api_is_an_input_error() {
     let path =
         std::env::temp_dir().join(format!("bridgesim-lookup-api-{}.toml", std::process::id()));
-    let src = format!(
-        r#"name = "by-endpoint"
-[board]
-dts = "builtin:sunh"
-[overlays.addon]
-file = "builtin:sunh-addon-vga"
-plugged = true
-[[thread]]
-name = "t"
-steps = [{{ op = "lookup", node = "{DSI}", api = "of_drm_get_bridge_by_endpoint", port = 1 }}]
-"#
-    );
+    let src = source(&format!(
+        r#"{{ op = "lookup", node = "{DSI}", api = "of_drm_get_bridge_by_endpoint", port = 1 }}"#
+    ));
     std::fs::write(&path, src).unwrap();
     let bridgesim = |rules: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_bridgesim"))

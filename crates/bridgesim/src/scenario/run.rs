@@ -440,6 +440,14 @@ impl Prepared {
         Ok(())
     }
 
+    /// One execution under `rules` in thread order (no preemption), for a look at its trace.
+    pub fn run_once(self: &Arc<Self>, rules: Rules) -> Kernel {
+        let k = Kernel::new(kmodel::Config::default());
+        let prog = self.program(rules);
+        k.run(&mut kmodel::ThreadOrder, move |k| prog(k));
+        k
+    }
+
     /// The entry closure of one execution under `rules`.
     pub fn program(self: &Arc<Self>, rules: Rules) -> impl Fn(&Kernel) + Send + Sync + 'static {
         let p = self.clone();
