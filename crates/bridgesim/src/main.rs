@@ -292,6 +292,13 @@ enum Command {
 
 fn main() -> ExitCode {
     install_panic_hook();
+    // A panic on this thread has been reported by the hook; it ends with exit code 3, not
+    // the runtime's 101.
+    std::panic::catch_unwind(cli_main).unwrap_or(ExitCode::from(EXIT_INTERNAL))
+}
+
+fn cli_main() -> ExitCode {
+    bridgesim::fault::maybe_panic(bridgesim::fault::Site::Main);
     // Wide reports: a located error's first line names file:line:column unbroken, and is
     // never wrapped when stderr is not a terminal (a log, a pipe, a test), whatever the path.
     let width = if std::io::stderr().is_terminal() {

@@ -35,7 +35,7 @@ fn every_scenario_matches_its_expectation_under_every_release() {
 /// missing).
 ///
 /// A heavy check (two minutes in a debug build, twenty seconds in release): it runs in the
-/// second test command, `cargo test --release -p bridgesim --features heavy --test catalog`,
+/// second test command, `cargo test --release -p bridgesim --features heavy --test all catalog::`,
 /// which `.ci/run` also runs.
 #[cfg(feature = "heavy")]
 #[test]

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use bridgesim::scenario::{not_modelled_summary, release_names};
 
-mod common;
+use crate::common;
 use common::bridgesim;
 
 /// What a reader of this repository cannot open.

@@ -2,7 +2,7 @@
 //! of bridges, while the SUNH panel keeps §5.11 open until the proposals; and a shown
 //! violation that replays from its printed schedule.
 
-mod common;
+use crate::common;
 
 /// The exit code and stdout of `bridgesim args`.
 fn bridgesim(args: &[&str]) -> (i32, String) {

@@ -12,7 +12,7 @@ use bridgesim::timeline::{Category, Header, RunKind, SectionKind, Timeline};
 use kmodel::{Config, Kernel, Replay, ViolationKind};
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::bridgesim;
 
 fn tmpdir(name: &str) -> PathBuf {

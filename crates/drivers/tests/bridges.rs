@@ -3,7 +3,7 @@
 //! each bridge under an early (v6.15) and a late (v7.2) release, a clean full teardown, and the
 //! known lifetime windows of the drivers' eras.
 
-mod common;
+use crate::common;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

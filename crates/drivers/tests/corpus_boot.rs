@@ -38,8 +38,6 @@
 //!   controller is unmodelled (dw-mipi-dsi, the leadtek/orisetech DSI panels sit under
 //!   unmodelled DSI hosts, SiI9022, tilcdc); DA850's VGA bridge and connector bind on their own.
 
-mod common;
-
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;

@@ -1,7 +1,7 @@
 //! The behaviour tests upstream.md §7 lists for an independent model, plus the WARN-level
 //! checks. Each states the reference deltas it expects.
 
-mod common;
+use crate::common;
 
 use std::cell::{Cell, RefCell};
 use std::ops::ControlFlow;

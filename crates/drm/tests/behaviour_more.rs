@@ -1,7 +1,7 @@
 //! More core behaviour: HPD and `hpd_mutex` validity, scope-based put, the bus-format walk,
 //! leak reports naming the holder, unplug combined with devm_drm_bridge_add.
 
-mod common;
+use crate::common;
 
 use std::cell::Cell;
 use std::rc::Rc;

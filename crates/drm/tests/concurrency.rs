@@ -1,7 +1,7 @@
 //! Two-thread races on the bridge chain, run with a scheduler that preempts at every
 //! scheduling point (upstream.md §5.5–§5.7).
 
-mod common;
+use crate::common;
 
 use std::cell::Cell;
 use std::ops::ControlFlow;

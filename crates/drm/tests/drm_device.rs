@@ -1,6 +1,6 @@
 //! drm_device, drmm, bridge_connector, the probe helper path and the rules table.
 
-mod common;
+use crate::common;
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -2,7 +2,7 @@
 //! tests 1–5), on the `drm_test_bridge_init` fixture: a drm_device, an encoder, the test
 //! bridge added (removed at teardown) and attached at the head, a bridge-connector.
 
-mod common;
+use crate::common;
 
 use std::rc::Rc;
 

@@ -1,7 +1,7 @@
 //! Equivalents of the upstream KUnit suite `drm_bridge_alloc` (upstream.md §7, tests 6–7):
 //! a bare device, a container from `devm_drm_bridge_alloc`, `.destroy` setting a flag.
 
-mod common;
+use crate::common;
 
 use common::*;
 use drm::bridge::{drm_bridge_get, drm_bridge_put, drm_bridge_refcount};

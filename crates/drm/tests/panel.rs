@@ -1,6 +1,6 @@
 //! The panel and the panel_bridge (upstream.md §2.4, §4.4, §5.11).
 
-mod common;
+use crate::common;
 
 use std::rc::Rc;
 

@@ -2,7 +2,7 @@
 //! (upstream.md §1.2, §2.3). The expected table is written out by hand, independently of
 //! `Rules::for_release`, so it checks that mapping too.
 
-mod common;
+use crate::common;
 
 use std::cell::RefCell;
 use std::rc::Rc;

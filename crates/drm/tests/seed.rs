@@ -2,7 +2,7 @@
 //! encoder operation after the bridge's unbind, then the last put (C′), on a panel +
 //! sn65dsi83-like bridge + display controller, for every release and both driver variants.
 
-mod common;
+use crate::common;
 
 use common::testing::{seed_sequence, SeedOptions, Sn65Priv};
 use drm::bridge::{drm_bridge_owners, drm_bridge_refcount, DrmBridge};

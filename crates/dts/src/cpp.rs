@@ -129,6 +129,11 @@ fn next_token(s: &[u8], mut i: usize) -> (TK, usize) {
     (kind, i)
 }
 
+/// The number of lines of `b` (its newlines, plus one).
+pub(crate) fn count_lines(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| c == b'\n').count() + 1
+}
+
 fn tokenize(s: &[u8]) -> Vec<Tok> {
     let mut out = Vec::new();
     let mut i = 0;
@@ -410,6 +415,11 @@ impl<'a> Cpp<'a> {
 
     /// Preprocesses `file` into a new buffer.
     pub fn run(mut self, file: FileId) -> Result<BufId, DtsError> {
+        // The output is about the size of the input: reserving it once saves the copies
+        // (and the fresh pages) of doubling a buffer of tens of megabytes.
+        let input = &self.sm.files[file.0 as usize].bytes;
+        self.out.reserve(input.len() + input.len() / 8);
+        self.origins.reserve(count_lines(input));
         self.process_file(file, None)?;
         let buf = Buffer::new(
             std::mem::take(&mut self.out),

@@ -97,11 +97,17 @@ pub fn unescape(s: &[u8]) -> Vec<u8> {
 
 impl<'a> Parser<'a> {
     pub fn new(sm: &'a mut SourceMap, buf: BufId, search: &'a [PathBuf]) -> Self {
+        // Every node opens a brace: an upper bound that spares regrowing the node table.
+        let braces = sm.buffers[buf.0 as usize]
+            .bytes
+            .iter()
+            .filter(|&&c| c == b'{')
+            .count();
         Parser {
             sm,
             search,
             stack: vec![(buf, 0)],
-            tree: DtTree::default(),
+            tree: DtTree::with_capacity(braces + 1),
             root: None,
             header: None,
             memreserve: Vec::new(),

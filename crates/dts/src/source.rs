@@ -69,7 +69,8 @@ impl Buffer {
 }
 
 fn line_starts(b: &[u8]) -> Vec<usize> {
-    let mut v = vec![0];
+    let mut v = Vec::with_capacity(crate::cpp::count_lines(b));
+    v.push(0);
     for (i, &c) in b.iter().enumerate() {
         if c == b'\n' {
             v.push(i + 1);

@@ -195,6 +195,14 @@ pub struct DtTree {
 }
 
 impl DtTree {
+    /// An empty tree with room for `nodes` nodes.
+    pub fn with_capacity(nodes: usize) -> Self {
+        DtTree {
+            nodes: Vec::with_capacity(nodes),
+            ..Default::default()
+        }
+    }
+
     pub fn new_node(&mut self, name: String, pos: Pos) -> NId {
         self.nodes.push(Node {
             name,

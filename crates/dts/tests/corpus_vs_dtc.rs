@@ -3,7 +3,7 @@
 //! Merged board+overlay trees are produced by `kmodel::of`'s overlay code
 //! and compared with the corpus's fdtoverlay output (MANIFEST §4).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

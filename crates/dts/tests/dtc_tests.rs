@@ -1,7 +1,7 @@
 //! bridgesim's accept/reject verdict equals dtc's on every input that
 //! dtc-tests/TESTS.md classifies, driven by the table in dtc_tests.txt.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -4,8 +4,6 @@
 //! (unsorted, so node order, property order and phandle values must match
 //! too) and compared. Skipped with a notice when cpp or dtc is missing.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 

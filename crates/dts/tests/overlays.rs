@@ -4,7 +4,7 @@
 //! and the OF graph on the merged trees (including the one-way link of
 //! MANIFEST note K).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,8 +1,7 @@
 //! Replay reproduces executions byte for byte, and results do not depend on the thread count
 //! or on the run.
 
-#[path = "support/irq.rs"]
-mod irq;
+use crate::irq;
 
 use explore::{models, replay, Explorer, Options, Program, Rng, Strategy};
 use kmodel::{Config, Kernel, SchedView, Scheduler, Tid};

@@ -1,8 +1,7 @@
 //! Planted races, two threads each: DPOR, bounded search and PCT must find both; the reported
 //! schedule replays to the same report; the corrected programs are clean.
 
-#[path = "support/irq.rs"]
-mod irq;
+use crate::irq;
 
 use explore::{models, replay_with, Explorer, Options, Program, Strategy};
 use kmodel::{Schedule, ViolationKind};

@@ -302,4 +302,63 @@ mod tests {
             .unwrap();
         assert_eq!(name, "crate::some_test");
     }
+
+    /// The modules `tests/all.rs` declares (`mod NAME;` lines).
+    fn declared_modules(all_rs: &str) -> Vec<&str> {
+        all_rs
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("mod ")?.strip_suffix(';'))
+            .collect()
+    }
+
+    /// The `.rs` files of `dir` that `all_rs` leaves out, but for `all.rs` itself.
+    fn unlisted(dir: &Path, all_rs: &str) -> Vec<String> {
+        let declared = declared_modules(all_rs);
+        let mut missing: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.ok()?.file_name().into_string().ok()?;
+                let module = name.strip_suffix(".rs")?.to_string();
+                (module != "all" && !declared.contains(&module.as_str())).then_some(module)
+            })
+            .collect();
+        missing.sort();
+        missing
+    }
+
+    /// Each crate builds its integration tests as one binary, `tests/all.rs`
+    /// (`autotests = false`): a test file it does not declare would never run.
+    #[test]
+    fn every_integration_test_file_is_compiled() {
+        let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut checked = 0;
+        for krate in std::fs::read_dir(&crates).unwrap() {
+            let tests = krate.unwrap().path().join("tests");
+            if !tests.is_dir() {
+                continue;
+            }
+            let all = std::fs::read_to_string(tests.join("all.rs"))
+                .unwrap_or_else(|e| panic!("{}: no all.rs: {e}", tests.display()));
+            let missing = unlisted(&tests, &all);
+            assert!(
+                missing.is_empty(),
+                "{}/all.rs misses {missing:?}",
+                tests.display()
+            );
+            checked += 1;
+        }
+        assert!(checked >= 6, "found only {checked} crates with tests");
+    }
+
+    #[test]
+    fn an_unlisted_test_file_is_found() {
+        let dir = std::env::temp_dir().join(format!("testkit-unlisted-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in ["all.rs", "listed.rs", "forgotten.rs"] {
+            std::fs::write(dir.join(f), "").unwrap();
+        }
+        let missing = unlisted(&dir, "mod common;\nmod listed;\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(missing, ["forgotten"]);
+    }
 }

@@ -666,6 +666,7 @@ fn boot_and_run(k: &Kernel, p: &Arc<Prepared>, r: Rules) {
         let steps: Vec<Step> = th.steps.iter().map(|s| s.get_ref().clone()).collect();
         let p2 = p.clone();
         threads.push(k.spawn(&th.name, move |k| {
+            crate::fault::maybe_panic(crate::fault::Site::ScenarioThread);
             for s in &steps {
                 step(k, &p2, state, s);
             }

@@ -1,0 +1,18 @@
+//! The crate's integration tests, as one test binary (one link instead of one per file;
+//! see ARCHITECTURE.md, Testing). Every tests/*.rs is a module here: testkit checks it.
+
+mod common;
+
+mod catalog;
+mod cli_help;
+mod corpus_scenarios;
+mod demo;
+mod dt_cli;
+mod hpd;
+mod internal_error;
+mod overlay_devices;
+mod scenario_errors;
+mod scenario_mutations;
+mod search_cli;
+mod timeline;
+mod vocabulary;

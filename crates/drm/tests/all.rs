@@ -1,0 +1,15 @@
+//! The crate's integration tests, as one test binary (one link instead of one per file;
+//! see ARCHITECTURE.md, Testing). Every tests/*.rs is a module here: testkit checks it.
+
+mod common;
+
+mod behaviour;
+mod behaviour_more;
+mod concurrency;
+mod drm_device;
+mod kunit_bridge;
+mod kunit_bridge_alloc;
+mod panel;
+mod release_deltas;
+mod rules;
+mod seed;

@@ -1,0 +1,15 @@
+//! The crate's integration tests, as one test binary (one link instead of one per file;
+//! see ARCHITECTURE.md, Testing). Every tests/*.rs is a module here: testkit checks it.
+
+#[path = "support/irq.rs"]
+mod irq;
+
+mod closed_form;
+mod collect;
+mod coverage;
+mod determinism;
+mod hotplug;
+mod many_threads;
+mod oracle;
+mod panics;
+mod planted;

@@ -1,0 +1,10 @@
+//! The crate's integration tests, as one test binary (one link instead of one per file;
+//! see ARCHITECTURE.md, Testing). Every tests/*.rs is a module here: testkit checks it.
+
+mod device;
+mod interrupt;
+mod of_platform;
+mod runtime;
+mod teardown;
+mod violation_kinds;
+mod violations;
