@@ -560,6 +560,13 @@ fn run(
                         other.obj.map(|o| k.describe(o)).unwrap_or_default(),
                         other.message
                     );
+                    // A leak lists each object still allocated and the owners of its
+                    // references (the final check of a run without teardown).
+                    if other.kind == kmodel::ViolationKind::Leak {
+                        for d in &other.details {
+                            println!("  {d}");
+                        }
+                    }
                 }
             }
         }

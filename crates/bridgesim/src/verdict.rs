@@ -125,7 +125,7 @@ impl Verdict {
             let first = self
                 .findings
                 .iter()
-                .map(|f| finding_text(f.kind, &f.object))
+                .map(|f| finding_text(f.kind, &f.object, &f.message))
                 .collect::<Vec<_>>()
                 .join("; ");
             let text = if self.also.is_empty() {
@@ -143,12 +143,14 @@ impl Verdict {
     }
 }
 
-/// `kind in object`, or the kind alone for a violation that names no object (a WARN).
-fn finding_text(kind: ViolationKind, object: &str) -> String {
-    if object.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind} in {object}")
+/// `kind in object`, or the kind alone for a violation that names no object (a WARN); a leak
+/// of several objects of one type and name gives their count (`leak of 3 x struct
+/// panel_bridge panel_bridge /panel`).
+fn finding_text(kind: ViolationKind, object: &str, message: &str) -> String {
+    match kmodel::leak_count(message) {
+        Some(n) if kind == ViolationKind::Leak && n > 1 => format!("{kind} of {n} x {object}"),
+        _ if object.is_empty() => kind.to_string(),
+        _ => format!("{kind} in {object}"),
     }
 }
 
@@ -206,13 +208,13 @@ pub fn explore(
         .into_iter()
         .collect();
     // A collecting search (`Options::collect`, `--all`) lists every distinct violation of
-    // the space; keep one per kind and device node.
+    // the space; keep one per kind and device node (a leak: per type and name).
     let mut findings = findings;
     for f in &report.findings {
-        let key = (f.kind, node_of(&f.object));
+        let key = (f.kind, folded(f.kind, &f.object));
         if findings
             .iter()
-            .any(|g: &Finding| (g.kind, node_of(&g.object)) == key)
+            .any(|g: &Finding| (g.kind, folded(g.kind, &g.object)) == key)
         {
             continue;
         }
@@ -260,20 +262,31 @@ fn others_in_execution(program: &Program, c: &explore::Counterexample) -> Vec<St
     });
     let p = program.clone();
     k.run(&mut kmodel::Replay::new(schedule), move |k| p(k));
-    // One entry per kind and device node: a driver touching three released resources of one
-    // device is one finding.
+    // One entry per kind and device node (a leak: per type and name, with its count): a
+    // driver touching three released resources of one device is one finding.
     let mut out: Vec<String> = Vec::new();
     for v in k.violations() {
         let obj = v.obj.map(|o| k.describe(o)).unwrap_or_default();
-        if v.kind == c.kind && node_of(&obj) == node_of(&c.object) {
+        if v.kind == c.kind && folded(v.kind, &obj) == folded(c.kind, &c.object) {
             continue;
         }
-        let s = finding_text(v.kind, &node_of(&obj));
+        let s = finding_text(v.kind, &folded(v.kind, &obj), &v.message);
         if !out.contains(&s) {
             out.push(s);
         }
     }
     out
+}
+
+/// What findings fold on: a leak is its object's type and name (three panel_bridges and the
+/// panel on one node are two leaks, each with its count), any other finding the device node
+/// of its object ([`node_of`]).
+fn folded(kind: ViolationKind, object: &str) -> String {
+    if kind == ViolationKind::Leak {
+        object.to_string()
+    } else {
+        node_of(object)
+    }
 }
 
 /// The device-tree node path in an object description (`struct regmap /soc@0/.../bridge@2c

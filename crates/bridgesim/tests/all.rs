@@ -4,12 +4,15 @@
 mod common;
 
 mod catalog;
+mod catalog_paths;
 mod cli_help;
 mod corpus_scenarios;
 mod demo;
 mod dt_cli;
 mod hpd;
 mod internal_error;
+mod leak_counts;
+mod lookup_api;
 mod overlay_devices;
 mod rules_cli;
 mod scenario_errors;

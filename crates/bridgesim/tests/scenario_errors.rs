@@ -89,6 +89,18 @@ fn step_kind_errors_say_what_the_node_is() {
              (sn65dsi83)",
         ),
         (
+            "lookup-api-not-in-release.toml",
+            "does not exist in v6.19; it exists in v7.0, v7.1, v7.2",
+        ),
+        (
+            "lookup-api-endpoint-v7.2-only.toml",
+            "does not exist in v7.1; it exists in v7.2",
+        ),
+        (
+            "lookup-api-no-endpoint.toml",
+            "follows the OF graph of /soc@0/dsi@32e60000, but it has no endpoint 0 in port 7",
+        ),
+        (
             "overlays-do-not-stack.toml",
             "apply on top of `first`: changing value of #address-cells is not allowed in /addon-bus",
         ),

@@ -144,7 +144,16 @@ fn leak_report_names_the_holder() {
     });
     let leaks = of_kind(&k, ViolationKind::Leak);
     assert_eq!(leaks.len(), 1);
-    assert_eq!(leaks[0].details, ["held by: consumer lcdif"]);
+    assert_eq!(kmodel::leak_count(&leaks[0].message), Some(1));
+    assert!(
+        leaks[0].details[1].ends_with("; held by: consumer lcdif"),
+        "{:?}",
+        leaks[0].details
+    );
+    assert_eq!(
+        leaks[0].details.last().map(String::as_str),
+        Some("references by owner: consumer lcdif")
+    );
 }
 
 /// drm_bridge_unplug replaces drm_bridge_remove: combined with devm_drm_bridge_add the

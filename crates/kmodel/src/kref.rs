@@ -47,23 +47,15 @@ impl State {
         }
     }
 
-    /// The owners still holding references to `container`, as "owner" or "owner (xN)".
-    pub(crate) fn kref_holders_of(&self, container: ObjId) -> Vec<String> {
+    /// The owners of the references `container`'s krefs still have, each with its count.
+    pub(crate) fn kref_holders(&self, container: ObjId) -> Vec<(String, u32)> {
         self.objects
             .iter()
             .filter_map(|o| match &o.kind {
                 ObjKind::Kref(k) if k.container == container => Some(k),
                 _ => None,
             })
-            .flat_map(|k| {
-                k.holders.iter().map(|(o, n)| {
-                    if *n == 1 {
-                        o.to_string()
-                    } else {
-                        format!("{o} (x{n})")
-                    }
-                })
-            })
+            .flat_map(|k| k.holders.iter().map(|(o, n)| (o.to_string(), *n)))
             .collect()
     }
 }

@@ -35,7 +35,7 @@ pub mod srcu;
 pub mod trace;
 
 pub use errno::Errno;
-pub use report::{UnknownViolationKind, Violation, ViolationKind};
+pub use report::{leak_count, leak_message, UnknownViolationKind, Violation, ViolationKind};
 pub use sched::{
     Access, AccessKind, Config, Kernel, ObjId, Replay, RoundRobin, SchedView, Schedule, Scheduler,
     StepRecord, Stop, ThreadOrder, ThreadStatus, Tid, DEFAULT_MAX_STEPS,

@@ -178,6 +178,52 @@ impl Kernel {
         }
     }
 
+    /// `list_del_init` made without the lock that serialises the list's other updates (as
+    /// `drm_bridge_add` does on the lingering list from v6.19). Its loads of the neighbours and
+    /// its stores through them are two steps: when another thread relinks a neighbour in
+    /// between, the stores go through stale pointers and the list is corrupted, reported as
+    /// `CONFIG_DEBUG_LIST` reports the broken links (the unlink itself still happens).
+    pub fn list_del_init_unlocked(&self, n: ListNode) {
+        let _f = self.func("list_del_init");
+        let NodeState::OnList(h) = self.node_state(n).1 else {
+            // Not on a list: nothing to race with.
+            return self.del(n, NodeState::SelfLinked, "list_del_init");
+        };
+        self.point(Access::new(h, AccessKind::ListRead));
+        let before = self.neighbours(h, n);
+        self.point(Access::new(h, AccessKind::ListWrite));
+        let now = match self.node_state(n).1 {
+            NodeState::OnList(h2) if h2 == h => self.neighbours(h, n),
+            _ => None,
+        };
+        if now != before {
+            let (owner, _) = self.node_state(n);
+            let name = self.st.borrow().obj(h).name.clone();
+            self.violation(
+                ViolationKind::ListCorruption,
+                Some(owner),
+                None,
+                format!(
+                    "list_del corruption on {name}: a neighbour was relinked between \
+                     list_del_init's loads and stores (no common lock)"
+                ),
+            );
+        }
+        if let NodeState::OnList(h) = self.node_state(n).1 {
+            self.st.borrow_mut().list(h).entries.retain(|&e| e != n);
+        }
+        self.set_node_state(n, NodeState::SelfLinked);
+    }
+
+    /// `n`'s previous and next entries on `h` (`None` stands for the head).
+    fn neighbours(&self, h: ObjId, n: ListNode) -> Option<(Option<ListNode>, Option<ListNode>)> {
+        let mut st = self.st.borrow_mut();
+        let l = st.list(h);
+        let i = l.entries.iter().position(|&e| e == n)?;
+        let prev = i.checked_sub(1).map(|p| l.entries[p]);
+        Some((prev, l.entries.get(i + 1).copied()))
+    }
+
     /// `list_move_tail`: delete from wherever it is and add to `head`.
     pub fn list_move_tail(&self, n: ListNode, head: ListHead) {
         let _f = self.func("list_move_tail");

@@ -139,6 +139,36 @@ impl<'de> Deserialize<'de> for ViolationKind {
     }
 }
 
+/// The message of a leak violation covering `count` objects of one type and name.
+pub fn leak_message(count: usize) -> String {
+    if count == 1 {
+        "1 object still allocated at the end of the run".to_string()
+    } else {
+        format!("{count} objects still allocated at the end of the run")
+    }
+}
+
+/// The object count of a leak violation's message ([`leak_message`]); `None` for any other
+/// message.
+pub fn leak_count(message: &str) -> Option<usize> {
+    let (n, rest) = message.split_once(' ')?;
+    let n: usize = n.parse().ok()?;
+    (leak_message(n).split_once(' ').map(|(_, r)| r) == Some(rest)).then_some(n)
+}
+
+/// Objects leaked under one (type, name): the first, a detail line per object, and the
+/// owners of their references with counts.
+type LeakGroup<'a> = ((&'a str, &'a str), ObjId, Vec<String>, Vec<(String, u32)>);
+
+/// `owner`, with `×n` when it holds more than one reference.
+fn times(owner: &str, n: u32) -> String {
+    if n == 1 {
+        owner.to_string()
+    } else {
+        format!("{owner} (x{n})")
+    }
+}
+
 /// One reported violation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
@@ -209,32 +239,80 @@ impl Kernel {
 
     /// kmemleak at quiescence: report every heap object still alive, with the owners that hold
     /// its references. Called by [`Kernel::run`] when [`crate::Config::leak_check`] is set.
+    ///
+    /// Objects of one C type and name (three `panel_bridge`s on one panel's device) are one
+    /// violation whose message carries their count ([`leak_message`], read back by
+    /// [`leak_count`]) and whose details list each object: its allocation site and the owner
+    /// of each reference it still has; a last line sums the owners.
     pub fn leak_check(&self) {
-        let leaks: Vec<(ObjId, Vec<String>)> = {
+        let groups: Vec<(ObjId, Vec<String>, usize)> = {
             let st = self.st.borrow();
-            st.objects
-                .iter()
-                .enumerate()
-                .filter_map(|(i, o)| match &o.kind {
-                    ObjKind::Heap(slot) if slot.free.is_none() && !slot.persistent => {
-                        let id = ObjId(i as u32);
-                        Some((id, st.kref_holders_of(id)))
+            // Per (type, name), in allocation order: the first object, a line per object and
+            // the owners summed.
+            let mut groups: Vec<LeakGroup<'_>> = Vec::new();
+            for (i, o) in st.objects.iter().enumerate() {
+                let ObjKind::Heap(slot) = &o.kind else {
+                    continue;
+                };
+                if slot.free.is_some() || slot.persistent {
+                    continue;
+                }
+                let id = ObjId(i as u32);
+                let holders = st.kref_holders(id);
+                let thread = st
+                    .sched
+                    .threads
+                    .get(slot.alloc.tid.index())
+                    .map(|t| t.name.as_str())
+                    .unwrap_or("?");
+                let held = if holders.is_empty() {
+                    "no reference holders (never freed)".to_string()
+                } else {
+                    let hs: Vec<String> = holders.iter().map(|(h, n)| times(h, *n)).collect();
+                    format!("held by: {}", hs.join(", "))
+                };
+                let line = format!(
+                    "  {id} allocated by {thread} ({}) at step {} in {}; {held}",
+                    slot.alloc.tid,
+                    slot.alloc.step,
+                    st.trace.innermost(slot.alloc.path),
+                );
+                let key = (o.ty, o.name.as_str());
+                let g = match groups.iter_mut().position(|g| g.0 == key) {
+                    Some(at) => &mut groups[at],
+                    None => {
+                        groups.push((key, id, Vec::new(), Vec::new()));
+                        groups.last_mut().expect("just pushed")
                     }
-                    _ => None,
+                };
+                g.2.push(line);
+                for (h, n) in holders {
+                    match g.3.iter_mut().find(|(o, _)| *o == h) {
+                        Some((_, c)) => *c += n,
+                        None => g.3.push((h, n)),
+                    }
+                }
+            }
+            groups
+                .into_iter()
+                .map(|((ty, name), first, mut lines, owners)| {
+                    let n = lines.len();
+                    let mut details = vec![format!("{} x {ty} {name} still allocated:", n)];
+                    details.append(&mut lines);
+                    if !owners.is_empty() {
+                        let os: Vec<String> = owners.iter().map(|(o, c)| times(o, *c)).collect();
+                        details.push(format!("references by owner: {}", os.join(", ")));
+                    }
+                    (first, details, n)
                 })
                 .collect()
         };
-        for (id, holders) in leaks {
-            let details = if holders.is_empty() {
-                vec!["no reference holders (never freed)".to_string()]
-            } else {
-                holders.iter().map(|h| format!("held by: {h}")).collect()
-            };
+        for (id, details, n) in groups {
             self.violation_with(
                 ViolationKind::Leak,
                 Some(id),
                 None,
-                "unreferenced object still allocated at the end of the run".into(),
+                leak_message(n),
                 details,
             );
         }
@@ -243,7 +321,8 @@ impl Kernel {
     pub(crate) fn report_deadlock(&self) {
         let details: Vec<String> = {
             let st = self.st.borrow();
-            st.sched
+            let mut details: Vec<String> = st
+                .sched
                 .threads
                 .iter()
                 .enumerate()
@@ -265,7 +344,44 @@ impl Kernel {
                     };
                     Some(format!("{} (T{i}) blocked in {what}", t.name))
                 })
-                .collect()
+                .collect();
+            // A synchronize_srcu that never returns: the read sections it waits for, each with
+            // the thread that entered it, the step and the call path it was entered from.
+            for t in &st.sched.threads {
+                let (Some(a), crate::sched::WaitFor::SrcuReaders(tokens)) = (t.pending, &t.wait)
+                else {
+                    continue;
+                };
+                if a.kind != AccessKind::SrcuWait {
+                    continue;
+                }
+                for site in st.srcu_open_sections(a.obj, tokens) {
+                    let owner = st
+                        .sched
+                        .threads
+                        .get(site.tid.index())
+                        .map(|o| (o.name.as_str(), o.done))
+                        .unwrap_or(("?", false));
+                    details.push(format!(
+                        "open read section of {} entered by {} ({}) at step {}{}, from:",
+                        st.obj(a.obj).name,
+                        owner.0,
+                        site.tid,
+                        site.step,
+                        if owner.1 {
+                            " (the thread has exited)"
+                        } else {
+                            ""
+                        }
+                    ));
+                    let names = st.trace.path_names(site.path);
+                    if names.is_empty() {
+                        details.push("  <thread body>".to_string());
+                    }
+                    details.extend(names.iter().rev().map(|n| format!("  {n}")));
+                }
+            }
+            details
         };
         self.violation_with(
             ViolationKind::Deadlock,
@@ -357,11 +473,13 @@ impl Kernel {
                 );
             }
             Leak => {
-                let _ = writeln!(
-                    o,
-                    "kmemleak: unreferenced object {}",
-                    objdesc.as_deref().unwrap_or("?")
-                );
+                let what = objdesc.as_deref().unwrap_or("?");
+                let _ = match leak_count(&v.message) {
+                    Some(n) if n > 1 => {
+                        writeln!(o, "kmemleak: {n} unreferenced objects like {what}")
+                    }
+                    _ => writeln!(o, "kmemleak: unreferenced object {what}"),
+                };
                 if let Some(ObjKind::Heap(slot)) = v.obj.map(|id| &st.obj(id).kind) {
                     let _ = writeln!(
                         o,

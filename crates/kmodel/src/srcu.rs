@@ -33,6 +33,9 @@ pub(crate) struct SrcuRec {
     pub next_token: u32,
     /// Open read sections.
     pub active: Vec<u32>,
+    /// Where each section was opened (token, thread, step, call path), for the report of a
+    /// `synchronize_srcu` that never returns.
+    pub opened: Vec<(u32, crate::report::Site)>,
     /// The step at which each token's section ended.
     pub unlock_steps: Vec<(u32, u32)>,
 }
@@ -49,6 +52,19 @@ impl State {
         match &self.obj(s).kind {
             ObjKind::Srcu(r) => !tokens.iter().any(|t| r.active.contains(t)),
             _ => true,
+        }
+    }
+
+    /// Where the still-open sections among `tokens` were entered.
+    pub(crate) fn srcu_open_sections(&self, s: ObjId, tokens: &[u32]) -> Vec<crate::report::Site> {
+        match &self.obj(s).kind {
+            ObjKind::Srcu(r) => r
+                .opened
+                .iter()
+                .filter(|(t, _)| tokens.contains(t) && r.active.contains(t))
+                .map(|(_, site)| *site)
+                .collect(),
+            _ => Vec::new(),
         }
     }
 
@@ -76,6 +92,7 @@ impl Kernel {
                 class,
                 next_token: 0,
                 active: Vec::new(),
+                opened: Vec::new(),
                 unlock_steps: Vec::new(),
             }),
         ))
@@ -92,6 +109,11 @@ impl Kernel {
             r.active.push(tok);
             (r.class, tok)
         };
+        {
+            let mut st = self.st.borrow_mut();
+            let site = st.site();
+            st.srcu(s.0).opened.push((tok, site));
+        }
         self.lockdep_acquire(s.0, class, LockMode::Read);
         self.event(|step, tid, path| Event::SrcuReadLock {
             step,

@@ -221,13 +221,72 @@ fn leak_report_names_the_holders() {
         k.kref_put(r, "devres of dev0", |_| ());
     });
     let v = only(&k, ViolationKind::Leak);
-    assert_eq!(
-        v.details,
-        vec!["held by: next_bridge of sn65dsi84".to_string()]
+    assert_eq!(leak_count(&v.message), Some(1));
+    assert_eq!(v.details[0], "1 x struct drm_bridge b0 still allocated:");
+    assert!(
+        v.details[1].ends_with("; held by: next_bridge of sn65dsi84"),
+        "{:?}",
+        v.details
     );
     assert!(k
         .render(&v)
         .contains("kmemleak: unreferenced object struct drm_bridge b0"));
+}
+
+/// Objects of one type and name are one leak with their count, each object listed with its
+/// holders and the owners summed: three allocations on one device's devres, one of them
+/// also held by a consumer. An object of another name is its own leak; a freed one is none.
+#[test]
+fn leaks_of_one_type_and_name_are_counted_with_their_owners() {
+    let k = run(&mut ThreadOrder, |k| {
+        for i in 0..3 {
+            let o = k.kzalloc("struct panel_bridge", "panel_bridge /panel", 0u32);
+            let r = k.kref_init(o.id(), "devres of /panel");
+            if i == 0 {
+                k.kref_get(r, "consumer");
+            }
+        }
+        let other = k.kzalloc("struct panel_bridge", "panel_bridge /panel2", 0u32);
+        k.kref_init(other.id(), "devres of /panel2");
+        let freed = k.kzalloc("struct panel_bridge", "panel_bridge /panel", 0u32);
+        k.kfree(freed);
+    });
+    let leaks: Vec<Violation> = k
+        .violations()
+        .into_iter()
+        .filter(|v| v.kind == ViolationKind::Leak)
+        .collect();
+    assert_eq!(leaks.len(), 2, "{leaks:?}");
+    let counts: Vec<Option<usize>> = leaks.iter().map(|v| leak_count(&v.message)).collect();
+    assert_eq!(counts, [Some(3), Some(1)]);
+    let d = &leaks[0].details;
+    assert_eq!(
+        d[0],
+        "3 x struct panel_bridge panel_bridge /panel still allocated:"
+    );
+    assert_eq!(d.len(), 5, "{d:?}");
+    assert!(
+        d[1].ends_with("held by: devres of /panel, consumer"),
+        "{d:?}"
+    );
+    assert!(
+        d[2..4]
+            .iter()
+            .all(|l| l.ends_with("held by: devres of /panel")),
+        "{d:?}"
+    );
+    assert_eq!(d[4], "references by owner: devres of /panel (x3), consumer");
+    assert!(k
+        .render(&leaks[0])
+        .contains("kmemleak: 3 unreferenced objects like struct panel_bridge panel_bridge /panel"));
+}
+
+#[test]
+fn leak_count_reads_only_leak_messages() {
+    assert_eq!(leak_count(&leak_message(7)), Some(7));
+    assert_eq!(leak_count(&leak_message(1)), Some(1));
+    assert_eq!(leak_count("7 objects freed twice"), None);
+    assert_eq!(leak_count("double free"), None);
 }
 
 #[test]
@@ -573,4 +632,100 @@ fn devm_release_action_of_a_missing_action_warns() {
         "{}",
         v.message
     );
+}
+
+/// A read section that is never left (failure mode 5.19): the deadlock report of the
+/// synchronize_srcu waiting for it names the section's owner, the step it was entered at and
+/// the call path it was entered from; a section that is left lets the same program finish.
+#[test]
+fn a_section_never_left_is_named_in_the_deadlock_report() {
+    for leave in [false, true] {
+        let k = run(&mut ThreadOrder, move |k| {
+            let s = k.init_srcu_struct("drm_bridge_unplug_srcu");
+            let w = k.spawn("kworker", move |k| {
+                let _f = k.func("sn65dsi83_reset_work");
+                let _g = k.func("drm_bridge_enter");
+                let idx = k.srcu_read_lock(s);
+                if leave {
+                    k.srcu_read_unlock(s, idx);
+                }
+            });
+            k.join(w);
+            let _f = k.func("drm_bridge_unplug");
+            k.synchronize_srcu(s);
+        });
+        if leave {
+            assert_eq!(kinds(&k), vec![], "a section that is left");
+            continue;
+        }
+        let v = only(&k, ViolationKind::Deadlock);
+        let entered = step_of(&k, |e| matches!(e, trace::Event::SrcuReadLock { .. }));
+        assert_eq!(
+            v.details[0],
+            "init (T0) blocked in synchronize_srcu(drm_bridge_unplug_srcu)"
+        );
+        assert_eq!(
+            v.details[1],
+            format!(
+                "open read section of drm_bridge_unplug_srcu entered by kworker (T1) at step \
+                 {entered} (the thread has exited), from:"
+            )
+        );
+        assert_eq!(
+            &v.details[2..],
+            ["  drm_bridge_enter", "  sn65dsi83_reset_work"]
+        );
+    }
+}
+
+/// Runs `init` in thread order, except that once it is about to store (its list write after
+/// its list read) every other thread goes first.
+struct BetweenLoadsAndStores;
+
+impl Scheduler for BetweenLoadsAndStores {
+    fn choose(&mut self, view: &SchedView<'_>) -> Option<Tid> {
+        let enabled: Vec<(Tid, Access)> = view.enabled().collect();
+        let init_stores = enabled
+            .iter()
+            .any(|(t, a)| t.0 == 0 && a.kind == AccessKind::ListWrite);
+        let other = enabled.iter().find(|(t, _)| t.0 != 0).map(|(t, _)| *t);
+        match (init_stores, other) {
+            (true, Some(t)) => Some(t),
+            _ => enabled.first().map(|(t, _)| *t),
+        }
+    }
+}
+
+/// An unlocked `list_del_init` (drm_bridge_add's on the lingering list, failure mode 5.4)
+/// racing a locked append after it: when the append lands between its loads and stores the
+/// list is corrupted; in thread order (no overlap) the same program is clean.
+#[test]
+fn unlocked_list_del_init_racing_an_append_is_corruption() {
+    for overlap in [false, true] {
+        let body = |k: &Kernel| {
+            let head = k.list_head_init("bridge_lingering_list");
+            let lock = k.mutex_init("bridge_lock");
+            let a = k.kzalloc("struct drm_bridge", "a", ());
+            let na = k.list_node(a);
+            k.init_list_head(a, na);
+            k.list_add_tail(na, head);
+            let b = k.kzalloc("struct drm_bridge", "b", ());
+            let nb = k.list_node(b);
+            k.init_list_head(b, nb);
+            let t = k.spawn("remove", move |k| {
+                k.mutex_lock(lock);
+                k.list_add_tail(nb, head);
+                k.mutex_unlock(lock);
+            });
+            k.list_del_init_unlocked(na);
+            k.join(t);
+        };
+        let k = if overlap {
+            run(&mut BetweenLoadsAndStores, body)
+        } else {
+            run(&mut ThreadOrder, body)
+        };
+        let corrupt = kinds(&k).contains(&ViolationKind::ListCorruption);
+        assert_eq!(corrupt, overlap, "{:?}", kinds(&k));
+    }
 }

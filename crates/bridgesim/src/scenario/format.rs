@@ -117,8 +117,19 @@ pub enum Step {
     Hpd { bridge: String },
     /// Run the queued work items.
     RunWork,
-    /// `of_drm_find_bridge` / `of_drm_find_and_get_bridge` on a node, use it, put it.
-    Lookup { node: String },
+    /// Look a bridge up, use it, put it if counted. `api` names the function (default: the
+    /// counted `of_drm_find_and_get_bridge` under the rules that have it, else
+    /// `of_drm_find_bridge`). `node` is the bridge's (or panel's) node, or for the graph
+    /// lookups the consumer's node whose endpoint `port`/`endpoint` (default 0/0) is followed.
+    Lookup {
+        node: String,
+        #[serde(default)]
+        api: Option<drm::of::LookupApi>,
+        #[serde(default)]
+        port: Option<i32>,
+        #[serde(default)]
+        endpoint: Option<i32>,
+    },
     /// Read `/sys/kernel/debug/dri/bridges`.
     Debugfs,
     /// Close the last DRM file: the final `drm_dev_put`.
@@ -156,7 +167,7 @@ impl Step {
     /// The device-tree node path a step names, if any.
     pub fn node(&self) -> Option<&str> {
         match self {
-            Step::Bind { node } | Step::Unbind { node } | Step::Lookup { node } => Some(node),
+            Step::Bind { node } | Step::Unbind { node } | Step::Lookup { node, .. } => Some(node),
             Step::Enable { crtc } | Step::Disable { crtc } => Some(crtc),
             Step::Detect { connector } | Step::GetModes { connector } => Some(connector),
             Step::Hpd { bridge } => Some(bridge),

@@ -11,8 +11,10 @@ use drivers::registry::{claim, Claim, Role};
 use drivers::variant::{set_variant, Variant};
 use drm::bridge::{
     drm_bridge_debugfs_show, drm_bridge_put, of_drm_find_and_get_bridge, of_drm_find_bridge,
+    of_drm_get_bridge_by_endpoint,
 };
 use drm::drv::{drm_dev_get, drm_dev_put, DrmDevice};
+use drm::of::{drm_of_find_panel_or_bridge, LookupApi};
 use drm::rules::{rules, set_rules};
 use drm::{Release, Rules, Switch};
 use kmodel::of::{DeviceTree, NodeId, OvcsId};
@@ -401,7 +403,49 @@ impl Prepared {
             })?;
             rules.set(switch, *value.get_ref());
         }
+        self.check_lookup_apis(release, &rules)?;
         Ok(rules)
+    }
+
+    /// Every `lookup` step's `api` must exist under the rules of the run (the release's, with
+    /// the scenario's switches): asking for one a release lacks names the releases that have
+    /// it.
+    fn check_lookup_apis(&self, release: Release, rules: &Rules) -> Result<(), Box<ScenarioError>> {
+        let f = &self.scenario.file;
+        for s in f
+            .setup
+            .iter()
+            .chain(f.threads.iter().flat_map(|t| t.steps.iter()))
+        {
+            if let Step::Lookup { api: Some(api), .. } = s.get_ref() {
+                if !api.available(rules) {
+                    let have: Vec<String> = api.releases().iter().map(|r| r.to_string()).collect();
+                    return Err(self
+                        .scenario
+                        .error(
+                            s.span(),
+                            format!(
+                                "`lookup` api `{api}` does not exist in {release}; it exists in {}",
+                                have.join(", ")
+                            ),
+                            "not in this release",
+                        )
+                        .with_help(format!(
+                            "run it under one of {} (--rules), or pick an api of {release}",
+                            have.join(", ")
+                        )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One execution under `rules` in thread order (no preemption), for a look at its trace.
+    pub fn run_once(self: &Arc<Self>, rules: Rules) -> Kernel {
+        let k = Kernel::new(kmodel::Config::default());
+        let prog = self.program(rules);
+        k.run(&mut kmodel::ThreadOrder, move |k| prog(k));
+        k
     }
 
     /// The entry closure of one execution under `rules`.
@@ -452,6 +496,23 @@ fn step_kind_ok(
                 _ => Ok(()),
             }
         }
+        Step::Lookup {
+            api, port, endpoint, ..
+        } if api.is_some_and(|a| a.follows_graph()) => {
+            // The graph lookups start at the consumer: it needs that endpoint.
+            let (port, endpoint) = (port.unwrap_or(0), endpoint.unwrap_or(0));
+            match tree.of_graph_get_endpoint_by_regs(n, port, endpoint) {
+                Some(_) => Ok(()),
+                None => Err((
+                    format!("`lookup` with api `{}` follows the OF graph of {path}, but it has no endpoint {endpoint} in port {port}", api.expect("guarded")),
+                    "expected the consumer's node with that port and endpoint (`port`, `endpoint`, default 0)".to_string(),
+                )),
+            }
+        }
+        Step::Lookup { port, endpoint, .. } if port.is_some() || endpoint.is_some() => Err((
+            "`lookup` takes `port` and `endpoint` only with a graph api".to_string(),
+            "expected `api = \"drm_of_find_panel_or_bridge\"` or `\"of_drm_get_bridge_by_endpoint\"` with them".to_string(),
+        )),
         Step::Lookup { .. } => {
             let expected =
                 "a node with a bridge driver (a bridge, or a panel wrapped in a panel_bridge)";
@@ -717,25 +778,57 @@ fn step(k: &Kernel, p: &Prepared, state: Obj<RunState>, s: &Step) {
         Step::RunWork => {
             k.run_queued_work();
         }
-        Step::Lookup { node: n } => {
+        Step::Lookup {
+            node: n,
+            api,
+            port,
+            endpoint,
+        } => {
             let _f = k.func("bridge_lookup");
             let Some(np) = node(k, n) else { return };
-            // cite: v7.0:drivers/gpu/drm/drm_bridge.c:of_drm_find_and_get_bridge
-            if rules(k).of_find_and_get {
-                let b = of_drm_find_and_get_bridge(k, np, "lookup");
-                if let Some(b) = b {
-                    k.read(b.obj(), |_| ());
-                }
-                drm_bridge_put(k, b, "lookup");
-            } else if let Some(b) = of_drm_find_bridge(k, np) {
-                // A borrowed pointer: nothing keeps it alive while it is used.
-                k.read(b.obj(), |_| ());
-            }
+            lookup(k, np, *api, port.unwrap_or(0), endpoint.unwrap_or(0));
         }
         Step::Debugfs => {
             drm_bridge_debugfs_show(k);
         }
         Step::Close => close(k, state),
+    }
+}
+
+/// The `lookup` step: find with `api` (default: the counted lookup where the rules have it),
+/// use what was found, put it if the api counted it. A borrowed pointer is used with nothing
+/// keeping it alive.
+fn lookup(k: &Kernel, np: NodeId, api: Option<LookupApi>, port: i32, endpoint: i32) {
+    const OWNER: &str = "lookup";
+    // cite: v7.0:drivers/gpu/drm/drm_bridge.c:of_drm_find_and_get_bridge
+    let api = api.unwrap_or(if rules(k).of_find_and_get {
+        LookupApi::OfDrmFindAndGetBridge
+    } else {
+        LookupApi::OfDrmFindBridge
+    });
+    let remote = || drivers::graph::remote_node_of(k, np, port, endpoint);
+    let bridge = match api {
+        LookupApi::OfDrmFindBridge => of_drm_find_bridge(k, np),
+        LookupApi::OfDrmFindAndGetBridge => of_drm_find_and_get_bridge(k, np, OWNER),
+        LookupApi::DrmOfFindPanelOrBridge => {
+            match drm_of_find_panel_or_bridge(k, remote(), true, true) {
+                Ok((Some(panel), _)) => {
+                    k.read(panel.obj(), |_| ());
+                    None
+                }
+                Ok((None, b)) => b,
+                Err(_) => None,
+            }
+        }
+        LookupApi::OfDrmGetBridgeByEndpoint => {
+            of_drm_get_bridge_by_endpoint(k, remote(), OWNER).ok()
+        }
+    };
+    if let Some(b) = bridge {
+        k.read(b.obj(), |_| ());
+    }
+    if api.counted() {
+        drm_bridge_put(k, bridge, OWNER);
     }
 }
 

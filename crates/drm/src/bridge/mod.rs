@@ -481,7 +481,10 @@ pub fn drm_bridge_add(k: &Kernel, b: DrmBridge) {
     // Unlocked, as in the sources (§5.4).
     // cite: v6.19:drivers/gpu/drm/drm_bridge.c:drm_bridge_add
     if r.lingering_list && !k.list_node_empty(b.0, list) {
-        k.list_del_init(list);
+        // Without bridge_lock: a concurrent change of the lingering list races it
+        // (upstream.md §5.4).
+        // cite: v6.19:drivers/gpu/drm/drm_bridge.c:drm_bridge_add
+        k.list_del_init_unlocked(list);
     }
     let m = k.mutex_init("&bridge->hpd_mutex");
     k.write(b.0, |x| {
