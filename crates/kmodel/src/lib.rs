@@ -37,6 +37,7 @@ pub mod trace;
 pub use errno::Errno;
 pub use report::{UnknownViolationKind, Violation, ViolationKind};
 pub use sched::{
+    Field, Granularity,
     Access, AccessKind, Config, Kernel, ObjId, Replay, RoundRobin, SchedView, Schedule, Scheduler,
     StepRecord, Stop, ThreadOrder, ThreadStatus, Tid, DEFAULT_MAX_STEPS,
 };

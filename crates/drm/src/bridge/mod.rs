@@ -104,6 +104,23 @@ pub trait DrmBridgeFuncs: 'static {
 /// The HPD callback `drm_bridge_hpd_enable` stores (`hpd_cb` with its `hpd_data`).
 pub type HpdCb = Rc<dyn Fn(&Kernel, crate::connector::ConnectorStatus)>;
 
+/// Parts of a bridge container that the explorer tells apart ([`kmodel::Field`]): an access
+/// tagged with one touches only those fields, so it commutes with accesses to the others, as
+/// C loads and stores of distinct fields do. Untagged accesses touch the whole container.
+///
+/// The core's fields other than the three below (`name`, `container`, `refcount`, `funcs`,
+/// the list members' handles, `of_node`, `hpd_mutex`): only ever written by whole-container
+/// writes, so reads tagged with it see every write that could change them.
+pub(crate) const F_CORE: &str = "drm_bridge.core";
+/// `encoder` and `dev`, read together by the chain walks; written by whole-container writes.
+pub(crate) const F_ATTACH: &str = "drm_bridge.encoder";
+/// `unplugged`, set once by `drm_bridge_unplug`.
+pub(crate) const F_UNPLUGGED: &str = "drm_bridge.unplugged";
+/// `hpd_cb`, read by the HPD notify path.
+pub(crate) const F_HPD_CB: &str = "drm_bridge.hpd_cb";
+/// The driver's private part of the container (its own struct's other fields).
+pub(crate) const F_PRIVATE: &str = "drm_bridge.private";
+
 /// `struct drm_bridge` inside its container (§2.2).
 ///
 /// # Invariants
@@ -252,7 +269,7 @@ pub fn devm_drm_bridge_alloc<P: 'static>(
     });
     let b = DrmBridge(obj);
     if rules(k).lingering_list {
-        let n = k.read(obj, |x| x.list());
+        let n = k.read_field(obj, F_CORE, |x| x.list());
         k.init_list_head(obj, n);
     }
     k.devm_add_action_or_reset(dev, "drm_bridge_put_void", obj.id().0 as u64, move |k| {
@@ -281,7 +298,7 @@ pub fn devm_drm_bridge_alloc_legacy<P: 'static>(
 
 /// `container_of`: read the driver's private part of the container.
 pub fn drm_bridge_priv<P: 'static, R>(k: &Kernel, b: DrmBridge, f: impl FnOnce(&P) -> R) -> R {
-    k.read(b.0, |x| {
+    k.read_field(b.0, F_PRIVATE, |x| {
         f(x.private
             .downcast_ref::<P>()
             .expect("bridge container of another type"))
@@ -294,7 +311,7 @@ pub fn drm_bridge_priv_mut<P: 'static, R>(
     b: DrmBridge,
     f: impl FnOnce(&mut P) -> R,
 ) -> R {
-    k.write(b.0, |x| {
+    k.write_field(b.0, F_PRIVATE, |x| {
         f(x.private
             .downcast_mut::<P>()
             .expect("bridge container of another type"))
@@ -303,7 +320,7 @@ pub fn drm_bridge_priv_mut<P: 'static, R>(
 
 /// Whether the container's private part is a `P` (a `funcs` pointer comparison). Reads it.
 pub fn drm_bridge_is<P: 'static>(k: &Kernel, b: DrmBridge) -> bool {
-    k.read(b.0, |x| x.private.is::<P>())
+    k.read_field(b.0, F_PRIVATE, |x| x.private.is::<P>())
 }
 
 /// The bridge's refcount now (0 for a legacy bridge). Model introspection for tests.
@@ -335,7 +352,7 @@ pub fn drm_bridge_get(
 ) -> Option<DrmBridge> {
     let _f = k.func("drm_bridge_get");
     let b = b?;
-    match k.read(b.0, |x| x.refcount) {
+    match k.read_field(b.0, F_CORE, |x| x.refcount) {
         Some(r) => k.kref_get(r, owner),
         None => k.violation(
             ViolationKind::RefcountAddOnZero,
@@ -393,7 +410,7 @@ pub fn drm_bridge_put(k: &Kernel, b: impl Into<BridgePtr>, owner: impl Into<Owne
         }
         BridgePtr::Bridge(b) => b,
     };
-    match k.read(b.0, |x| x.refcount) {
+    match k.read_field(b.0, F_CORE, |x| x.refcount) {
         Some(r) => {
             k.kref_put(r, owner, move |k| __drm_bridge_free(k, b));
         }
@@ -411,7 +428,7 @@ pub fn drm_bridge_put(k: &Kernel, b: impl Into<BridgePtr>, owner: impl Into<Owne
 fn __drm_bridge_free(k: &Kernel, b: DrmBridge) {
     let _f = k.func("__drm_bridge_free");
     let r = rules(k);
-    let (list, funcs, name) = k.read(b.0, |x| (x.list(), x.funcs.clone(), x.name.clone()));
+    let (list, funcs, name) = k.read_field(b.0, F_CORE, |x| (x.list(), x.funcs.clone(), x.name.clone()));
     if r.lingering_list {
         let g = globals(k);
         k.mutex_lock(g.bridge_lock);
@@ -427,7 +444,7 @@ fn __drm_bridge_free(k: &Kernel, b: DrmBridge) {
         let next = k.read(b.0, |x| x.next_bridge);
         drm_bridge_put(k, next, RefOwner::NextBridge(name.clone()));
     }
-    let container = k.read(b.0, |x| x.container);
+    let container = k.read_field(b.0, F_CORE, |x| x.container);
     k.model_event(Some(b.0.id()), "__drm_bridge_free");
     match container {
         Some(c) => k.kfree(c),
@@ -461,7 +478,7 @@ pub fn devm_drm_put_bridge(k: &Kernel, dev: DeviceId, b: DrmBridge) {
 pub fn drm_bridge_add(k: &Kernel, b: DrmBridge) {
     let _f = k.func("drm_bridge_add");
     let r = rules(k);
-    let (container, list, name) = k.read(b.0, |x| (x.container, x.list(), x.name.clone()));
+    let (container, list, name) = k.read_field(b.0, F_CORE, |x| (x.container, x.list(), x.name.clone()));
     if r.warn_no_container_on_add && container.is_none() {
         k.warn(format!(
             "drm_bridge_add: {name} is not allocated with devm_drm_bridge_alloc()"
@@ -535,12 +552,12 @@ pub fn drm_bridge_remove(k: &Kernel, b: DrmBridge) {
 pub fn drm_bridge_unplug(k: &Kernel, b: DrmBridge) {
     let _f = k.func("drm_bridge_unplug");
     if rules(k).disable_pipeline_on_unplug {
-        let (enc, dev) = k.read(b.0, |x| (x.encoder, x.dev));
+        let (enc, dev) = k.read_field(b.0, F_ATTACH, |x| (x.encoder, x.dev));
         if let (Some(enc), Some(_)) = (enc, dev) {
             crate::atomic::drm_atomic_helper_commit_modeset_disables(k, enc);
         }
     }
-    k.write(b.0, |x| x.unplugged = true);
+    k.write_field(b.0, F_UNPLUGGED, |x| x.unplugged = true);
     k.synchronize_srcu(globals(k).unplug_srcu);
     k.model_event(Some(b.0.id()), "drm_bridge_unplug");
     drm_bridge_remove(k, b);
@@ -552,7 +569,7 @@ pub fn drm_bridge_enter(k: &Kernel, b: DrmBridge) -> Option<SrcuIdx> {
     let _f = k.func("drm_bridge_enter");
     let s = globals(k).unplug_srcu;
     let idx = k.srcu_read_lock(s);
-    if k.read(b.0, |x| x.unplugged) {
+    if k.read_field(b.0, F_UNPLUGGED, |x| x.unplugged) {
         k.srcu_read_unlock(s, idx);
         return None;
     }
@@ -583,7 +600,7 @@ fn chain_insert(k: &Kernel, head: ListHead, node: ListNode, previous: Option<Drm
     };
     k.list_add_tail(node, head);
     for &id in &entries[after..] {
-        let n = k.read(chain_entry(k, id).0, |x| x.chain_node());
+        let n = k.read_field(chain_entry(k, id).0, F_CORE, |x| x.chain_node());
         k.list_move_tail(n, head);
     }
 }
@@ -603,7 +620,7 @@ pub fn drm_bridge_attach(
         return Err(Errno::EINVAL);
     };
     let r = rules(k);
-    let (container, list, name, funcs) = k.read(bridge.0, |x| {
+    let (container, list, name, funcs) = k.read_field(bridge.0, F_CORE, |x| {
         (x.container, x.list(), x.name.clone(), x.funcs.clone())
     });
     if r.warn_no_container_on_attach && container.is_none() {
@@ -625,12 +642,12 @@ pub fn drm_bridge_attach(
         Err(e)
     };
     if let Some(p) = previous {
-        let (pdev, penc) = k.read(p.0, |x| (x.dev, x.encoder));
+        let (pdev, penc) = k.read_field(p.0, F_ATTACH, |x| (x.dev, x.encoder));
         if pdev.is_none() || penc != Some(encoder) {
             return fail(Errno::EINVAL);
         }
     }
-    if k.read(bridge.0, |x| x.dev).is_some() {
+    if k.read_field(bridge.0, F_ATTACH, |x| x.dev).is_some() {
         return fail(Errno::EBUSY);
     }
     let (drm, head, m) = k.read(encoder.0, |e| (e.dev, e.bridge_chain, e.bridge_chain_mutex));
@@ -744,7 +761,7 @@ fn find_published(k: &Kernel, np: NodeId) -> Option<DrmBridge> {
     k.list_entries(g.bridge_list)
         .into_iter()
         .map(|id| DrmBridge(k.heap_handle::<DrmBridgeObj>(id)))
-        .find(|b| k.read(b.0, |x| x.of_node) == Some(np))
+        .find(|b| k.read_field(b.0, F_CORE, |x| x.of_node) == Some(np))
 }
 
 /// `of_drm_find_bridge(np)` (deprecated in v7.0): a **borrowed** pointer. From v7.0 it is
@@ -848,7 +865,7 @@ pub fn drm_bridge_get_prev_bridge(
     owner: impl Into<Owner>,
 ) -> Option<DrmBridge> {
     let _f = k.func("drm_bridge_get_prev_bridge");
-    let enc = k.read(b.0, |x| x.encoder);
+    let enc = k.read_field(b.0, F_ATTACH, |x| x.encoder);
     let (head, _) = chain_of(k, enc?);
     let entries = k.list_entries(head);
     let i = entries.iter().position(|&id| id == b.0.id())?;
@@ -863,7 +880,7 @@ pub fn drm_bridge_get_prev_bridge(
 /// `drm_bridge_is_last(bridge)`: no reference change.
 pub fn drm_bridge_is_last(k: &Kernel, b: DrmBridge) -> bool {
     let _f = k.func("drm_bridge_is_last");
-    let Some(enc) = k.read(b.0, |x| x.encoder) else {
+    let Some(enc) = k.read_field(b.0, F_ATTACH, |x| x.encoder) else {
         return false;
     };
     let (head, _) = chain_of(k, enc);
@@ -917,7 +934,7 @@ pub fn drm_for_each_bridge_in_chain_from<R>(
 ) -> Option<R> {
     let _f = k.func("drm_for_each_bridge_in_chain_from");
     let r = rules(k);
-    let enc = k.read(first.0, |x| x.encoder);
+    let enc = k.read_field(first.0, F_ATTACH, |x| x.encoder);
     let enc = enc?;
     let (head, m) = chain_of(k, enc);
     if !r.scoped_iteration {
@@ -973,7 +990,7 @@ fn unreferenced_walk<R>(
         if let ControlFlow::Break(v) = f(b) {
             return Some(v);
         }
-        let node = k.read(b.0, |x| x.chain_node());
+        let node = k.read_field(b.0, F_CORE, |x| x.chain_node());
         cur = k
             .list_next(head, b.0, node)
             .map(|n| chain_entry(k, k.list_node_owner(n)));
@@ -989,7 +1006,7 @@ pub(crate) fn call_bridge<R>(
     b: DrmBridge,
     f: impl FnOnce(&dyn DrmBridgeFuncs) -> R,
 ) -> Option<R> {
-    let funcs = k.read(b.0, |x| x.funcs.clone())?;
+    let funcs = k.read_field(b.0, F_CORE, |x| x.funcs.clone())?;
     if rules(k).core_enter_exit {
         let idx = drm_bridge_enter(k, b)?;
         let r = f(&*funcs);
@@ -1028,7 +1045,7 @@ pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
     let mut idx = 0;
     for id in k.list_entries(g.bridge_list) {
         let b = DrmBridge(k.heap_handle::<DrmBridgeObj>(id));
-        let (name, rc, np) = k.read(b.0, |x| (x.name.clone(), x.refcount, x.of_node));
+        let (name, rc, np) = k.read_field(b.0, F_CORE, |x| (x.name.clone(), x.refcount, x.of_node));
         let count = rc.map(|r| k.kref_read(r)).unwrap_or(0);
         let _ = writeln!(out, "bridge[{idx}]: {name}\n\trefcount: {count}");
         if let Some(np) = np {
@@ -1039,7 +1056,7 @@ pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
     if r.debugfs_lingering {
         for id in k.list_entries(g.bridge_lingering_list) {
             let b = DrmBridge(k.heap_handle::<DrmBridgeObj>(id));
-            let (name, rc) = k.read(b.0, |x| (x.name.clone(), x.refcount));
+            let (name, rc) = k.read_field(b.0, F_CORE, |x| (x.name.clone(), x.refcount));
             let count = rc.map(|r| k.kref_read(r)).unwrap_or(0);
             let _ = writeln!(
                 out,
@@ -1082,7 +1099,7 @@ pub fn drm_bridge_with_put<R>(
 }
 
 fn hpd_mutex(k: &Kernel, b: DrmBridge, func: &str) -> Option<Mutex> {
-    let (m, name) = k.read(b.0, |x| (x.hpd_mutex, x.name.clone()));
+    let (m, name) = k.read_field(b.0, F_CORE, |x| (x.hpd_mutex, x.name.clone()));
     if m.is_none() {
         k.warn(format!("{func}: {name}: hpd_mutex used while the bridge is not added (destroyed by drm_bridge_remove)"));
     }
@@ -1098,7 +1115,7 @@ pub fn drm_bridge_hpd_enable(k: &Kernel, b: DrmBridge, cb: HpdCb) {
         k.mutex_lock(m);
     }
     k.write(b.0, |x| x.hpd_cb = Some(cb));
-    if let Some(f) = k.read(b.0, |x| x.funcs.clone()) {
+    if let Some(f) = k.read_field(b.0, F_CORE, |x| x.funcs.clone()) {
         f.hpd_enable(k, b);
     }
     if let Some(m) = m {
@@ -1113,7 +1130,7 @@ pub fn drm_bridge_hpd_disable(k: &Kernel, b: DrmBridge) {
     if let Some(m) = m {
         k.mutex_lock(m);
     }
-    if let Some(f) = k.read(b.0, |x| x.funcs.clone()) {
+    if let Some(f) = k.read_field(b.0, F_CORE, |x| x.funcs.clone()) {
         f.hpd_disable(k, b);
     }
     k.write(b.0, |x| x.hpd_cb = None);
@@ -1130,7 +1147,7 @@ pub fn drm_bridge_hpd_notify(k: &Kernel, b: DrmBridge, status: crate::connector:
     if let Some(m) = m {
         k.mutex_lock(m);
     }
-    let cb = k.read(b.0, |x| x.hpd_cb.clone());
+    let cb = k.read_field(b.0, F_HPD_CB, |x| x.hpd_cb.clone());
     if let Some(cb) = cb {
         cb(k, status);
     }
