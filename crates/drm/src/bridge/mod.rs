@@ -104,16 +104,24 @@ pub trait DrmBridgeFuncs: 'static {
 /// The HPD callback `drm_bridge_hpd_enable` stores (`hpd_cb` with its `hpd_data`).
 pub type HpdCb = Rc<dyn Fn(&Kernel, crate::connector::ConnectorStatus)>;
 
-/// Parts of a bridge container that the explorer tells apart ([`kmodel::Field`]): an access
-/// tagged with one touches only those fields, so it commutes with accesses to the others, as
-/// C loads and stores of distinct fields do. Untagged accesses touch the whole container.
+/// Parts of a bridge container that the explorer tells apart ([`kmodel::Field`]), so that
+/// accesses to disjoint fields commute as C loads and stores of distinct fields do. The rule
+/// that keeps this sound: a write tagged with a part changes only that part's fields; a read
+/// tagged with a part reads only that part's fields and `F_CORE` fields (which no tagged write
+/// changes, so every write that could change them is a whole-container write, which conflicts
+/// with every tagged access). Untagged accesses touch the whole container.
 ///
-/// The core's fields other than the three below (`name`, `container`, `refcount`, `funcs`,
-/// the list members' handles, `of_node`, `hpd_mutex`): only ever written by whole-container
-/// writes, so reads tagged with it see every write that could change them.
+/// Every field not in a part below (`name`, `container`, `refcount`, `funcs`, the list
+/// members' handles, `of_node`, `next_bridge`, `ops`...): only ever written by
+/// whole-container writes.
 pub(crate) const F_CORE: &str = "drm_bridge.core";
-/// `encoder` and `dev`, read together by the chain walks; written by whole-container writes.
+/// `encoder`, `dev` and `chain_owner`: set at attach (a whole-container write, with the
+/// chain node), cleared at detach.
 pub(crate) const F_ATTACH: &str = "drm_bridge.encoder";
+/// `published` and `hpd_mutex`: set by `drm_bridge_add`, cleared by `drm_bridge_remove`.
+pub(crate) const F_REGISTERED: &str = "drm_bridge.registered";
+/// `priv_obj`: the atomic state object.
+pub(crate) const F_PRIV_OBJ: &str = "drm_bridge.priv_obj";
 /// `unplugged`, set once by `drm_bridge_unplug`.
 pub(crate) const F_UNPLUGGED: &str = "drm_bridge.unplugged";
 /// `hpd_cb`, read by the HPD notify path.
@@ -441,7 +449,7 @@ fn __drm_bridge_free(k: &Kernel, b: DrmBridge) {
         }
     }
     if r.next_bridge_field {
-        let next = k.read(b.0, |x| x.next_bridge);
+        let next = k.read_field(b.0, F_CORE, |x| x.next_bridge);
         drm_bridge_put(k, next, RefOwner::NextBridge(name.clone()));
     }
     let container = k.read_field(b.0, F_CORE, |x| x.container);
@@ -491,7 +499,7 @@ pub fn drm_bridge_add(k: &Kernel, b: DrmBridge) {
         k.list_del_init(list);
     }
     let m = k.mutex_init("&bridge->hpd_mutex");
-    k.write(b.0, |x| {
+    k.write_field(b.0, F_REGISTERED, |x| {
         x.hpd_mutex = Some(m);
         x.published = true;
     });
@@ -519,7 +527,7 @@ pub fn drm_bridge_remove(k: &Kernel, b: DrmBridge) {
     let r = rules(k);
     let g = globals(k);
     k.mutex_lock(g.bridge_lock);
-    let (list, published, name) = k.read(b.0, |x| (x.list(), x.published, x.name.clone()));
+    let (list, published, name) = k.read_field(b.0, F_REGISTERED, |x| (x.list(), x.published, x.name.clone()));
     if !published {
         k.warn(format!(
             "drm_bridge_remove: {name} is not published (double remove?)"
@@ -530,7 +538,7 @@ pub fn drm_bridge_remove(k: &Kernel, b: DrmBridge) {
     } else {
         k.list_del_init(list);
     }
-    k.write(b.0, |x| {
+    k.write_field(b.0, F_REGISTERED, |x| {
         x.published = false;
         x.hpd_mutex = None;
     });
@@ -672,7 +680,7 @@ pub fn drm_bridge_attach(
         if r.chain_mutex {
             k.mutex_lock(m);
         }
-        k.write(bridge.0, |x| {
+        k.write_field(bridge.0, F_ATTACH, |x| {
             x.dev = None;
             x.encoder = None;
             x.chain_owner = None;
@@ -688,7 +696,7 @@ pub fn drm_bridge_attach(
         return fail(e);
     }
     if funcs.as_ref().is_some_and(|f| f.is_atomic()) {
-        k.write(bridge.0, |x| x.priv_obj = Some(0));
+        k.write_field(bridge.0, F_PRIV_OBJ, |x| x.priv_obj = Some(0));
     }
     k.model_event(Some(bridge.0.id()), "drm_bridge_attach");
     Ok(())
@@ -702,7 +710,7 @@ pub fn drm_bridge_detach(k: &Kernel, bridge: Option<DrmBridge>) {
         k.warn("drm_bridge_detach(NULL)");
         return;
     };
-    let (dev, funcs, node, owner, name) = k.read(bridge.0, |x| {
+    let (dev, funcs, node, owner, name) = k.read_field(bridge.0, F_ATTACH, |x| {
         (
             x.dev,
             x.funcs.clone(),
@@ -716,12 +724,12 @@ pub fn drm_bridge_detach(k: &Kernel, bridge: Option<DrmBridge>) {
         return;
     }
     // drm_atomic_private_obj_fini: unlinks `base` from the mode config's privobj list.
-    if k.read(bridge.0, |x| x.priv_obj.is_some()) {
+    if k.read_field(bridge.0, F_PRIV_OBJ, |x| x.priv_obj.is_some()) {
         let locked = rules(k).private_obj_fini_locking;
         if locked {
             crate::drv::drm_modeset_lock_all(k, dev.expect("checked above"));
         }
-        k.write(bridge.0, |x| x.priv_obj = None);
+        k.write_field(bridge.0, F_PRIV_OBJ, |x| x.priv_obj = None);
         if locked {
             crate::drv::drm_modeset_unlock_all(k, dev.expect("checked above"));
         }
@@ -730,7 +738,7 @@ pub fn drm_bridge_detach(k: &Kernel, bridge: Option<DrmBridge>) {
         f.detach(k, bridge);
     }
     k.list_del(node);
-    k.write(bridge.0, |x| {
+    k.write_field(bridge.0, F_ATTACH, |x| {
         x.dev = None;
         x.chain_owner = None;
     });
@@ -852,7 +860,7 @@ pub fn drm_bridge_get_next_bridge(
 }
 
 fn next_in_chain(k: &Kernel, b: DrmBridge) -> Option<DrmBridge> {
-    let (enc, node) = k.read(b.0, |x| (x.encoder, x.chain_node()));
+    let (enc, node) = k.read_field(b.0, F_ATTACH, |x| (x.encoder, x.chain_node()));
     let (head, _) = chain_of(k, enc?);
     k.list_next(head, b.0, node)
         .map(|n| chain_entry(k, k.list_node_owner(n)))
@@ -1073,12 +1081,12 @@ pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
 /// for a non-atomic bridge (no private object). No reference change.
 pub fn drm_bridge_get_current_state(k: &Kernel, b: DrmBridge) -> Option<u32> {
     let _f = k.func("drm_bridge_get_current_state");
-    k.read(b.0, |x| x.priv_obj)
+    k.read_field(b.0, F_PRIV_OBJ, |x| x.priv_obj)
 }
 
 /// A commit installs a new state in every atomic bridge of the chain it touches.
 pub(crate) fn drm_bridge_commit_state(k: &Kernel, b: DrmBridge) {
-    k.write(b.0, |x| {
+    k.write_field(b.0, F_PRIV_OBJ, |x| {
         if let Some(s) = x.priv_obj.as_mut() {
             *s += 1;
         }
@@ -1099,7 +1107,7 @@ pub fn drm_bridge_with_put<R>(
 }
 
 fn hpd_mutex(k: &Kernel, b: DrmBridge, func: &str) -> Option<Mutex> {
-    let (m, name) = k.read_field(b.0, F_CORE, |x| (x.hpd_mutex, x.name.clone()));
+    let (m, name) = k.read_field(b.0, F_REGISTERED, |x| (x.hpd_mutex, x.name.clone()));
     if m.is_none() {
         k.warn(format!("{func}: {name}: hpd_mutex used while the bridge is not added (destroyed by drm_bridge_remove)"));
     }
@@ -1114,7 +1122,7 @@ pub fn drm_bridge_hpd_enable(k: &Kernel, b: DrmBridge, cb: HpdCb) {
     if let Some(m) = m {
         k.mutex_lock(m);
     }
-    k.write(b.0, |x| x.hpd_cb = Some(cb));
+    k.write_field(b.0, F_HPD_CB, |x| x.hpd_cb = Some(cb));
     if let Some(f) = k.read_field(b.0, F_CORE, |x| x.funcs.clone()) {
         f.hpd_enable(k, b);
     }
@@ -1133,7 +1141,7 @@ pub fn drm_bridge_hpd_disable(k: &Kernel, b: DrmBridge) {
     if let Some(f) = k.read_field(b.0, F_CORE, |x| x.funcs.clone()) {
         f.hpd_disable(k, b);
     }
-    k.write(b.0, |x| x.hpd_cb = None);
+    k.write_field(b.0, F_HPD_CB, |x| x.hpd_cb = None);
     if let Some(m) = m {
         k.mutex_unlock(m);
     }
@@ -1162,7 +1170,7 @@ pub fn drm_encoder_bridges_show(k: &Kernel, enc: DrmEncoder) -> String {
     let mut out = String::new();
     let mut i = 0;
     drm_for_each_bridge_in_chain_scoped(k, enc, |b| {
-        let name = k.read(b.0, |x| x.name.clone());
+        let name = k.read_field(b.0, F_CORE, |x| x.name.clone());
         let _ = writeln!(out, "bridge[{i}]: {name}");
         i += 1;
         ControlFlow::<()>::Continue(())
