@@ -54,7 +54,9 @@ fn read(file: &Path) -> Result<Part, String> {
         index: num(&["shard", "index"])?,
         count: num(&["shard", "count"])?,
         leaves: num(&["leaves"])?,
-        all: field(shard, &["all"]).and_then(Value::as_bool).unwrap_or(false),
+        all: field(shard, &["all"])
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         first_leaf: field(shard, &["first_leaf"]).and_then(Value::as_u64),
         result: result.clone(),
     })

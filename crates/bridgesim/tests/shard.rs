@@ -58,7 +58,15 @@ fn sharded(file: &str, rules: &str, n: u32, extra: &[&str], tag: &str) -> (Value
     let children: Vec<_> = (0..n)
         .map(|i| {
             let shard = format!("{i}/{n}");
-            let mut args = vec!["explore", file, "--rules", rules, "--json", "--threads", "1"];
+            let mut args = vec![
+                "explore",
+                file,
+                "--rules",
+                rules,
+                "--json",
+                "--threads",
+                "1",
+            ];
             args.extend_from_slice(&["--shard", &shard]);
             args.extend_from_slice(extra);
             Command::new(env!("CARGO_BIN_EXE_bridgesim"))

@@ -60,8 +60,7 @@ pub use options::{
 pub use random::Rng;
 pub use replay::{minimize, replay, replay_with, Replayed};
 pub use report::{
-    Counterexample, Coverage, Finding, InternalError, Outcome, RaceCount, Report, ShardStats,
-    Stats,
+    Counterexample, Coverage, Finding, InternalError, Outcome, RaceCount, Report, ShardStats, Stats,
 };
 pub use search::Explorer;
 pub use shard::{Shard, LEAVES_PER_SHARD};

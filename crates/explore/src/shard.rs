@@ -55,9 +55,7 @@ impl std::str::FromStr for Shard {
             .parse()
             .map_err(|_| format!("expected a shard count after `/`, found `{n}`"))?;
         if count == 0 || index >= count {
-            return Err(format!(
-                "expected 0 <= i < n in i/n, found {index}/{count}"
-            ));
+            return Err(format!("expected 0 <= i < n in i/n, found {index}/{count}"));
         }
         Ok(Shard { index, count })
     }

@@ -153,7 +153,9 @@ impl AccessKind {
 /// tagged `unplugged` changes nothing else, a read tagged with it reads nothing else): that
 /// is what makes two accesses to different parts commute. A name collision only merges two
 /// parts, which is sound.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct Field(pub u32);
 
 impl Field {
@@ -203,12 +205,8 @@ impl fmt::Display for Field {
         if self.0 & 0x8000_0000 != 0 {
             return write!(f, ".list_head#{}", self.0 & 0x7fff_ffff);
         }
-        let name = FIELD_NAMES.with(|n| {
-            n.borrow()
-                .iter()
-                .find(|(g, _)| g == self)
-                .map(|(_, s)| *s)
-        });
+        let name =
+            FIELD_NAMES.with(|n| n.borrow().iter().find(|(g, _)| g == self).map(|(_, s)| *s));
         match name {
             Some(s) => write!(f, ".{s}"),
             None => write!(f, ".field#{:08x}", self.0),

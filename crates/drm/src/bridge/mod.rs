@@ -112,7 +112,7 @@ pub type HpdCb = Rc<dyn Fn(&Kernel, crate::connector::ConnectorStatus)>;
 /// with every tagged access). Untagged accesses touch the whole container.
 ///
 /// Every field not in a part below (`name`, `container`, `refcount`, `funcs`, the list
-/// members' handles, `of_node`, `next_bridge`, `ops`...): only ever written by
+/// members' handles, `of_node`, `ops`...): only ever written by
 /// whole-container writes.
 pub(crate) const F_CORE: &str = "drm_bridge.core";
 /// `encoder`, `dev` and `chain_owner`: set at attach (a whole-container write, with the
@@ -120,6 +120,9 @@ pub(crate) const F_CORE: &str = "drm_bridge.core";
 pub(crate) const F_ATTACH: &str = "drm_bridge.encoder";
 /// `published` and `hpd_mutex`: set by `drm_bridge_add`, cleared by `drm_bridge_remove`.
 pub(crate) const F_REGISTERED: &str = "drm_bridge.registered";
+/// `next_bridge`: a driver's counted reference to its downstream bridge (drivers tag the
+/// accesses they make to it alone).
+pub const F_NEXT_BRIDGE: &str = "drm_bridge.next_bridge";
 /// `priv_obj`: the atomic state object.
 pub(crate) const F_PRIV_OBJ: &str = "drm_bridge.priv_obj";
 /// `unplugged`, set once by `drm_bridge_unplug`.
@@ -436,7 +439,8 @@ pub fn drm_bridge_put(k: &Kernel, b: impl Into<BridgePtr>, owner: impl Into<Owne
 fn __drm_bridge_free(k: &Kernel, b: DrmBridge) {
     let _f = k.func("__drm_bridge_free");
     let r = rules(k);
-    let (list, funcs, name) = k.read_field(b.0, F_CORE, |x| (x.list(), x.funcs.clone(), x.name.clone()));
+    let (list, funcs, name) =
+        k.read_field(b.0, F_CORE, |x| (x.list(), x.funcs.clone(), x.name.clone()));
     if r.lingering_list {
         let g = globals(k);
         k.mutex_lock(g.bridge_lock);
@@ -449,7 +453,7 @@ fn __drm_bridge_free(k: &Kernel, b: DrmBridge) {
         }
     }
     if r.next_bridge_field {
-        let next = k.read_field(b.0, F_CORE, |x| x.next_bridge);
+        let next = k.read_field(b.0, F_NEXT_BRIDGE, |x| x.next_bridge);
         drm_bridge_put(k, next, RefOwner::NextBridge(name.clone()));
     }
     let container = k.read_field(b.0, F_CORE, |x| x.container);
@@ -486,7 +490,8 @@ pub fn devm_drm_put_bridge(k: &Kernel, dev: DeviceId, b: DrmBridge) {
 pub fn drm_bridge_add(k: &Kernel, b: DrmBridge) {
     let _f = k.func("drm_bridge_add");
     let r = rules(k);
-    let (container, list, name) = k.read_field(b.0, F_CORE, |x| (x.container, x.list(), x.name.clone()));
+    let (container, list, name) =
+        k.read_field(b.0, F_CORE, |x| (x.container, x.list(), x.name.clone()));
     if r.warn_no_container_on_add && container.is_none() {
         k.warn(format!(
             "drm_bridge_add: {name} is not allocated with devm_drm_bridge_alloc()"
@@ -527,7 +532,9 @@ pub fn drm_bridge_remove(k: &Kernel, b: DrmBridge) {
     let r = rules(k);
     let g = globals(k);
     k.mutex_lock(g.bridge_lock);
-    let (list, published, name) = k.read_field(b.0, F_REGISTERED, |x| (x.list(), x.published, x.name.clone()));
+    let (list, published, name) = k.read_field(b.0, F_REGISTERED, |x| {
+        (x.list(), x.published, x.name.clone())
+    });
     if !published {
         k.warn(format!(
             "drm_bridge_remove: {name} is not published (double remove?)"
