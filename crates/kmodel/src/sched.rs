@@ -82,6 +82,11 @@ pub enum AccessKind {
     RefGet,
     /// `kref_put`: may reach zero, so it commutes with nothing on the same refcount.
     RefPut,
+    /// A `kref_put` chosen while the count was 3 or more: it cannot reach zero, nor can one
+    /// other such put before or after it, so two of them commute (their order leaves the
+    /// same count and the same holders). The scheduler classifies a pending put when it
+    /// offers it ([`Kernel::effective_access`]); the thread declared `RefPut`.
+    RefDec,
     /// `kref_read`: reads the count.
     RefRead,
     /// A change of a list (add, del, move).
@@ -113,6 +118,8 @@ pub enum Class {
     Read,
     /// A commutative update: conflicts with `Read` and `Write`, commutes with `Update`.
     Update,
+    /// A decrement that cannot reach zero: commutes only with another `Decrement`.
+    Decrement,
     /// Conflicts with everything.
     Write,
     /// Lock acquisition: races only with other acquisitions of the same lock; see
@@ -132,6 +139,7 @@ impl AccessKind {
         match self {
             Read | ListRead | RefRead | SrcuSync => Class::Read,
             RefGet | SrcuRead => Class::Update,
+            RefDec => Class::Decrement,
             Write | ListWrite | RefPut | Spawn => Class::Write,
             Lock => Class::Acquire,
             Unlock => Class::Release,
@@ -279,8 +287,15 @@ impl Access {
     }
 
     /// Whether two accesses conflict when only objects are told apart (fields ignored).
+    /// Refcount decrements are puts there, as before they were told apart.
     pub fn dependent_objects(&self, other: &Access) -> bool {
-        let whole = |a: &Access| Access::new(a.obj, a.kind);
+        let whole = |a: &Access| {
+            let kind = match a.kind {
+                AccessKind::RefDec => AccessKind::RefPut,
+                k => k,
+            };
+            Access::new(a.obj, kind)
+        };
         whole(self).dependent(&whole(other))
     }
 
@@ -303,6 +318,8 @@ impl Access {
             (None, _) | (_, None) => false,
             (Acquire, Acquire) => true,
             (Acquire | Release | Wait, _) | (_, Acquire | Release | Wait) => false,
+            (Decrement, Decrement) => false,
+            (Decrement, _) | (_, Decrement) => true,
             (Write, _) | (_, Write) => true,
             (Read, Update) | (Update, Read) => true,
             (Read, Read) | (Update, Update) => false,
@@ -958,6 +975,7 @@ impl Kernel {
                 None => ThreadStatus::Done,
                 Some(a) => {
                     any_alive = true;
+                    let a = st.effective_access(a);
                     if st.is_enabled(th, a) {
                         n_enabled += 1;
                         ThreadStatus::Enabled(a)
