@@ -4,26 +4,14 @@
 //! DPOR), on everything the per-object search finishes: the catalog, the demo, the corpus
 //! scenarios and the 2-thread benchmark case. Both searches run here, side by side.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use bridgesim::scenario;
 use bridgesim::verdict::{self, RulesColumn, SearchSpec, Verdict};
 use kmodel::Granularity;
 
-fn scenarios(dirs: &[&str]) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
-    let mut files = Vec::new();
-    for dir in dirs {
-        for e in std::fs::read_dir(root.join(dir)).unwrap() {
-            let p = e.unwrap().path();
-            if p.extension().is_some_and(|x| x == "toml") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    files
-}
+mod common;
+use common::scenario_files as scenarios;
 
 fn spec(granularity: Granularity, collect: bool) -> SearchSpec {
     SearchSpec {
@@ -103,7 +91,7 @@ fn field_granular_search_finds_every_violation_the_object_search_finds() {
     if testkit::corpus().is_some() {
         files.extend(scenarios(&["corpus"]));
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/bench");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/bench");
     files.push(root.join("2-unplug-disable.toml"));
     let (diffs, nf, no) = compare(&files, true);
     println!("executions: field {nf}, object {no}");

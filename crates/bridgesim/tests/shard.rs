@@ -5,25 +5,16 @@
 //! Bad shard arguments and incomplete sets of shards are usage errors (exit 2).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
-fn bridgesim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bridgesim"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
+mod common;
+use common::bridgesim;
 
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}\n{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        )
-    })
+/// The JSON a run printed (`(code, stdout, stderr)` of [`bridgesim`]).
+fn json(o: &(i32, String, String)) -> Value {
+    serde_json::from_str(&o.1).unwrap_or_else(|e| panic!("{e}: {}\n{}", o.1, o.2))
 }
 
 fn scenario(name: &str) -> String {
@@ -81,6 +72,11 @@ fn sharded(file: &str, rules: &str, n: u32, extra: &[&str], tag: &str) -> (Value
         let o = c.wait_with_output().unwrap();
         let p = dir.join(format!("{i}.json"));
         std::fs::write(&p, &o.stdout).unwrap();
+        let o = (
+            0,
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::new(),
+        );
         shards.push(json(&o)["results"][0].clone());
         paths.push(p.display().to_string());
     }
@@ -141,13 +137,9 @@ fn without_all_the_merged_violation_is_the_first_in_sharded_search_order() {
 #[test]
 fn bad_shard_arguments_and_incomplete_merges_are_usage_errors() {
     for bad in ["4/4", "1/0", "x/2", "3"] {
-        let o = bridgesim(&["explore", "builtin:demo", "--shard", bad]);
-        assert_eq!(o.status.code(), Some(2), "{bad}");
-        assert!(
-            String::from_utf8_lossy(&o.stderr).contains("i/n"),
-            "{bad}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        let (code, _, err) = bridgesim(&["explore", "builtin:demo", "--shard", bad]);
+        assert_eq!(code, 2, "{bad}");
+        assert!(err.contains("i/n"), "{bad}: {err}");
     }
     let file = scenario("5.15-hw-access-after-unplug.toml");
     let dir = scratch("missing");
@@ -155,9 +147,9 @@ fn bad_shard_arguments_and_incomplete_merges_are_usage_errors() {
     let o = bridgesim(&[
         "explore", &file, "--rules", "v7.0", "--json", "--shard", "0/2",
     ]);
-    std::fs::write(&p, &o.stdout).unwrap();
-    let o = bridgesim(&["merge", p.to_str().unwrap()]);
+    std::fs::write(&p, &o.1).unwrap();
+    let (code, _, err) = bridgesim(&["merge", p.to_str().unwrap()]);
     std::fs::remove_dir_all(&dir).ok();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("shard 1/2 is missing"));
+    assert_eq!(code, 2);
+    assert!(err.contains("shard 1/2 is missing"), "{err}");
 }
