@@ -50,10 +50,10 @@ impl std::str::FromStr for Shard {
             .ok_or_else(|| format!("expected i/n (e.g. 0/4), found `{s}`"))?;
         let index: u32 = i
             .parse()
-            .map_err(|_| format!("expected a shard number before `/`, found `{i}`"))?;
+            .map_err(|_| format!("expected a shard number before `/` in i/n, found `{i}`"))?;
         let count: u32 = n
             .parse()
-            .map_err(|_| format!("expected a shard count after `/`, found `{n}`"))?;
+            .map_err(|_| format!("expected a shard count after `/` in i/n, found `{n}`"))?;
         if count == 0 || index >= count {
             return Err(format!("expected 0 <= i < n in i/n, found {index}/{count}"));
         }
