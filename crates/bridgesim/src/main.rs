@@ -40,6 +40,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod cmd_dt;
 mod cmd_rules;
 mod html;
+mod merge;
 
 /// What every command's help ends with: output formats, exit codes, where the docs are.
 const AFTER_HELP: &str = "\
@@ -123,6 +124,26 @@ struct SearchArgs {
     /// distinct violation (slower).
     #[arg(long)]
     all: bool,
+    /// dpor: how finely memory accesses are told apart. `field` (default): accesses to
+    /// disjoint fields of one object commute. `object`: per whole object (the search before
+    /// field-granular accesses, for comparison).
+    #[arg(long, value_enum, default_value = "field")]
+    granularity: GranularityArg,
+    /// dpor: list the pairs of operations (kind, object, field) whose races create backtrack
+    /// entries, with how many each creates (in --json: stats.races).
+    #[arg(long)]
+    stats: bool,
+    /// dpor: explore only part I of a deterministic split of the space into N parts, with
+    /// no coordination; `bridgesim merge` combines the parts' --json output
+    /// (docs/scale-out.md).
+    #[arg(long, value_name = "I/N")]
+    shard: Option<explore::Shard>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GranularityArg {
+    Field,
+    Object,
 }
 
 impl SearchArgs {
@@ -147,6 +168,12 @@ impl SearchArgs {
         }
         spec.options.interrupt = Some(interrupt_flag());
         spec.options.collect = self.all;
+        spec.options.granularity = match self.granularity {
+            GranularityArg::Field => kmodel::Granularity::Field,
+            GranularityArg::Object => kmodel::Granularity::Object,
+        };
+        spec.options.race_stats = self.stats;
+        spec.options.shard = self.shard;
         spec
     }
 }
@@ -305,6 +332,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Combine the --json output of the shards of one `explore --shard I/N` search into the
+    /// result of the whole search (docs/scale-out.md).
+    Merge {
+        /// One JSON file per shard, every shard once.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print JSON (schema bridgesim/1) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Device-tree tools: compile and show .dts/.dtso files.
     #[command(subcommand)]
     Dt(cmd_dt::DtCommand),
@@ -384,6 +421,7 @@ fn cli_main() -> ExitCode {
             html,
         } => compare(&scenarios, &rules, &search, json, &html),
         Command::Rules { release, json } => cmd_rules::run(&release, json),
+        Command::Merge { files, json } => merge::run(&files, json),
         Command::Dt(cmd) => cmd_dt::run(cmd),
     }
 }
@@ -666,6 +704,12 @@ fn explore_cmd(
             v.stats.steps,
             v.stats.wall_secs
         );
+        if !v.stats.races.is_empty() {
+            println!("backtrack entries by racing pair (earlier <> later):");
+            for r in &v.stats.races {
+                println!("  {:>9}  {}", r.backtracks, r.pair);
+            }
+        }
         print_finding(&path.display().to_string(), v);
     }
     let cells = [html::cell(&p, path, &col, &rows[0].1)];

@@ -10,19 +10,10 @@ use bridgesim::scenario::Expect;
 use bridgesim::verdict::{self, RulesColumn, SearchSpec};
 use kmodel::ViolationKind;
 
+use crate::common;
+
 fn scenario_files() -> Vec<std::path::PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
-    let mut files = Vec::new();
-    for dir in ["catalog", "demo"] {
-        for e in std::fs::read_dir(root.join(dir)).unwrap() {
-            let p = e.unwrap().path();
-            if p.extension().is_some_and(|x| x == "toml") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    files
+    common::scenario_files(&["catalog", "demo"])
 }
 
 #[test]

@@ -15,7 +15,7 @@ use drm::bridge::panel::devm_drm_panel_bridge_add;
 use drm::bridge::{
     drm_bridge_add, drm_bridge_attach, drm_bridge_clear_and_put, drm_bridge_get, drm_bridge_priv,
     drm_bridge_priv_mut, drm_bridge_put, drm_bridge_remove, of_drm_find_and_get_bridge,
-    of_drm_find_bridge, DrmBridge, DrmBridgeFuncs, DrmBridgeObj,
+    of_drm_find_bridge, DrmBridge, DrmBridgeFuncs, DrmBridgeObj, F_NEXT_BRIDGE,
 };
 use drm::encoder::DrmEncoder;
 use drm::panel::of_drm_find_panel;
@@ -132,9 +132,9 @@ impl MipiDsiHostOps for HostOps {
                 );
             } else {
                 // v7.0: put, then clear (the window drm_bridge_clear_and_put closes, §5.9).
-                let nb = k.read(b.obj(), |x| x.next_bridge);
+                let nb = k.read_field(b.obj(), F_NEXT_BRIDGE, |x| x.next_bridge);
                 drm_bridge_put(k, nb, owner);
-                k.write(b.obj(), |x| x.next_bridge = None);
+                k.write_field(b.obj(), F_NEXT_BRIDGE, |x| x.next_bridge = None);
             }
         } else {
             drm_bridge_priv_mut::<Dsim, _>(k, b, |p| p.out_bridge = None);

@@ -33,7 +33,7 @@ fn snapshot(k: &Kernel, head: ListHead) -> Vec<DrmBridge> {
 }
 
 fn prev_first(k: &Kernel, b: DrmBridge) -> bool {
-    k.read(b.obj(), |x| x.pre_enable_prev_first)
+    k.read_field(b.obj(), crate::bridge::F_CORE, |x| x.pre_enable_prev_first)
 }
 
 /// The order pre_enable visits `chain` (encoder side first in `chain`): from the connector
@@ -252,7 +252,9 @@ pub fn drm_encoder_is_enabled(k: &Kernel, enc: DrmEncoder) -> bool {
 /// `drm_test_bridge_helper_reset_crtc`, upstream.md §7).
 pub fn drm_bridge_helper_reset_crtc(k: &Kernel, b: DrmBridge) -> Result<(), Errno> {
     let _f = k.func("drm_bridge_helper_reset_crtc");
-    let enc = k.read(b.obj(), |x| x.encoder_ptr()).ok_or(Errno::EINVAL)?;
+    let enc = k
+        .read_field(b.obj(), crate::bridge::F_ATTACH, |x| x.encoder_ptr())
+        .ok_or(Errno::EINVAL)?;
     if !k.read(enc.obj(), |e| e.enabled) {
         return Err(Errno::EINVAL);
     }

@@ -185,7 +185,7 @@ pub fn drm_bridge_connector_init(
         }
     };
     let busy = drm_for_each_bridge_in_chain_scoped(k, enc, |b| {
-        let ops = k.read(b.obj(), |x| x.ops);
+        let ops = k.read_field(b.obj(), crate::bridge::F_CORE, |x| x.ops);
         for i in 0..8 {
             if !op_offered(&ops, i) {
                 continue;

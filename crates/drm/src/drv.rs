@@ -153,7 +153,7 @@ pub fn drm_dev_enter(k: &Kernel, drm: DrmDevice) -> Option<SrcuIdx> {
     let _f = k.func("drm_dev_enter");
     let s = drm_unplug_srcu(k);
     let idx = k.srcu_read_lock(s);
-    if k.read(drm.0, |d| d.unplugged) {
+    if k.read_field(drm.0, "drm_device.unplugged", |d| d.unplugged) {
         k.srcu_read_unlock(s, idx);
         return None;
     }
@@ -169,7 +169,7 @@ pub fn drm_dev_exit(k: &Kernel, idx: SrcuIdx) {
 /// `drm_dev_unplug`: set `unplugged`, wait for every open section, then unregister.
 pub fn drm_dev_unplug(k: &Kernel, drm: DrmDevice) {
     let _f = k.func("drm_dev_unplug");
-    k.write(drm.0, |d| d.unplugged = true);
+    k.write_field(drm.0, "drm_device.unplugged", |d| d.unplugged = true);
     k.synchronize_srcu(drm_unplug_srcu(k));
     drm_dev_unregister(k, drm);
 }

@@ -97,7 +97,7 @@ pub fn drm_encoder_cleanup(k: &Kernel, enc: DrmEncoder) {
         k.mutex_lock(m);
         for id in k.list_entries(head) {
             let b = chain_entry(k, id);
-            let n = k.read(b.0, |x| x.chain_node());
+            let n = k.read_field(b.0, crate::bridge::F_CORE, |x| x.chain_node());
             k.list_move_tail(n, tmp);
         }
         k.mutex_unlock(m);

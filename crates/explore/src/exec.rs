@@ -15,6 +15,10 @@ pub(crate) struct Runner {
     pub program: Arc<Program>,
     pub config: Config,
     pub count_traces: bool,
+    /// How finely accesses are told apart (see [`kmodel::Granularity`]).
+    pub granularity: kmodel::Granularity,
+    /// Tree strategies: name the pair of accesses behind each new backtrack entry.
+    pub race_stats: bool,
     /// Scratch for the trace hash of random strategies (reused across executions).
     pub hb: std::cell::RefCell<crate::hb::Hb>,
 }
@@ -25,6 +29,8 @@ impl Runner {
             program: Arc::new(program),
             config,
             count_traces,
+            granularity: kmodel::Granularity::default(),
+            race_stats: false,
             hb: Default::default(),
         }
     }
@@ -80,6 +86,15 @@ pub(crate) struct ExecOutcome {
     pub failures: Vec<Failure>,
     pub schedule: Option<Schedule>,
     pub class: Option<u128>,
+    /// With [`Runner::race_stats`]: per backtrack entry this execution added, the pair of
+    /// operations that raced ([`race_pair`]).
+    pub races: Vec<String>,
+}
+
+/// The name of a race by the two operations: kind, object (C type and instance) and part.
+pub(crate) fn race_pair(k: &Kernel, a: &kmodel::Access, b: &kmodel::Access) -> String {
+    let op = |x: &kmodel::Access| format!("{:?} {}{}", x.kind, k.describe(x.obj), x.field);
+    format!("{} <> {}", op(a), op(b))
 }
 
 impl ExecOutcome {
@@ -103,6 +118,7 @@ impl ExecOutcome {
             failures,
             schedule,
             class,
+            races: Vec::new(),
         }
     }
 }

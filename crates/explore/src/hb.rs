@@ -29,6 +29,8 @@ pub(crate) struct Hb {
     pre: Vec<u32>,
     found: Vec<Race>,
     members: Vec<usize>,
+    /// How finely accesses are told apart.
+    pub granularity: kmodel::Granularity,
 }
 
 /// A race found in an execution: step `i` (earlier) against step `j`, and the threads that are
@@ -122,7 +124,7 @@ impl Hb {
                 let i = i as usize;
                 let si = &steps[i];
                 if si.tid != s.tid
-                    && dependent(&si.access, &s.access)
+                    && dependent(&si.access, &s.access, self.granularity)
                     && self.pre[si.tid.index()] < self.local[i]
                 {
                     self.cand.push(i);
@@ -282,8 +284,8 @@ impl Mix {
     }
 }
 
-/// The dependency relation: kmodel's, unchanged.
+/// The dependency relation: kmodel's, unchanged, at the search's granularity.
 #[inline]
-pub(crate) fn dependent(a: &Access, b: &Access) -> bool {
-    a.dependent(b)
+pub(crate) fn dependent(a: &Access, b: &Access, g: kmodel::Granularity) -> bool {
+    a.dependent_at(b, g)
 }

@@ -49,6 +49,7 @@ mod random;
 mod replay;
 mod report;
 mod search;
+mod shard;
 mod thread_set;
 mod tree;
 
@@ -58,8 +59,11 @@ pub use options::{
 };
 pub use random::Rng;
 pub use replay::{minimize, replay, replay_with, Replayed};
-pub use report::{Counterexample, Coverage, Finding, InternalError, Outcome, Report, Stats};
+pub use report::{
+    Counterexample, Coverage, Finding, InternalError, Outcome, RaceCount, Report, ShardStats, Stats,
+};
 pub use search::Explorer;
+pub use shard::{Shard, LEAVES_PER_SHARD};
 
 /// A program to explore: the entry closure of thread 0, run once per execution.
 pub type Program = Arc<dyn Fn(&Kernel) + Send + Sync>;

@@ -96,6 +96,15 @@ pub struct Options {
     /// Tree strategies on several threads: executions to run before idle workers get
     /// subtrees (small searches are faster on one thread). Does not change the result.
     pub offer_after: u64,
+    /// How finely accesses are told apart: per field (default) or per whole object.
+    pub granularity: kmodel::Granularity,
+    /// Tree strategies: count, per pair of racing operations, the backtrack entries it
+    /// creates ([`crate::Stats::races`]). Exact on one thread; with workers, a race found in
+    /// a handed-out subtree against its owner's states may be counted by both.
+    pub race_stats: bool,
+    /// DPOR: explore only this part of a deterministic split of the space
+    /// ([`crate::Shard`]; the module `shard` describes the split). One OS thread per shard.
+    pub shard: Option<crate::Shard>,
 }
 
 /// Executions of PCT and random without [`Options::max_executions`].
@@ -127,6 +136,9 @@ impl Default for Options {
             keep_traces: false,
             collect: false,
             offer_after: 64,
+            granularity: kmodel::Granularity::default(),
+            race_stats: false,
+            shard: None,
         }
     }
 }

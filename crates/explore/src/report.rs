@@ -33,6 +33,13 @@ pub enum Coverage {
     OneExecution,
     /// Ended by an internal error (a host panic) after `executions` executions.
     Aborted { executions: u64 },
+    /// One shard `index/count` of a split search, run to its end: exhaustive only once
+    /// every shard is merged (`bridgesim merge`).
+    Shard {
+        index: u32,
+        count: u32,
+        executions: u64,
+    },
 }
 
 impl Coverage {
@@ -51,6 +58,7 @@ impl Coverage {
             Coverage::Sampled { .. } => "sampled",
             Coverage::OneExecution => "one_execution",
             Coverage::Aborted { .. } => "aborted",
+            Coverage::Shard { .. } => "shard",
         }
     }
 }
@@ -82,6 +90,16 @@ impl std::fmt::Display for Coverage {
                 plural(executions)
             ),
             Coverage::OneExecution => f.write_str("one execution: not a search"),
+            Coverage::Shard {
+                index,
+                count,
+                executions,
+            } => write!(
+                f,
+                "shard {index}/{count}, {executions} execution{}: not exhaustive until every \
+                 shard is merged",
+                plural(executions)
+            ),
             Coverage::Aborted { executions } => write!(
                 f,
                 "aborted by an internal error after {executions} execution{}: not exhaustive",
@@ -118,7 +136,8 @@ impl Serialize for Coverage {
             Coverage::FirstViolation { executions: n }
             | Coverage::Interrupted { executions: n }
             | Coverage::Sampled { executions: n }
-            | Coverage::Aborted { executions: n } => executions = Some(n),
+            | Coverage::Aborted { executions: n }
+            | Coverage::Shard { executions: n, .. } => executions = Some(n),
             Coverage::Truncated {
                 executions: n,
                 limit: l,
@@ -178,6 +197,40 @@ pub struct Stats {
     /// Tree strategies: subtrees other workers explored (varies from run to run; the other
     /// counts do not).
     pub handed_out: u64,
+    /// How finely accesses were told apart (`field` or `object`).
+    pub granularity: kmodel::Granularity,
+    /// With [`crate::Options::race_stats`]: the pairs of operations (kind, object, part)
+    /// whose races created backtrack entries, with how many each created, most first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub races: Vec<RaceCount>,
+    /// A sharded search: which part, and where its first violation lies in search order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardStats>,
+}
+
+/// What one shard of a sharded search covered ([`crate::Options::shard`]).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ShardStats {
+    pub shard: crate::Shard,
+    /// Leaves of the split (every shard computes the same).
+    pub leaves: u64,
+    /// Leaves this shard explored to their end.
+    pub explored: u64,
+    /// Prefix executions run to compute the split (not in `executions`).
+    pub prefix_executions: u64,
+    /// The leaf (in search order, over all shards) of the reported violation: the merge
+    /// reports the violation of the lowest leaf, the first in the sharded search order.
+    pub first_leaf: Option<u64>,
+    /// Whether the shard collected every violation (`--all`); shards of one merge agree.
+    pub all: bool,
+}
+
+/// One line of [`Stats::races`].
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct RaceCount {
+    /// `earlier <> later`, each `Kind object.part`.
+    pub pair: String,
+    pub backtracks: u64,
 }
 
 /// A failing execution, as reported.
@@ -299,6 +352,8 @@ pub(crate) struct Part {
     pub requests: Vec<(usize, ThreadSet)>,
     /// A host panic that ended this part.
     pub panic: Option<InternalError>,
+    /// With race statistics: backtrack entries per pair of racing operations.
+    pub races: std::collections::BTreeMap<String, u64>,
 }
 
 impl Part {
@@ -349,6 +404,9 @@ impl Part {
             self.panic = later.panic;
         }
         self.finished &= later.finished;
+        for (pair, n) in later.races {
+            *self.races.entry(pair).or_default() += n;
+        }
     }
 }
 

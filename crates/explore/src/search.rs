@@ -15,7 +15,8 @@ use crate::pool::{Pool, Shared};
 use crate::random::{PctSched, RandomSched, Rng};
 use crate::replay::{config_for, first_failure_of, measure, minimize, replay_with};
 use crate::report::{
-    Counterexample, Coverage, Finding, Found, InternalError, Outcome, Part, Report, Stats,
+    Counterexample, Coverage, Finding, Found, InternalError, Outcome, Part, RaceCount, Report,
+    ShardStats, Stats,
 };
 use crate::tree::{Backtrack, Engine, Mode, Task};
 use crate::Program;
@@ -43,11 +44,14 @@ impl Explorer {
     }
 
     fn runner(&self, program: &Program) -> Runner {
-        Runner::new(
+        let mut r = Runner::new(
             program.clone(),
             config_for(&self.options),
             self.options.count_traces,
-        )
+        );
+        r.granularity = self.options.granularity;
+        r.race_stats = self.options.race_stats;
+        r
     }
 
     /// Search `program` and report.
@@ -76,6 +80,11 @@ impl Explorer {
                     Mode::Dpor
                 };
                 match self.options.preemption_bound {
+                    None if base == Mode::Dpor && self.options.shard.is_some() => {
+                        let (part, s) = self.run_shard(program, &shared);
+                        stats.shard = Some(s);
+                        part
+                    }
                     None => self.run_tree(program, base, threads, &shared),
                     Some(b) => {
                         let mut total = Part::finished();
@@ -122,13 +131,22 @@ impl Explorer {
         stats.exhaustive = coverage.is_exhaustive();
         stats.truncated = matches!(coverage, Coverage::Truncated { .. });
         stats.interrupted = matches!(coverage, Coverage::Interrupted { .. });
+        stats.granularity = self.options.granularity;
         let Part {
             classes,
             found,
             collected,
             panic,
+            races,
             ..
         } = total;
+        stats.races = races
+            .into_iter()
+            .map(|(pair, backtracks)| RaceCount { pair, backtracks })
+            .collect();
+        stats
+            .races
+            .sort_by(|a, b| b.backtracks.cmp(&a.backtracks).then(a.pair.cmp(&b.pair)));
         let findings: Vec<Finding> = collected
             .iter()
             .map(|(f, sched, _)| {
@@ -202,6 +220,12 @@ impl Explorer {
             }
         } else if let Some(bound) = self.options.preemption_bound {
             Coverage::UpToPreemptions { bound }
+        } else if let (Some(s), Strategy::Dpor) = (self.options.shard, self.strategy) {
+            Coverage::Shard {
+                index: s.index,
+                count: s.count,
+                executions,
+            }
         } else {
             Coverage::Exhaustive
         }
@@ -247,6 +271,69 @@ impl Explorer {
                 ..Part::default()
             })
         })
+    }
+
+    /// One shard of a split search (see the `shard` module): its leaves in order, each a
+    /// DPOR search below a fixed prefix, on this OS thread.
+    fn run_shard(&self, program: &Program, shared: &Shared) -> (Part, ShardStats) {
+        let shard = self.options.shard.expect("a sharded search");
+        let runner = self.runner(program);
+        let ctx = TreeCtx {
+            explorer: self,
+            shared,
+            mode: Mode::Dpor,
+            pool: None,
+        };
+        let mut s = ShardStats {
+            shard,
+            leaves: 0,
+            explored: 0,
+            prefix_executions: 0,
+            first_leaf: None,
+            all: self.options.collect,
+        };
+        let fail = |e: InternalError| Part {
+            panic: Some(e),
+            ..Part::default()
+        };
+        let leaves = match crate::shard::leaves(&runner, shard.count) {
+            Ok((l, runs)) => {
+                s.prefix_executions = runs;
+                l
+            }
+            Err(e) => return (fail(e), s),
+        };
+        s.leaves = leaves.len() as u64;
+        let mut total = Part::finished();
+        let mine = leaves
+            .iter()
+            .enumerate()
+            .skip(shard.index as usize)
+            .step_by(shard.count as usize);
+        for (n, path) in mine {
+            let stack = match crate::shard::leaf_stack(&runner, path) {
+                Ok(st) => st,
+                Err(e) => {
+                    total.absorb(fail(e));
+                    break;
+                }
+            };
+            let mut part = ctx.explore(&runner, Engine::from_stack(Mode::Dpor, stack), None);
+            // Races against the prefix need no backtracking: every alternative there is a
+            // leaf of its own.
+            part.requests.clear();
+            let (found, finished) = (part.found.is_some(), part.finished);
+            let before = total.collected.len();
+            total.absorb(part);
+            if found || (s.first_leaf.is_none() && total.collected.len() > before) {
+                s.first_leaf = Some(n as u64);
+            }
+            if !finished || total.ends_search() {
+                break;
+            }
+            s.explored += 1;
+        }
+        (total, s)
     }
 
     /// PCT (`depth = Some(d)`) or random search over numbered executions, in chunks.
@@ -486,6 +573,9 @@ impl TreeCtx<'_> {
             };
             part.record(out.steps, !asleep && out.is_finished(), out.class);
             part.counts.sleep_blocked += asleep as u64;
+            for r in &out.races {
+                *part.races.entry(r.clone()).or_default() += 1;
+            }
             let execution = part.counts.executions;
             if collect {
                 for f in &out.failures {

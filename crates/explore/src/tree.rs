@@ -55,6 +55,25 @@ pub(crate) struct Node {
 }
 
 impl Node {
+    /// A state of a fixed prefix (a shard's leaf): `chosen` is the only entry, nothing
+    /// sleeps, and nothing is ever backtracked here (it lies below the engine's floor).
+    pub(crate) fn fixed(enabled: Vec<(Tid, Access)>, current: Option<Tid>, chosen: Tid) -> Node {
+        let mut done = ThreadSet::default();
+        done.insert(chosen);
+        Node {
+            enabled,
+            current,
+            chosen,
+            backtrack: done.clone(),
+            done,
+            queue: vec![chosen],
+            cursor: 0,
+            sleep: Vec::new(),
+            preempt_before: 0,
+            stolen: Vec::new(),
+        }
+    }
+
     fn is_asleep(&self, t: Tid) -> bool {
         self.sleep.iter().any(|(u, _)| *u == t)
     }
@@ -213,6 +232,10 @@ pub(crate) struct Engine {
     /// The first step of the next execution that differs from the previous one.
     replay_from: usize,
     executions: u64,
+    /// With race statistics: the pairs of accesses (earlier, later) behind the backtrack
+    /// entries the last execution added.
+    new_races: Vec<(Access, Access)>,
+    race_stats: bool,
     /// Tasks taken back from the queue ([`Engine::backtrack`]); the pool's count of queued
     /// tasks is lowered by the caller.
     pub reclaimed: usize,
@@ -256,13 +279,14 @@ impl Scheduler for TreeSched<'_> {
             if e.mode == Mode::Dpor {
                 // Sleep set of the child (Godefroid): what slept here or was explored here
                 // before, and is independent of the step just taken.
+                let g = e.hb.granularity;
                 for &(q, a) in &parent.sleep {
-                    if !dependent(&a, &pa) {
+                    if !dependent(&a, &pa, g) {
                         node.sleep.push((q, a));
                     }
                 }
                 for &(q, a) in &parent.enabled {
-                    if q != pc && parent.done.contains(q) && !dependent(&a, &pa) {
+                    if q != pc && parent.done.contains(q) && !dependent(&a, &pa, g) {
                         node.sleep.push((q, a));
                     }
                 }
@@ -332,6 +356,8 @@ impl Engine {
             allowed: Vec::new(),
             replay_from: 0,
             executions: 0,
+            new_races: Vec::new(),
+            race_stats: false,
             reclaimed: 0,
         }
     }
@@ -356,6 +382,8 @@ impl Engine {
     pub fn run(&mut self, runner: &Runner) -> Result<(ExecOutcome, bool), InternalError> {
         self.blocked_by_sleep = false;
         self.executions += 1;
+        self.hb.granularity = runner.granularity;
+        self.race_stats = runner.race_stats;
         let (k, stop) = match run_one(runner, &mut TreeSched { e: self }) {
             Ok(r) => r,
             Err(message) => {
@@ -377,10 +405,13 @@ impl Engine {
                 self.after(steps, keys, runner.count_traces && stop == Stop::Finished)
             })
         });
-        Ok((
-            ExecOutcome::from_kernel(&k, stop, class),
-            self.blocked_by_sleep,
-        ))
+        let mut out = ExecOutcome::from_kernel(&k, stop, class);
+        out.races = self
+            .new_races
+            .drain(..)
+            .map(|(a, b)| crate::exec::race_pair(&k, &a, &b))
+            .collect();
+        Ok((out, self.blocked_by_sleep))
     }
 
     /// Post-execution analysis: races (DPOR) and the trace hash (finished executions).
@@ -394,11 +425,16 @@ impl Engine {
         let stack = &mut self.stack;
         let (requests, requested) = (&mut self.requests, &mut self.requested);
         let blocked = &mut self.blocked_backtracks;
-        self.hb.analyze(steps, self.replay_from, dpor, |_j, races| {
+        let (new_races, race_stats) = (&mut self.new_races, self.race_stats);
+        self.hb.analyze(steps, self.replay_from, dpor, |j, races| {
             for r in races {
                 let node = &mut stack[r.i];
                 if r.i >= floor {
+                    let before = node.queue.len();
                     *blocked += !node.request(&r.initials) as u64;
+                    if race_stats && node.queue.len() > before {
+                        new_races.push((steps[r.i].access, steps[j].access));
+                    }
                     continue;
                 }
                 // A state of the owner's: pass the race up unless this copy already covers

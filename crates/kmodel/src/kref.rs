@@ -40,6 +40,22 @@ pub(crate) struct KrefRec {
 }
 
 impl State {
+    /// A pending access as the scheduler offers it: a `kref_put` while the count is 3 or
+    /// more is a [`AccessKind::RefDec`] (neither it nor one other such put can reach zero).
+    pub(crate) fn effective_access(&self, a: Access) -> Access {
+        if a.kind == AccessKind::RefPut {
+            if let ObjKind::Kref(k) = &self.obj(a.obj).kind {
+                if !k.saturated && k.count >= 3 {
+                    return Access {
+                        kind: AccessKind::RefDec,
+                        ..a
+                    };
+                }
+            }
+        }
+        a
+    }
+
     fn kref(&mut self, r: Kref) -> &mut KrefRec {
         match &mut self.obj_mut(r.0).kind {
             ObjKind::Kref(k) => k,

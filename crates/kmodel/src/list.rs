@@ -8,7 +8,7 @@
 //! entry follows `LIST_POISON1`.
 
 use crate::report::ViolationKind;
-use crate::sched::{Access, AccessKind, Kernel, ObjId};
+use crate::sched::{Access, AccessKind, Field, Kernel, ObjId};
 use crate::slab::Obj;
 use crate::{ObjKind, State};
 
@@ -97,22 +97,20 @@ impl Kernel {
     }
 
     /// Touch the node's memory (inside its owner): a use-after-free if the owner is gone.
-    fn touch_node<T: 'static>(&self, owner: Obj<T>, kind: AccessKind) {
-        match kind {
-            AccessKind::Read => self.read(owner, |_| ()),
-            _ => self.write(owner, |_| ()),
-        }
+    /// Only the member's own memory: it commutes with accesses to the owner's other fields.
+    fn touch_node<T: 'static>(&self, owner: Obj<T>, n: ListNode, kind: AccessKind) {
+        self.touch_field(owner, kind, Field::list_node(n.0));
     }
 
     /// `INIT_LIST_HEAD(&obj->member)`.
     pub fn init_list_head<T: 'static>(&self, owner: Obj<T>, n: ListNode) {
-        self.touch_node(owner, AccessKind::Write);
+        self.touch_node(owner, n, AccessKind::Write);
         self.set_node_state(n, NodeState::SelfLinked);
     }
 
     /// Whether the member is self-linked or zeroed (`list_empty(&obj->member)`), reading it.
     pub fn list_node_empty<T: 'static>(&self, owner: Obj<T>, n: ListNode) -> bool {
-        self.touch_node(owner, AccessKind::Read);
+        self.touch_node(owner, n, AccessKind::Read);
         matches!(
             self.node_state(n).1,
             NodeState::SelfLinked | NodeState::Zeroed
@@ -152,11 +150,12 @@ impl Kernel {
     fn del(&self, n: ListNode, after: NodeState, func: &'static str) {
         let _f = self.func(func);
         let (owner, s) = self.node_state(n);
-        let obj = match s {
-            NodeState::OnList(h) => h,
-            _ => owner,
+        // On a list, the list changes; off it, only the member's own pointers.
+        let access = match s {
+            NodeState::OnList(h) => Access::new(h, AccessKind::ListWrite),
+            _ => Access::to_field(owner, AccessKind::ListWrite, Field::list_node(n.0)),
         };
-        self.point(Access::new(obj, AccessKind::ListWrite));
+        self.point(access);
         match self.node_state(n).1 {
             NodeState::OnList(h) => {
                 self.st.borrow_mut().list(h).entries.retain(|&e| e != n);
@@ -262,7 +261,7 @@ impl Kernel {
         n: ListNode,
     ) -> Option<ListNode> {
         let _f = self.func("list_next_entry");
-        self.touch_node(owner, AccessKind::Read);
+        self.touch_node(owner, n, AccessKind::Read);
         match self.node_state(n).1 {
             NodeState::OnList(h) if h == head.0 => {
                 let mut st = self.st.borrow_mut();

@@ -12,7 +12,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::report::{Site, ViolationKind};
-use crate::sched::{Access, AccessKind, Kernel, ObjId};
+use crate::sched::{field_named, Access, AccessKind, Field, Kernel, ObjId};
 use crate::trace::Event;
 use crate::ObjKind;
 
@@ -207,6 +207,36 @@ impl Kernel {
     pub fn write<T: 'static, R>(&self, h: Obj<T>, f: impl FnOnce(&mut T) -> R) -> R {
         self.point(Access::new(h.id, AccessKind::Write));
         self.with_value(h, AccessKind::Write, f)
+    }
+
+    /// Read one part of the object: `name` is the field or sub-object `f` reads, and `f`
+    /// must read nothing else (see [`Field`]). A scheduling point.
+    pub fn read_field<T: 'static, R>(
+        &self,
+        h: Obj<T>,
+        name: &'static str,
+        f: impl FnOnce(&T) -> R,
+    ) -> R {
+        self.point(Access::to_field(h.id, AccessKind::Read, field_named(name)));
+        self.with_value(h, AccessKind::Read, |v: &mut T| f(v))
+    }
+
+    /// Write one part of the object: `f` must change (and read) nothing but the part `name`.
+    /// A scheduling point.
+    pub fn write_field<T: 'static, R>(
+        &self,
+        h: Obj<T>,
+        name: &'static str,
+        f: impl FnOnce(&mut T) -> R,
+    ) -> R {
+        self.point(Access::to_field(h.id, AccessKind::Write, field_named(name)));
+        self.with_value(h, AccessKind::Write, f)
+    }
+
+    /// A read or write of the memory of one `list_head` member of the object.
+    pub(crate) fn touch_field<T: 'static>(&self, h: Obj<T>, kind: AccessKind, field: Field) {
+        self.point(Access::to_field(h.id, kind, field));
+        self.with_value(h, kind, |_: &mut T| ());
     }
 
     /// Run `f` on the value without a scheduling point, after the caller made one. The value is

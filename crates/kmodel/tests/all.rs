@@ -2,6 +2,7 @@
 //! see ARCHITECTURE.md, Testing). Every tests/*.rs is a module here: testkit checks it.
 
 mod device;
+mod field_access;
 mod interrupt;
 mod of_platform;
 mod runtime;

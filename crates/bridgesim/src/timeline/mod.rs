@@ -223,7 +223,7 @@ pub struct Timeline {
     pub violations: Vec<Mark>,
 }
 
-const KINDS: [AccessKind; 15] = [
+const KINDS: [AccessKind; 16] = [
     AccessKind::Read,
     AccessKind::Write,
     AccessKind::RefGet,
@@ -239,6 +239,7 @@ const KINDS: [AccessKind; 15] = [
     AccessKind::Spawn,
     AccessKind::Begin,
     AccessKind::Join,
+    AccessKind::RefDec,
 ];
 
 fn kind_index(k: AccessKind) -> u32 {

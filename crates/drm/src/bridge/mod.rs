@@ -106,6 +106,34 @@ pub trait DrmBridgeFuncs: 'static {
 /// The HPD callback `drm_bridge_hpd_enable` stores (`hpd_cb` with its `hpd_data`).
 pub type HpdCb = Rc<dyn Fn(&Kernel, crate::connector::ConnectorStatus)>;
 
+/// Parts of a bridge container that the explorer tells apart ([`kmodel::Field`]), so that
+/// accesses to disjoint fields commute as C loads and stores of distinct fields do. The rule
+/// that keeps this sound: a write tagged with a part changes only that part's fields; a read
+/// tagged with a part reads only that part's fields and `F_CORE` fields (which no tagged write
+/// changes, so every write that could change them is a whole-container write, which conflicts
+/// with every tagged access). Untagged accesses touch the whole container.
+///
+/// Every field not in a part below (`name`, `container`, `refcount`, `funcs`, the list
+/// members' handles, `of_node`, `ops`...): only ever written by
+/// whole-container writes.
+pub(crate) const F_CORE: &str = "drm_bridge.core";
+/// `encoder`, `dev` and `chain_owner`: set at attach (a whole-container write, with the
+/// chain node), cleared at detach.
+pub(crate) const F_ATTACH: &str = "drm_bridge.encoder";
+/// `published` and `hpd_mutex`: set by `drm_bridge_add`, cleared by `drm_bridge_remove`.
+pub(crate) const F_REGISTERED: &str = "drm_bridge.registered";
+/// `next_bridge`: a driver's counted reference to its downstream bridge (drivers tag the
+/// accesses they make to it alone).
+pub const F_NEXT_BRIDGE: &str = "drm_bridge.next_bridge";
+/// `priv_obj`: the atomic state object.
+pub(crate) const F_PRIV_OBJ: &str = "drm_bridge.priv_obj";
+/// `unplugged`, set once by `drm_bridge_unplug`.
+pub(crate) const F_UNPLUGGED: &str = "drm_bridge.unplugged";
+/// `hpd_cb`, read by the HPD notify path.
+pub(crate) const F_HPD_CB: &str = "drm_bridge.hpd_cb";
+/// The driver's private part of the container (its own struct's other fields).
+pub(crate) const F_PRIVATE: &str = "drm_bridge.private";
+
 /// `struct drm_bridge` inside its container (§2.2).
 ///
 /// # Invariants
@@ -255,7 +283,7 @@ pub fn devm_drm_bridge_alloc<P: 'static>(
     let b = DrmBridge(obj);
     // cite: v6.19:drivers/gpu/drm/drm_bridge.c:__devm_drm_bridge_alloc
     if rules(k).lingering_list {
-        let n = k.read(obj, |x| x.list());
+        let n = k.read_field(obj, F_CORE, |x| x.list());
         k.init_list_head(obj, n);
     }
     k.devm_add_action_or_reset(dev, "drm_bridge_put_void", obj.id().0 as u64, move |k| {
@@ -284,7 +312,7 @@ pub fn devm_drm_bridge_alloc_legacy<P: 'static>(
 
 /// `container_of`: read the driver's private part of the container.
 pub fn drm_bridge_priv<P: 'static, R>(k: &Kernel, b: DrmBridge, f: impl FnOnce(&P) -> R) -> R {
-    k.read(b.0, |x| {
+    k.read_field(b.0, F_PRIVATE, |x| {
         f(x.private
             .downcast_ref::<P>()
             .expect("bridge container of another type"))
@@ -297,7 +325,7 @@ pub fn drm_bridge_priv_mut<P: 'static, R>(
     b: DrmBridge,
     f: impl FnOnce(&mut P) -> R,
 ) -> R {
-    k.write(b.0, |x| {
+    k.write_field(b.0, F_PRIVATE, |x| {
         f(x.private
             .downcast_mut::<P>()
             .expect("bridge container of another type"))
@@ -306,7 +334,7 @@ pub fn drm_bridge_priv_mut<P: 'static, R>(
 
 /// Whether the container's private part is a `P` (a `funcs` pointer comparison). Reads it.
 pub fn drm_bridge_is<P: 'static>(k: &Kernel, b: DrmBridge) -> bool {
-    k.read(b.0, |x| x.private.is::<P>())
+    k.read_field(b.0, F_PRIVATE, |x| x.private.is::<P>())
 }
 
 /// The bridge's refcount now (0 for a legacy bridge). Model introspection for tests.
@@ -338,7 +366,7 @@ pub fn drm_bridge_get(
 ) -> Option<DrmBridge> {
     let _f = k.func("drm_bridge_get");
     let b = b?;
-    match k.read(b.0, |x| x.refcount) {
+    match k.read_field(b.0, F_CORE, |x| x.refcount) {
         Some(r) => k.kref_get(r, owner),
         None => k.violation(
             ViolationKind::RefcountAddOnZero,
@@ -397,7 +425,7 @@ pub fn drm_bridge_put(k: &Kernel, b: impl Into<BridgePtr>, owner: impl Into<Owne
         }
         BridgePtr::Bridge(b) => b,
     };
-    match k.read(b.0, |x| x.refcount) {
+    match k.read_field(b.0, F_CORE, |x| x.refcount) {
         Some(r) => {
             k.kref_put(r, owner, move |k| __drm_bridge_free(k, b));
         }
@@ -415,7 +443,8 @@ pub fn drm_bridge_put(k: &Kernel, b: impl Into<BridgePtr>, owner: impl Into<Owne
 fn __drm_bridge_free(k: &Kernel, b: DrmBridge) {
     let _f = k.func("__drm_bridge_free");
     let r = rules(k);
-    let (list, funcs, name) = k.read(b.0, |x| (x.list(), x.funcs.clone(), x.name.clone()));
+    let (list, funcs, name) =
+        k.read_field(b.0, F_CORE, |x| (x.list(), x.funcs.clone(), x.name.clone()));
     // cite: v6.19:drivers/gpu/drm/drm_bridge.c:__drm_bridge_free
     if r.lingering_list {
         let g = globals(k);
@@ -431,10 +460,10 @@ fn __drm_bridge_free(k: &Kernel, b: DrmBridge) {
     }
     // cite: v7.0:drivers/gpu/drm/drm_bridge.c:__drm_bridge_free
     if r.next_bridge_field {
-        let next = k.read(b.0, |x| x.next_bridge);
+        let next = k.read_field(b.0, F_NEXT_BRIDGE, |x| x.next_bridge);
         drm_bridge_put(k, next, RefOwner::NextBridge(name.clone()));
     }
-    let container = k.read(b.0, |x| x.container);
+    let container = k.read_field(b.0, F_CORE, |x| x.container);
     k.model_event(Some(b.0.id()), "__drm_bridge_free");
     match container {
         Some(c) => k.kfree(c),
@@ -468,7 +497,7 @@ pub fn devm_drm_put_bridge(k: &Kernel, dev: DeviceId, b: DrmBridge) {
 pub fn drm_bridge_add(k: &Kernel, b: DrmBridge) {
     let _f = k.func("drm_bridge_add");
     let r = rules(k);
-    let (container, list) = k.read(b.0, |x| (x.container, x.list()));
+    let (container, list) = k.read_field(b.0, F_CORE, |x| (x.container, x.list()));
     // A DRM_WARN log line, not a WARN() splat (upstream.md §0.0).
     // cite: v6.17:drivers/gpu/drm/drm_bridge.c:drm_bridge_add; v7.1:drivers/gpu/drm/drm_bridge.c:drm_bridge_add
     if r.warn_no_container_on_add && container.is_none() {
@@ -487,7 +516,7 @@ pub fn drm_bridge_add(k: &Kernel, b: DrmBridge) {
         k.list_del_init_unlocked(list);
     }
     let m = k.mutex_init("&bridge->hpd_mutex");
-    k.write(b.0, |x| {
+    k.write_field(b.0, F_REGISTERED, |x| {
         x.hpd_mutex = Some(m);
         x.published = true;
     });
@@ -515,7 +544,9 @@ pub fn drm_bridge_remove(k: &Kernel, b: DrmBridge) {
     let r = rules(k);
     let g = globals(k);
     k.mutex_lock(g.bridge_lock);
-    let (list, published, name) = k.read(b.0, |x| (x.list(), x.published, x.name.clone()));
+    let (list, published, name) = k.read_field(b.0, F_REGISTERED, |x| {
+        (x.list(), x.published, x.name.clone())
+    });
     if !published {
         // Not in the sources: a model note (no WARN); a double remove shows as its put.
         k.model_event(
@@ -529,7 +560,7 @@ pub fn drm_bridge_remove(k: &Kernel, b: DrmBridge) {
     } else {
         k.list_del_init(list);
     }
-    k.write(b.0, |x| {
+    k.write_field(b.0, F_REGISTERED, |x| {
         x.published = false;
         x.hpd_mutex = None;
     });
@@ -553,12 +584,12 @@ pub fn drm_bridge_unplug(k: &Kernel, b: DrmBridge) {
     let _f = k.func("drm_bridge_unplug");
     // cite: series disable the pipeline on unplug (roadmap item 2, no patch yet)
     if rules(k).disable_pipeline_on_unplug {
-        let (enc, dev) = k.read(b.0, |x| (x.encoder, x.dev));
+        let (enc, dev) = k.read_field(b.0, F_ATTACH, |x| (x.encoder, x.dev));
         if let (Some(enc), Some(_)) = (enc, dev) {
             crate::atomic::drm_atomic_helper_commit_modeset_disables(k, enc);
         }
     }
-    k.write(b.0, |x| x.unplugged = true);
+    k.write_field(b.0, F_UNPLUGGED, |x| x.unplugged = true);
     k.synchronize_srcu(globals(k).unplug_srcu);
     k.model_event(Some(b.0.id()), "drm_bridge_unplug");
     drm_bridge_remove(k, b);
@@ -570,7 +601,7 @@ pub fn drm_bridge_enter(k: &Kernel, b: DrmBridge) -> Option<SrcuIdx> {
     let _f = k.func("drm_bridge_enter");
     let s = globals(k).unplug_srcu;
     let idx = k.srcu_read_lock(s);
-    if k.read(b.0, |x| x.unplugged) {
+    if k.read_field(b.0, F_UNPLUGGED, |x| x.unplugged) {
         k.srcu_read_unlock(s, idx);
         return None;
     }
@@ -611,7 +642,7 @@ fn chain_insert(k: &Kernel, head: ListHead, node: ListNode, previous: Option<Drm
     };
     k.list_add_tail(node, head);
     for &id in &entries[after..] {
-        let n = k.read(chain_entry(k, id).0, |x| x.chain_node());
+        let n = k.read_field(chain_entry(k, id).0, F_CORE, |x| x.chain_node());
         k.list_move_tail(n, head);
     }
 }
@@ -631,7 +662,7 @@ pub fn drm_bridge_attach(
         return Err(Errno::EINVAL);
     };
     let r = rules(k);
-    let (container, list, name, funcs) = k.read(bridge.0, |x| {
+    let (container, list, name, funcs) = k.read_field(bridge.0, F_CORE, |x| {
         (x.container, x.list(), x.name.clone(), x.funcs.clone())
     });
     // DRM_WARN log lines, not WARN() splats (upstream.md §0.0).
@@ -656,12 +687,12 @@ pub fn drm_bridge_attach(
         Err(e)
     };
     if let Some(p) = previous {
-        let (pdev, penc) = k.read(p.0, |x| (x.dev, x.encoder));
+        let (pdev, penc) = k.read_field(p.0, F_ATTACH, |x| (x.dev, x.encoder));
         if pdev.is_none() || penc != Some(encoder) {
             return fail(Errno::EINVAL);
         }
     }
-    if k.read(bridge.0, |x| x.dev).is_some() {
+    if k.read_field(bridge.0, F_ATTACH, |x| x.dev).is_some() {
         return fail(Errno::EBUSY);
     }
     let (drm, head, m) = k.read(encoder.0, |e| (e.dev, e.bridge_chain, e.bridge_chain_mutex));
@@ -689,7 +720,7 @@ pub fn drm_bridge_attach(
         if r.chain_mutex {
             k.mutex_lock(m);
         }
-        k.write(bridge.0, |x| {
+        k.write_field(bridge.0, F_ATTACH, |x| {
             x.dev = None;
             x.encoder = None;
             x.chain_owner = None;
@@ -706,7 +737,7 @@ pub fn drm_bridge_attach(
         return fail(e);
     }
     if funcs.as_ref().is_some_and(|f| f.is_atomic()) {
-        k.write(bridge.0, |x| x.priv_obj = Some(0));
+        k.write_field(bridge.0, F_PRIV_OBJ, |x| x.priv_obj = Some(0));
     }
     k.model_event(Some(bridge.0.id()), "drm_bridge_attach");
     Ok(())
@@ -720,7 +751,7 @@ pub fn drm_bridge_detach(k: &Kernel, bridge: Option<DrmBridge>) {
         k.warn("drm_bridge_detach(NULL)");
         return;
     };
-    let (dev, funcs, node, owner, name) = k.read(bridge.0, |x| {
+    let (dev, funcs, node, owner, name) = k.read_field(bridge.0, F_ATTACH, |x| {
         (
             x.dev,
             x.funcs.clone(),
@@ -734,13 +765,13 @@ pub fn drm_bridge_detach(k: &Kernel, bridge: Option<DrmBridge>) {
         return;
     }
     // drm_atomic_private_obj_fini: unlinks `base` from the mode config's privobj list.
-    if k.read(bridge.0, |x| x.priv_obj.is_some()) {
+    if k.read_field(bridge.0, F_PRIV_OBJ, |x| x.priv_obj.is_some()) {
         // cite: series drm/atomic: drm_atomic_private_obj_fini: protect private_obj removal from list v3
         let locked = rules(k).private_obj_fini_locking;
         if locked {
             crate::drv::drm_modeset_lock_all(k, dev.expect("checked above"));
         }
-        k.write(bridge.0, |x| x.priv_obj = None);
+        k.write_field(bridge.0, F_PRIV_OBJ, |x| x.priv_obj = None);
         if locked {
             crate::drv::drm_modeset_unlock_all(k, dev.expect("checked above"));
         }
@@ -749,7 +780,7 @@ pub fn drm_bridge_detach(k: &Kernel, bridge: Option<DrmBridge>) {
         f.detach(k, bridge);
     }
     k.list_del(node);
-    k.write(bridge.0, |x| {
+    k.write_field(bridge.0, F_ATTACH, |x| {
         x.dev = None;
         x.chain_owner = None;
     });
@@ -781,7 +812,7 @@ fn find_published(k: &Kernel, np: NodeId) -> Option<DrmBridge> {
     k.list_entries(g.bridge_list)
         .into_iter()
         .map(|id| DrmBridge(k.heap_handle::<DrmBridgeObj>(id)))
-        .find(|b| k.read(b.0, |x| x.of_node) == Some(np))
+        .find(|b| k.read_field(b.0, F_CORE, |x| x.of_node) == Some(np))
 }
 
 /// `of_drm_find_bridge(np)` (deprecated in v7.0): a **borrowed** pointer. From v7.0 it is
@@ -876,7 +907,7 @@ pub fn drm_bridge_get_next_bridge(
 }
 
 fn next_in_chain(k: &Kernel, b: DrmBridge) -> Option<DrmBridge> {
-    let (enc, node) = k.read(b.0, |x| (x.encoder, x.chain_node()));
+    let (enc, node) = k.read_field(b.0, F_ATTACH, |x| (x.encoder, x.chain_node()));
     let (head, _) = chain_of(k, enc?);
     k.list_next(head, b.0, node)
         .map(|n| chain_entry(k, k.list_node_owner(n)))
@@ -889,7 +920,7 @@ pub fn drm_bridge_get_prev_bridge(
     owner: impl Into<Owner>,
 ) -> Option<DrmBridge> {
     let _f = k.func("drm_bridge_get_prev_bridge");
-    let enc = k.read(b.0, |x| x.encoder);
+    let enc = k.read_field(b.0, F_ATTACH, |x| x.encoder);
     let (head, _) = chain_of(k, enc?);
     let entries = k.list_entries(head);
     let i = entries.iter().position(|&id| id == b.0.id())?;
@@ -905,7 +936,7 @@ pub fn drm_bridge_get_prev_bridge(
 /// `drm_bridge_is_last(bridge)`: no reference change.
 pub fn drm_bridge_is_last(k: &Kernel, b: DrmBridge) -> bool {
     let _f = k.func("drm_bridge_is_last");
-    let Some(enc) = k.read(b.0, |x| x.encoder) else {
+    let Some(enc) = k.read_field(b.0, F_ATTACH, |x| x.encoder) else {
         return false;
     };
     let (head, _) = chain_of(k, enc);
@@ -962,7 +993,7 @@ pub fn drm_for_each_bridge_in_chain_from<R>(
 ) -> Option<R> {
     let _f = k.func("drm_for_each_bridge_in_chain_from");
     let r = rules(k);
-    let enc = k.read(first.0, |x| x.encoder);
+    let enc = k.read_field(first.0, F_ATTACH, |x| x.encoder);
     let enc = enc?;
     let (head, m) = chain_of(k, enc);
     // cite: v6.19:include/drm/drm_bridge.h:drm_bridge_get_next_bridge_and_put
@@ -1022,7 +1053,7 @@ fn unreferenced_walk<R>(
         if let ControlFlow::Break(v) = f(b) {
             return Some(v);
         }
-        let node = k.read(b.0, |x| x.chain_node());
+        let node = k.read_field(b.0, F_CORE, |x| x.chain_node());
         cur = k
             .list_next(head, b.0, node)
             .map(|n| chain_entry(k, k.list_node_owner(n)));
@@ -1038,7 +1069,7 @@ pub(crate) fn call_bridge<R>(
     b: DrmBridge,
     f: impl FnOnce(&dyn DrmBridgeFuncs) -> R,
 ) -> Option<R> {
-    let funcs = k.read(b.0, |x| x.funcs.clone())?;
+    let funcs = k.read_field(b.0, F_CORE, |x| x.funcs.clone())?;
     // cite: series core-side drm_bridge_enter/exit (roadmap item 2, no patch yet)
     if rules(k).core_enter_exit {
         let idx = drm_bridge_enter(k, b)?;
@@ -1090,7 +1121,7 @@ pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
     let mut idx = 0;
     for id in k.list_entries(g.bridge_list) {
         let b = DrmBridge(k.heap_handle::<DrmBridgeObj>(id));
-        let (name, rc, np) = k.read(b.0, |x| (x.name.clone(), x.refcount, x.of_node));
+        let (name, rc, np) = k.read_field(b.0, F_CORE, |x| (x.name.clone(), x.refcount, x.of_node));
         let count = rc.map(|r| k.kref_read(r)).unwrap_or(0);
         let _ = writeln!(out, "bridge[{idx}]: {name}\n\trefcount: {count}");
         if let Some(np) = np {
@@ -1102,7 +1133,7 @@ pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
     if r.debugfs_lingering {
         for id in k.list_entries(g.bridge_lingering_list) {
             let b = DrmBridge(k.heap_handle::<DrmBridgeObj>(id));
-            let (name, rc) = k.read(b.0, |x| (x.name.clone(), x.refcount));
+            let (name, rc) = k.read_field(b.0, F_CORE, |x| (x.name.clone(), x.refcount));
             let count = rc.map(|r| k.kref_read(r)).unwrap_or(0);
             let _ = writeln!(
                 out,
@@ -1119,12 +1150,12 @@ pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
 /// for a non-atomic bridge (no private object). No reference change.
 pub fn drm_bridge_get_current_state(k: &Kernel, b: DrmBridge) -> Option<u32> {
     let _f = k.func("drm_bridge_get_current_state");
-    k.read(b.0, |x| x.priv_obj)
+    k.read_field(b.0, F_PRIV_OBJ, |x| x.priv_obj)
 }
 
 /// A commit installs a new state in every atomic bridge of the chain it touches.
 pub(crate) fn drm_bridge_commit_state(k: &Kernel, b: DrmBridge) {
-    k.write(b.0, |x| {
+    k.write_field(b.0, F_PRIV_OBJ, |x| {
         if let Some(s) = x.priv_obj.as_mut() {
             *s += 1;
         }
@@ -1145,7 +1176,7 @@ pub fn drm_bridge_with_put<R>(
 }
 
 fn hpd_mutex(k: &Kernel, b: DrmBridge, func: &str) -> Option<Mutex> {
-    let (m, name) = k.read(b.0, |x| (x.hpd_mutex, x.name.clone()));
+    let (m, name) = k.read_field(b.0, F_REGISTERED, |x| (x.hpd_mutex, x.name.clone()));
     if m.is_none() {
         k.warn(format!("{func}: {name}: hpd_mutex used while the bridge is not added (destroyed by drm_bridge_remove)"));
     }
@@ -1164,11 +1195,11 @@ pub fn drm_bridge_hpd_enable(k: &Kernel, b: DrmBridge, cb: HpdCb) {
     if let Some(m) = m {
         k.mutex_lock(m);
     }
-    if k.read(b.0, |x| x.hpd_cb.is_some()) {
+    if k.read_field(b.0, F_HPD_CB, |x| x.hpd_cb.is_some()) {
         k.warn("Hot plug detection already enabled");
     } else {
-        k.write(b.0, |x| x.hpd_cb = Some(cb));
-        if let Some(f) = k.read(b.0, |x| x.funcs.clone()) {
+        k.write_field(b.0, F_HPD_CB, |x| x.hpd_cb = Some(cb));
+        if let Some(f) = k.read_field(b.0, F_CORE, |x| x.funcs.clone()) {
             f.hpd_enable(k, b);
         }
     }
@@ -1187,10 +1218,10 @@ pub fn drm_bridge_hpd_disable(k: &Kernel, b: DrmBridge) {
     if let Some(m) = m {
         k.mutex_lock(m);
     }
-    if let Some(f) = k.read(b.0, |x| x.funcs.clone()) {
+    if let Some(f) = k.read_field(b.0, F_CORE, |x| x.funcs.clone()) {
         f.hpd_disable(k, b);
     }
-    k.write(b.0, |x| x.hpd_cb = None);
+    k.write_field(b.0, F_HPD_CB, |x| x.hpd_cb = None);
     if let Some(m) = m {
         k.mutex_unlock(m);
     }
@@ -1204,7 +1235,7 @@ pub fn drm_bridge_hpd_notify(k: &Kernel, b: DrmBridge, status: crate::connector:
     if let Some(m) = m {
         k.mutex_lock(m);
     }
-    let cb = k.read(b.0, |x| x.hpd_cb.clone());
+    let cb = k.read_field(b.0, F_HPD_CB, |x| x.hpd_cb.clone());
     if let Some(cb) = cb {
         cb(k, status);
     }
@@ -1219,7 +1250,7 @@ pub fn drm_encoder_bridges_show(k: &Kernel, enc: DrmEncoder) -> String {
     let mut out = String::new();
     let mut i = 0;
     drm_for_each_bridge_in_chain_scoped(k, enc, |b| {
-        let name = k.read(b.0, |x| x.name.clone());
+        let name = k.read_field(b.0, F_CORE, |x| x.name.clone());
         let _ = writeln!(out, "bridge[{i}]: {name}");
         i += 1;
         ControlFlow::<()>::Continue(())
