@@ -39,11 +39,19 @@ pub(crate) struct KrefRec {
     pub holders: Vec<(Owner, u32)>,
 }
 
+/// Whether a put at count 3 or more is offered as a commuting [`AccessKind::RefDec`].
+const REF_DEC: bool = false;
+
 impl State {
     /// A pending access as the scheduler offers it: a `kref_put` while the count is 3 or
     /// more is a [`AccessKind::RefDec`] (neither it nor one other such put can reach zero).
+    ///
+    /// Off ([`REF_DEC`] is false): the explorer's oracle tests found classes that DPOR and
+    /// the naive search count differently with it on (a dependency that depends on the state
+    /// when the put is offered is not a fixed independence relation, which DPOR assumes).
+    /// It stays off until that is shown sound.
     pub(crate) fn effective_access(&self, a: Access) -> Access {
-        if a.kind == AccessKind::RefPut {
+        if REF_DEC && a.kind == AccessKind::RefPut {
             if let ObjKind::Kref(k) = &self.obj(a.obj).kind {
                 if !k.saturated && k.count >= 3 {
                     return Access {
