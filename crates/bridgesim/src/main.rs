@@ -348,10 +348,23 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     install_panic_hook();
     // A panic on this thread has been reported by the hook; it ends with exit code 3, not
     // the runtime's 101.
     std::panic::catch_unwind(cli_main).unwrap_or(ExitCode::from(EXIT_INTERNAL))
+}
+
+/// The Rust runtime ignores SIGPIPE, so a write to a closed pipe (`bridgesim compare ... | head`)
+/// fails, and `print!` panics on it: an internal error for what is the reader's choice. Restore
+/// the default action, as a C tool has it: the process ends quietly when its reader goes.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any other thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 fn cli_main() -> ExitCode {

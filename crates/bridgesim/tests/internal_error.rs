@@ -67,3 +67,26 @@ fn without_the_variable_the_same_commands_finish() {
     let (code, _, err) = injected("no-such-site", &["explore", SCENARIO, "--rules", "v7.0"]);
     assert!(code == 0 || code == 1, "exit {code}: {err}");
 }
+
+/// A reader that goes away early (`bridgesim rules --json | head -c 1`) is not a bug of ours:
+/// the process ends on SIGPIPE, as a C tool does, and never reports an internal error.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_ends_quietly_not_as_an_internal_error() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    // The read end is closed before the child starts, so its first write fails.
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_bridgesim"))
+        .args(["rules", "--json"])
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("bridgesim runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("internal error"), "stderr:\n{err}");
+    assert!(!err.contains("panicked"), "stderr:\n{err}");
+    // SIGPIPE is 13 on every unix the project builds on.
+    assert_eq!(out.status.signal(), Some(13), "status {:?}, stderr:\n{err}", out.status);
+}
