@@ -88,5 +88,10 @@ fn a_closed_stdout_ends_quietly_not_as_an_internal_error() {
     assert!(!err.contains("internal error"), "stderr:\n{err}");
     assert!(!err.contains("panicked"), "stderr:\n{err}");
     // SIGPIPE is 13 on every unix the project builds on.
-    assert_eq!(out.status.signal(), Some(13), "status {:?}, stderr:\n{err}", out.status);
+    assert_eq!(
+        out.status.signal(),
+        Some(13),
+        "status {:?}, stderr:\n{err}",
+        out.status
+    );
 }

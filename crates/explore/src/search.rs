@@ -616,8 +616,20 @@ impl TreeCtx<'_> {
             }
         }
         self.shared.tick_n(unticked);
-        // Whatever is still out comes later in search order than where this stopped.
-        engine.cancel_offers();
+        // Whatever is still out comes later in search order than where this stopped. After a
+        // violation or a panic it is dropped; after a stop (the execution budget, Ctrl-C, a
+        // cancel) what the workers ran until then is part of what was covered: their
+        // executions count against the budget and their violations are real.
+        let running = engine.cancel_offers();
+        if let Some(pool) = self.pool {
+            pool.queued
+                .fetch_sub(std::mem::take(&mut engine.reclaimed), Ordering::Relaxed);
+        }
+        if !part.ends_search() {
+            for task in running {
+                part.absorb(self.wait_for(runner, &task));
+            }
+        }
         part.counts.blocked_backtracks += engine.blocked_backtracks;
         part.requests = std::mem::take(&mut engine.requests);
         part

@@ -533,12 +533,21 @@ impl Engine {
         None
     }
 
-    /// Cancel every task still out (their results would come after a stop).
-    pub fn cancel_offers(&mut self) {
+    /// Cancel every task still out (their results would come after a stop): a queued one is
+    /// taken back (counted in `reclaimed`), one a worker has taken is told to stop and
+    /// returned, so that the caller can wait for what it explored until then.
+    pub fn cancel_offers(&mut self) -> Vec<Arc<Task>> {
+        let mut running = Vec::new();
         for n in &mut self.stack {
             for (_, task) in n.stolen.drain(..) {
                 task.cancel.store(true, Ordering::Relaxed);
+                if task.reclaim() {
+                    self.reclaimed += 1;
+                } else {
+                    running.push(task);
+                }
             }
         }
+        running
     }
 }

@@ -90,6 +90,34 @@ fn a_budget_truncates_and_sampling_is_never_exhaustive() {
     );
 }
 
+/// With workers, a budget counts what every worker ran: the subtrees handed out before the
+/// stop are waited for, not dropped (which once reported 597 of a 1,000 budget).
+#[test]
+fn a_budget_counts_the_executions_of_every_worker() {
+    for threads in [2, 4] {
+        let o = Options {
+            max_executions: Some(2_000),
+            threads,
+            offer_after: 0,
+            ..opts()
+        };
+        let r = Explorer::new(Strategy::Dpor, o).run(&models::counters(5, 4));
+        let n = r.stats.executions;
+        // Each worker may finish the execution it was in when the budget ran out.
+        assert!(
+            (2_000..2_000 + threads as u64).contains(&n),
+            "{threads} threads: {n} executions for a budget of 2,000"
+        );
+        assert_eq!(
+            coverage_of(&r),
+            Coverage::Truncated {
+                executions: n,
+                limit: 2_000
+            }
+        );
+    }
+}
+
 #[test]
 fn a_search_stopped_by_a_violation_is_not_exhaustive_and_collecting_is() {
     let r = Explorer::new(Strategy::Dpor, opts()).run(&models::hp3(false));
