@@ -545,12 +545,14 @@ fn run(
     let findings: Vec<verdict::Finding> = vs
         .iter()
         .map(|v| verdict::Finding {
-            kind: v.kind,
-            object: v.obj.map(|o| k.describe(o)).unwrap_or_default(),
-            message: v.message.clone(),
-            schedule: k.schedule().to_string(),
-            preemptions,
-            ops: explore::trace_ops(&k, v.site.step),
+            found: explore::Finding {
+                kind: v.kind,
+                object: v.obj.map(|o| k.describe(o)).unwrap_or_default(),
+                message: v.message.clone(),
+                schedule: k.schedule().to_string(),
+                preemptions,
+                ops: explore::trace_ops(&k, v.site.step),
+            },
             report: k.render(v),
         })
         .collect();

@@ -56,19 +56,23 @@ impl RulesColumn {
     }
 }
 
-/// A violation a search found.
+/// A violation a search found: the explorer's [`explore::Finding`] (its fields are this one's
+/// in the JSON) and, for the first one, the kernel-style report of its replay.
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
-    pub kind: ViolationKind,
-    pub object: String,
-    pub message: String,
-    /// Replays the execution: `bridgesim replay SCENARIO --rules LABEL --schedule S`.
-    pub schedule: String,
-    pub preemptions: u32,
-    /// Model operations up to the violation.
-    pub ops: u32,
+    #[serde(flatten)]
+    pub found: explore::Finding,
+    /// Replays the execution: `bridgesim replay SCENARIO --rules LABEL --schedule S`
+    /// (`found.schedule`); empty for the other findings of a collecting search.
     #[serde(skip)]
     pub report: String,
+}
+
+impl std::ops::Deref for Finding {
+    type Target = explore::Finding;
+    fn deref(&self) -> &explore::Finding {
+        &self.found
+    }
 }
 
 impl Finding {
@@ -197,12 +201,7 @@ pub fn explore(
     let findings: Vec<Finding> = report
         .counterexample()
         .map(|c| Finding {
-            kind: c.kind,
-            object: c.object.clone(),
-            message: c.message.clone(),
-            schedule: c.schedule.clone(),
-            preemptions: c.preemptions,
-            ops: c.ops,
+            found: c.finding(),
             report: c.report.clone(),
         })
         .into_iter()
@@ -219,12 +218,7 @@ pub fn explore(
             continue;
         }
         findings.push(Finding {
-            kind: f.kind,
-            object: f.object.clone(),
-            message: f.message.clone(),
-            schedule: f.schedule.clone(),
-            preemptions: f.preemptions,
-            ops: f.ops,
+            found: f.clone(),
             report: String::new(),
         });
     }

@@ -314,6 +314,20 @@ pub struct Report {
     pub traces: Option<Vec<u128>>,
 }
 
+impl Counterexample {
+    /// The violation as a [`Finding`]: its minimised schedule, the preemptions and operations.
+    pub fn finding(&self) -> Finding {
+        Finding {
+            kind: self.kind,
+            object: self.object.clone(),
+            message: self.message.clone(),
+            schedule: self.schedule.clone(),
+            preemptions: self.preemptions,
+            ops: self.ops,
+        }
+    }
+}
+
 impl Report {
     pub fn counterexample(&self) -> Option<&Counterexample> {
         match &self.outcome {
