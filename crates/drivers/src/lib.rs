@@ -16,6 +16,7 @@
 //!   nodes no model claims.
 
 pub mod common;
+pub mod data;
 pub mod display;
 pub mod graph;
 pub mod mipi_dsi;
