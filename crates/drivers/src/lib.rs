@@ -35,4 +35,3 @@ pub mod panel;
 pub mod samsung_dsim;
 pub mod simple_bridge;
 pub mod tc358762;
-pub mod ti_sn65dsi83;

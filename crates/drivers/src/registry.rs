@@ -162,8 +162,15 @@ pub fn suppliers() -> Vec<Entry> {
     ]
 }
 
-/// The display driver models.
+/// The display driver models: the Rust ones, then those described as data.
 pub fn display_drivers() -> Vec<Entry> {
+    let mut v = rust_display_drivers();
+    v.extend(data_drivers());
+    v
+}
+
+/// The display driver models still written in Rust.
+fn rust_display_drivers() -> Vec<Entry> {
     vec![
         Entry {
             bus: OfBus::Platform,
@@ -290,11 +297,10 @@ impl HpdIrq for DataHpd {
     }
 }
 
-/// Every model: suppliers, then display drivers, then the data drivers.
+/// Every model: suppliers, then display drivers.
 pub fn all() -> Vec<Entry> {
     let mut v = suppliers();
     v.extend(display_drivers());
-    v.extend(data_drivers());
     v
 }
 

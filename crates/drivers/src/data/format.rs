@@ -479,7 +479,9 @@ impl FromStr for CallName {
             .find(|c| c.name() == s)
             .ok_or_else(|| {
                 let hint = match s {
-                    "devm_drm_of_get_bridge_by_endpoint" => " (did you mean of_drm_get_bridge_by_endpoint?)",
+                    "devm_drm_of_get_bridge_by_endpoint" => {
+                        " (did you mean of_drm_get_bridge_by_endpoint?)"
+                    }
                     _ => "",
                 };
                 format!(
@@ -511,10 +513,18 @@ impl CallName {
         use CallName::*;
         use FieldKind as K;
         Some(match self {
-            DrmBridgeAttach | DrmBridgeGet | DrmBridgePut | DrmBridgeClearAndPut
-            | OfDrmFindBridge | OfDrmFindAndGetBridge | DrmOfFindPanelOrBridge
-            | OfDrmGetBridgeByEndpoint | DevmDrmOfGetBridge | DevmDrmPanelBridgeAdd
-            | DrmPanelBridgeAdd | DrmPanelBridgeRemove => &[K::Bridge],
+            DrmBridgeAttach
+            | DrmBridgeGet
+            | DrmBridgePut
+            | DrmBridgeClearAndPut
+            | OfDrmFindBridge
+            | OfDrmFindAndGetBridge
+            | DrmOfFindPanelOrBridge
+            | OfDrmGetBridgeByEndpoint
+            | DevmDrmOfGetBridge
+            | DevmDrmPanelBridgeAdd
+            | DrmPanelBridgeAdd
+            | DrmPanelBridgeRemove => &[K::Bridge],
             OfDrmFindPanel | DrmPanelPrepare | DrmPanelEnable | DrmPanelDisable
             | DrmPanelUnprepare => &[K::Panel],
             DevmRegulatorGet | DevmRegulatorGetOptional | RegulatorEnable | RegulatorDisable => {
@@ -522,15 +532,17 @@ impl CallName {
             }
             DevmGpiodGet | DevmGpiodGetOptional | GpiodSetValue => &[K::Gpio],
             DevmRegmapInit | DevmIoremap | RegmapRead | RegmapWrite => &[K::Regmap],
-            RequestIrq | DevmRequestThreadedIrq | FreeIrq | DisableIrq | DisableIrqNosync
+            RequestIrq
+            | DevmRequestThreadedIrq
+            | FreeIrq
+            | DisableIrq
+            | DisableIrqNosync
             | EnableIrq => &[K::Irq],
             InitWork | ScheduleWork | CancelWorkSync => &[K::Work],
             InitDelayedWork | ScheduleDelayedWork | CancelDelayedWorkSync => &[K::DelayedWork],
             MutexInit | MutexLock | MutexUnlock | Guard | ScopedGuard => &[K::Mutex],
             MipiDsiHostRegister | MipiDsiHostUnregister => &[K::DsiHost],
-            HdmiAudioRegister | HdmiAudioUnregister | CecRegister | CecUnregister => {
-                &[K::Device]
-            }
+            HdmiAudioRegister | HdmiAudioUnregister | CecRegister | CecUnregister => &[K::Device],
             Store => &[K::Bridge, K::Panel],
             _ => return None,
         })
@@ -810,9 +822,8 @@ impl Source<'_> {
 
     /// Parse the file's TOML into its written form.
     pub fn parse(&self) -> Result<DescriptionFile, DescError> {
-        toml::from_str(self.text).map_err(|e| {
-            self.error(e.span().unwrap_or(0..0), e.message().trim().to_string())
-        })
+        toml::from_str(self.text)
+            .map_err(|e| self.error(e.span().unwrap_or(0..0), e.message().trim().to_string()))
     }
 }
 
@@ -845,9 +856,10 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
         }
         if let Some(c) = &f.compatible {
             if c.get_ref().is_empty() {
-                return Err(l
-                    .src
-                    .error(c.span(), "`compatible` is empty: expected at least one string"));
+                return Err(l.src.error(
+                    c.span(),
+                    "`compatible` is empty: expected at least one string",
+                ));
             }
             compatible = Some((c.get_ref().iter().map(|s| s.get_ref().clone()).collect(), i));
         }
@@ -887,7 +899,10 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
                 ));
             }
             let kind = *d.kind.get_ref();
-            let needs_func = matches!(kind, FieldKind::Work | FieldKind::DelayedWork | FieldKind::Irq);
+            let needs_func = matches!(
+                kind,
+                FieldKind::Work | FieldKind::DelayedWork | FieldKind::Irq
+            );
             if needs_func && d.func.is_none() {
                 return Err(l.src.error(
                     decl.span(),
@@ -944,9 +959,7 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
     let top = |what: &str| {
         last.src.error(
             whole(last),
-            format!(
-                "missing `{what}`: a description must give it (or inherit a file that does)"
-            ),
+            format!("missing `{what}`: a description must give it (or inherit a file that does)"),
         )
     };
     let name = name.ok_or_else(|| top("name"))?;
@@ -954,8 +967,10 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
     let bus = bus.ok_or_else(|| top("bus"))?;
     let role = role.ok_or_else(|| top("role"))?;
     let container = container.unwrap_or_else(|| format!("struct {name}"));
-    let field_map: BTreeMap<String, Field> =
-        fields.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect();
+    let field_map: BTreeMap<String, Field> = fields
+        .iter()
+        .map(|(k, v)| (k.clone(), v.0.clone()))
+        .collect();
 
     // Every function a field or a call refers to must be a callback of the description.
     let mut referenced: BTreeSet<String> = BTreeSet::new();
@@ -964,7 +979,10 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
             if !callbacks.contains_key(func) {
                 return Err(layers[*i].src.error(
                     span.clone(),
-                    format!("field `{}` runs `{func}`, which is not a callback of the description", f.name),
+                    format!(
+                        "field `{}` runs `{func}`, which is not a callback of the description",
+                        f.name
+                    ),
                 ));
             }
             referenced.insert(func.clone());
@@ -980,7 +998,14 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
             .get_ref()
             .parse()
             .map_err(|e: drm::cite::BadCitation| src.error(decl.cite.span(), e.to_string()))?;
-        let calls = check_calls(src, &decl.calls, &field_map, &callbacks, &mut referenced, &mut site, false)?;
+        let calls = check_calls(
+            src,
+            &decl.calls,
+            &field_map,
+            &callbacks,
+            &mut referenced,
+            &mut site,
+        )?;
         let returns = match (&decl.returns, slot) {
             (None, Some(Slot::ModeValid)) => Returns::Bool(true),
             (None, Some(Slot::GetModes | Slot::PanelGetModes | Slot::EdidRead)) => Returns::Count(0),
@@ -1043,7 +1068,11 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
     if role == DriverRole::Bridge && !checked.contains_key("probe") {
         return Err(top("callbacks.probe"));
     }
-    let files = layers.iter().rev().map(|l| l.src.file.to_string()).collect();
+    let files = layers
+        .iter()
+        .rev()
+        .map(|l| l.src.file.to_string())
+        .collect();
     Ok(Description {
         name,
         release,
@@ -1076,7 +1105,6 @@ fn check_calls(
     callbacks: &BTreeMap<String, (CallbackDecl, usize, Range<usize>)>,
     referenced: &mut BTreeSet<String>,
     site: &mut u32,
-    in_error: bool,
 ) -> Result<Vec<Call>, DescError> {
     let mut out = Vec::new();
     for c in calls {
@@ -1104,11 +1132,18 @@ fn check_calls(
                     let takes = if allowed.is_empty() {
                         "no arguments".to_string()
                     } else {
-                        allowed.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ")
+                        allowed
+                            .iter()
+                            .map(|a| a.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     };
                     return Err(src.error(
                         span.clone(),
-                        format!("`{}` is not an argument of `{name}` (it takes {takes})", arg.name()),
+                        format!(
+                            "`{}` is not an argument of `{name}` (it takes {takes})",
+                            arg.name()
+                        ),
                     ));
                 }
             }
@@ -1121,17 +1156,24 @@ fn check_calls(
                 } else {
                     Err(src.error(
                         fname.span(),
-                        format!("`next_bridge` is a bridge pointer; `{name}` takes a {} field", kinds_text(kinds)),
+                        format!(
+                            "`next_bridge` is a bridge pointer; `{name}` takes a {} field",
+                            kinds_text(kinds)
+                        ),
                     ))
                 };
             }
             match fields.get(n) {
                 None => Err(src.error(
                     fname.span(),
-                    format!(
-                        "unknown field `{n}`: expected one of the [fields] ({}) or next_bridge",
-                        fields.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ),
+                    if fields.is_empty() {
+                        format!("unknown field `{n}`: no [fields] are declared (next_bridge is the only field without one)")
+                    } else {
+                        format!(
+                            "unknown field `{n}`: expected one of the [fields] ({}) or next_bridge",
+                            fields.keys().cloned().collect::<Vec<_>>().join(", ")
+                        )
+                    },
                 )),
                 Some(f) if !kinds.contains(&f.kind) => Err(src.error(
                     fname.span(),
@@ -1154,13 +1196,18 @@ fn check_calls(
         }
         if let Some(from) = &d.from {
             let kinds: &[FieldKind] = match name {
-                CallName::DevmDrmPanelBridgeAdd | CallName::DrmPanelBridgeAdd | CallName::DrmOfFindPanelOrBridge => &[FieldKind::Panel],
+                CallName::DevmDrmPanelBridgeAdd
+                | CallName::DrmPanelBridgeAdd
+                | CallName::DrmOfFindPanelOrBridge => &[FieldKind::Panel],
                 CallName::Store => &[FieldKind::Bridge, FieldKind::Panel],
                 _ => &[FieldKind::Bridge],
             };
             field_kind(from, kinds)?;
         } else if name.needs_from() {
-            return Err(src.error(c.span(), format!("`{name}` needs `from`: the panel field it wraps")));
+            return Err(src.error(
+                c.span(),
+                format!("`{name}` needs `from`: the panel field it wraps"),
+            ));
         }
         if let Some(func) = &d.function {
             if !callbacks.contains_key(func.get_ref()) {
@@ -1172,21 +1219,41 @@ fn check_calls(
             referenced.insert(func.get_ref().clone());
         } else if matches!(
             name,
-            CallName::Call | CallName::DevmAddAction | CallName::DevmAddActionOrReset | CallName::DevmReleaseAction
+            CallName::Call
+                | CallName::DevmAddAction
+                | CallName::DevmAddActionOrReset
+                | CallName::DevmReleaseAction
         ) {
-            return Err(src.error(c.span(), format!("`{name}` needs `function`: a callback of the description")));
+            return Err(src.error(
+                c.span(),
+                format!("`{name}` needs `function`: a callback of the description"),
+            ));
         }
-        if matches!(name, CallName::DevmRegulatorGet | CallName::DevmRegulatorGetOptional | CallName::DevmGpiodGet | CallName::DevmGpiodGetOptional)
-            && d.id.is_none()
+        if matches!(
+            name,
+            CallName::DevmRegulatorGet
+                | CallName::DevmRegulatorGetOptional
+                | CallName::DevmGpiodGet
+                | CallName::DevmGpiodGetOptional
+        ) && d.id.is_none()
         {
-            return Err(src.error(c.span(), format!("`{name}` needs `id`: the supply or GPIO name (\"vcc\", \"enable\")")));
+            return Err(src.error(
+                c.span(),
+                format!("`{name}` needs `id`: the supply or GPIO name (\"vcc\", \"enable\")"),
+            ));
         }
         if name == CallName::ScopedGuard && d.body.is_empty() {
-            return Err(src.error(c.span(), "`scoped_guard` needs a `body`: the calls made under the lock"));
+            return Err(src.error(
+                c.span(),
+                "`scoped_guard` needs a `body`: the calls made under the lock",
+            ));
         }
         if let Some(s) = &d.status {
             if !["connected", "disconnected"].contains(&s.get_ref().as_str()) {
-                return Err(src.error(s.span(), "status: expected \"connected\" or \"disconnected\""));
+                return Err(src.error(
+                    s.span(),
+                    "status: expected \"connected\" or \"disconnected\"",
+                ));
             }
         }
         if name == CallName::DrmBridgeHpdNotify && d.status.is_none() {
@@ -1198,8 +1265,17 @@ fn check_calls(
                 format!("`{name}` cannot fail here: `on_error` and `optional` need a call that can fail (or `can_fail = true`)"),
             ));
         }
-        if d.optional && name.lookup_api().is_none() && !matches!(name, CallName::DevmDrmOfGetBridge | CallName::OfDrmFindPanel) {
-            return Err(src.error(c.span(), "`optional` is only for lookups (a missing remote is not an error)"));
+        if d.optional
+            && name.lookup_api().is_none()
+            && !matches!(
+                name,
+                CallName::DevmDrmOfGetBridge | CallName::OfDrmFindPanel
+            )
+        {
+            return Err(src.error(
+                c.span(),
+                "`optional` is only for lookups (a missing remote is not an error)",
+            ));
         }
         let cond = match &d.cond {
             None => None,
@@ -1207,8 +1283,8 @@ fn check_calls(
         };
         *site += 1;
         let my_site = *site;
-        let on_error = check_calls(src, &d.on_error, fields, callbacks, referenced, site, true)?;
-        let body = check_calls(src, &d.body, fields, callbacks, referenced, site, in_error)?;
+        let on_error = check_calls(src, &d.on_error, fields, callbacks, referenced, site)?;
+        let body = check_calls(src, &d.body, fields, callbacks, referenced, site)?;
         let (line, column) = line_col(src.text, c.span().start);
         out.push(Call {
             name,
@@ -1233,7 +1309,11 @@ fn check_calls(
 }
 
 fn kinds_text(kinds: &[FieldKind]) -> String {
-    kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(" or ")
+    kinds
+        .iter()
+        .map(|k| k.name())
+        .collect::<Vec<_>>()
+        .join(" or ")
 }
 
 fn parse_cond(

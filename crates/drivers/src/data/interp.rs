@@ -8,20 +8,22 @@ use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex as StdMutex, OnceLock};
 
-use drm::bridge::panel::{devm_drm_panel_bridge_add, drm_panel_bridge_add_typed, drm_panel_bridge_remove};
+use drm::bridge::panel::{
+    devm_drm_panel_bridge_add, drm_panel_bridge_add_typed, drm_panel_bridge_remove,
+};
 use drm::bridge::{
     devm_drm_bridge_add, devm_drm_bridge_alloc, devm_drm_bridge_alloc_legacy, drm_bridge_add,
-    drm_bridge_attach, drm_bridge_clear_and_put, drm_bridge_enter, drm_bridge_exit,
-    drm_bridge_get, drm_bridge_hpd_notify, drm_bridge_priv, drm_bridge_priv_mut, drm_bridge_put,
-    drm_bridge_remove, drm_bridge_unplug, of_drm_find_and_get_bridge, of_drm_find_bridge,
+    drm_bridge_attach, drm_bridge_clear_and_put, drm_bridge_enter, drm_bridge_exit, drm_bridge_get,
+    drm_bridge_hpd_notify, drm_bridge_priv, drm_bridge_priv_mut, drm_bridge_put, drm_bridge_remove,
+    drm_bridge_unplug, of_drm_find_and_get_bridge, of_drm_find_bridge,
     of_drm_get_bridge_by_endpoint, DrmBridge, DrmBridgeFuncs, DrmBridgeObj, DrmBridgeOps,
 };
 use drm::connector::ConnectorStatus;
 use drm::encoder::DrmEncoder;
 use drm::of::{devm_drm_of_get_bridge, drm_of_find_panel_or_bridge};
 use drm::panel::{
-    drm_panel_disable, drm_panel_enable, drm_panel_prepare, drm_panel_unprepare,
-    of_drm_find_panel, DrmPanel,
+    drm_panel_disable, drm_panel_enable, drm_panel_prepare, drm_panel_unprepare, of_drm_find_panel,
+    DrmPanel,
 };
 use drm::RefOwner;
 use kmodel::device::{DeviceId, DeviceInfo, Driver};
@@ -32,7 +34,9 @@ use kmodel::of_platform::OfBus;
 use kmodel::srcu::SrcuIdx;
 use kmodel::{Errno, Kernel, Obj};
 
-use super::format::{BridgeOp, Call, CallName, Callback, Cond, Description, FieldKind, Returns, Slot, NEXT_BRIDGE};
+use super::format::{
+    BridgeOp, Call, CallName, Callback, Cond, Description, FieldKind, Returns, Slot, NEXT_BRIDGE,
+};
 use super::{select, DriverData};
 use crate::graph::remote_node;
 use crate::mipi_dsi::{
@@ -198,7 +202,10 @@ impl DrmBridgeFuncs for DataFuncs {
         match self.run(k, b, Slot::ModeValid) {
             None => true,
             Some(Err(_)) => false,
-            Some(Ok(())) => !matches!(self.desc.slot(Slot::ModeValid).map(|c| &c.returns), Some(Returns::Bool(false))),
+            Some(Ok(())) => !matches!(
+                self.desc.slot(Slot::ModeValid).map(|c| &c.returns),
+                Some(Returns::Bool(false))
+            ),
         }
     }
     fn atomic_pre_enable(&self, k: &Kernel, b: DrmBridge) {
@@ -422,14 +429,16 @@ impl<'k> Frame<'k> {
         let k = self.k;
         if name == NEXT_BRIDGE {
             return match self.bridge() {
-                Some(b) => k.read(b.obj(), |x| x.next_bridge).map_or(Val::Null, Val::Bridge),
+                Some(b) => k
+                    .read(b.obj(), |x| x.next_bridge)
+                    .map_or(Val::Null, Val::Bridge),
                 None => Val::Null,
             };
         }
         match self.ctx {
-            Some(Ctx::Bridge(b)) => {
-                drm_bridge_priv::<DataPriv, _>(k, b, |p| p.vals.get(name).copied().unwrap_or_default())
-            }
+            Some(Ctx::Bridge(b)) => drm_bridge_priv::<DataPriv, _>(k, b, |p| {
+                p.vals.get(name).copied().unwrap_or_default()
+            }),
             Some(Ctx::Plain(o)) => k.read(o, |p| p.vals.get(name).copied().unwrap_or_default()),
             None => self.pending.get(name).copied().unwrap_or_default(),
         }
@@ -521,12 +530,20 @@ impl<'k> Frame<'k> {
     }
 
     fn field<'c>(&self, c: &'c Call) -> &'c str {
-        c.field.as_deref().expect("checked at load: the call has its field")
+        c.field
+            .as_deref()
+            .expect("checked at load: the call has its field")
     }
 
     fn function(&self, c: &Call) -> &Callback {
-        let name = c.function.as_deref().expect("checked at load: the call names a function");
-        self.desc.callbacks.get(name).expect("checked at load: a callback")
+        let name = c
+            .function
+            .as_deref()
+            .expect("checked at load: the call names a function");
+        self.desc
+            .callbacks
+            .get(name)
+            .expect("checked at load: a callback")
     }
 
     /// Run a callback of the description as its own function (a work item, an IRQ handler,
@@ -555,7 +572,9 @@ impl<'k> Frame<'k> {
             desc: self.desc.clone(),
             vals: std::mem::take(&mut self.pending),
             // cite: v6.17:drivers/gpu/drm/drm_bridge.c:__drm_bridge_free
-            freed_at_unbind: legacy || !drm::rules(k).bridge_refcount || !drm::rules(k).destroy_hook,
+            freed_at_unbind: legacy
+                || !drm::rules(k).bridge_refcount
+                || !drm::rules(k).destroy_hook,
         };
         let ty = intern(&self.desc.container);
         let funcs: Rc<dyn DrmBridgeFuncs> = Rc::new(DataFuncs {
@@ -733,7 +752,8 @@ impl<'k> Frame<'k> {
             CallName::OfDrmFindAndGetBridge => {
                 let np = self.remote(c).ok_or(Errno::ENODEV)?;
                 let f = self.field(c).to_string();
-                let b = of_drm_find_and_get_bridge(k, np, self.owner(&f)).ok_or(Errno::EPROBE_DEFER)?;
+                let b =
+                    of_drm_find_and_get_bridge(k, np, self.owner(&f)).ok_or(Errno::EPROBE_DEFER)?;
                 self.set(&f, Val::Bridge(b));
                 Ok(())
             }
@@ -746,7 +766,8 @@ impl<'k> Frame<'k> {
             CallName::DrmOfFindPanelOrBridge => {
                 let want_panel = c.from.is_some();
                 let want_bridge = c.field.is_some();
-                let (p, b) = drm_of_find_panel_or_bridge(k, self.remote(c), want_panel, want_bridge)?;
+                let (p, b) =
+                    drm_of_find_panel_or_bridge(k, self.remote(c), want_panel, want_bridge)?;
                 if let (Some(pf), Some(p)) = (&c.from, p) {
                     self.set(pf, Val::Panel(p));
                 }
@@ -867,7 +888,8 @@ impl<'k> Frame<'k> {
                     return Ok(());
                 }
                 let func = decl.func.clone().expect("checked at load");
-                let irq = k.devm_request_threaded_irq(dev, intern(&self.desc.name), self.handler(&func))?;
+                let irq =
+                    k.devm_request_threaded_irq(dev, intern(&self.desc.name), self.handler(&func))?;
                 if decl.hpd {
                     hpd_irq_requested(k, dev, irq);
                 }
@@ -902,16 +924,24 @@ impl<'k> Frame<'k> {
             }
             CallName::InitWork | CallName::InitDelayedWork => {
                 let f = self.field(c).to_string();
-                let func = self.desc.fields.get(&f).and_then(|d| d.func.clone()).expect("checked at load");
+                let func = self
+                    .desc
+                    .fields
+                    .get(&f)
+                    .and_then(|d| d.func.clone())
+                    .expect("checked at load");
                 let w = k.init_work(&format!("{} {f}", k.dev_name(dev)), self.handler(&func));
                 self.set(&f, Val::Work(w));
                 // The work_struct is embedded in the container: the model's separate object
                 // goes when the container does, at unbind (devres memory) or at the last put
                 // (`.destroy`). Nothing cancels it unless the description does.
                 if self.freed_at_unbind() {
-                    k.devm_add_action_or_reset(dev, "embedded work_struct", w.id().0 as u64, move |k| {
-                        k.destroy_work(w)
-                    })?;
+                    k.devm_add_action_or_reset(
+                        dev,
+                        "embedded work_struct",
+                        w.id().0 as u64,
+                        move |k| k.destroy_work(w),
+                    )?;
                 }
                 Ok(())
             }
@@ -927,7 +957,10 @@ impl<'k> Frame<'k> {
                 }
                 Ok(())
             }
-            CallName::DrmPanelPrepare | CallName::DrmPanelEnable | CallName::DrmPanelDisable | CallName::DrmPanelUnprepare => {
+            CallName::DrmPanelPrepare
+            | CallName::DrmPanelEnable
+            | CallName::DrmPanelDisable
+            | CallName::DrmPanelUnprepare => {
                 let Some(p) = self.panel_of(self.field(c)) else {
                     return Ok(());
                 };
@@ -1017,7 +1050,10 @@ impl<'k> Frame<'k> {
             }
             CallName::MutexLock | CallName::Guard => {
                 let Some(m) = self.mutex_of(self.field(c)) else {
-                    k.warn(format!("{}: lock of an uninitialised mutex ({})", self.desc.name, c.at));
+                    k.warn(format!(
+                        "{}: lock of an uninitialised mutex ({})",
+                        self.desc.name, c.at
+                    ));
                     return Ok(());
                 };
                 k.mutex_lock(m);
@@ -1034,7 +1070,10 @@ impl<'k> Frame<'k> {
             }
             CallName::ScopedGuard => {
                 let Some(m) = self.mutex_of(self.field(c)) else {
-                    k.warn(format!("{}: lock of an uninitialised mutex ({})", self.desc.name, c.at));
+                    k.warn(format!(
+                        "{}: lock of an uninitialised mutex ({})",
+                        self.desc.name, c.at
+                    ));
                     return Ok(());
                 };
                 k.mutex_lock(m);
@@ -1097,5 +1136,8 @@ fn ops_of(ops: &[BridgeOp]) -> DrmBridgeOps {
 
 /// Whether the description's field `kind` is one the interpreter stores as hardware.
 pub fn is_hw(kind: FieldKind) -> bool {
-    matches!(kind, FieldKind::Regulator | FieldKind::Gpio | FieldKind::Regmap)
+    matches!(
+        kind,
+        FieldKind::Regulator | FieldKind::Gpio | FieldKind::Regmap
+    )
 }

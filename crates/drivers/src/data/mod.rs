@@ -63,7 +63,10 @@ impl DriverData {
         self.releases
             .values()
             .chain(self.any_release.iter())
-            .find_map(|d| d.hpd_field().map(|f| f.source.clone().unwrap_or_else(|| "interrupts".into())))
+            .find_map(|d| {
+                d.hpd_field()
+                    .map(|f| f.source.clone().unwrap_or_else(|| "interrupts".into()))
+            })
     }
 
     fn from_descriptions(
@@ -100,9 +103,16 @@ pub fn load_dir(dir: &str, files: &[(&str, &str)]) -> Result<DriverData, DescErr
     for (path, text) in files {
         let file = format!("{DATA_DIR}/{path}");
         let src = Source { file: &file, text };
-        let stem = path.rsplit('/').next().unwrap_or(path).trim_end_matches(".toml");
+        let stem = path
+            .rsplit('/')
+            .next()
+            .unwrap_or(path)
+            .trim_end_matches(".toml");
         let release: Release = stem.parse().map_err(|e: drm::rules::UnknownRelease| {
-            src.error(0..0, format!("file name: {e} (a description is named after its release: v7.0.toml)"))
+            src.error(
+                0..0,
+                format!("file name: {e} (a description is named after its release: v7.0.toml)"),
+            )
         })?;
         let f = src.parse()?;
         parsed.insert(release, (file.clone(), text, f));
@@ -130,7 +140,10 @@ pub fn load_dir(dir: &str, files: &[(&str, &str)]) -> Result<DriverData, DescErr
                 let have: Vec<&str> = parsed.keys().map(|r| r.name()).collect();
                 return Err(src.error(
                     inh.span(),
-                    format!("{dir} has no {parent} description to inherit (it has {})", have.join(", ")),
+                    format!(
+                        "{dir} has no {parent} description to inherit (it has {})",
+                        have.join(", ")
+                    ),
                 ));
             }
             chain.push(parent);
@@ -151,9 +164,17 @@ pub fn load_dir(dir: &str, files: &[(&str, &str)]) -> Result<DriverData, DescErr
     }
     if releases.is_empty() {
         let file = format!("{DATA_DIR}/{dir}");
-        return Err(Source { file: &file, text: "" }.error(0..0, "no description files"));
+        return Err(Source {
+            file: &file,
+            text: "",
+        }
+        .error(0..0, "no description files"));
     }
-    Ok(DriverData::from_descriptions(dir.to_string(), releases, None))
+    Ok(DriverData::from_descriptions(
+        dir.to_string(),
+        releases,
+        None,
+    ))
 }
 
 /// Load every driver of `files` (paths `<driver>/<release>.toml`).
@@ -162,8 +183,10 @@ pub fn load_all(files: &[(&str, &str)]) -> Result<Vec<Arc<DriverData>>, DescErro
     for (path, text) in files {
         let Some((dir, _)) = path.split_once('/') else {
             let file = format!("{DATA_DIR}/{path}");
-            return Err(Source { file: &file, text }
-                .error(0..0, "a description belongs in a driver's directory: <driver>/<release>.toml"));
+            return Err(Source { file: &file, text }.error(
+                0..0,
+                "a description belongs in a driver's directory: <driver>/<release>.toml",
+            ));
         };
         dirs.entry(dir).or_default().push((path, text));
     }
@@ -176,9 +199,16 @@ pub fn load_all(files: &[(&str, &str)]) -> Result<Vec<Arc<DriverData>>, DescErro
         for b in &out[i + 1..] {
             if let Some(c) = a.compatible.iter().find(|c| b.compatible.contains(c)) {
                 let file = format!("{DATA_DIR}/{}", b.dir);
-                return Err(Source { file: &file, text: "" }.error(
+                return Err(Source {
+                    file: &file,
+                    text: "",
+                }
+                .error(
                     0..0,
-                    format!("compatible `{c}` is claimed by both {} and {}", a.dir, b.dir),
+                    format!(
+                        "compatible `{c}` is claimed by both {} and {}",
+                        a.dir, b.dir
+                    ),
                 ));
             }
         }
@@ -211,28 +241,44 @@ pub fn load_inline(file: &str, text: &str) -> Result<Arc<DriverData>, DescError>
     });
     let d = format::resolve(&layers, None)?;
     let name = d.name.clone();
-    Ok(Arc::new(DriverData::from_descriptions(name, BTreeMap::new(), Some(Arc::new(d)))))
+    Ok(Arc::new(DriverData::from_descriptions(
+        name,
+        BTreeMap::new(),
+        Some(Arc::new(d)),
+    )))
 }
 
 /// The written layers of built-in description `DIR/RELEASE`, oldest first.
-fn resolve_builtin_chain(name: &str) -> Result<Vec<(String, &'static str, DescriptionFile)>, String> {
+fn resolve_builtin_chain(
+    name: &str,
+) -> Result<Vec<(String, &'static str, DescriptionFile)>, String> {
     let (dir, rel) = name.split_once('/').ok_or_else(|| {
         format!("inherits `{name}`: expected a built-in description, DRIVER/RELEASE (\"ti-sn65dsi83/v7.0\")")
     })?;
-    let mut rel: Release = rel.parse().map_err(|e: drm::rules::UnknownRelease| e.to_string())?;
+    let mut rel: Release = rel
+        .parse()
+        .map_err(|e: drm::rules::UnknownRelease| e.to_string())?;
     let mut out = Vec::new();
     loop {
         let path = format!("{dir}/{rel}.toml");
         let Some((p, text)) = FILES.iter().find(|(p, _)| *p == path) else {
             let have = builtin_names().join(", ");
-            return Err(format!("no built-in description `{dir}/{rel}` (there are: {have})"));
+            return Err(format!(
+                "no built-in description `{dir}/{rel}` (there are: {have})"
+            ));
         };
         let file = format!("{DATA_DIR}/{p}");
-        let f = Source { file: &file, text }.parse().map_err(|e| e.to_string())?;
+        let f = Source { file: &file, text }
+            .parse()
+            .map_err(|e| e.to_string())?;
         let next = f.inherits.as_ref().map(|i| i.get_ref().clone());
         out.push((file, *text, f));
         match next {
-            Some(n) => rel = n.parse().map_err(|e: drm::rules::UnknownRelease| e.to_string())?,
+            Some(n) => {
+                rel = n
+                    .parse()
+                    .map_err(|e: drm::rules::UnknownRelease| e.to_string())?
+            }
             None => break,
         }
     }
@@ -300,7 +346,13 @@ pub fn release_of_rules(r: &Rules) -> Release {
 struct Overrides(Obj<BTreeMap<String, String>>);
 
 fn overrides(k: &Kernel) -> Overrides {
-    k.global(|k| Overrides(k.static_obj("driver descriptions", "driver descriptions", BTreeMap::new())))
+    k.global(|k| {
+        Overrides(k.static_obj(
+            "driver descriptions",
+            "driver descriptions",
+            BTreeMap::new(),
+        ))
+    })
 }
 
 /// Use description `name` (`"ti-sn65dsi83/v6.15"`, or `"v6.15"` of the driver's own) for
@@ -323,10 +375,20 @@ pub fn override_target(data: &DriverData, name: &str) -> Result<Release, String>
         }
         None => name,
     };
-    let r: Release = rel.parse().map_err(|e: drm::rules::UnknownRelease| e.to_string())?;
+    let r: Release = rel
+        .parse()
+        .map_err(|e: drm::rules::UnknownRelease| e.to_string())?;
     if data.any_release.is_none() && !data.releases.contains_key(&r) {
-        let have: Vec<String> = data.releases.keys().map(|r| format!("{}/{r}", data.dir)).collect();
-        return Err(format!("no description `{}/{r}`: expected one of {}", data.dir, have.join(", ")));
+        let have: Vec<String> = data
+            .releases
+            .keys()
+            .map(|r| format!("{}/{r}", data.dir))
+            .collect();
+        return Err(format!(
+            "no description `{}/{r}`: expected one of {}",
+            data.dir,
+            have.join(", ")
+        ));
     }
     Ok(r)
 }
@@ -335,9 +397,7 @@ pub fn override_target(data: &DriverData, name: &str) -> Result<Release, String>
 pub fn select(k: &Kernel, data: &DriverData) -> Arc<Description> {
     let current = current_release(k);
     let chosen = k.read(overrides(k).0, |o| {
-        data.compatible
-            .iter()
-            .find_map(|c| o.get(*c).cloned())
+        data.compatible.iter().find_map(|c| o.get(*c).cloned())
     });
     if let Some(name) = chosen {
         if let Ok(r) = override_target(data, &name) {
