@@ -6,6 +6,13 @@
 //! (`synchronize_irq`); after `free_irq` (done by devres at unbind for `devm_request_threaded_irq`)
 //! the interrupt is no longer delivered. Work items run in a kworker thread spawned when the
 //! queued work is run; `cancel_work_sync` removes pending work and waits for a running one.
+//!
+//! Delivery and teardown exclude each other as `desc->lock` and the pool lock make them do:
+//! a handler thread checks that its interrupt is still requested and enabled and registers
+//! itself as running in one step, and `free_irq` drops the handler and takes the running list
+//! in one step, so a handler never starts after `free_irq` has returned (nor a work function
+//! after `cancel_work_sync`), as in `free_irq` (kernel/irq/manage.c) and `__cancel_work_sync`
+//! (kernel/workqueue.c); neither file is in the corpus.
 
 use std::rc::Rc;
 
@@ -90,12 +97,20 @@ impl Kernel {
         let _f = self.func("generic_handle_irq");
         let (name, handler, enabled) =
             self.read(irq.0, |s| (s.name.clone(), s.handler.clone(), s.enabled));
-        let handler = handler.filter(|_| enabled)?;
+        handler.filter(|_| enabled)?;
         let t = self.spawn(&format!("irq/{name}"), move |k| {
             let _f = k.func("irq_thread");
-            handler(k);
+            // Still requested and enabled now? Then it runs, and free_irq waits for it.
+            let me = k.current();
+            let handler = k.write(irq.0, |s| {
+                let h = s.handler.clone().filter(|_| s.enabled)?;
+                s.running.push(me);
+                Some(h)
+            });
+            if let Some(handler) = handler {
+                handler(k);
+            }
         });
-        self.write(irq.0, |s| s.running.push(t));
         Some(t)
     }
 
@@ -103,10 +118,7 @@ impl Kernel {
     pub fn synchronize_irq(&self, irq: Irq) {
         let _f = self.func("synchronize_irq");
         let running = self.read(irq.0, |s| s.running.clone());
-        let me = self.current();
-        for t in running.into_iter().filter(|&t| t != me) {
-            self.join(t);
-        }
+        self.join_others(running);
     }
 
     /// `disable_irq`: stop delivery and wait for running handlers.
@@ -120,11 +132,22 @@ impl Kernel {
         self.write(irq.0, |s| s.enabled = true);
     }
 
-    /// `free_irq`: wait for running handlers, then never deliver it again.
+    /// `free_irq`: never deliver it again, then wait for the handlers already running.
     pub fn free_irq(&self, irq: Irq) {
         let _f = self.func("free_irq");
-        self.synchronize_irq(irq);
-        self.write(irq.0, |s| s.handler = None);
+        let running = self.write(irq.0, |s| {
+            s.handler = None;
+            s.running.clone()
+        });
+        self.join_others(running);
+    }
+
+    /// Wait for each of `threads` but the current one.
+    fn join_others(&self, threads: Vec<Tid>) {
+        let me = self.current();
+        for t in threads.into_iter().filter(|&t| t != me) {
+            self.join(t);
+        }
     }
 
     fn workqueue(&self) -> Workqueue {
@@ -148,32 +171,40 @@ impl Kernel {
     /// `queue_work(system_wq, w)`: returns false if it was already pending.
     pub fn queue_work(&self, w: Work) -> bool {
         let _f = self.func("queue_work");
-        if self.read(w.0, |s| s.pending) {
+        // test_and_set_bit(WORK_STRUCT_PENDING_BIT): one step.
+        if self.write(w.0, |s| std::mem::replace(&mut s.pending, true)) {
             return false;
         }
-        self.write(w.0, |s| s.pending = true);
         let wq = self.workqueue();
         self.write(wq.0, |q| q.push(w));
         true
     }
 
     /// A kworker runs every queued item, each in its own kworker thread (spawned here, in
-    /// queue order). Returns the kworker threads.
+    /// queue order). Returns the kworker threads. A kworker takes its item in one step: it
+    /// clears the pending bit and registers as running (`current_work`), or, if a cancel came
+    /// first, does nothing.
     pub fn run_queued_work(&self) -> Vec<Tid> {
         let _f = self.func("process_one_work");
         let wq = self.workqueue();
         let items = self.write(wq.0, std::mem::take);
         let mut threads = Vec::new();
         for w in items {
-            if !self.read(w.0, |s| s.pending) {
+            let Some(name) = self.read(w.0, |s| s.pending.then(|| s.name.clone())) else {
                 continue;
-            }
-            let (name, func) = self.write(w.0, |s| {
-                s.pending = false;
-                (s.name.clone(), s.func.clone())
+            };
+            let t = self.spawn(&format!("kworker/{name}"), move |k| {
+                let me = k.current();
+                let func = k.write(w.0, |s| {
+                    std::mem::replace(&mut s.pending, false).then(|| {
+                        s.running.push(me);
+                        s.func.clone()
+                    })
+                });
+                if let Some(func) = func {
+                    func(k);
+                }
             });
-            let t = self.spawn(&format!("kworker/{name}"), move |k| func(k));
-            self.write(w.0, |s| s.running.push(t));
             threads.push(t);
         }
         threads
@@ -183,14 +214,12 @@ impl Kernel {
     /// pending.
     pub fn cancel_work_sync(&self, w: Work) -> bool {
         let _f = self.func("cancel_work_sync");
-        let was = self.write(w.0, |s| std::mem::replace(&mut s.pending, false));
+        let (was, running) = self.write(w.0, |s| {
+            (std::mem::replace(&mut s.pending, false), s.running.clone())
+        });
         let wq = self.workqueue();
         self.write(wq.0, |q| q.retain(|&x| x != w));
-        let running = self.read(w.0, |s| s.running.clone());
-        let me = self.current();
-        for t in running.into_iter().filter(|&t| t != me) {
-            self.join(t);
-        }
+        self.join_others(running);
         was
     }
 

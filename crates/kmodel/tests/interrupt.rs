@@ -77,19 +77,35 @@ fn free_irq_waits_for_the_running_handler() {
     assert!(k.violations().is_empty(), "{:?}", k.violations());
 }
 
+/// Threads: init 0, handler 1, unbind 2. `first` runs its first two steps as soon as it can (the
+/// handler or kworker taking its item), then unbind, init and the handler or kworker run in
+/// that order of preference.
+struct FirstStepThen {
+    first: Tid,
+    taken: u32,
+}
+
+impl Scheduler for FirstStepThen {
+    fn choose(&mut self, view: &SchedView<'_>) -> Option<Tid> {
+        // Its Begin step, then the step that takes the interrupt or the work item.
+        if self.taken < 2 && view.is_enabled(self.first) {
+            self.taken += 1;
+            return Some(self.first);
+        }
+        [Tid(2), Tid(0), Tid(1)]
+            .into_iter()
+            .find(|&t| view.is_enabled(t))
+    }
+}
+
 #[test]
 fn an_irq_requested_before_its_resource_can_touch_it_after_release() {
-    /// Let the unbind run to completion before the handler starts.
-    struct UnbindFirst;
-    impl Scheduler for UnbindFirst {
-        fn choose(&mut self, view: &SchedView<'_>) -> Option<Tid> {
-            // Threads: init 0, handler 1, unbind 2. Prefer unbind, then init, then handler.
-            [Tid(2), Tid(0), Tid(1)]
-                .into_iter()
-                .find(|&t| view.is_enabled(t))
-        }
-    }
-    let k = hpd(&mut UnbindFirst, true);
+    // The handler has started when the unbind runs to its end.
+    let mut s = FirstStepThen {
+        first: Tid(1),
+        taken: 0,
+    };
+    let k = hpd(&mut s, true);
     let kinds: Vec<_> = k.violations().iter().map(|v| v.kind).collect();
     // The GPIO (newer) is released first; free_irq then waits for the handler, which reads
     // the released GPIO.
@@ -101,10 +117,32 @@ fn an_irq_requested_before_its_resource_can_touch_it_after_release() {
     );
 }
 
+/// A handler that has not started when free_irq runs never starts: free_irq and delivery
+/// exclude each other (desc->lock), so nothing touches the device after its unbind.
+#[test]
+fn a_handler_not_started_before_free_irq_never_runs() {
+    /// Let the unbind run to completion before the handler's first step.
+    struct UnbindFirst;
+    impl Scheduler for UnbindFirst {
+        fn choose(&mut self, view: &SchedView<'_>) -> Option<Tid> {
+            [Tid(2), Tid(0), Tid(1)]
+                .into_iter()
+                .find(|&t| view.is_enabled(t))
+        }
+    }
+    let k = hpd(&mut UnbindFirst, true);
+    assert!(k.violations().is_empty(), "{:?}", k.violations());
+}
+
 #[test]
 fn work_runs_in_a_kworker_and_cancel_waits() {
     let k = Kernel::new(Config::default());
-    k.run(&mut ThreadOrder, |k| {
+    // The kworker (thread 1) takes its item, then init cancels: cancel waits for it.
+    let mut s = FirstStepThen {
+        first: Tid(1),
+        taken: 0,
+    };
+    k.run(&mut s, |k| {
         let log = k.kzalloc("log", "log", Vec::<&str>::new());
         let w = k.init_work(
             "reset_work",
@@ -125,6 +163,36 @@ fn work_runs_in_a_kworker_and_cancel_waits() {
         assert!(k.queue_work(w));
         assert!(k.cancel_work_sync(w), "pending work is dropped");
         assert!(k.run_queued_work().is_empty());
+        k.destroy_work(w);
+        k.kfree(log);
+    });
+    assert!(k.violations().is_empty(), "{:?}", k.violations());
+}
+
+/// Work handed to a kworker that has not taken it yet is still pending: cancel_work_sync
+/// drops it and the kworker does nothing, so the work never runs after the cancel returns.
+#[test]
+fn a_cancel_before_the_kworker_takes_the_item_wins() {
+    let k = Kernel::new(Config::default());
+    // Thread order: init runs on until it waits, so the kworker starts only at the join.
+    k.run(&mut ThreadOrder, |k| {
+        let log = k.kzalloc("log", "log", Vec::<&str>::new());
+        let w = k.init_work(
+            "reset_work",
+            Rc::new(move |k: &Kernel| k.write(log, |l| l.push("work ran"))),
+        );
+        assert!(k.queue_work(w));
+        let late = k.run_queued_work();
+        assert_eq!(late.len(), 1);
+        assert!(
+            k.cancel_work_sync(w),
+            "still pending: the kworker has not taken it"
+        );
+        k.join(late[0]);
+        assert!(
+            k.read(log, |l| l.is_empty()),
+            "the cancelled work never ran"
+        );
         k.destroy_work(w);
         k.kfree(log);
     });
