@@ -67,7 +67,11 @@ pub fn run(json: bool) -> ExitCode {
             falls_back: Release::ALL
                 .into_iter()
                 .filter(|r| !d.releases.contains_key(r))
-                .filter_map(|r| d.for_release(r).release.map(|used| (r.to_string(), used.to_string())))
+                .filter_map(|r| {
+                    d.for_release(r)
+                        .release
+                        .map(|used| (r.to_string(), used.to_string()))
+                })
                 .collect(),
         })
         .collect();

@@ -37,8 +37,8 @@ const MAX_THREADS: u16 = 256;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-mod cmd_dt;
 mod cmd_drivers;
+mod cmd_dt;
 mod cmd_rules;
 mod html;
 mod merge;

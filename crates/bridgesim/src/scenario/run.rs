@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use drivers::display::{display_lookup, display_pipes};
 use drivers::data::DriverData;
+use drivers::display::{display_lookup, display_pipes};
 use drivers::registry::{claim_in, Claim, Role};
 use drivers::variant::{set_variant, Variant};
 use drm::bridge::{
@@ -203,7 +203,11 @@ impl Prepared {
                     };
                     if let Err(why) = drivers::data::override_target(d, v.get_ref()) {
                         return Err(sc
-                            .error(v.span(), format!("{why}; or a variant name: {m}"), "unknown description")
+                            .error(
+                                v.span(),
+                                format!("{why}; or a variant name: {m}"),
+                                "unknown description",
+                            )
                             .into());
                     }
                     descriptions.push((compat.clone(), v.get_ref().clone()));
@@ -584,7 +588,9 @@ fn step_kind_ok(
                 ));
             }
             if !wanted.iter().any(|(_, source)| tree.property(n, source).is_some() || (source == "interrupts" && tree.property(n, "interrupts-extended").is_some())) {
-                let sources: Vec<&str> = wanted.iter().map(|(_, s)| s.as_str()).collect();
+                let mut sources: Vec<&str> = wanted.iter().map(|(_, s)| s.as_str()).collect();
+                sources.sort();
+                sources.dedup();
                 return Err((
                     format!("`irq` needs {path} to have an interrupt, but it has no {} property, so {} requests none", sources.join(" or "), d.dir),
                     "add the property to the node, or raise another node's interrupt".to_string(),
@@ -642,17 +648,27 @@ fn defined_drivers(sc: &Scenario) -> Result<Vec<Arc<DriverData>>, LoadError> {
         let loaded = if let Some(inc) = &d.include {
             if d.has_description_keys() {
                 return Err(sc
-                    .error(spec.span(), "a [[driver]] with `include` has no other key", "here")
+                    .error(
+                        spec.span(),
+                        "a [[driver]] with `include` has no other key",
+                        "here",
+                    )
                     .with_help("expected either `include = \"file.toml\"` or an inline description")
                     .into());
             }
             let path = sc.dir.join(inc.get_ref());
             let text = std::fs::read_to_string(&path).map_err(|e| {
-                sc.error(inc.span(), format!("{}: {e}", path.display()), "cannot read")
+                sc.error(
+                    inc.span(),
+                    format!(
+                        "cannot read driver description `{}` (relative to the scenario): {e}",
+                        inc.get_ref()
+                    ),
+                    "cannot read",
+                )
             })?;
             let file = path.display().to_string();
-            drivers::data::load_inline(&file, &text)
-                .map_err(|e| desc_error(&e))?
+            drivers::data::load_inline(&file, &text).map_err(|e| desc_error(&e))?
         } else {
             let src = drivers::data::format::Source {
                 file: &sc.path,
@@ -665,7 +681,11 @@ fn defined_drivers(sc: &Scenario) -> Result<Vec<Arc<DriverData>>, LoadError> {
             .find_map(|o| loaded.compatible.iter().find(|c| o.compatible.contains(c)))
         {
             return Err(sc
-                .error(spec.span(), format!("compatible `{c}` is claimed by two [[driver]] tables"), "here")
+                .error(
+                    spec.span(),
+                    format!("compatible `{c}` is claimed by two [[driver]] tables"),
+                    "here",
+                )
                 .into());
         }
         out.push(loaded);

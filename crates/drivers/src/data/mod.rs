@@ -116,7 +116,10 @@ pub fn load_dir(dir: &str, files: &[(&str, &str)]) -> Result<DriverData, DescErr
         })?;
         let f = src.parse()?;
         if let Some(i) = &f.include {
-            return Err(src.error(i.span(), "`include` is for a scenario's [[driver]], not a description file"));
+            return Err(src.error(
+                i.span(),
+                "`include` is for a scenario's [[driver]], not a description file",
+            ));
         }
         parsed.insert(release, (file.clone(), text, f));
     }
@@ -226,7 +229,10 @@ pub fn load_inline(file: &str, text: &str) -> Result<Arc<DriverData>, DescError>
     let src = Source { file, text };
     let f = src.parse()?;
     if let Some(i) = &f.include {
-        return Err(src.error(i.span(), "`include` is for a scenario's [[driver]], not a description file"));
+        return Err(src.error(
+            i.span(),
+            "`include` is for a scenario's [[driver]], not a description file",
+        ));
     }
     load_parsed(src, f)
 }
