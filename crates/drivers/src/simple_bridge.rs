@@ -5,6 +5,13 @@
 //! raw pointer for the device's lifetime: when the next bridge's device unbinds first, the
 //! pointer dangles. The v7.0 conversion takes it with `of_drm_find_and_get_bridge` into
 //! `bridge->next_bridge`, put by the core at free (upstream.md §5.8).
+//!
+//! The power resources differ: simple-bridge takes an optional `vdd` supply and an optional
+//! `enable` GPIO (v7.1:drivers/gpu/drm/bridge/simple-bridge.c:simple_bridge_probe), thc63lvd1024
+//! a required `vcc` supply and optional `oe`/`powerdown` GPIOs
+//! (v7.1:drivers/gpu/drm/bridge/thc63lvd1024.c:thc63_probe). Their `.enable`/`.disable`
+//! switch them with no `drm_bridge_enter` in any release, so a disable after the device's
+//! unbind touches a released regulator (thc63_disable: `regulator_disable(thc63->vcc)`).
 
 use std::rc::Rc;
 
@@ -20,13 +27,18 @@ use kmodel::{Errno, Kernel};
 
 use crate::common::{alloc_bridge, remove_bridge};
 use crate::graph::remote_node;
-use crate::supply::devm_gpiod_get_optional;
+use crate::supply::{devm_gpiod_get_optional, devm_regulator_get, devm_regulator_get_optional};
 use crate::variant::{variant, Variant};
 
 struct Simple {
     /// `sbridge->next_bridge` (raw) before v7.0.
     next: Option<DrmBridge>,
+    /// simple-bridge: `sbridge->enable`; thc63lvd1024: `thc63->oe`.
     enable: Option<Hw>,
+    /// thc63lvd1024: `thc63->pdwn`.
+    pdwn: Option<Hw>,
+    /// simple-bridge: `sbridge->vdd` (optional); thc63lvd1024: `thc63->vcc`.
+    supply: Option<Hw>,
     variant: Variant,
 }
 
@@ -42,16 +54,36 @@ impl DrmBridgeFuncs for Funcs {
         let _f = k.func("simple_bridge_attach");
         drm_bridge_attach(k, Some(enc), next_of(k, b), Some(b), flags)
     }
+    /// v7.1:drivers/gpu/drm/bridge/simple-bridge.c:simple_bridge_enable and
+    /// v7.1:drivers/gpu/drm/bridge/thc63lvd1024.c:thc63_enable: the supply on, then the GPIOs.
     fn atomic_enable(&self, k: &Kernel, b: DrmBridge) {
         let _f = k.func("simple_bridge_enable");
-        if let Some(g) = drm_bridge_priv::<Simple, _>(k, b, |p| p.enable) {
+        let (supply, enable, pdwn) =
+            drm_bridge_priv::<Simple, _>(k, b, |p| (p.supply, p.enable, p.pdwn));
+        if let Some(r) = supply {
+            k.hw_enable(r);
+        }
+        if let Some(g) = pdwn {
+            k.hw_access(g, "gpiod_set_value(pdwn, 0)");
+        }
+        if let Some(g) = enable {
             k.hw_access(g, "gpiod_set_value_cansleep(enable, 1)");
         }
     }
+    /// v7.1:drivers/gpu/drm/bridge/simple-bridge.c:simple_bridge_disable and
+    /// v7.1:drivers/gpu/drm/bridge/thc63lvd1024.c:thc63_disable: the GPIOs, then the supply off.
     fn atomic_disable(&self, k: &Kernel, b: DrmBridge) {
         let _f = k.func("simple_bridge_disable");
-        if let Some(g) = drm_bridge_priv::<Simple, _>(k, b, |p| p.enable) {
+        let (supply, enable, pdwn) =
+            drm_bridge_priv::<Simple, _>(k, b, |p| (p.supply, p.enable, p.pdwn));
+        if let Some(g) = enable {
             k.hw_access(g, "gpiod_set_value_cansleep(enable, 0)");
+        }
+        if let Some(g) = pdwn {
+            k.hw_access(g, "gpiod_set_value(pdwn, 1)");
+        }
+        if let Some(r) = supply {
+            k.hw_disable(r);
         }
     }
     fn detect(&self, k: &Kernel, b: DrmBridge) -> drm::connector::ConnectorStatus {
@@ -68,11 +100,14 @@ impl DrmBridgeFuncs for Funcs {
     }
 }
 
-/// A dumb bridge driver: `name`, its compatibles and the port its output is on.
+/// A dumb bridge driver: `name`, its compatibles, the port its output is on and whether it is
+/// thc63lvd1024 (a required `vcc` supply and `oe`/`powerdown` GPIOs) rather than simple-bridge
+/// (an optional `vdd` supply and an `enable` GPIO).
 pub struct SimpleBridge {
     pub name: &'static str,
     pub compatible: &'static [&'static str],
     pub out_port: i32,
+    pub thc63: bool,
 }
 
 /// simple-bridge.c.
@@ -86,6 +121,7 @@ pub const SIMPLE_BRIDGE: SimpleBridge = SimpleBridge {
         "ti,opa362",
     ],
     out_port: 1,
+    thc63: false,
 };
 
 /// thc63lvd1024.c: LVDS in on ports 0/1, RGB out on port 2.
@@ -93,6 +129,7 @@ pub const THC63LVD1024: SimpleBridge = SimpleBridge {
     name: "thc63lvd1024",
     compatible: &["thine,thc63lvd1024"],
     out_port: 2,
+    thc63: true,
 };
 
 impl Driver for SimpleBridge {
@@ -105,7 +142,21 @@ impl Driver for SimpleBridge {
     fn probe(&self, k: &Kernel, dev: DeviceId) -> Result<(), Errno> {
         let _f = k.func("simple_bridge_probe");
         let v = variant(k, self.compatible);
-        let enable = devm_gpiod_get_optional(k, dev, "enable")?;
+        // thc63_probe gets vcc and its GPIOs before the next bridge; simple_bridge_probe
+        // after it. Either way a missing supplier defers the probe.
+        let (supply, enable, pdwn) = if self.thc63 {
+            (
+                Some(devm_regulator_get(k, dev, "vcc")?),
+                devm_gpiod_get_optional(k, dev, "oe")?,
+                devm_gpiod_get_optional(k, dev, "powerdown")?,
+            )
+        } else {
+            (
+                devm_regulator_get_optional(k, dev, "vdd")?,
+                devm_gpiod_get_optional(k, dev, "enable")?,
+                None,
+            )
+        };
         let remote = remote_node(k, dev, self.out_port, -1).ok_or(Errno::EPROBE_DEFER)?;
         let owner = RefOwner::next_bridge(k, dev);
         let next = if v == Variant::NextBridge {
@@ -119,6 +170,8 @@ impl Driver for SimpleBridge {
         let p = Simple {
             next: None,
             enable,
+            pdwn,
+            supply,
             variant: v,
         };
         let b = match alloc_bridge(k, dev, v, "struct simple_bridge", Rc::new(Funcs), p) {
