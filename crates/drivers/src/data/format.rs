@@ -10,6 +10,7 @@ use std::str::FromStr;
 use drm::cite::Citation;
 use drm::of::LookupApi;
 use drm::rules::Release;
+use kmodel::Errno;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -155,6 +156,8 @@ pub enum FieldKind {
     DsiHost,
     /// A child `struct device` (`platform_device *` of an HDMI codec, a CEC adapter...).
     Device,
+    /// A `bool` of the driver's (`ctx->pre_enabled`): `set`, `clear`, tested with `if`.
+    Flag,
 }
 
 impl FieldKind {
@@ -171,6 +174,7 @@ impl FieldKind {
             FieldKind::Mutex => "mutex",
             FieldKind::DsiHost => "dsi_host",
             FieldKind::Device => "device",
+            FieldKind::Flag => "flag",
         }
     }
 }
@@ -216,6 +220,8 @@ pub struct CallDecl {
     pub function: Option<Spanned<String>>,
     /// `drm_bridge_hpd_notify`: `"connected"` or `"disconnected"`.
     pub status: Option<Spanned<String>>,
+    /// `return_error`: the error returned (`"ENODEV"`; default `"EINVAL"`).
+    pub errno: Option<Spanned<String>>,
     /// Only when this holds: `"FIELD"` (set), `"!FIELD"` (NULL), `"compatible:STR"` (the node
     /// is compatible with STR), `"property:NAME"` (the node has the property).
     #[serde(rename = "if")]
@@ -430,8 +436,23 @@ vocabulary! {
     /// Call a function of the driver (a helper, or a work function run inline).
     Call => "call" [Function] fails true;
     /// Return from the callback with an error (`return -EINVAL` on a path the description
-    /// takes under its `if`).
-    ReturnError => "return_error" [] fails false;
+    /// takes under its `if`; `errno` names another).
+    ReturnError => "return_error" [Errno] fails false;
+    /// Return from the callback with success (`if (!ctx->pre_enabled) return;`).
+    Return => "return" [] fails false;
+    /// Set a flag field (`ctx->pre_enabled = true`).
+    Set => "set" [Field] fails false;
+    /// Clear a flag field (`ctx->pre_enabled = false`).
+    Clear => "clear" [Field] fails false;
+    /// `drm_bridge_detect(field, connector)`: detect through the bridge `field` points to (a
+    /// dereference of it); the callback returns what it returns.
+    DrmBridgeDetect => "drm_bridge_detect" [Field] fails false;
+    /// `drm_bridge_edid_read(field, connector)`: read the EDID through the bridge `field` points
+    /// to (a dereference of it); the callback returns the modes it gives.
+    DrmBridgeEdidRead => "drm_bridge_edid_read" [Field] fails false;
+    /// `drm_kms_helper_hotplug_event(bridge->dev)`: tell userspace the outputs changed (an HPD
+    /// handler; only with the bridge attached, so guard it with `if = "bridge.dev"`).
+    DrmKmsHelperHotplugEvent => "drm_kms_helper_hotplug_event" [] fails false;
 }
 
 /// An optional argument of a call.
@@ -446,6 +467,7 @@ pub enum Arg {
     Function,
     Status,
     Body,
+    Errno,
 }
 
 impl Arg {
@@ -460,6 +482,7 @@ impl Arg {
             Arg::Function => "function",
             Arg::Status => "status",
             Arg::Body => "body",
+            Arg::Errno => "errno",
         }
     }
 }
@@ -524,7 +547,10 @@ impl CallName {
             | DevmDrmOfGetBridge
             | DevmDrmPanelBridgeAdd
             | DrmPanelBridgeAdd
-            | DrmPanelBridgeRemove => &[K::Bridge],
+            | DrmPanelBridgeRemove
+            | DrmBridgeDetect
+            | DrmBridgeEdidRead => &[K::Bridge],
+            Set | Clear => &[K::Flag],
             OfDrmFindPanel | DrmPanelPrepare | DrmPanelEnable | DrmPanelDisable
             | DrmPanelUnprepare => &[K::Panel],
             DevmRegulatorGet | DevmRegulatorGetOptional | RegulatorEnable | RegulatorDisable => {
@@ -671,6 +697,19 @@ pub enum Cond {
     Compatible(String),
     /// The device's node has this property.
     Property(String),
+    /// `!` before a condition that is not a field (`!property:data-mapping`).
+    Not(Box<Cond>),
+    /// `bridge.encoder`: the bridge's `encoder` is set (attached once; not cleared by detach).
+    BridgeEncoder,
+    /// `bridge.dev`: the bridge's `dev` is set (attached, not yet detached).
+    BridgeDev,
+    /// `remote:PORT`: the node's port PORT has a remote endpoint (`of_graph_get_remote_node`).
+    Remote(i32),
+    /// `remote-compatible:PORT:STR`: and that remote node is compatible with STR.
+    RemoteCompatible(i32, String),
+    /// `ops:FIELD:OP`: the bridge FIELD points to has `DRM_BRIDGE_OP_OP` (reads that bridge: a
+    /// use-after-free if it was freed; false when FIELD is NULL).
+    Ops(String, BridgeOp),
 }
 
 /// A checked call.
@@ -685,6 +724,8 @@ pub struct Call {
     pub what: Option<String>,
     pub function: Option<String>,
     pub status: Option<String>,
+    /// `return_error`'s error.
+    pub errno: Errno,
     pub cond: Option<Cond>,
     pub optional: bool,
     pub can_fail: bool,
@@ -1115,7 +1156,7 @@ fn check_calls(
             .parse()
             .map_err(|e: String| src.error(d.call.span(), e))?;
         let allowed = name.args();
-        let present: [(Arg, Option<Range<usize>>); 9] = [
+        let present: [(Arg, Option<Range<usize>>); 10] = [
             (Arg::Field, d.field.as_ref().map(|x| x.span())),
             (Arg::From, d.from.as_ref().map(|x| x.span())),
             (Arg::Port, d.port.as_ref().map(|x| x.span())),
@@ -1125,6 +1166,7 @@ fn check_calls(
             (Arg::Function, d.function.as_ref().map(|x| x.span())),
             (Arg::Status, d.status.as_ref().map(|x| x.span())),
             (Arg::Body, (!d.body.is_empty()).then(|| c.span())),
+            (Arg::Errno, d.errno.as_ref().map(|x| x.span())),
         ];
         for (arg, span) in &present {
             if let Some(span) = span {
@@ -1281,6 +1323,19 @@ fn check_calls(
             None => None,
             Some(s) => Some(parse_cond(src, s, fields)?),
         };
+        let errno = match &d.errno {
+            None => Errno::EINVAL,
+            Some(e) => parse_errno(e.get_ref()).ok_or_else(|| {
+                src.error(
+                    e.span(),
+                    format!(
+                        "unknown errno `{}`: expected one of {}",
+                        e.get_ref(),
+                        ERRNOS.map(|e| e.name()).join(", ")
+                    ),
+                )
+            })?,
+        };
         *site += 1;
         let my_site = *site;
         let on_error = check_calls(src, &d.on_error, fields, callbacks, referenced, site)?;
@@ -1296,6 +1351,7 @@ fn check_calls(
             what: d.what.as_ref().map(|x| x.get_ref().clone()),
             function: d.function.as_ref().map(|x| x.get_ref().clone()),
             status: d.status.as_ref().map(|x| x.get_ref().clone()),
+            errno,
             cond,
             optional: d.optional,
             can_fail: d.can_fail,
@@ -1322,6 +1378,53 @@ fn parse_cond(
     fields: &BTreeMap<String, Field>,
 ) -> Result<Cond, DescError> {
     let t = s.get_ref().trim();
+    let expected = "expected \"FIELD\", \"!FIELD\", \"compatible:STRING\", \"property:NAME\", \"bridge.encoder\", \"bridge.dev\", \"remote:PORT\", \"remote-compatible:PORT:STRING\" or \"ops:FIELD:OP\" (any of them after `!`)";
+    let bad = |why: String| src.error(s.span(), format!("condition `{t}`: {expected}; {why}"));
+    if let Some(inner) = t.strip_prefix('!') {
+        if inner != NEXT_BRIDGE && !fields.contains_key(inner) && !inner.is_empty() {
+            let sub = Spanned::new(s.span(), inner.to_string());
+            let c = parse_cond(src, &sub, fields)?;
+            return Ok(match c {
+                Cond::Set(f) => Cond::Unset(f),
+                Cond::Not(c) => *c,
+                c => Cond::Not(Box::new(c)),
+            });
+        }
+    }
+    match t {
+        "bridge.encoder" => return Ok(Cond::BridgeEncoder),
+        "bridge.dev" => return Ok(Cond::BridgeDev),
+        _ => {}
+    }
+    if let Some(p) = t.strip_prefix("remote:") {
+        let port = p
+            .parse::<i32>()
+            .map_err(|_| bad(format!("`{p}` is not a port number")))?;
+        return Ok(Cond::Remote(port));
+    }
+    if let Some(rest) = t.strip_prefix("remote-compatible:") {
+        let (p, c) = rest
+            .split_once(':')
+            .ok_or_else(|| bad("no `:STRING` after the port".into()))?;
+        let port = p
+            .parse::<i32>()
+            .map_err(|_| bad(format!("`{p}` is not a port number")))?;
+        return Ok(Cond::RemoteCompatible(port, c.to_string()));
+    }
+    if let Some(rest) = t.strip_prefix("ops:") {
+        let (f, op) = rest
+            .split_once(':')
+            .ok_or_else(|| bad("no `:OP` after the field".into()))?;
+        let is_bridge =
+            f == NEXT_BRIDGE || fields.get(f).is_some_and(|x| x.kind == FieldKind::Bridge);
+        if !is_bridge {
+            return Err(bad(format!("`{f}` is not a bridge field")));
+        }
+        let op: BridgeOp = toml::Value::String(op.to_string())
+            .try_into()
+            .map_err(|_| bad(format!("`{op}` is not a DRM_BRIDGE_OP (detect, edid, hpd, modes, hdmi, hdmi-audio, dp-audio, hdmi-cec)")))?;
+        return Ok(Cond::Ops(f.to_string(), op));
+    }
     if let Some(c) = t.strip_prefix("compatible:") {
         return Ok(Cond::Compatible(c.to_string()));
     }
@@ -1335,7 +1438,7 @@ fn parse_cond(
     if f != NEXT_BRIDGE && !fields.contains_key(f) {
         return Err(src.error(
             s.span(),
-            format!("condition `{t}`: expected \"FIELD\", \"!FIELD\", \"compatible:STRING\" or \"property:NAME\", and `{f}` is not a field"),
+            format!("condition `{t}`: {expected}, and `{f}` is not a field"),
         ));
     }
     Ok(if neg {
@@ -1343,4 +1446,19 @@ fn parse_cond(
     } else {
         Cond::Set(f.to_string())
     })
+}
+
+/// The errors a description may name in `return_error`.
+const ERRNOS: [Errno; 7] = [
+    Errno::EINVAL,
+    Errno::ENODEV,
+    Errno::ENOENT,
+    Errno::EIO,
+    Errno::ENOMEM,
+    Errno::EBUSY,
+    Errno::EPROBE_DEFER,
+];
+
+fn parse_errno(s: &str) -> Option<Errno> {
+    ERRNOS.into_iter().find(|e| e.name() == s)
 }
