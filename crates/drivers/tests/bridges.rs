@@ -406,7 +406,7 @@ fn tc358762_panel_first_window() {
     assert_eq!(run(Release::V7_2), vec![]);
 }
 
-/// adv7511's remove does not cancel `hpd_work` (see adv7511.rs). An HPD interrupt queues the
+/// adv7511's remove does not cancel `hpd_work` (data/adv7511, adv7511_remove). An HPD interrupt queues the
 /// work; ADV7535 unbinds while the display controller still holds the chain; then the work
 /// runs. v6.15: the work lived in the freed devm_kzalloc container, a use-after-free of the work.
 /// v7.2: the container is alive (chain reference), and the work touches the regmap of an
