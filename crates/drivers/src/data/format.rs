@@ -1377,13 +1377,28 @@ fn parse_cond(
     s: &Spanned<String>,
     fields: &BTreeMap<String, Field>,
 ) -> Result<Cond, DescError> {
-    let t = s.get_ref().trim();
+    parse_cond_at(src, s, s.get_ref().trim(), fields)
+}
+
+/// `t` is the part of the written condition `s` still to parse (after a `!`); messages show
+/// the condition as written.
+fn parse_cond_at(
+    src: &Source<'_>,
+    s: &Spanned<String>,
+    t: &str,
+    fields: &BTreeMap<String, Field>,
+) -> Result<Cond, DescError> {
+    let written = s.get_ref().trim();
     let expected = "expected \"FIELD\", \"!FIELD\", \"compatible:STRING\", \"property:NAME\", \"bridge.encoder\", \"bridge.dev\", \"remote:PORT\", \"remote-compatible:PORT:STRING\" or \"ops:FIELD:OP\" (any of them after `!`)";
-    let bad = |why: String| src.error(s.span(), format!("condition `{t}`: {expected}; {why}"));
+    let bad = |why: String| {
+        src.error(
+            s.span(),
+            format!("condition `{written}`: {expected}; {why}"),
+        )
+    };
     if let Some(inner) = t.strip_prefix('!') {
         if inner != NEXT_BRIDGE && !fields.contains_key(inner) && !inner.is_empty() {
-            let sub = Spanned::new(s.span(), inner.to_string());
-            let c = parse_cond(src, &sub, fields)?;
+            let c = parse_cond_at(src, s, inner, fields)?;
             return Ok(match c {
                 Cond::Set(f) => Cond::Unset(f),
                 Cond::Not(c) => *c,
@@ -1438,7 +1453,7 @@ fn parse_cond(
     if f != NEXT_BRIDGE && !fields.contains_key(f) {
         return Err(src.error(
             s.span(),
-            format!("condition `{t}`: {expected}, and `{f}` is not a field"),
+            format!("condition `{written}`: {expected}, and `{f}` is not a field"),
         ));
     }
     Ok(if neg {
