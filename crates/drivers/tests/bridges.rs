@@ -486,3 +486,30 @@ fn tc358762_post_disable_only_after_pre_enable() {
         assert_clean(&k, &format!("tc358762 post_disable {r}"));
     }
 }
+
+/// adv7511 sets DRM_BRIDGE_OP_HPD only when its node has an interrupt
+/// (v7.1:drivers/gpu/drm/bridge/adv7511/adv7511_drv.c:adv7511_probe): with one, the bridge
+/// connector holds it as its HPD bridge and the interrupt is requested; without, neither.
+#[test]
+fn adv7535_hpd_op_only_with_an_interrupt() {
+    let without: &'static str = Box::leak(
+        ADV7535
+            .lines()
+            .filter(|l| !l.contains("interrupts = <9 8>;") && !l.contains("interrupt-parent"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_boxed_str(),
+    );
+    for (src, hpd) in [(ADV7535, true), (without, false)] {
+        let seen: Rc<RefCell<(bool, bool)>> = Rc::default();
+        let s2 = seen.clone();
+        let k = boot(Release::V7_2, compile("adv7535.dts", src), &[], move |k| {
+            let d = dev(k, ADV).unwrap();
+            let held = owners(k, ADV).contains(&"bridge_connector hpd".to_string());
+            *s2.borrow_mut() = (held, drivers::registry::hpd_irq(k, d).is_some());
+            unbind_all(k, &[LCDIF]);
+        });
+        assert_clean(&k, "adv7535 hpd op");
+        assert_eq!(*seen.borrow(), (hpd, hpd), "interrupt described: {hpd}");
+    }
+}

@@ -222,6 +222,8 @@ pub struct CallDecl {
     pub status: Option<Spanned<String>>,
     /// `return_error`: the error returned (`"ENODEV"`; default `"EINVAL"`).
     pub errno: Option<Spanned<String>>,
+    /// `bridge_op`: the `DRM_BRIDGE_OP_*` added to `bridge.ops`.
+    pub op: Option<Spanned<BridgeOp>>,
     /// Only when this holds: `"FIELD"` (set), `"!FIELD"` (NULL), `"compatible:STR"` (the node
     /// is compatible with STR), `"property:NAME"` (the node has the property).
     #[serde(rename = "if")]
@@ -453,6 +455,9 @@ vocabulary! {
     /// `drm_kms_helper_hotplug_event(bridge->dev)`: tell userspace the outputs changed (an HPD
     /// handler; only with the bridge attached, so guard it with `if = "bridge.dev"`).
     DrmKmsHelperHotplugEvent => "drm_kms_helper_hotplug_event" [] fails false;
+    /// `bridge.ops |= DRM_BRIDGE_OP_<op>` in probe, for an op the driver sets only under a
+    /// condition (adv7511: `hpd` when the node has an interrupt).
+    BridgeOp => "bridge_op" [Op] fails false;
 }
 
 /// An optional argument of a call.
@@ -468,6 +473,7 @@ pub enum Arg {
     Status,
     Body,
     Errno,
+    Op,
 }
 
 impl Arg {
@@ -483,6 +489,7 @@ impl Arg {
             Arg::Status => "status",
             Arg::Body => "body",
             Arg::Errno => "errno",
+            Arg::Op => "op",
         }
     }
 }
@@ -726,6 +733,8 @@ pub struct Call {
     pub status: Option<String>,
     /// `return_error`'s error.
     pub errno: Errno,
+    /// `bridge_op`'s op.
+    pub op: Option<BridgeOp>,
     pub cond: Option<Cond>,
     pub optional: bool,
     pub can_fail: bool,
@@ -1156,7 +1165,7 @@ fn check_calls(
             .parse()
             .map_err(|e: String| src.error(d.call.span(), e))?;
         let allowed = name.args();
-        let present: [(Arg, Option<Range<usize>>); 10] = [
+        let present: [(Arg, Option<Range<usize>>); 11] = [
             (Arg::Field, d.field.as_ref().map(|x| x.span())),
             (Arg::From, d.from.as_ref().map(|x| x.span())),
             (Arg::Port, d.port.as_ref().map(|x| x.span())),
@@ -1167,7 +1176,14 @@ fn check_calls(
             (Arg::Status, d.status.as_ref().map(|x| x.span())),
             (Arg::Body, (!d.body.is_empty()).then(|| c.span())),
             (Arg::Errno, d.errno.as_ref().map(|x| x.span())),
+            (Arg::Op, d.op.as_ref().map(|x| x.span())),
         ];
+        if name == CallName::BridgeOp && d.op.is_none() {
+            return Err(src.error(
+                c.span(),
+                "`bridge_op` needs `op`: the DRM_BRIDGE_OP it adds (detect, edid, hpd, modes, hdmi, hdmi-audio, dp-audio, hdmi-cec)",
+            ));
+        }
         for (arg, span) in &present {
             if let Some(span) = span {
                 if !allowed.contains(arg) {
@@ -1352,6 +1368,7 @@ fn check_calls(
             function: d.function.as_ref().map(|x| x.get_ref().clone()),
             status: d.status.as_ref().map(|x| x.get_ref().clone()),
             errno,
+            op: d.op.as_ref().map(|x| *x.get_ref()),
             cond,
             optional: d.optional,
             can_fail: d.can_fail,

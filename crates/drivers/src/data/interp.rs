@@ -1186,6 +1186,22 @@ impl<'k> Frame<'k> {
                 }
                 Ok(())
             }
+            CallName::BridgeOp => {
+                let b = self.need_bridge()?;
+                let add = ops_of(&c.op.into_iter().collect::<Vec<_>>());
+                k.write(b.obj(), |x| {
+                    let o = &mut x.ops;
+                    o.detect |= add.detect;
+                    o.edid |= add.edid;
+                    o.hpd |= add.hpd;
+                    o.modes |= add.modes;
+                    o.hdmi |= add.hdmi;
+                    o.hdmi_audio |= add.hdmi_audio;
+                    o.dp_audio |= add.dp_audio;
+                    o.hdmi_cec |= add.hdmi_cec;
+                });
+                Ok(())
+            }
             CallName::DrmKmsHelperHotplugEvent => {
                 let b = self.need_bridge()?;
                 if let Some(drm) = k.read(b.obj(), |x| x.drm_dev_ptr()) {
