@@ -85,7 +85,7 @@ fn step_kind_errors_say_what_the_node_is() {
         ),
         (
             "hpd-no-hpd-driver.toml",
-            "(display-connector, lt9611, adv7511), but /soc@0/i2c@30a30000/bridge@2c is a bridge \
+            "(display-connector, adv7511, lt9611), but /soc@0/i2c@30a30000/bridge@2c is a bridge \
              (sn65dsi83)",
         ),
         (

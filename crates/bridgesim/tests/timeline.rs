@@ -222,7 +222,7 @@ fn clean_run_renders_lanes_and_lifelines_without_a_marker() {
         "run",
         "builtin:demo-bridges",
         "--rules",
-        "v7.2",
+        "v7.2+proposals",
         "--html",
         file.to_str().unwrap(),
     ]);

@@ -24,14 +24,8 @@ pub mod registry;
 pub mod supply;
 pub mod variant;
 
-pub mod adv7511;
 pub mod display_connector;
 pub mod fsl_ldb;
-pub mod ite_it6263;
 pub mod lcdif;
-pub mod lontium_lt8912b;
-pub mod lontium_lt9611;
 pub mod panel;
 pub mod samsung_dsim;
-pub mod simple_bridge;
-pub mod tc358762;

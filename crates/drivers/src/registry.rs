@@ -11,10 +11,7 @@ use kmodel::of::{DeviceTree, NodeId};
 use kmodel::of_platform::OfBus;
 use kmodel::{Kernel, Obj};
 
-use crate::{
-    adv7511, display_connector, fsl_ldb, ite_it6263, lcdif, lontium_lt8912b, lontium_lt9611, panel,
-    samsung_dsim, simple_bridge, supply, tc358762,
-};
+use crate::{display_connector, fsl_ldb, lcdif, panel, samsung_dsim, supply};
 
 /// What a driver model is in a display pipeline.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -208,51 +205,9 @@ fn rust_display_drivers() -> Vec<Entry> {
         },
         Entry {
             bus: OfBus::Platform,
-            driver: Rc::new(simple_bridge::SIMPLE_BRIDGE),
-            role: Role::Bridge,
-            hpd: None,
-        },
-        Entry {
-            bus: OfBus::Platform,
-            driver: Rc::new(simple_bridge::THC63LVD1024),
-            role: Role::Bridge,
-            hpd: None,
-        },
-        Entry {
-            bus: OfBus::I2c,
-            driver: Rc::new(lontium_lt8912b::Lt8912b),
-            role: Role::Bridge,
-            hpd: None,
-        },
-        Entry {
-            bus: OfBus::I2c,
-            driver: Rc::new(lontium_lt9611::Lt9611Driver),
-            role: Role::Bridge,
-            hpd: Some(Rc::new(lontium_lt9611::Lt9611Driver)),
-        },
-        Entry {
-            bus: OfBus::MipiDsi,
-            driver: Rc::new(tc358762::Tc358762Driver),
-            role: Role::Bridge,
-            hpd: None,
-        },
-        Entry {
-            bus: OfBus::Platform,
             driver: Rc::new(fsl_ldb::FslLdbDriver),
             role: Role::Bridge,
             hpd: None,
-        },
-        Entry {
-            bus: OfBus::I2c,
-            driver: Rc::new(ite_it6263::It6263Driver),
-            role: Role::Bridge,
-            hpd: None,
-        },
-        Entry {
-            bus: OfBus::I2c,
-            driver: Rc::new(adv7511::Adv7511Driver),
-            role: Role::Bridge,
-            hpd: Some(Rc::new(adv7511::Adv7511Driver)),
         },
     ]
 }

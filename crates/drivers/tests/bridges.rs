@@ -126,8 +126,7 @@ fn lt8912b_edid_after_connector_unbind(release: Release) -> (Vec<(ViolationKind,
         assert!(bound(k, LT));
         *c2.borrow_mut() = Some(bridge(k, CONN).obj().id());
         k.device_del(dev(k, CONN).unwrap());
-        let lt = dev(k, LT).unwrap();
-        *m2.borrow_mut() = drivers::lontium_lt8912b::lt8912_get_modes(k, lt).unwrap();
+        *m2.borrow_mut() = drm::bridge::drm_bridge_edid_read(k, bridge(k, LT));
         unbind_all(k, &[LCDIF]);
     });
     let obj = conn_obj.borrow().unwrap();
@@ -180,13 +179,16 @@ fn lt9611_binds_and_owners() {
     let early = run_case(&LT9611_CASE, Release::V6_15);
     assert_eq!(early[LT9611_DEV], Vec::<String>::new());
     let late = run_case(&LT9611_CASE, Release::V7_2);
-    // v7.2: next_bridge via of_drm_get_bridge_by_endpoint (the v7.2 conversion).
+    // v7.2: next_bridge via of_drm_get_bridge_by_endpoint (the v7.2 conversion). LT9611 sets
+    // DRM_BRIDGE_OP_MODES besides OP_EDID (v7.1:drivers/gpu/drm/bridge/lontium-lt9611.c:lt9611_probe),
+    // so the bridge connector holds it for modes too.
     assert_eq!(
         late[LT9611_DEV],
         s(&[
             "bridge_connector edid",
             "bridge_connector hdmi",
             "bridge_connector hpd",
+            "bridge_connector modes",
             "chain of encoder-0",
             "devres of /soc/i2c@30a30000/hdmi-bridge@3b",
             "next_bridge of /soc/dsi@32e60000",
@@ -212,7 +214,7 @@ fn lt9611_hpd_irq_then_unbind_is_clean() {
     for r in [Release::V6_15, Release::V7_2] {
         let k = boot(r, compile("lt9611.dts", LT9611), &[], |k| {
             let d = dev(k, LT9611_DEV).unwrap();
-            let irq = drivers::lontium_lt9611::hpd_irq_of(k, d).expect("HPD IRQ");
+            let irq = drivers::registry::hpd_irq(k, d).expect("HPD IRQ");
             let t = k.fire_irq(irq).expect("delivered while bound");
             k.join(t);
             unbind_all(k, &[LCDIF]);
@@ -404,7 +406,7 @@ fn tc358762_panel_first_window() {
     assert_eq!(run(Release::V7_2), vec![]);
 }
 
-/// adv7511's remove does not cancel `hpd_work` (see adv7511.rs). An HPD interrupt queues the
+/// adv7511's remove does not cancel `hpd_work` (data/adv7511, adv7511_remove). An HPD interrupt queues the
 /// work; ADV7535 unbinds while the display controller still holds the chain; then the work
 /// runs. v6.15: the work lived in the freed devm_kzalloc container, a use-after-free of the work.
 /// v7.2: the container is alive (chain reference), and the work touches the regmap of an
@@ -414,7 +416,7 @@ fn adv7535_hpd_work_after_unbind() {
     let run = |r: Release| {
         let k = boot(r, compile("adv7535.dts", ADV7535), &[], |k| {
             let d = dev(k, ADV).unwrap();
-            let irq = drivers::adv7511::hpd_irq_of(k, d).expect("HPD IRQ");
+            let irq = drivers::registry::hpd_irq(k, d).expect("HPD IRQ");
             let t = k.fire_irq(irq).expect("delivered");
             k.join(t);
             k.device_del(d);
@@ -482,5 +484,32 @@ fn tc358762_post_disable_only_after_pre_enable() {
             unbind_all(k, &[LCDIF, TC]);
         });
         assert_clean(&k, &format!("tc358762 post_disable {r}"));
+    }
+}
+
+/// adv7511 sets DRM_BRIDGE_OP_HPD only when its node has an interrupt
+/// (v7.1:drivers/gpu/drm/bridge/adv7511/adv7511_drv.c:adv7511_probe): with one, the bridge
+/// connector holds it as its HPD bridge and the interrupt is requested; without, neither.
+#[test]
+fn adv7535_hpd_op_only_with_an_interrupt() {
+    let without: &'static str = Box::leak(
+        ADV7535
+            .lines()
+            .filter(|l| !l.contains("interrupts = <9 8>;") && !l.contains("interrupt-parent"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_boxed_str(),
+    );
+    for (src, hpd) in [(ADV7535, true), (without, false)] {
+        let seen: Rc<RefCell<(bool, bool)>> = Rc::default();
+        let s2 = seen.clone();
+        let k = boot(Release::V7_2, compile("adv7535.dts", src), &[], move |k| {
+            let d = dev(k, ADV).unwrap();
+            let held = owners(k, ADV).contains(&"bridge_connector hpd".to_string());
+            *s2.borrow_mut() = (held, drivers::registry::hpd_irq(k, d).is_some());
+            unbind_all(k, &[LCDIF]);
+        });
+        assert_clean(&k, "adv7535 hpd op");
+        assert_eq!(*seen.borrow(), (hpd, hpd), "interrupt described: {hpd}");
     }
 }
