@@ -1,35 +1,37 @@
 //! `drivers/gpu/drm/bridge/fsl-ldb.c`: the i.MX8MP/i.MX93 LVDS display bridge, a platform
 //! device inside the media block control syscon (real-pipelines.md §4.2 #12, §2.1 #5).
 //!
-//! Probe (`fsl_ldb_probe`): the container (`devm_kzalloc` before v6.16, `devm_drm_bridge_alloc`
-//! after); the `ldb` clock; the parent syscon's regmap; the remotes of ports 1 and 2 decide
-//! channel 0 / channel 1 / dual link (`-ENXIO` without either); the next element behind the
-//! first enabled channel with `devm_drm_of_get_bridge(dev, np, ch0 ? 1 : 2, 0)` — a panel
-//! becomes a panel bridge added on this device, a bridge (e.g. an IT6263) is **borrowed** into
-//! `fsl_ldb->next_bridge` ("fsl-ldb: Get the next non-panel bridge"; the older driver only
-//! accepted a panel: `of_drm_find_panel` + `devm_drm_panel_bridge_add`); `drm_bridge_add`.
-//! Remove: `drm_bridge_remove`.
+//! Probe (`fsl_ldb_probe`, the same in every corpus release v6.17–v7.1): the container
+//! (`devm_kzalloc` before v6.16, `devm_drm_bridge_alloc` after); the `ldb` clock; the parent
+//! syscon's regmap; the remotes of ports 1 and 2 decide channel 0 / channel 1 / dual link
+//! (`-ENXIO`, "No panel node found", without either); then **only a panel** is accepted:
+//! `of_drm_find_panel` on the first remote (its error, `-EPROBE_DEFER` while no panel of that
+//! node is registered, is the probe's), `devm_drm_panel_bridge_add` on this device into the raw
+//! `fsl_ldb->panel_bridge`; `drm_bridge_add`. A bridge behind the LDB (an IT6263) is never
+//! found, so the LDB stays deferred and its chain never binds. The driver stores no
+//! `bridge->next_bridge` in any release (upstream.md §0.0). Remove: `drm_bridge_remove`.
 //!
-//! From the v7.0 conversions the found bridge is also stored counted in `bridge->next_bridge`
-//! (`fsl_ldb->bridge.next_bridge = drm_bridge_get(next_bridge)`), put by the core at free.
-//! Omitted: PHY/LVDS register values, the termination resistor, the i.MX93 variant data.
+//! No v6.15, v6.16 or v7.2 tree exists; upstream.md names no fsl-ldb change for them, so they
+//! follow the corpus driver (v6.15 with the pre-refcount container).
+//! Omitted: PHY/LVDS register values, the termination resistor (v7.1), the dual-link pixel
+//! order check (`-EINVAL` for even/odd), clock rates, the i.MX93 variant data.
 
 use std::rc::Rc;
 
+use drm::bridge::panel::devm_drm_panel_bridge_add;
 use drm::bridge::{
-    drm_bridge_add, drm_bridge_attach, drm_bridge_get, drm_bridge_priv, drm_bridge_priv_mut,
-    DrmBridge, DrmBridgeFuncs,
+    drm_bridge_add, drm_bridge_attach, drm_bridge_priv, drm_bridge_priv_mut, DrmBridge,
+    DrmBridgeFuncs,
 };
 use drm::encoder::DrmEncoder;
-use drm::of::devm_drm_of_get_bridge;
-use drm::RefOwner;
+use drm::panel::of_drm_find_panel;
 use kmodel::device::{DeviceId, Driver};
 use kmodel::hw::{Hw, HwKind};
 use kmodel::{Errno, Kernel};
 
 use crate::common::{alloc_bridge, remove_bridge};
 use crate::graph::remote_node;
-use crate::variant::{variant, Variant};
+use crate::variant::variant;
 
 /// `-ENXIO` (not among kmodel's named errnos).
 const ENXIO: Errno = Errno(6);
@@ -38,28 +40,22 @@ pub const COMPATIBLE: &[&str] = &["fsl,imx8mp-ldb", "fsl,imx93-ldb"];
 
 /// `struct fsl_ldb`.
 struct FslLdb {
-    /// `fsl_ldb->next_bridge` (borrowed; a panel bridge owned by this device, or another
-    /// device's bridge).
-    next: Option<DrmBridge>,
+    /// `fsl_ldb->panel_bridge`: a raw pointer to the panel bridge added on this device.
+    panel_bridge: Option<DrmBridge>,
     clk: Option<Hw>,
     regmap: Option<Hw>,
-    variant: Variant,
-}
-
-fn next_of(k: &Kernel, b: DrmBridge) -> Option<DrmBridge> {
-    match drm_bridge_priv::<FslLdb, _>(k, b, |p| p.variant) {
-        Variant::NextBridge => k.read(b.obj(), |x| x.next_bridge),
-        _ => drm_bridge_priv::<FslLdb, _>(k, b, |p| p.next),
-    }
 }
 
 struct Funcs;
 
 impl DrmBridgeFuncs for Funcs {
+    // cite: v7.1:drivers/gpu/drm/bridge/fsl-ldb.c:fsl_ldb_attach
     fn attach(&self, k: &Kernel, b: DrmBridge, enc: DrmEncoder, flags: u32) -> Result<(), Errno> {
         let _f = k.func("fsl_ldb_attach");
-        drm_bridge_attach(k, Some(enc), next_of(k, b), Some(b), flags)
+        let next = drm_bridge_priv::<FslLdb, _>(k, b, |p| p.panel_bridge);
+        drm_bridge_attach(k, Some(enc), next, Some(b), flags)
     }
+    // cite: v7.1:drivers/gpu/drm/bridge/fsl-ldb.c:fsl_ldb_atomic_enable
     fn atomic_enable(&self, k: &Kernel, b: DrmBridge) {
         let _f = k.func("fsl_ldb_atomic_enable");
         let (clk, regmap) = drm_bridge_priv::<FslLdb, _>(k, b, |p| (p.clk, p.regmap));
@@ -71,6 +67,7 @@ impl DrmBridgeFuncs for Funcs {
             k.hw_access(r, "regmap_write(LVDS_CTRL)");
         }
     }
+    // cite: v7.1:drivers/gpu/drm/bridge/fsl-ldb.c:fsl_ldb_atomic_disable
     fn atomic_disable(&self, k: &Kernel, b: DrmBridge) {
         let _f = k.func("fsl_ldb_atomic_disable");
         let (clk, regmap) = drm_bridge_priv::<FslLdb, _>(k, b, |p| (p.clk, p.regmap));
@@ -94,41 +91,38 @@ impl Driver for FslLdbDriver {
     fn of_match_table(&self) -> &[&'static str] {
         COMPATIBLE
     }
+    // cite: v7.1:drivers/gpu/drm/bridge/fsl-ldb.c:fsl_ldb_probe
     fn probe(&self, k: &Kernel, dev: DeviceId) -> Result<(), Errno> {
         let _f = k.func("fsl_ldb_probe");
         let v = variant(k, COMPATIBLE);
         let p = FslLdb {
-            next: None,
+            panel_bridge: None,
             clk: None,
             regmap: None,
-            variant: v,
         };
         let b = alloc_bridge(k, dev, v, "struct fsl_ldb", Rc::new(Funcs), p)?;
         // devm_clk_get(dev, "ldb"); syscon_node_to_regmap(dev->of_node->parent)
         let clk = k.devm_hw_get(dev, HwKind::Gpio, "ldb clk");
         let regmap = k.devm_hw_get(dev, HwKind::I2c, "syscon regmap");
-        let ch0 = remote_node(k, dev, 1, 0).is_some();
-        let ch1 = remote_node(k, dev, 2, 0).is_some();
-        if !ch0 && !ch1 {
-            // "No next bridge node found"
+        let remote1 = remote_node(k, dev, 1, 0);
+        let remote2 = remote_node(k, dev, 2, 0);
+        let Some(panel_node) = remote1.or(remote2) else {
+            // "No panel node found"
             return Err(ENXIO);
-        }
-        let port = if ch0 { 1 } else { 2 };
-        let next = devm_drm_of_get_bridge(k, dev, remote_node(k, dev, port, 0))?;
+        };
+        // Only a panel: a bridge at panel_node leaves this at -EPROBE_DEFER in every release.
+        let panel = of_drm_find_panel(k, panel_node)?;
+        let panel_bridge = devm_drm_panel_bridge_add(k, dev, panel)?;
         drm_bridge_priv_mut::<FslLdb, _>(k, b, |p| {
-            p.next = Some(next);
+            p.panel_bridge = Some(panel_bridge);
             p.clk = Some(clk);
             p.regmap = Some(regmap);
         });
-        if v == Variant::NextBridge {
-            let owner = RefOwner::next_bridge(k, dev);
-            let nb = drm_bridge_get(k, Some(next), owner);
-            k.write(b.obj(), |x| x.next_bridge = nb);
-        }
         k.dev_set_drvdata(dev, Some(b.obj()));
         drm_bridge_add(k, b);
         Ok(())
     }
+    // cite: v7.1:drivers/gpu/drm/bridge/fsl-ldb.c:fsl_ldb_remove
     fn remove(&self, k: &Kernel, dev: DeviceId) {
         let _f = k.func("fsl_ldb_remove");
         remove_bridge(k, dev, false);
