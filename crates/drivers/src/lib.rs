@@ -26,7 +26,6 @@ pub mod variant;
 
 pub mod adv7511;
 pub mod display_connector;
-pub mod fsl_ldb;
 pub mod ite_it6263;
 pub mod lcdif;
 pub mod lontium_lt8912b;

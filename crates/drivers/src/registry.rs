@@ -12,7 +12,7 @@ use kmodel::of_platform::OfBus;
 use kmodel::{Kernel, Obj};
 
 use crate::{
-    adv7511, display_connector, fsl_ldb, ite_it6263, lcdif, lontium_lt8912b, lontium_lt9611, panel,
+    adv7511, display_connector, ite_it6263, lcdif, lontium_lt8912b, lontium_lt9611, panel,
     samsung_dsim, simple_bridge, supply, tc358762,
 };
 
@@ -229,12 +229,6 @@ fn rust_display_drivers() -> Vec<Entry> {
         Entry {
             bus: OfBus::MipiDsi,
             driver: Rc::new(tc358762::Tc358762Driver),
-            role: Role::Bridge,
-            hpd: None,
-        },
-        Entry {
-            bus: OfBus::Platform,
-            driver: Rc::new(fsl_ldb::FslLdbDriver),
             role: Role::Bridge,
             hpd: None,
         },
