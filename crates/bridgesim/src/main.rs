@@ -580,6 +580,7 @@ fn run(
         expect: None,
         matches_expect: None,
         every_violation: false,
+        deferred: scenario::boot_deferred(&k.trace()),
     };
     if schedule.is_none() {
         v.expect = verdict::expectation(&p, &col.label);
@@ -610,6 +611,9 @@ fn run(
             .collect();
         if let Some(line) = scenario::not_modelled_summary(&inert, list_unmodelled) {
             println!("{line}");
+        }
+        for d in &v.deferred {
+            println!("{}{d}", scenario::DEFERRED_PROBE_PENDING);
         }
         match vs.first() {
             None => println!("no violation"),

@@ -104,6 +104,9 @@ pub struct Verdict {
     /// `findings` is every distinct violation of the whole space (a collecting search,
     /// `--all`, that was exhaustive), not just the first.
     pub every_violation: bool,
+    /// The node paths of the devices boot left deferred ("deferred probe pending"), the same
+    /// in every execution: boot runs before the scenario's threads start.
+    pub deferred: Vec<String>,
 }
 
 impl Verdict {
@@ -227,6 +230,7 @@ pub fn explore(
         _ => Vec::new(),
     };
     let every_violation = search.options.collect && report.stats.exhaustive;
+    let deferred = boot_deferred_of(&program);
     let mut v = Verdict {
         rules: col.label.clone(),
         findings,
@@ -237,10 +241,22 @@ pub fn explore(
         expect: None,
         matches_expect: None,
         every_violation,
+        deferred,
     };
     v.expect = expectation(p, &col.label);
     v.matches_expect = v.expect.as_ref().map(|e| matches(e, &v));
     Ok(v)
+}
+
+/// The devices boot leaves deferred: one execution in thread order, read off its trace.
+fn boot_deferred_of(program: &Program) -> Vec<String> {
+    let k = kmodel::Kernel::new(kmodel::Config {
+        leak_check: false,
+        ..kmodel::Config::default()
+    });
+    let p = program.clone();
+    k.run(&mut kmodel::ThreadOrder, move |k| p(k));
+    crate::scenario::boot_deferred(&k.trace())
 }
 
 /// Replay a counterexample to the end and list the other distinct violations of that
@@ -313,7 +329,9 @@ pub fn expectation(p: &Prepared, label: &str) -> Option<Expect> {
 /// one of the listed `kind` or `kind:object` entries (the object's name contains `object`)
 /// and, when the verdict has every violation of the space (`--all`), every entry was
 /// reported. A search that stops at its first violation reports one, so the list then reads
-/// "one of these". "clean" matches an exhaustive clean search.
+/// "one of these". "clean" matches an exhaustive clean search. A table row also needs its
+/// `deferred` entries to name exactly the devices boot left deferred: each entry part of one's
+/// node path, and each such device named by an entry.
 pub fn matches(e: &Expect, v: &Verdict) -> bool {
     let hit = |want: &String, f: &Finding| match expected_violation(want) {
         Ok((kind, obj)) => f.kind == kind && obj.is_none_or(|o| f.object.contains(o)),
@@ -325,6 +343,15 @@ pub fn matches(e: &Expect, v: &Verdict) -> bool {
             !v.findings.is_empty()
                 && v.findings.iter().all(|f| list.iter().any(|w| hit(w, f)))
                 && (!v.every_violation || list.iter().all(|w| v.findings.iter().any(|f| hit(w, f))))
+        }
+        Expect::Boot(b) => {
+            b.deferred
+                .iter()
+                .all(|w| v.deferred.iter().any(|d| d.contains(w.as_str())))
+                && v.deferred
+                    .iter()
+                    .all(|d| b.deferred.iter().any(|w| d.contains(w.as_str())))
+                && matches(&b.verdict, v)
         }
     }
 }

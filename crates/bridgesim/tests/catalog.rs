@@ -204,6 +204,44 @@ fn a_wrong_expectation_is_detected() {
     ));
 }
 
+/// A `{ deferred, verdict }` row matches only when its entries name exactly the devices boot
+/// left deferred and its verdict matches.
+#[test]
+fn a_deferred_row_names_exactly_the_deferred_devices() {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios/catalog/5.8-stored-next-bridge.toml");
+    let p = scenario::load(&f).unwrap();
+    let clean = verdict::explore(
+        &p,
+        &RulesColumn::parse("v7.0").unwrap(),
+        &SearchSpec::default(),
+    )
+    .unwrap();
+    // Everything on the SUNH board binds.
+    assert_eq!(clean.deferred, Vec::<String>::new());
+    let row = |deferred: &[&str], verdict: Expect| {
+        Expect::Boot(scenario::BootExpect {
+            deferred: deferred.iter().map(|s| s.to_string()).collect(),
+            verdict: Box::new(verdict),
+        })
+    };
+    let ok = Expect::Verdict("clean".into());
+    assert!(verdict::matches(&row(&[], ok.clone()), &clean));
+    assert!(!verdict::matches(&row(&["bridge@2c"], ok.clone()), &clean));
+    assert!(!verdict::matches(&row(&[], list(&["leak"])), &clean));
+    let mut two = clean.clone();
+    two.deferred = vec!["/soc/a@1".into(), "/soc/b@2".into()];
+    assert!(verdict::matches(&row(&["a@1", "b@2"], ok.clone()), &two));
+    assert!(verdict::matches(&row(&["/soc/"], ok.clone()), &two));
+    assert!(!verdict::matches(&row(&["a@1"], ok.clone()), &two));
+    assert!(!verdict::matches(
+        &row(&["a@1", "b@2", "c@3"], ok.clone()),
+        &two
+    ));
+    // A plain row does not look at deferral.
+    assert!(verdict::matches(&ok, &two));
+}
+
 /// `--rules 6.15` (without the v) is the v6.15 column and finds the `"v6.15"` row, not
 /// `default`.
 #[test]

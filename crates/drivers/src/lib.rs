@@ -25,7 +25,6 @@ pub mod supply;
 pub mod variant;
 
 pub mod display_connector;
-pub mod fsl_ldb;
 pub mod lcdif;
 pub mod panel;
 pub mod samsung_dsim;

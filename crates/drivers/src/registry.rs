@@ -11,7 +11,7 @@ use kmodel::of::{DeviceTree, NodeId};
 use kmodel::of_platform::OfBus;
 use kmodel::{Kernel, Obj};
 
-use crate::{display_connector, fsl_ldb, lcdif, panel, samsung_dsim, supply};
+use crate::{display_connector, lcdif, panel, samsung_dsim, supply};
 
 /// What a driver model is in a display pipeline.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -202,12 +202,6 @@ fn rust_display_drivers() -> Vec<Entry> {
             driver: Rc::new(display_connector::DisplayConnector),
             role: Role::Bridge,
             hpd: Some(Rc::new(display_connector::DisplayConnector)),
-        },
-        Entry {
-            bus: OfBus::Platform,
-            driver: Rc::new(fsl_ldb::FslLdbDriver),
-            role: Role::Bridge,
-            hpd: None,
         },
     ]
 }

@@ -3,12 +3,35 @@
 //!
 //! The host-attach pattern: `drm_bridge_add` runs in the DSI host's `attach`, when a
 //! peripheral attaches, and `drm_bridge_remove` in its `detach`, so the same allocation is
-//! added and removed once per peripheral attach (upstream.md §5.4). The next element is found
-//! at host attach on port 1: a panel becomes `devm_drm_panel_bridge_add` on the DSIM device,
-//! a bridge is looked up with `of_drm_find_bridge` into `out_bridge` (a raw pointer) or, from
-//! v7.0, `of_drm_find_and_get_bridge` into `bridge->next_bridge`; detach drops it with
-//! put-then-clear in v7.0 and `drm_bridge_clear_and_put` from v7.1 (8f3c83720555).
+//! added and removed once per peripheral attach (upstream.md §5.4).
+//!
+//! `samsung_dsim_host_attach`: the remote is the host node's first available child that is not
+//! a `port`/`ports` node, else the remote of port 1 (`-ENODEV` without one); a panel becomes
+//! `devm_drm_panel_bridge_add` on the DSIM device, a bridge is looked up; `drm_bridge_add`;
+//! then, for a command-mode peripheral, the TE interrupt (`samsung_dsim_register_te_irq`).
+//! - v6.17–v6.19: the lookup (`of_drm_find_bridge`, borrowed) goes into the raw
+//!   `dsi->out_bridge` **before** `drm_bridge_add`; a TE failure returns with the bridge still
+//!   added.
+//! - v7.0+: the lookup is counted (`of_drm_find_and_get_bridge`, or the panel bridge plus
+//!   `drm_bridge_get`) into a `__free(drm_bridge_put)` local, and `bridge->next_bridge` is
+//!   assigned (`drm_bridge_get`) only **after** `drm_bridge_add` and after the TE interrupt
+//!   (upstream.md §0.0): in between the bridge is published with no next bridge, and a
+//!   `.attach` then hands `drm_bridge_attach` a NULL bridge (`-EINVAL`). A TE failure goes to
+//!   `err_remove_bridge` (`drm_bridge_remove`). The local's reference is put on return.
+//!
+//! Detach: v6.19 clears `out_bridge` first, then frees the TE interrupt and removes; v7.0 puts
+//! `next_bridge` then clears it (the window `drm_bridge_clear_and_put` closes, §5.9), v7.1
+//! uses `drm_bridge_clear_and_put` (8f3c83720555); then the TE interrupt and
+//! `drm_bridge_remove`.
+//!
+//! The TE interrupt: the model has no DSI mode flags, so a peripheral counts as command mode
+//! when its node has `te-gpios` (`devm_gpiod_get_optional(&device->dev, "te")` is what the
+//! source asks, only for command mode; every modelled DSI peripheral is a video-mode one
+//! without it). Its lookup and error branch are modelled; the interrupt itself
+//! (`request_threaded_irq`, whose handler does nothing on i.MX: no `te_irq_handler` in
+//! `generic_dsim_host_ops`) is not. i.MX has no `host_ops->attach`/`detach`.
 
+use std::borrow::Cow;
 use std::rc::Rc;
 
 use drm::bridge::panel::devm_drm_panel_bridge_add;
@@ -23,6 +46,7 @@ use drm::rules::rules;
 use drm::RefOwner;
 use kmodel::device::{DeviceId, Driver};
 use kmodel::hw::{Hw, HwKind};
+use kmodel::of::NodeId;
 use kmodel::{Errno, Kernel};
 
 use crate::common::{alloc_bridge, drvdata_bridge, with_hw};
@@ -30,6 +54,7 @@ use crate::graph::remote_node;
 use crate::mipi_dsi::{
     mipi_dsi_host_register, mipi_dsi_host_unregister, MipiDsiDevice, MipiDsiHost, MipiDsiHostOps,
 };
+use crate::supply::devm_gpiod_get_optional;
 use crate::variant::{variant, Variant};
 
 pub const COMPATIBLE: &[&str] = &["fsl,imx8mm-mipi-dsim", "fsl,imx8mp-mipi-dsim"];
@@ -82,40 +107,81 @@ struct HostOps {
     bridge: DrmBridge,
 }
 
+/// The owner of the `__free(drm_bridge_put)` local of `samsung_dsim_host_attach` (v7.0+).
+const ATTACH_LOCAL: RefOwner = RefOwner::Caller(Cow::Borrowed("samsung_dsim_host_attach"));
+
+/// The node the host looks for its next element at: the first available child of the host
+/// node that is not `port`/`ports` (a DSI-bus peripheral), else the remote of port 1.
+fn attach_remote(k: &Kernel, host: DeviceId) -> Option<NodeId> {
+    let np = k.dev_of_node(host)?;
+    let child = k.of_tree(|t| {
+        t.children(np)
+            .iter()
+            .copied()
+            .find(|&c| t.of_device_is_available(c) && !matches!(t.base_name(c), "port" | "ports"))
+    });
+    child.or_else(|| remote_node(k, host, 1, 0))
+}
+
+/// `samsung_dsim_register_te_irq` for a command-mode peripheral (see the module doc: a
+/// `te-gpios` property stands for "not `MIPI_DSI_MODE_VIDEO`"). The GPIO is the peripheral's
+/// (`devm_gpiod_get_optional(&device->dev, "te")`); its error is the attach's.
+fn register_te_irq(k: &Kernel, dsi: MipiDsiDevice) -> Result<(), Errno> {
+    let command_mode = dsi
+        .node
+        .is_some_and(|n| k.of_tree_peek(|t| t.property(n, "te-gpios").is_some()));
+    if !command_mode {
+        return Ok(());
+    }
+    let _f = k.func("samsung_dsim_register_te_irq");
+    devm_gpiod_get_optional(k, dsi.dev, "te").map(|_| ())
+}
+
 impl MipiDsiHostOps for HostOps {
+    // cite: v6.19:drivers/gpu/drm/bridge/samsung-dsim.c:samsung_dsim_host_attach; v7.0:drivers/gpu/drm/bridge/samsung-dsim.c:samsung_dsim_host_attach
     fn attach(&self, k: &Kernel, host: DeviceId, dsi: MipiDsiDevice) -> Result<(), Errno> {
         let _f = k.func("samsung_dsim_host_attach");
         let b = self.bridge;
         let v = drm_bridge_priv::<Dsim, _>(k, b, |p| p.variant);
-        let remote = remote_node(k, host, 1, 0)
-            .or(dsi.node)
-            .ok_or(Errno::EINVAL)?;
-        let owner = RefOwner::next_bridge(k, host);
-        // A panel is wrapped on the DSIM device: each attach adds one more devres entry there.
-        let found = match of_drm_find_panel(k, remote) {
+        let remote = attach_remote(k, host).ok_or(Errno::ENODEV)?;
+        if v != Variant::NextBridge {
+            // v6.19: out_bridge is set before the bridge is published.
+            let out = match of_drm_find_panel(k, remote) {
+                Ok(panel) => devm_drm_panel_bridge_add(k, host, panel)?,
+                Err(_) => of_drm_find_bridge(k, remote).ok_or(Errno::EINVAL)?,
+            };
+            drm_bridge_priv_mut::<Dsim, _>(k, b, |p| p.out_bridge = Some(out));
+            drm_bridge_add(k, b);
+            // A TE failure returns with the bridge still added and out_bridge set.
+            return register_te_irq(k, dsi);
+        }
+        // v7.0+: a counted local (`__free(drm_bridge_put)`); the panel bridge of a panel is
+        // added on the DSIM device, so each attach adds one more devres entry there.
+        let local = match of_drm_find_panel(k, remote) {
             Ok(panel) => {
                 let pb = devm_drm_panel_bridge_add(k, host, panel)?;
-                if v == Variant::NextBridge {
-                    drm_bridge_get(k, Some(pb), owner.clone());
-                }
-                Some(pb)
+                drm_bridge_get(k, Some(pb), ATTACH_LOCAL)
             }
-            // The counted lookup's reference belongs to the next_bridge field.
-            Err(_) if v == Variant::NextBridge => of_drm_find_and_get_bridge(k, remote, owner),
-            Err(_) => of_drm_find_bridge(k, remote),
+            Err(_) => of_drm_find_and_get_bridge(k, remote, ATTACH_LOCAL),
         };
-        let Some(out) = found else {
+        let Some(local) = local else {
             return Err(Errno::EINVAL);
         };
-        if v == Variant::NextBridge {
-            k.write(b.obj(), |x| x.next_bridge = Some(out));
-        } else {
-            drm_bridge_priv_mut::<Dsim, _>(k, b, |p| p.out_bridge = Some(out));
-        }
         drm_bridge_add(k, b);
+        if let Err(e) = register_te_irq(k, dsi) {
+            // err_remove_bridge; the local is put on return.
+            drm_bridge_remove(k, b);
+            drm_bridge_put(k, local, ATTACH_LOCAL);
+            return Err(e);
+        }
+        // "The next bridge can be used by host_ops->attach": only now, after the add.
+        let nb = drm_bridge_get(k, Some(local), RefOwner::next_bridge(k, host));
+        k.write_field(b.obj(), F_NEXT_BRIDGE, |x| x.next_bridge = nb);
+        drm_bridge_put(k, local, ATTACH_LOCAL);
         Ok(())
     }
 
+    // cite: v6.19:drivers/gpu/drm/bridge/samsung-dsim.c:samsung_dsim_host_detach; v7.0:drivers/gpu/drm/bridge/samsung-dsim.c:samsung_dsim_host_detach
     fn detach(&self, k: &Kernel, host: DeviceId, _dsi: MipiDsiDevice) {
         let _f = k.func("samsung_dsim_host_detach");
         let b = self.bridge;
@@ -139,6 +205,7 @@ impl MipiDsiHostOps for HostOps {
         } else {
             drm_bridge_priv_mut::<Dsim, _>(k, b, |p| p.out_bridge = None);
         }
+        // samsung_dsim_unregister_te_irq: the interrupt is not modelled (see the module doc).
         drm_bridge_remove(k, b);
     }
 }

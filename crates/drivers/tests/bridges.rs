@@ -274,7 +274,10 @@ fn tc358762_binds_and_owners() {
 // ---------------------------------------------------------------------------------------------
 // fsl,imx8mp-ldb → ite,it6263 → hdmi-connector (real-pipelines.md §2.1 #5). The LDB sits under
 // a simple-bus here: on the real board it is a child of the media blk-ctrl syscon, which the
-// kernel model does not populate (see corpus_boot.rs).
+// kernel model does not populate (see corpus_boot.rs). fsl-ldb accepts only a panel
+// (v7.1:drivers/gpu/drm/bridge/fsl-ldb.c:fsl_ldb_probe: `of_drm_find_panel` on the first
+// remote, its error returned), so with an IT6263 behind it the LDB defers for good, and the
+// LCDIF with it, in every release; the IT6263 and the connector bind.
 
 const LDB_IT6263: &str = include_str!("data/ldb-it6263.dts");
 
@@ -282,52 +285,35 @@ const LCDIF2: &str = "/soc/lcdif@32e90000";
 const LDB: &str = "/soc/bridge@5c";
 const IT: &str = "/soc/i2c@30a30000/hdmi@4c";
 
-static LDB_CASE: Case = Case {
-    name: "ldb-it6263.dts",
-    dts: LDB_IT6263,
-    late: &["display-connector"],
-    deferred: &[IT, LDB, LCDIF2],
-    first: &[LCDIF2],
-    owners_of: &[LDB, IT, CONN],
-};
-
 #[test]
-fn fsl_ldb_it6263_bind_and_owners() {
-    let early = run_case(&LDB_CASE, Release::V6_15);
-    assert_eq!(early[LDB], Vec::<String>::new());
-    assert_eq!(early[IT], Vec::<String>::new());
-    let late = run_case(&LDB_CASE, Release::V7_2);
-    // The LCDIF holds the LDB only through the chain (devm_drm_of_get_bridge borrows); the LDB
-    // holds IT6263 in next_bridge; IT6263 keeps the connector as a raw it->next_bridge (no
-    // conversion known), so the connector has no owner from IT6263.
-    assert_eq!(
-        late[LDB],
-        s(&[
-            "chain of encoder-0",
-            "devres of /soc/bridge@5c",
-            "published"
-        ])
-    );
-    assert_eq!(
-        late[IT],
-        s(&[
-            "bridge_connector edid",
-            "bridge_connector hdmi",
-            "chain of encoder-0",
-            "devres of /soc/i2c@30a30000/hdmi@4c",
-            "next_bridge of /soc/bridge@5c",
-            "published",
-        ])
-    );
-    assert_eq!(
-        late[CONN],
-        s(&[
-            "bridge_connector detect",
-            "chain of encoder-0",
-            "devres of /hdmi-connector",
-            "published",
-        ])
-    );
+fn fsl_ldb_defers_behind_it6263() {
+    for release in Release::ALL {
+        let k = boot(
+            release,
+            compile("ldb-it6263.dts", LDB_IT6263),
+            &["display-connector"],
+            move |k| {
+                for p in [IT, LDB, LCDIF2] {
+                    assert!(
+                        deferred(k, p),
+                        "{p} defers before the connector under {release}"
+                    );
+                }
+                register_late(k, &["display-connector"]);
+                k.driver_deferred_probe_trigger();
+                assert!(
+                    bound(k, IT),
+                    "the IT6263 binds once its connector is there ({release})"
+                );
+                assert!(bound(k, CONN), "the connector binds ({release})");
+                for p in [LDB, LCDIF2] {
+                    assert!(deferred(k, p), "{p} stays deferred under {release}");
+                }
+                unbind_all(k, &[]);
+            },
+        );
+        assert_clean(&k, &format!("ldb-it6263.dts under {release}"));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,9 +12,12 @@
 //! - **i.MX8MP EVK**: LCDIF1 → DSIM → ADV7535 (`hdmi@3d`) → `hdmi-connector` binds (the
 //!   ADV7535's supplies come from the PCA9450 PMIC, a generic supplier model; the DSIM bridge
 //!   is added when the ADV7535 attaches as a DSI device). LCDIF3 (`@32fc6000`) stays unbound:
-//!   it feeds the HDMI PVI/TX, not modelled. With the LVDS overlay, LCDIF2 → LDB (`bridge@5c`,
-//!   a child of the media block controller, created when it binds) → IT6263 (`hdmi@4c`) →
-//!   `lvds-hdmi-connector` binds as well: the chain real-pipelines.md §2.1 #5 describes.
+//!   it feeds the HDMI PVI/TX, not modelled. With the LVDS overlay the IT6263 (`hdmi@4c`) and
+//!   its `lvds-hdmi-connector` bind, but the LDB (`bridge@5c`, a child of the media block
+//!   controller, created when it binds) stays deferred and so does LCDIF2: fsl-ldb accepts
+//!   only a panel in every release (v7.1:drivers/gpu/drm/bridge/fsl-ldb.c:fsl_ldb_probe,
+//!   `of_drm_find_panel` on the IT6263's node is `-EPROBE_DEFER`), so the chain
+//!   real-pipelines.md §2.1 #5 describes never binds.
 //! - **Kontron BL (i.MX8MM)**: LCDIF (the mxsfb variant) → DSIM → ADV7535 (`hdmi@39`) →
 //!   `hdmi-out`. The merged DL overlay disables the ADV7535 and binds DSIM → SN65DSI84 →
 //!   panel-lvds instead; `hdmi-out` stays bound, unused.

@@ -196,12 +196,26 @@ impl Step {
 }
 
 /// The verdict expected under a release: `"clean"`, or the violations, each `"kind"` or
-/// `"kind:object"` (the object's name must contain `object`).
+/// `"kind:object"` (the object's name must contain `object`), or a table that also says which
+/// devices boot leaves deferred.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(untagged)]
 pub enum Expect {
     Verdict(String),
     Violations(Vec<String>),
+    Boot(BootExpect),
+}
+
+/// `{ deferred = [...], verdict = ... }`: boot leaves exactly the devices named in `deferred`
+/// on the deferred-probe list (each entry a substring of one device's node path, every such
+/// device named), as the kernel's "deferred probe pending" lines list them
+/// (v7.1:drivers/base/dd.c:deferred_probe_timeout_work_func); `verdict` is `"clean"` or a
+/// list, as a plain row.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootExpect {
+    pub deferred: Vec<String>,
+    pub verdict: Box<Expect>,
 }
 
 /// A scenario file that could not be loaded, located in its source.
@@ -280,6 +294,7 @@ impl fmt::Display for Expect {
         match self {
             Expect::Verdict(v) => f.write_str(v),
             Expect::Violations(v) => f.write_str(&v.join(", ")),
+            Expect::Boot(b) => write!(f, "deferred: {}; {}", b.deferred.join(", "), b.verdict),
         }
     }
 }
@@ -425,7 +440,31 @@ impl Scenario {
                     ));
                 }
             }
-            if let Expect::Verdict(v) = e.get_ref() {
+            let row = match e.get_ref() {
+                Expect::Boot(b) => {
+                    if matches!(*b.verdict, Expect::Boot(_)) {
+                        return Err(self
+                            .error(
+                                e.span(),
+                                format!("[expect] `{key}`: a table's `verdict` is a table"),
+                                "here",
+                            )
+                            .with_help("write `verdict = \"clean\"` or a list of violations"));
+                    }
+                    if b.deferred.iter().any(String::is_empty) {
+                        return Err(self.error(
+                            e.span(),
+                            format!(
+                                "[expect] `{key}`: an empty `deferred` entry names every device"
+                            ),
+                            "here",
+                        ));
+                    }
+                    &*b.verdict
+                }
+                row => row,
+            };
+            if let Expect::Verdict(v) = row {
                 if v != "clean" {
                     return Err(self
                         .error(
@@ -438,7 +477,7 @@ impl Scenario {
                         ));
                 }
             }
-            if let Expect::Violations(vs) = e.get_ref() {
+            if let Expect::Violations(vs) = row {
                 for v in vs {
                     if let Err(UnknownViolationKind(kind)) = expected_violation(v) {
                         return Err(self

@@ -761,6 +761,39 @@ pub fn not_modelled_summary(entries: &[String], all: bool) -> Option<String> {
     Some(line)
 }
 
+/// The prefix of the model event that names a device boot left deferred (the kernel's
+/// "deferred probe pending" warning).
+pub const DEFERRED_PROBE_PENDING: &str = "deferred probe pending: ";
+
+/// The node paths of the devices on the deferred-probe list, sorted.
+fn deferred_devices(k: &Kernel) -> Vec<String> {
+    let mut out: Vec<String> = k
+        .devices()
+        .into_iter()
+        .filter(|&d| k.device_is_deferred(d))
+        .filter_map(|d| k.dev_of_node(d))
+        .map(|n| k.of_tree_peek(|t| t.full_name(n)))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The devices boot left deferred in an execution's trace (its
+/// [`DEFERRED_PROBE_PENDING`] events).
+pub fn boot_deferred(trace: &kmodel::trace::Trace) -> Vec<String> {
+    trace
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            kmodel::trace::Event::Model { what, .. } => what
+                .strip_prefix(DEFERRED_PROBE_PENDING)
+                .map(str::to_string),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The owner of the reference an open DRM file holds.
 const DRM_FILE: drm::RefOwner = drm::RefOwner::DrmFile;
 
@@ -797,6 +830,12 @@ fn boot_and_run(k: &Kernel, p: &Arc<Prepared>, r: Rules) {
     // Nodes no model claims are inert; say so once each.
     for entry in drivers::registry::not_modelled(k, &claimed) {
         k.model_event(None, format!("{NOT_MODELLED}{entry}"));
+    }
+    // The devices boot leaves deferred, as the kernel lists them once the deferred-probe
+    // timeout has passed.
+    // cite: v7.1:drivers/base/dd.c:deferred_probe_timeout_work_func
+    for path in deferred_devices(k) {
+        k.model_event(None, format!("{DEFERRED_PROBE_PENDING}{path}"));
     }
     let state: Obj<RunState> = k.static_obj(
         "scenario state",
