@@ -1,5 +1,5 @@
-//! The scenario corpus as tests: every scenario under `scenarios/catalog/` and
-//! `scenarios/demo/` is explored (DPOR) under every release, and under every extra rules
+//! The scenario corpus as tests: every scenario under `scenarios/catalog/`,
+//! `scenarios/demo/` and `scenarios/drivers/` (one per described driver) is explored (DPOR) under every release, and under every extra rules
 //! column its `expect` names, and the verdict must match `expect`. Where the model disagrees
 //! with upstream history this fails: fix the model, not the expectation.
 
@@ -12,8 +12,11 @@ use kmodel::ViolationKind;
 
 use crate::common;
 
+/// The scenario directories these tests run, under `scenarios/`.
+const SCENARIO_DIRS: &[&str] = &["catalog", "demo", "drivers"];
+
 fn scenario_files() -> Vec<std::path::PathBuf> {
-    common::scenario_files(&["catalog", "demo"])
+    common::scenario_files(SCENARIO_DIRS)
 }
 
 #[test]

@@ -168,19 +168,25 @@ pub fn devm_regulator_get_optional(
     devm_get(k, dev, &format!("{id}-supply"), HwKind::Regulator, id, true)
 }
 
-/// `devm_gpiod_get_optional(dev, con_id)`: follows `<con_id>-gpios`.
+/// `devm_gpiod_get_optional(dev, con_id)`: follows `<con_id>-gpios`, or `gpios` for an empty
+/// (NULL) con_id, as drivers/gpio/gpiolib-of.c:of_find_gpio does.
 pub fn devm_gpiod_get_optional(
     k: &Kernel,
     dev: DeviceId,
     con_id: &str,
 ) -> Result<Option<Hw>, Errno> {
     let _f = k.func("devm_gpiod_get_optional");
+    let prop = if con_id.is_empty() {
+        "gpios".to_string()
+    } else {
+        format!("{con_id}-gpios")
+    };
     devm_get(
         k,
         dev,
-        &format!("{con_id}-gpios"),
+        &prop,
         HwKind::Gpio,
-        con_id,
+        prop.trim_end_matches("-gpios"),
         true,
     )
 }

@@ -1000,10 +1000,11 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
             }
             if let Some(s) = &d.source {
                 let v = s.get_ref();
-                if v != "interrupts" && !v.ends_with("-gpios") {
+                // `gpios`: the GPIOs of a NULL con_id (ti-tpd12s015's HPD line).
+                if v != "interrupts" && v != "gpios" && !v.ends_with("-gpios") {
                     return Err(l.src.error(
                         s.span(),
-                        format!("irq source `{v}`: expected \"interrupts\" or a GPIO property (\"hpd-gpios\")"),
+                        format!("irq source `{v}`: expected \"interrupts\" or a GPIO property (\"hpd-gpios\", \"gpios\")"),
                     ));
                 }
             }
