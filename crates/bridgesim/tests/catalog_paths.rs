@@ -5,8 +5,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use bridgesim::scenario::{self, Prepared};
+use bridgesim::verdict::{self, RulesColumn, SearchSpec};
 use drm::{Release, Switch};
 use kmodel::trace::Event;
+use kmodel::ViolationKind;
 
 fn load(name: &str) -> Arc<Prepared> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -54,4 +56,56 @@ fn probe_error_before_add_frees_a_bridge_never_published() {
             "under {release}"
         );
     }
+}
+
+fn explore(p: &Arc<Prepared>, col: &str, preemption_bound: Option<u32>) -> verdict::Verdict {
+    let spec = SearchSpec {
+        options: explore::Options {
+            progress: None,
+            preemption_bound,
+            ..Default::default()
+        },
+        ..SearchSpec::default()
+    };
+    verdict::explore(p, &RulesColumn::parse(col).unwrap(), &spec).unwrap()
+}
+
+/// 5.4, concurrent part: under every release with the lingering list, the corruption needs a
+/// preemption (both threads run alone cleanly, one after the other), and it is the unlocked
+/// unlink of drm_bridge_add in the thread that re-adds the DSIM bridge.
+#[test]
+fn readd_race_needs_the_other_thread_between_the_unlink_steps() {
+    let p = load("5.4-readd-race.toml");
+    for release in Release::ALL
+        .into_iter()
+        .filter(|r| Switch::LingeringList.on_in(*r))
+    {
+        let col = release.name();
+        let serial = explore(&p, col, Some(0));
+        assert!(serial.is_clean(), "{col}: {}", serial.summary());
+        let v = explore(&p, col, None);
+        let first = v
+            .findings
+            .first()
+            .unwrap_or_else(|| panic!("{col}: {}", v.summary()));
+        assert_eq!(first.kind, ViolationKind::ListCorruption, "{col}");
+        assert!(first.preemptions >= 1, "{col}: {}", first.report);
+        let stack: Vec<&str> = first
+            .report
+            .lines()
+            .skip_while(|l| !l.starts_with("by thread dsi-attach"))
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .map(str::trim)
+            .collect();
+        assert_eq!(
+            stack.get(..3),
+            Some(&["list_del_init", "drm_bridge_add", "samsung_dsim_host_attach"][..]),
+            "{col}:\n{}",
+            first.report
+        );
+    }
+    // Without the lingering list the re-add is clean under every interleaving.
+    let v = explore(&p, "v6.18", None);
+    assert!(v.is_clean() && v.exhaustive, "{}", v.summary());
 }
