@@ -100,7 +100,13 @@ fn readd_race_needs_the_other_thread_between_the_unlink_steps() {
             .collect();
         assert_eq!(
             stack.get(..3),
-            Some(&["list_del_init", "drm_bridge_add", "samsung_dsim_host_attach"][..]),
+            Some(
+                &[
+                    "list_del_init",
+                    "drm_bridge_add",
+                    "samsung_dsim_host_attach"
+                ][..]
+            ),
             "{col}:\n{}",
             first.report
         );
