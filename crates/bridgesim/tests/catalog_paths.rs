@@ -115,3 +115,55 @@ fn readd_race_needs_the_other_thread_between_the_unlink_steps() {
     let v = explore(&p, "v6.18", None);
     assert!(v.is_clean() && v.exhaustive, "{}", v.summary());
 }
+
+/// 5.7: before the fix, lockdep's report gives both acquisition stacks: the cleanup taking the
+/// modeset locks in drm_bridge_detach with bridge_chain_mutex held, and the earlier probe
+/// taking bridge_chain_mutex in mode_valid's from-loop with the modeset locks held. The fix
+/// alone (cut, then detach) is clean.
+#[test]
+fn encoder_cleanup_abba_names_both_stacks() {
+    let p = load("5.7-abba-encoder-cleanup.toml");
+    let v = explore(
+        &p,
+        "v7.2+private_obj_fini_locking+encoder_cleanup_detach_locked",
+        None,
+    );
+    let first = v
+        .findings
+        .first()
+        .unwrap_or_else(|| panic!("{}", v.summary()));
+    assert_eq!(first.kind, ViolationKind::LockInversion);
+    let r = &first.report;
+    let lines: Vec<&str> = r.lines().map(str::trim).collect();
+    let after = |head: &dyn Fn(&str) -> bool| -> Vec<&str> {
+        let i = lines
+            .iter()
+            .position(|l| head(l))
+            .unwrap_or_else(|| panic!("{r}"));
+        lines[i + 1..].iter().take(3).copied().collect()
+    };
+    assert_eq!(
+        after(&|l: &str| l.starts_with(
+            "trying to acquire crtc_ww_class_mutex while holding &encoder->bridge_chain_mutex"
+        )),
+        [
+            "drm_modeset_lock_all",
+            "drm_bridge_detach",
+            "drm_encoder_cleanup"
+        ],
+        "{r}"
+    );
+    assert_eq!(
+        after(&|l: &str| l.starts_with(
+            "-> &encoder->bridge_chain_mutex acquired while holding crtc_ww_class_mutex"
+        )),
+        [
+            "drm_for_each_bridge_in_chain_from",
+            "drm_bridge_chain_mode_valid",
+            "drm_helper_probe_single_connector_modes"
+        ],
+        "{r}"
+    );
+    let fixed = explore(&p, "v7.2+private_obj_fini_locking", None);
+    assert!(fixed.is_clean() && fixed.exhaustive, "{}", fixed.summary());
+}

@@ -471,6 +471,17 @@ switches! {
         cites [
             "series drm/atomic: drm_atomic_private_obj_fini: protect private_obj removal from list v3",
         ];
+    /// Superseded: the chain-mutex series before its fix for upstream.md §5.7 (the "ABBA
+    /// deadlock in encoder cleanup"): `drm_encoder_cleanup` detaches every bridge with
+    /// `bridge_chain_mutex` held, instead of cutting the chain onto a temporary list under the
+    /// mutex and detaching without it as the merged series does. Only meaningful with
+    /// `chain_mutex`; never on in a release, and not a proposal: a column names it
+    /// (`v7.2+encoder_cleanup_detach_locked`).
+    encoder_cleanup_detach_locked / EncoderCleanupDetachLocked:
+        since None, until Some(V7_2),
+        cites [
+            "series 20251111-drm-bridge-alloc-encoder-chain-mutex",
+        ];
 }
 
 impl Switch {
@@ -480,9 +491,16 @@ impl Switch {
         Switch::ALL.into_iter().filter(|s| s.is_proposal())
     }
 
-    /// Whether it is a proposal under review (no release introduced it).
+    /// Whether it is a proposal under review (no release introduced it, none dropped it).
     pub fn is_proposal(self) -> bool {
-        self.since().is_none()
+        self.since().is_none() && self.until().is_none()
+    }
+
+    /// Whether it is a superseded revision of a series: no release has it, and the release
+    /// that merged the series (its `until`) has the revision that replaced it. Never on in a
+    /// release or with `+proposals`; a column may name it.
+    pub fn is_superseded(self) -> bool {
+        self.since().is_none() && self.until().is_some()
     }
 
     /// Whether `release` has it on: introduced at or before `release`, not dropped since.
