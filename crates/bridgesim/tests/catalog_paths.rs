@@ -167,3 +167,100 @@ fn encoder_cleanup_abba_names_both_stacks() {
     let fixed = explore(&p, "v7.2+private_obj_fini_locking", None);
     assert!(fixed.is_clean() && fixed.exhaustive, "{}", fixed.summary());
 }
+
+/// Replay `schedule` of column `col`; every violation's report.
+fn replay_reports(p: &Arc<Prepared>, col: &str, schedule: &str) -> Vec<String> {
+    let col = RulesColumn::parse(col).unwrap();
+    let rules = col.rules(p.rules(Some(col.release)).unwrap());
+    let k = kmodel::Kernel::new(kmodel::Config::default());
+    let prog = p.program(rules);
+    let mut rep = kmodel::Replay::new(schedule.parse().unwrap());
+    k.run(&mut rep, move |k| prog(k));
+    k.violations().iter().map(|v| k.render(v)).collect()
+}
+
+/// The call path under the first line of `report` that starts with `head`.
+fn stack_after<'a>(report: &'a str, head: &str) -> Vec<&'a str> {
+    report
+        .lines()
+        .skip_while(|l| !l.starts_with(head))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(str::trim)
+        .collect()
+}
+
+/// 5.5 and 5.6 need the hotplug-bridge's runtime detach: with it, the chain loop that holds no
+/// reference (before v6.19) reads the detached, freed connector (in the loop's own step to the
+/// next entry), the referenced loops (v6.19-v7.1) step through the entry the cut unlinked, and
+/// the v7.2 chain mutex serialises both.
+#[test]
+fn chain_walks_racing_a_runtime_detach() {
+    for (file, walk) in [
+        (
+            "5.5-unreferenced-chain-walk.toml",
+            "drm_for_each_bridge_in_chain_scoped",
+        ),
+        (
+            "5.6-chain-modified-during-walk.toml",
+            "drm_bridge_chain_mode_valid",
+        ),
+    ] {
+        let p = load(file);
+        // Before v6.19: among every violation of the space, the walk reads freed memory.
+        let col = "v6.18+hotplug_bridge";
+        let all = {
+            let spec = SearchSpec {
+                options: explore::Options {
+                    progress: None,
+                    collect: true,
+                    ..Default::default()
+                },
+                ..SearchSpec::default()
+            };
+            verdict::explore(&p, &RulesColumn::parse(col).unwrap(), &spec).unwrap()
+        };
+        let reports: Vec<String> = all
+            .findings
+            .iter()
+            .flat_map(|f| replay_reports(&p, col, &f.schedule))
+            .collect();
+        assert!(
+            reports.iter().any(|r| r.contains("slab-use-after-free")
+                && stack_after(r, "Read of struct display_connector /vga").get(..2)
+                    == Some(&["list_next_entry", walk][..])),
+            "{file} under {col}: no use-after-free in {walk}:\n{}",
+            reports.join("\n")
+        );
+        // v6.19-v7.1: no use-after-free; the walk meets the unlinked entry.
+        for col in ["v6.19+hotplug_bridge", "v7.1+hotplug_bridge"] {
+            let v = explore(&p, col, None);
+            let first = v
+                .findings
+                .first()
+                .unwrap_or_else(|| panic!("{file} under {col}: {}", v.summary()));
+            assert_eq!(first.kind, ViolationKind::ListCorruption, "{file} {col}");
+            assert_eq!(
+                stack_after(&first.report, "by thread probe").get(..2),
+                Some(&["list_next_entry", walk][..]),
+                "{file} {col}:\n{}",
+                first.report
+            );
+        }
+        // Without the runtime detach no release can show it.
+        for col in ["v6.18", "v7.1"] {
+            let v = explore(&p, col, None);
+            assert!(
+                v.is_clean() && v.exhaustive,
+                "{file} {col}: {}",
+                v.summary()
+            );
+        }
+        let fixed = explore(&p, "v7.2+hotplug_bridge", None);
+        assert!(
+            fixed.is_clean() && fixed.exhaustive,
+            "{file}: {}",
+            fixed.summary()
+        );
+    }
+}

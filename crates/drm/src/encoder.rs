@@ -125,6 +125,36 @@ pub fn drm_encoder_cleanup(k: &Kernel, enc: DrmEncoder) {
     k.write(drm.0, |d| d.encoders.retain(|&x| x != enc));
 }
 
+/// `drm_encoder_cleanup_from(encoder, bridge)` (the hotplug-bridge series v4, proposal
+/// `hotplug_bridge`): detach `first` and every bridge after it, leaving the encoder and the
+/// head of the chain. Under `chain_mutex` the tail is cut onto a temporary list under the
+/// mutex and detached without it, as `drm_encoder_cleanup` does (inference); before, it is the
+/// `list_for_each_entry_safe_from` loop (the §5.6 trap).
+pub fn drm_encoder_cleanup_from(k: &Kernel, enc: DrmEncoder, first: DrmBridge) {
+    let _f = k.func("drm_encoder_cleanup_from");
+    let (head, m) = k.read(enc.0, |e| (e.bridge_chain, e.bridge_chain_mutex));
+    // cite: series 20251111-drm-bridge-alloc-encoder-chain-mutex
+    if rules(k).chain_mutex {
+        let tmp = k.list_head_init("drm_encoder_cleanup_from tmp chain");
+        k.mutex_lock(m);
+        let entries = k.list_entries(head);
+        let from = entries.iter().position(|&id| id == first.0.id());
+        for &id in &entries[from.unwrap_or(entries.len())..] {
+            let n = k.read_field(chain_entry(k, id).0, crate::bridge::F_CORE, |x| {
+                x.chain_node()
+            });
+            k.list_move_tail(n, tmp);
+        }
+        k.mutex_unlock(m);
+        for id in k.list_entries(tmp) {
+            drm_bridge_detach(k, Some(chain_entry(k, id)));
+        }
+    } else {
+        let n = k.read_field(first.0, crate::bridge::F_CORE, |x| x.chain_node());
+        detach_from(k, head, Some(n));
+    }
+}
+
 /// `list_for_each_entry_safe_from(bridge, next, &encoder->bridge_chain, chain_node)
 /// drm_bridge_detach(bridge)`: the next entry is read before the current one is detached.
 fn detach_from(k: &Kernel, head: ListHead, first: Option<kmodel::list::ListNode>) {
