@@ -200,7 +200,11 @@ fn a_superseded_revision_is_only_on_when_named() {
     for r in Release::ALL {
         assert!(!Rules::for_release(r).get(s), "{r}");
     }
-    assert!(!"v7.2+proposals".parse::<RulesColumn>().unwrap().rules().get(s));
+    assert!(!"v7.2+proposals"
+        .parse::<RulesColumn>()
+        .unwrap()
+        .rules()
+        .get(s));
     let col: RulesColumn = "v7.2+encoder_cleanup_detach_locked".parse().unwrap();
     assert!(col.rules().get(s) && col.rules().chain_mutex);
     let superseded: Vec<&str> = Switch::ALL
@@ -208,5 +212,8 @@ fn a_superseded_revision_is_only_on_when_named() {
         .filter(|s| s.is_superseded())
         .map(Switch::name)
         .collect();
-    assert_eq!(superseded, ["hotplug_bridge", "encoder_cleanup_detach_locked"]);
+    assert_eq!(
+        superseded,
+        ["hotplug_bridge", "encoder_cleanup_detach_locked"]
+    );
 }
