@@ -1142,7 +1142,24 @@ pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
         let count = rc.map(|r| k.kref_read(r)).unwrap_or(0);
         let _ = writeln!(out, "bridge[{idx}]: {name}\n\trefcount: {count}");
         if let Some(np) = np {
-            let _ = writeln!(out, "\tOF: node{}", np.index());
+            // `%pOFfc` dereferences the node, which the bridge borrows (no `of_node_get`): a
+            // node an overlay revert detached is freed once its devices are gone, while a
+            // bridge another device published (a panel_bridge) still points to it (§5.18).
+            if k.of_node_attached(np) {
+                let _ = writeln!(out, "\tOF: node{}", np.index());
+            } else {
+                let path = k.of_tree_peek(|t| t.full_name(np));
+                k.violation_with(
+                    ViolationKind::UseAfterFree,
+                    Some(b.0.id()),
+                    Some(kmodel::AccessKind::Read),
+                    format!("Read of freed struct device_node {path} through {name}'s of_node"),
+                    vec![format!(
+                        "{name}->of_node is {path}, which an overlay revert detached and freed: \
+                         the bridge holds no reference on it (no of_node_get)"
+                    )],
+                );
+            }
         }
         idx += 1;
     }
