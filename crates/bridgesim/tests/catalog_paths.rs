@@ -264,3 +264,36 @@ fn chain_walks_racing_a_runtime_detach() {
         );
     }
 }
+
+/// 5.18: the debugfs read names the freed node behind the published panel_bridge, in every
+/// release that has the file and still wraps the panel in a refcounted panel_bridge. (Silent
+/// side: `5.4-readd-lingering.toml` reads the same file with every published bridge's node
+/// still in the tree, and is clean.)
+#[test]
+fn borrowed_of_node_is_named_in_the_report() {
+    let p = load("5.18-borrowed-of-node.toml");
+    for release in Release::ALL
+        .into_iter()
+        .filter(|r| Switch::PanelBridgeAlloc.on_in(*r))
+    {
+        let v = explore(&p, release.name(), None);
+        let first = v
+            .findings
+            .first()
+            .unwrap_or_else(|| panic!("{release}: {}", v.summary()));
+        assert_eq!(first.kind, ViolationKind::UseAfterFree, "{release}");
+        assert_eq!(
+            stack_after(&first.report, "Read of struct panel_bridge").first(),
+            Some(&"allbridges_show"),
+            "{release}:\n{}",
+            first.report
+        );
+        assert!(
+            first.report.contains(
+                "->of_node is /soc@0/dsi@32e60000/panel@0, which an overlay revert detached"
+            ),
+            "{release}:\n{}",
+            first.report
+        );
+    }
+}
