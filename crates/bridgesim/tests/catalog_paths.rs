@@ -5,8 +5,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use bridgesim::scenario::{self, Prepared};
+use bridgesim::verdict::{self, RulesColumn, SearchSpec};
 use drm::{Release, Switch};
 use kmodel::trace::Event;
+use kmodel::ViolationKind;
 
 fn load(name: &str) -> Arc<Prepared> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -52,6 +54,246 @@ fn probe_error_before_add_frees_a_bridge_never_published() {
         assert!(
             sn65[never + 1..].iter().any(|&o| published(o)),
             "under {release}"
+        );
+    }
+}
+
+fn explore(p: &Arc<Prepared>, col: &str, preemption_bound: Option<u32>) -> verdict::Verdict {
+    let spec = SearchSpec {
+        options: explore::Options {
+            progress: None,
+            preemption_bound,
+            ..Default::default()
+        },
+        ..SearchSpec::default()
+    };
+    verdict::explore(p, &RulesColumn::parse(col).unwrap(), &spec).unwrap()
+}
+
+/// 5.4, concurrent part: under every release with the lingering list, the corruption needs a
+/// preemption (both threads run alone cleanly, one after the other), and it is the unlocked
+/// unlink of drm_bridge_add in the thread that re-adds the DSIM bridge.
+#[test]
+fn readd_race_needs_the_other_thread_between_the_unlink_steps() {
+    let p = load("5.4-readd-race.toml");
+    for release in Release::ALL
+        .into_iter()
+        .filter(|r| Switch::LingeringList.on_in(*r))
+    {
+        let col = release.name();
+        let serial = explore(&p, col, Some(0));
+        assert!(serial.is_clean(), "{col}: {}", serial.summary());
+        let v = explore(&p, col, None);
+        let first = v
+            .findings
+            .first()
+            .unwrap_or_else(|| panic!("{col}: {}", v.summary()));
+        assert_eq!(first.kind, ViolationKind::ListCorruption, "{col}");
+        assert!(first.preemptions >= 1, "{col}: {}", first.report);
+        let stack: Vec<&str> = first
+            .report
+            .lines()
+            .skip_while(|l| !l.starts_with("by thread dsi-attach"))
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .map(str::trim)
+            .collect();
+        assert_eq!(
+            stack.get(..3),
+            Some(
+                &[
+                    "list_del_init",
+                    "drm_bridge_add",
+                    "samsung_dsim_host_attach"
+                ][..]
+            ),
+            "{col}:\n{}",
+            first.report
+        );
+    }
+    // Without the lingering list the re-add is clean under every interleaving.
+    let v = explore(&p, "v6.18", None);
+    assert!(v.is_clean() && v.exhaustive, "{}", v.summary());
+}
+
+/// 5.7: before the fix, lockdep's report gives both acquisition stacks: the cleanup taking the
+/// modeset locks in drm_bridge_detach with bridge_chain_mutex held, and the earlier probe
+/// taking bridge_chain_mutex in mode_valid's from-loop with the modeset locks held. The fix
+/// alone (cut, then detach) is clean.
+#[test]
+fn encoder_cleanup_abba_names_both_stacks() {
+    let p = load("5.7-abba-encoder-cleanup.toml");
+    let v = explore(
+        &p,
+        "v7.2+private_obj_fini_locking+encoder_cleanup_detach_locked",
+        None,
+    );
+    let first = v
+        .findings
+        .first()
+        .unwrap_or_else(|| panic!("{}", v.summary()));
+    assert_eq!(first.kind, ViolationKind::LockInversion);
+    let r = &first.report;
+    let lines: Vec<&str> = r.lines().map(str::trim).collect();
+    let after = |head: &dyn Fn(&str) -> bool| -> Vec<&str> {
+        let i = lines
+            .iter()
+            .position(|l| head(l))
+            .unwrap_or_else(|| panic!("{r}"));
+        lines[i + 1..].iter().take(3).copied().collect()
+    };
+    assert_eq!(
+        after(&|l: &str| l.starts_with(
+            "trying to acquire crtc_ww_class_mutex while holding &encoder->bridge_chain_mutex"
+        )),
+        [
+            "drm_modeset_lock_all",
+            "drm_bridge_detach",
+            "drm_encoder_cleanup"
+        ],
+        "{r}"
+    );
+    assert_eq!(
+        after(&|l: &str| l.starts_with(
+            "-> &encoder->bridge_chain_mutex acquired while holding crtc_ww_class_mutex"
+        )),
+        [
+            "drm_for_each_bridge_in_chain_from",
+            "drm_bridge_chain_mode_valid",
+            "drm_helper_probe_single_connector_modes"
+        ],
+        "{r}"
+    );
+    let fixed = explore(&p, "v7.2+private_obj_fini_locking", None);
+    assert!(fixed.is_clean() && fixed.exhaustive, "{}", fixed.summary());
+}
+
+/// Replay `schedule` of column `col`; every violation's report.
+fn replay_reports(p: &Arc<Prepared>, col: &str, schedule: &str) -> Vec<String> {
+    let col = RulesColumn::parse(col).unwrap();
+    let rules = col.rules(p.rules(Some(col.release)).unwrap());
+    let k = kmodel::Kernel::new(kmodel::Config::default());
+    let prog = p.program(rules);
+    let mut rep = kmodel::Replay::new(schedule.parse().unwrap());
+    k.run(&mut rep, move |k| prog(k));
+    k.violations().iter().map(|v| k.render(v)).collect()
+}
+
+/// The call path under the first line of `report` that starts with `head`.
+fn stack_after<'a>(report: &'a str, head: &str) -> Vec<&'a str> {
+    report
+        .lines()
+        .skip_while(|l| !l.starts_with(head))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(str::trim)
+        .collect()
+}
+
+/// 5.5 and 5.6 need the hotplug-bridge's runtime detach: with it, the chain loop that holds no
+/// reference (before v6.19) reads the detached, freed connector (in the loop's own step to the
+/// next entry), the referenced loops (v6.19-v7.1) step through the entry the cut unlinked, and
+/// the v7.2 chain mutex serialises both.
+#[test]
+fn chain_walks_racing_a_runtime_detach() {
+    for (file, walk) in [
+        (
+            "5.5-unreferenced-chain-walk.toml",
+            "drm_for_each_bridge_in_chain_scoped",
+        ),
+        (
+            "5.6-chain-modified-during-walk.toml",
+            "drm_bridge_chain_mode_valid",
+        ),
+    ] {
+        let p = load(file);
+        // Before v6.19: among every violation of the space, the walk reads freed memory.
+        let col = "v6.18+hotplug_bridge";
+        let all = {
+            let spec = SearchSpec {
+                options: explore::Options {
+                    progress: None,
+                    collect: true,
+                    ..Default::default()
+                },
+                ..SearchSpec::default()
+            };
+            verdict::explore(&p, &RulesColumn::parse(col).unwrap(), &spec).unwrap()
+        };
+        let reports: Vec<String> = all
+            .findings
+            .iter()
+            .flat_map(|f| replay_reports(&p, col, &f.schedule))
+            .collect();
+        assert!(
+            reports.iter().any(|r| r.contains("slab-use-after-free")
+                && stack_after(r, "Read of struct display_connector /vga").get(..2)
+                    == Some(&["list_next_entry", walk][..])),
+            "{file} under {col}: no use-after-free in {walk}:\n{}",
+            reports.join("\n")
+        );
+        // v6.19-v7.1: no use-after-free; the walk meets the unlinked entry.
+        for col in ["v6.19+hotplug_bridge", "v7.1+hotplug_bridge"] {
+            let v = explore(&p, col, None);
+            let first = v
+                .findings
+                .first()
+                .unwrap_or_else(|| panic!("{file} under {col}: {}", v.summary()));
+            assert_eq!(first.kind, ViolationKind::ListCorruption, "{file} {col}");
+            assert_eq!(
+                stack_after(&first.report, "by thread probe").get(..2),
+                Some(&["list_next_entry", walk][..]),
+                "{file} {col}:\n{}",
+                first.report
+            );
+        }
+        // Without the runtime detach no release can show it.
+        for col in ["v6.18", "v7.1"] {
+            let v = explore(&p, col, None);
+            assert!(
+                v.is_clean() && v.exhaustive,
+                "{file} {col}: {}",
+                v.summary()
+            );
+        }
+        let fixed = explore(&p, "v7.2+hotplug_bridge", None);
+        assert!(
+            fixed.is_clean() && fixed.exhaustive,
+            "{file}: {}",
+            fixed.summary()
+        );
+    }
+}
+
+/// 5.18: the debugfs read names the freed node behind the published panel_bridge, in every
+/// release that has the file and still wraps the panel in a refcounted panel_bridge. (Silent
+/// side: `5.4-readd-lingering.toml` reads the same file with every published bridge's node
+/// still in the tree, and is clean.)
+#[test]
+fn borrowed_of_node_is_named_in_the_report() {
+    let p = load("5.18-borrowed-of-node.toml");
+    for release in Release::ALL
+        .into_iter()
+        .filter(|r| Switch::PanelBridgeAlloc.on_in(*r))
+    {
+        let v = explore(&p, release.name(), None);
+        let first = v
+            .findings
+            .first()
+            .unwrap_or_else(|| panic!("{release}: {}", v.summary()));
+        assert_eq!(first.kind, ViolationKind::UseAfterFree, "{release}");
+        assert_eq!(
+            stack_after(&first.report, "Read of struct panel_bridge").first(),
+            Some(&"allbridges_show"),
+            "{release}:\n{}",
+            first.report
+        );
+        assert!(
+            first.report.contains(
+                "->of_node is /soc@0/dsi@32e60000/panel@0, which an overlay revert detached"
+            ),
+            "{release}:\n{}",
+            first.report
         );
     }
 }

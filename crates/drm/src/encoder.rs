@@ -81,8 +81,9 @@ pub(crate) fn chain_entry(k: &Kernel, id: kmodel::ObjId) -> DrmBridge {
 
 /// `drm_encoder_cleanup`: detach every bridge of the chain (each detach puts the chain
 /// reference). Under `chain_mutex` the chain is first cut onto a temporary list under the
-/// mutex and detached without it, avoiding the §5.7 ABBA deadlock; before, the chain is
-/// walked with `list_for_each_entry_safe` (the §5.6 trap).
+/// mutex and detached without it, avoiding the §5.7 ABBA deadlock (the superseded
+/// `encoder_cleanup_detach_locked` detaches with the mutex held instead); before, the chain
+/// is walked with `list_for_each_entry_safe` (the §5.6 trap).
 pub fn drm_encoder_cleanup(k: &Kernel, enc: DrmEncoder) {
     let _f = k.func("drm_encoder_cleanup");
     let (head, m, done) = k.read(enc.0, |e| {
@@ -91,8 +92,18 @@ pub fn drm_encoder_cleanup(k: &Kernel, enc: DrmEncoder) {
     if done {
         return;
     }
+    let r = rules(k);
     // cite: series 20251111-drm-bridge-alloc-encoder-chain-mutex; v7.1:drivers/gpu/drm/drm_encoder.c:drm_encoder_cleanup
-    if rules(k).chain_mutex {
+    let chain_mutex = r.chain_mutex;
+    // The series before its §5.7 fix.
+    // cite: series 20251111-drm-bridge-alloc-encoder-chain-mutex
+    let detach_locked = r.encoder_cleanup_detach_locked;
+    if chain_mutex && detach_locked {
+        // Detach with the chain mutex held: path A of the §5.7 ABBA.
+        k.mutex_lock(m);
+        detach_from(k, head, k.list_first(head));
+        k.mutex_unlock(m);
+    } else if chain_mutex {
         let tmp = k.list_head_init("drm_encoder_cleanup tmp chain");
         k.mutex_lock(m);
         for id in k.list_entries(head) {
@@ -105,19 +116,55 @@ pub fn drm_encoder_cleanup(k: &Kernel, enc: DrmEncoder) {
             drm_bridge_detach(k, Some(chain_entry(k, id)));
         }
     } else {
-        let mut cur = k.list_first(head);
-        while let Some(n) = cur {
-            let b = chain_entry(k, k.list_node_owner(n));
-            let next = k.list_next(head, b.0, n);
-            drm_bridge_detach(k, Some(b));
-            cur = next;
-        }
+        detach_from(k, head, k.list_first(head));
     }
     let drm = k.write(enc.0, |e| {
         e.cleaned_up = true;
         e.dev
     });
     k.write(drm.0, |d| d.encoders.retain(|&x| x != enc));
+}
+
+/// `drm_encoder_cleanup_from(encoder, bridge)` (the hotplug-bridge series v4, proposal
+/// `hotplug_bridge`): detach `first` and every bridge after it, leaving the encoder and the
+/// head of the chain. Under `chain_mutex` the tail is cut onto a temporary list under the
+/// mutex and detached without it, as `drm_encoder_cleanup` does (inference); before, it is the
+/// `list_for_each_entry_safe_from` loop (the §5.6 trap).
+pub fn drm_encoder_cleanup_from(k: &Kernel, enc: DrmEncoder, first: DrmBridge) {
+    let _f = k.func("drm_encoder_cleanup_from");
+    let (head, m) = k.read(enc.0, |e| (e.bridge_chain, e.bridge_chain_mutex));
+    // cite: series 20251111-drm-bridge-alloc-encoder-chain-mutex
+    if rules(k).chain_mutex {
+        let tmp = k.list_head_init("drm_encoder_cleanup_from tmp chain");
+        k.mutex_lock(m);
+        let entries = k.list_entries(head);
+        let from = entries.iter().position(|&id| id == first.0.id());
+        for &id in &entries[from.unwrap_or(entries.len())..] {
+            let n = k.read_field(chain_entry(k, id).0, crate::bridge::F_CORE, |x| {
+                x.chain_node()
+            });
+            k.list_move_tail(n, tmp);
+        }
+        k.mutex_unlock(m);
+        for id in k.list_entries(tmp) {
+            drm_bridge_detach(k, Some(chain_entry(k, id)));
+        }
+    } else {
+        let n = k.read_field(first.0, crate::bridge::F_CORE, |x| x.chain_node());
+        detach_from(k, head, Some(n));
+    }
+}
+
+/// `list_for_each_entry_safe_from(bridge, next, &encoder->bridge_chain, chain_node)
+/// drm_bridge_detach(bridge)`: the next entry is read before the current one is detached.
+fn detach_from(k: &Kernel, head: ListHead, first: Option<kmodel::list::ListNode>) {
+    let mut cur = first;
+    while let Some(n) = cur {
+        let b = chain_entry(k, k.list_node_owner(n));
+        let next = k.list_next(head, b.0, n);
+        drm_bridge_detach(k, Some(b));
+        cur = next;
+    }
 }
 
 /// `drm_encoder_chain_lock` (the wrapper of v1–v2 of the chain-mutex series, §6.15): take

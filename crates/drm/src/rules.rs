@@ -471,6 +471,31 @@ switches! {
         cites [
             "series drm/atomic: drm_atomic_private_obj_fini: protect private_obj removal from list v3",
         ];
+    /// Superseded: the hot-pluggable bridge series ("Add support for hot-pluggable DRM
+    /// bridges" v4, 2024, upstream.md §1.1, §1.2 "Not merged", §8.5), set aside at LPC 2024
+    /// for the refcounting plan whose first part v6.16 merged: a hotplug-bridge before the
+    /// removable part of the pipeline hears of a bridge's removal (`bridge_event_notify`,
+    /// before the remove) and detaches the chain from that bridge to its end at runtime
+    /// (`drm_encoder_cleanup_from`), while the `drm_device` and the rest of the chain live on.
+    /// The model runs that detach from `drm_bridge_remove` of any attached bridge, as if a
+    /// hotplug-bridge sat right before it; with `chain_mutex` the cut takes the mutex as
+    /// `drm_encoder_cleanup` does (inference: v4 predates the mutex).
+    hotplug_bridge / HotplugBridge:
+        since None, until Some(V6_16),
+        cites [
+            "series Add support for hot-pluggable DRM bridges v4",
+        ];
+    /// Superseded: the chain-mutex series before its fix for upstream.md §5.7 (the "ABBA
+    /// deadlock in encoder cleanup"): `drm_encoder_cleanup` detaches every bridge with
+    /// `bridge_chain_mutex` held, instead of cutting the chain onto a temporary list under the
+    /// mutex and detaching without it as the merged series does. Only meaningful with
+    /// `chain_mutex`; never on in a release, and not a proposal: a column names it
+    /// (`v7.2+encoder_cleanup_detach_locked`).
+    encoder_cleanup_detach_locked / EncoderCleanupDetachLocked:
+        since None, until Some(V7_2),
+        cites [
+            "series 20251111-drm-bridge-alloc-encoder-chain-mutex",
+        ];
 }
 
 impl Switch {
@@ -480,9 +505,16 @@ impl Switch {
         Switch::ALL.into_iter().filter(|s| s.is_proposal())
     }
 
-    /// Whether it is a proposal under review (no release introduced it).
+    /// Whether it is a proposal under review (no release introduced it, none dropped it).
     pub fn is_proposal(self) -> bool {
-        self.since().is_none()
+        self.since().is_none() && self.until().is_none()
+    }
+
+    /// Whether it is a superseded revision or design: no release has it, and its `until` is
+    /// the release that merged what replaced it. Never on in a release or with `+proposals`;
+    /// a column may name it.
+    pub fn is_superseded(self) -> bool {
+        self.since().is_none() && self.until().is_some()
     }
 
     /// Whether `release` has it on: introduced at or before `release`, not dropped since.

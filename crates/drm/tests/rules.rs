@@ -189,3 +189,31 @@ fn ref_owners_print_their_kernel_style_names() {
         assert_eq!(kmodel::kref::Owner::from(o), s);
     }
 }
+
+/// A superseded revision (no `since`, an `until`) is on in no release and not a proposal: only
+/// a column that names it turns it on.
+#[test]
+fn a_superseded_revision_is_only_on_when_named() {
+    let s = Switch::EncoderCleanupDetachLocked;
+    assert!(s.is_superseded() && !s.is_proposal());
+    assert!(s.doc().trim_start().starts_with("Superseded"), "{s}");
+    for r in Release::ALL {
+        assert!(!Rules::for_release(r).get(s), "{r}");
+    }
+    assert!(!"v7.2+proposals"
+        .parse::<RulesColumn>()
+        .unwrap()
+        .rules()
+        .get(s));
+    let col: RulesColumn = "v7.2+encoder_cleanup_detach_locked".parse().unwrap();
+    assert!(col.rules().get(s) && col.rules().chain_mutex);
+    let superseded: Vec<&str> = Switch::ALL
+        .into_iter()
+        .filter(|s| s.is_superseded())
+        .map(Switch::name)
+        .collect();
+    assert_eq!(
+        superseded,
+        ["hotplug_bridge", "encoder_cleanup_detach_locked"]
+    );
+}

@@ -28,10 +28,12 @@ struct Held {
     class: &'static str,
 }
 
+/// Where an edge was first recorded: the acquisition of its second lock.
 #[derive(Clone, Debug)]
 struct EdgeInfo {
     tid: Tid,
     step: u32,
+    path: crate::trace::PathId,
 }
 
 #[derive(Default)]
@@ -82,7 +84,10 @@ impl Kernel {
         {
             let mut st = self.st.borrow_mut();
             let step = st.sched.steps.len().saturating_sub(1) as u32;
+            let path = st.site().path;
+            let st = &mut *st;
             let ld = &mut st.lockdep;
+            let trace = &st.trace;
             let held = ld.held_mut(me).clone();
             if mode != LockMode::Read {
                 if let Some(h) = held.iter().find(|h| h.class == class) {
@@ -114,12 +119,19 @@ impl Kernel {
                                 "which lock already depends on the new lock.".to_string(),
                                 "the existing dependency chain (in reverse order) is:".to_string(),
                             ];
+                            // Each earlier acquisition with its call path, as lockdep
+                            // prints the stack of every link of the chain.
                             for w in chain.windows(2) {
                                 let e = &ld.edges[w[0]][w[1]];
                                 details.push(format!(
-                                    "  -> {} acquired while holding {} (thread {}, step {})",
+                                    "  -> {} acquired while holding {} (thread {}, step {}), from:",
                                     w[1], w[0], e.tid, e.step
                                 ));
+                                let names = trace.path_names(e.path);
+                                if names.is_empty() {
+                                    details.push("       <thread body>".to_string());
+                                }
+                                details.extend(names.iter().rev().map(|n| format!("       {n}")));
                             }
                             details.push("Possible unsafe locking scenario:".to_string());
                             details.push(format!(
@@ -138,7 +150,11 @@ impl Kernel {
                         .entry(h.class)
                         .or_default()
                         .entry(class)
-                        .or_insert(EdgeInfo { tid: me, step });
+                        .or_insert(EdgeInfo {
+                            tid: me,
+                            step,
+                            path,
+                        });
                 }
             }
             if mode != LockMode::Sync {

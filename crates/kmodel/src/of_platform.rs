@@ -121,6 +121,18 @@ impl Kernel {
         f(st.live_tree.as_ref().expect("no live device tree"))
     }
 
+    /// Whether `node` is still in the live tree (a read of it, under `of_mutex`): false once an
+    /// overlay revert detached it. The kernel frees such a node when its last `of_node_put`
+    /// runs, after the devices made from it are gone; a borrowed pointer (no `of_node_get`)
+    /// holds nothing, so reading through it then reads freed memory. True when no live tree
+    /// was installed (unit tests whose nodes are never detached).
+    pub fn of_node_attached(&self, node: NodeId) -> bool {
+        if self.st.borrow().live_tree.is_none() {
+            return true;
+        }
+        self.of_tree(|t| t.is_attached(node))
+    }
+
     /// Read the live tree without a scheduling point. Model introspection and setup.
     pub fn of_tree_peek<R>(&self, f: impl FnOnce(&DeviceTree) -> R) -> R {
         let st = self.st.borrow();

@@ -296,6 +296,7 @@ fn lock_inversion_is_reported_without_a_deadlock() {
         let b = k.mutex_init("&encoder->bridge_chain_mutex");
         let t1 = k.spawn("probe", move |k| {
             k.mutex_lock(a);
+            let _f = k.func("drm_bridge_chain_mode_valid");
             k.mutex_lock(b);
             k.mutex_unlock(b);
             k.mutex_unlock(a);
@@ -303,6 +304,7 @@ fn lock_inversion_is_reported_without_a_deadlock() {
         k.join(t1);
         let t2 = k.spawn("cleanup", move |k| {
             k.mutex_lock(b);
+            let _f = k.func("drm_atomic_private_obj_fini");
             k.mutex_lock(a);
             k.mutex_unlock(a);
             k.mutex_unlock(b);
@@ -320,6 +322,28 @@ fn lock_inversion_is_reported_without_a_deadlock() {
         "{r}"
     );
     assert!(r.contains("*** DEADLOCK ***"), "{r}");
+    // Both acquisition stacks: this one (the violation's), and the earlier one of the chain.
+    let lines: Vec<&str> = r.lines().collect();
+    let at = |l: &str| lines.iter().position(|x| x.trim() == l);
+    let here = at("trying to acquire bridge_lock while holding &encoder->bridge_chain_mutex");
+    assert_eq!(
+        here.map(|i| lines[i + 1].trim()),
+        Some("drm_atomic_private_obj_fini"),
+        "{r}"
+    );
+    let earlier = lines
+        .iter()
+        .position(|x| {
+            x.contains(
+                "-> &encoder->bridge_chain_mutex acquired while holding bridge_lock (thread T1",
+            ) && x.ends_with("from:")
+        })
+        .unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(
+        lines[earlier + 1].trim(),
+        "drm_bridge_chain_mode_valid",
+        "{r}"
+    );
 }
 
 #[test]

@@ -542,6 +542,11 @@ pub fn devm_drm_bridge_add(k: &Kernel, dev: DeviceId, b: DrmBridge) -> Result<()
 pub fn drm_bridge_remove(k: &Kernel, b: DrmBridge) {
     let _f = k.func("drm_bridge_remove");
     let r = rules(k);
+    // Notify before the remove (upstream.md §6.7), so the hotplug-bridge detaches the tail.
+    // cite: series Add support for hot-pluggable DRM bridges v4
+    if r.hotplug_bridge {
+        hotplug_bridge_remove_notify(k, b);
+    }
     let g = globals(k);
     k.mutex_lock(g.bridge_lock);
     let (list, published, name) = k.read_field(b.0, F_REGISTERED, |x| {
@@ -569,6 +574,18 @@ pub fn drm_bridge_remove(k: &Kernel, b: DrmBridge) {
     // cite: v6.17:drivers/gpu/drm/drm_bridge.c:drm_bridge_remove
     if r.add_remove_ref {
         drm_bridge_put(k, b, RefOwner::Published);
+    }
+}
+
+/// The hotplug-bridge's handler of a REMOVE event (proposal `hotplug_bridge`): if `b` is
+/// attached, detach the chain from `b` to its end (`drm_encoder_cleanup_from`). Each detach
+/// puts the chain's reference while other threads may still walk the chain: failure modes
+/// 5.5 and 5.6.
+fn hotplug_bridge_remove_notify(k: &Kernel, b: DrmBridge) {
+    let _f = k.func("hotplug_bridge_notify");
+    let (enc, dev) = k.read_field(b.0, F_ATTACH, |x| (x.encoder, x.dev));
+    if let (Some(enc), Some(_)) = (enc, dev) {
+        crate::encoder::drm_encoder_cleanup_from(k, enc, b);
     }
 }
 
@@ -1125,7 +1142,24 @@ pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
         let count = rc.map(|r| k.kref_read(r)).unwrap_or(0);
         let _ = writeln!(out, "bridge[{idx}]: {name}\n\trefcount: {count}");
         if let Some(np) = np {
-            let _ = writeln!(out, "\tOF: node{}", np.index());
+            // `%pOFfc` dereferences the node, which the bridge borrows (no `of_node_get`): a
+            // node an overlay revert detached is freed once its devices are gone, while a
+            // bridge another device published (a panel_bridge) still points to it (§5.18).
+            if k.of_node_attached(np) {
+                let _ = writeln!(out, "\tOF: node{}", np.index());
+            } else {
+                let path = k.of_tree_peek(|t| t.full_name(np));
+                k.violation_with(
+                    ViolationKind::UseAfterFree,
+                    Some(b.0.id()),
+                    Some(kmodel::AccessKind::Read),
+                    format!("Read of freed struct device_node {path} through {name}'s of_node"),
+                    vec![format!(
+                        "{name}->of_node is {path}, which an overlay revert detached and freed: \
+                         the bridge holds no reference on it (no of_node_get)"
+                    )],
+                );
+            }
         }
         idx += 1;
     }

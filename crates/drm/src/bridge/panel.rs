@@ -54,6 +54,11 @@ impl DrmBridgeFuncs for PanelBridgeFuncs {
     fn detect(&self, _k: &Kernel, _b: DrmBridge) -> crate::connector::ConnectorStatus {
         crate::connector::ConnectorStatus::Connected
     }
+    /// `panel_bridge_bridge_funcs` sets `.atomic_reset` in every release (v6.17…v7.1
+    /// bridge/panel.c): an atomic bridge, with a private object from attach to detach.
+    fn is_atomic(&self) -> bool {
+        true
+    }
 }
 
 fn panel_ref_owner(k: &Kernel, panel: DrmPanel) -> RefOwner {
