@@ -912,7 +912,7 @@ fn driver_level(file: &CFile, driver: &Driver, release: Release) -> Vec<Hazard> 
                 Pattern::BorrowedBridgeStored,
                 &f.name,
                 line,
-                format!("`{lhs}` stores a bridge from {what} without a reference: when that bridge's device unbinds, the pointer dangles (upstream.md §9: still open)"),
+                format!("`{lhs}` stores a bridge from {what} without a reference: when that bridge's device unbinds, the pointer dangles (open upstream: these lookups return borrowed pointers in every release; docs/findings.md)"),
             );
         }
         if !has_driver_struct {
