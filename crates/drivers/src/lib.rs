@@ -16,6 +16,7 @@
 //!   nodes no model claims.
 
 pub mod common;
+pub mod data;
 pub mod display;
 pub mod graph;
 pub mod mipi_dsi;
@@ -34,4 +35,3 @@ pub mod panel;
 pub mod samsung_dsim;
 pub mod simple_bridge;
 pub mod tc358762;
-pub mod ti_sn65dsi83;

@@ -13,7 +13,7 @@ use kmodel::{Kernel, Obj};
 
 use crate::{
     adv7511, display_connector, fsl_ldb, ite_it6263, lcdif, lontium_lt8912b, lontium_lt9611, panel,
-    samsung_dsim, simple_bridge, supply, tc358762, ti_sn65dsi83,
+    samsung_dsim, simple_bridge, supply, tc358762,
 };
 
 /// What a driver model is in a display pipeline.
@@ -162,8 +162,15 @@ pub fn suppliers() -> Vec<Entry> {
     ]
 }
 
-/// The display driver models.
+/// The display driver models: the Rust ones, then those described as data.
 pub fn display_drivers() -> Vec<Entry> {
+    let mut v = rust_display_drivers();
+    v.extend(data_drivers());
+    v
+}
+
+/// The display driver models still written in Rust.
+fn rust_display_drivers() -> Vec<Entry> {
     vec![
         Entry {
             bus: OfBus::Platform,
@@ -174,12 +181,6 @@ pub fn display_drivers() -> Vec<Entry> {
         Entry {
             bus: OfBus::Platform,
             driver: Rc::new(samsung_dsim::SamsungDsim),
-            role: Role::Bridge,
-            hpd: None,
-        },
-        Entry {
-            bus: OfBus::I2c,
-            driver: Rc::new(ti_sn65dsi83::Sn65dsi83),
             role: Role::Bridge,
             hpd: None,
         },
@@ -250,6 +251,50 @@ pub fn display_drivers() -> Vec<Entry> {
             hpd: Some(Rc::new(adv7511::Adv7511Driver)),
         },
     ]
+}
+
+/// The drivers described as data (`crates/drivers/data`, [`crate::data`]).
+pub fn data_drivers() -> Vec<Entry> {
+    let drivers = crate::data::builtin().unwrap_or_else(|e| {
+        panic!("the embedded driver descriptions do not load (a build bug the tests catch): {e}")
+    });
+    drivers.iter().map(|d| data_entry(d.clone())).collect()
+}
+
+/// The registry entry of a data driver.
+pub fn data_entry(d: std::sync::Arc<crate::data::DriverData>) -> Entry {
+    use crate::data::format::{Bus, DriverRole};
+    let bus = match d.bus {
+        Bus::I2c => OfBus::I2c,
+        Bus::Platform => OfBus::Platform,
+        Bus::Dsi => OfBus::MipiDsi,
+    };
+    let role = match d.role {
+        DriverRole::Bridge => Role::Bridge,
+        DriverRole::Panel => Role::Panel,
+        DriverRole::DisplayController => Role::DisplayController,
+    };
+    let hpd = d
+        .hpd_source()
+        .map(|source| Rc::new(DataHpd { source }) as Rc<dyn HpdIrq>);
+    Entry {
+        bus,
+        driver: Rc::new(crate::data::interp::DataDriver { data: d }),
+        role,
+        hpd,
+    }
+}
+
+/// The HPD interrupt of a data driver: requested when the node has its `source` property.
+struct DataHpd {
+    source: String,
+}
+
+impl HpdIrq for DataHpd {
+    fn has_hpd_irq(&self, tree: &DeviceTree, node: NodeId) -> bool {
+        tree.property(node, &self.source).is_some()
+            || (self.source == "interrupts" && tree.property(node, "interrupts-extended").is_some())
+    }
 }
 
 /// Every model: suppliers, then display drivers.

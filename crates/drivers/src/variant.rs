@@ -92,3 +92,11 @@ pub fn variant(k: &Kernel, table: &[&str]) -> Variant {
         None => newest,
     }
 }
+
+/// The variant a scenario forced for the driver matching `table`, if any (the data drivers
+/// map it to a release's description).
+pub fn overridden(k: &Kernel, table: &[&str]) -> Option<Variant> {
+    k.read(overrides(k).0, |o| {
+        table.iter().find_map(|c| o.get(*c).copied())
+    })
+}

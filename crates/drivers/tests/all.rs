@@ -5,3 +5,4 @@ mod common;
 
 mod bridges;
 mod corpus_boot;
+mod data_format;

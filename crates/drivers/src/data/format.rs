@@ -1,0 +1,1346 @@
+//! The driver description format (docs/driver-format.md): serde types as written, the call
+//! vocabulary, and the checks that turn a file (and the files it inherits) into a
+//! [`Description`], with located errors.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::ops::Range;
+use std::str::FromStr;
+
+use drm::cite::Citation;
+use drm::of::LookupApi;
+use drm::rules::Release;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A description file as written: every top-level field is optional in a file that
+/// `inherits` another; the resolved [`Description`] must have them all.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DescriptionFile {
+    /// The release whose description this one starts from (`"v7.0"`), in the same directory,
+    /// or for an inline or included description a path to another description file.
+    pub inherits: Option<Spanned<String>>,
+    /// `struct device_driver.name`.
+    pub name: Option<Spanned<String>>,
+    /// The `of_match_table` compatible strings.
+    pub compatible: Option<Spanned<Vec<Spanned<String>>>>,
+    pub bus: Option<Spanned<Bus>>,
+    pub role: Option<Spanned<DriverRole>>,
+    /// The C type of the container (`"struct sn65dsi83"`), named in reports.
+    pub container: Option<Spanned<String>>,
+    /// The C source file it models (`drivers/gpu/drm/bridge/ti-sn65dsi83.c`).
+    pub source: Option<Spanned<String>>,
+    /// For a driver with no source in the corpus: which upstream driver it follows.
+    pub follows: Option<Spanned<String>>,
+    /// `.atomic_reset` is set: the bridge gets a private object at attach.
+    pub atomic: Option<Spanned<bool>>,
+    /// `DRM_BRIDGE_OP_*` the bridge sets.
+    pub ops: Option<Spanned<Vec<Spanned<BridgeOp>>>>,
+    /// The private fields of the container, by their C name.
+    #[serde(default)]
+    pub fields: BTreeMap<String, Spanned<FieldDecl>>,
+    /// The callbacks and the driver's own functions (work, IRQ handlers, devm actions,
+    /// helpers), by name.
+    #[serde(default)]
+    pub callbacks: BTreeMap<String, Spanned<CallbackDecl>>,
+}
+
+/// The bus a driver registers on.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Bus {
+    I2c,
+    Platform,
+    Dsi,
+}
+
+impl Bus {
+    pub fn name(self) -> &'static str {
+        match self {
+            Bus::I2c => "i2c",
+            Bus::Platform => "platform",
+            Bus::Dsi => "dsi",
+        }
+    }
+}
+
+impl fmt::Display for Bus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What the driver is in a display pipeline.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DriverRole {
+    Bridge,
+    Panel,
+    DisplayController,
+}
+
+impl DriverRole {
+    pub fn name(self) -> &'static str {
+        match self {
+            DriverRole::Bridge => "bridge",
+            DriverRole::Panel => "panel",
+            DriverRole::DisplayController => "display-controller",
+        }
+    }
+}
+
+impl fmt::Display for DriverRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `DRM_BRIDGE_OP_*`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BridgeOp {
+    Detect,
+    Edid,
+    Hpd,
+    Modes,
+    Hdmi,
+    HdmiAudio,
+    DpAudio,
+    HdmiCec,
+}
+
+/// A private field of the container.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldDecl {
+    pub kind: Spanned<FieldKind>,
+    /// `bridge`, `panel`: whether the pointer holds a reference the driver puts (`true`) or
+    /// is borrowed (`false`, the default).
+    #[serde(default)]
+    pub counted: bool,
+    /// `work`, `delayed_work`: the work function; `irq`: the handler (a callback name).
+    pub func: Option<Spanned<String>>,
+    /// `irq`: where the interrupt comes from in the device tree: `"interrupts"` (the device's
+    /// own, `client->irq`, the default) or a GPIO (`"hpd-gpios"`). `hpd = true` makes it the
+    /// line the scenario's `hpd` step raises.
+    pub source: Option<Spanned<String>>,
+    #[serde(default)]
+    pub hpd: bool,
+}
+
+/// What a private field holds.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    /// `struct drm_bridge *`.
+    Bridge,
+    /// `struct drm_panel *`.
+    Panel,
+    /// `struct regulator *`.
+    Regulator,
+    /// `struct gpio_desc *`.
+    Gpio,
+    /// `struct regmap *` (or any register window).
+    Regmap,
+    /// `struct work_struct`.
+    Work,
+    /// `struct delayed_work`.
+    DelayedWork,
+    /// An interrupt line (`int irq`).
+    Irq,
+    /// `struct mutex`.
+    Mutex,
+    /// `struct mipi_dsi_host` the driver registers.
+    DsiHost,
+    /// A child `struct device` (`platform_device *` of an HDMI codec, a CEC adapter...).
+    Device,
+}
+
+impl FieldKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldKind::Bridge => "bridge",
+            FieldKind::Panel => "panel",
+            FieldKind::Regulator => "regulator",
+            FieldKind::Gpio => "gpio",
+            FieldKind::Regmap => "regmap",
+            FieldKind::Work => "work",
+            FieldKind::DelayedWork => "delayed_work",
+            FieldKind::Irq => "irq",
+            FieldKind::Mutex => "mutex",
+            FieldKind::DsiHost => "dsi_host",
+            FieldKind::Device => "device",
+        }
+    }
+}
+
+impl fmt::Display for FieldKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A callback or a function of the driver, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackDecl {
+    /// What it models: `release:path:function`, `commit <id>` or `series <name>`.
+    pub cite: Spanned<String>,
+    /// The framework calls it makes, in order.
+    #[serde(default)]
+    pub calls: Vec<Spanned<CallDecl>>,
+    /// `mode_valid`: whether the mode passes (default true); `get_modes`: the number of modes
+    /// (default 0); `detect`: `"connected"`, `"disconnected"` or `"unknown"` (default).
+    pub returns: Option<Spanned<toml::Value>>,
+}
+
+/// One call as written. Which of the optional arguments a call takes is in [`CallName::args`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallDecl {
+    pub call: Spanned<String>,
+    /// The field acted on, or that receives the result (`next_bridge` is `bridge->next_bridge`).
+    pub field: Option<Spanned<String>>,
+    /// The field a value comes from (`drm_bridge_get`'s argument, the panel of
+    /// `devm_drm_panel_bridge_add`, a stored pointer).
+    pub from: Option<Spanned<String>>,
+    /// OF graph port and endpoint of a lookup (`-1`: any).
+    pub port: Option<Spanned<i32>>,
+    pub endpoint: Option<Spanned<i32>>,
+    /// Supply or GPIO name (`devm_regulator_get(dev, "vcc")`), child device name.
+    pub id: Option<Spanned<String>>,
+    /// What a register access does, for reports (`"regmap_write(REG_RC_RESET)"`).
+    pub what: Option<Spanned<String>>,
+    /// A function of the driver: a devm action, a helper called, a work/IRQ function.
+    pub function: Option<Spanned<String>>,
+    /// `drm_bridge_hpd_notify`: `"connected"` or `"disconnected"`.
+    pub status: Option<Spanned<String>>,
+    /// Only when this holds: `"FIELD"` (set), `"!FIELD"` (NULL), `"compatible:STR"` (the node
+    /// is compatible with STR), `"property:NAME"` (the node has the property).
+    #[serde(rename = "if")]
+    pub cond: Option<Spanned<String>>,
+    /// A lookup that may find nothing (`-ENODEV`): the field stays NULL and the callback goes
+    /// on.
+    #[serde(default)]
+    pub optional: bool,
+    /// A call the hardware can fail (`regmap_*`, `regulator_enable`...): with
+    /// `inject_faults = true` in the scenario, both outcomes are explored.
+    #[serde(default)]
+    pub can_fail: bool,
+    /// The error branch: run when the call fails, then the callback returns.
+    #[serde(default)]
+    pub on_error: Vec<Spanned<CallDecl>>,
+    /// `scoped_guard`'s body.
+    #[serde(default)]
+    pub body: Vec<Spanned<CallDecl>>,
+}
+
+macro_rules! vocabulary {
+    ($($(#[doc = $doc:literal])+ $V:ident => $name:literal [$($arg:ident),*] fails $fails:literal;)*) => {
+        /// Every framework call a description can make, spelled as the kernel spells it.
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum CallName {
+            $($(#[doc = $doc])+ $V,)*
+        }
+
+        impl CallName {
+            pub const ALL: &'static [CallName] = &[$(CallName::$V),*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(CallName::$V => $name,)*
+                }
+            }
+
+            /// The optional arguments it takes (besides `if`, `on_error`, `can_fail`).
+            pub fn args(self) -> &'static [Arg] {
+                match self {
+                    $(CallName::$V => &[$(Arg::$arg),*],)*
+                }
+            }
+
+            /// Whether it can fail by itself (a lookup that defers, an enter on an unplugged
+            /// bridge...), so that an `on_error` branch may follow it without `can_fail`.
+            pub fn fails(self) -> bool {
+                match self {
+                    $(CallName::$V => $fails,)*
+                }
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// Allocate the container and its bridge, refcount 1 owned by devres (v6.16+).
+    DevmDrmBridgeAlloc => "devm_drm_bridge_alloc" [] fails true;
+    /// Allocate the container with devres (before v6.16 for bridges: freed at unbind).
+    DevmKzalloc => "devm_kzalloc" [] fails true;
+    /// Allocate the container, freed by the driver (`kfree` in `.destroy`/remove).
+    Kzalloc => "kzalloc" [] fails true;
+    /// Free the container allocated with `kzalloc`.
+    Kfree => "kfree" [] fails false;
+    /// Allocate the panel (panels).
+    DevmDrmPanelAlloc => "devm_drm_panel_alloc" [] fails true;
+    /// Publish the bridge.
+    DrmBridgeAdd => "drm_bridge_add" [] fails false;
+    /// Publish the bridge, removed by devres.
+    DevmDrmBridgeAdd => "devm_drm_bridge_add" [] fails true;
+    /// Unpublish the bridge.
+    DrmBridgeRemove => "drm_bridge_remove" [] fails false;
+    /// Mark the bridge unplugged, wait for enter/exit sections, remove it (v7.0+).
+    DrmBridgeUnplug => "drm_bridge_unplug" [] fails false;
+    /// `drm_bridge_attach(encoder, field, bridge, flags)`: attach the bridge in `field` after
+    /// this one (in `.attach`).
+    DrmBridgeAttach => "drm_bridge_attach" [Field] fails true;
+    /// Enter the device-access section; fails once the bridge is unplugged.
+    DrmBridgeEnter => "drm_bridge_enter" [] fails true;
+    /// Leave the innermost entered section.
+    DrmBridgeExit => "drm_bridge_exit" [] fails false;
+    /// `field = drm_bridge_get(from)` (or take a reference on `field` itself).
+    DrmBridgeGet => "drm_bridge_get" [Field, From] fails false;
+    /// `drm_bridge_put(field)`.
+    DrmBridgePut => "drm_bridge_put" [Field] fails false;
+    /// `drm_bridge_clear_and_put(&field)` (v7.1).
+    DrmBridgeClearAndPut => "drm_bridge_clear_and_put" [Field] fails false;
+    /// `field = from` (a plain pointer store, no reference taken), or `field = NULL` without
+    /// `from`.
+    Store => "store" [Field, From] fails false;
+    /// `of_drm_find_bridge(remote node of port/endpoint)`: borrowed.
+    OfDrmFindBridge => "of_drm_find_bridge" [Field, Port, Endpoint] fails true;
+    /// `of_drm_find_and_get_bridge(...)` (v7.0+): counted.
+    OfDrmFindAndGetBridge => "of_drm_find_and_get_bridge" [Field, Port, Endpoint] fails true;
+    /// `drm_of_find_panel_or_bridge(np, port, endpoint, &panel, &bridge)`: both borrowed;
+    /// `field` receives the bridge, `from` names the panel field (omit for a bridge-only call).
+    DrmOfFindPanelOrBridge => "drm_of_find_panel_or_bridge" [Field, From, Port, Endpoint] fails true;
+    /// `of_drm_get_bridge_by_endpoint(np, port, endpoint)` (v7.2): counted.
+    OfDrmGetBridgeByEndpoint => "of_drm_get_bridge_by_endpoint" [Field, Port, Endpoint] fails true;
+    /// `devm_drm_of_get_bridge(dev, np, port, endpoint)`: a panel is wrapped in a devm
+    /// panel_bridge; a bridge is borrowed.
+    DevmDrmOfGetBridge => "devm_drm_of_get_bridge" [Field, Port, Endpoint] fails true;
+    /// `of_drm_find_panel(remote node)`: borrowed.
+    OfDrmFindPanel => "of_drm_find_panel" [Field, Port, Endpoint] fails true;
+    /// `field = devm_drm_panel_bridge_add(dev, from)`.
+    DevmDrmPanelBridgeAdd => "devm_drm_panel_bridge_add" [Field, From] fails true;
+    /// `field = drm_panel_bridge_add(from)`.
+    DrmPanelBridgeAdd => "drm_panel_bridge_add" [Field, From] fails true;
+    /// `drm_panel_bridge_remove(field)`.
+    DrmPanelBridgeRemove => "drm_panel_bridge_remove" [Field] fails false;
+    /// `devm_regulator_get(dev, id)` into `field`.
+    DevmRegulatorGet => "devm_regulator_get" [Field, Id] fails true;
+    /// `devm_regulator_get_optional(dev, id)`: NULL without a supply.
+    DevmRegulatorGetOptional => "devm_regulator_get_optional" [Field, Id] fails true;
+    /// `regulator_enable(field)`.
+    RegulatorEnable => "regulator_enable" [Field] fails false;
+    /// `regulator_disable(field)`.
+    RegulatorDisable => "regulator_disable" [Field] fails false;
+    /// `devm_gpiod_get(dev, id)`.
+    DevmGpiodGet => "devm_gpiod_get" [Field, Id] fails true;
+    /// `devm_gpiod_get_optional(dev, id)`: NULL without the property.
+    DevmGpiodGetOptional => "devm_gpiod_get_optional" [Field, Id] fails true;
+    /// `gpiod_set_value_cansleep(field, ...)`; NULL-safe.
+    GpiodSetValue => "gpiod_set_value_cansleep" [Field, What] fails false;
+    /// `devm_regmap_init_i2c` (or `devm_platform_ioremap_resource`): a register window.
+    DevmRegmapInit => "devm_regmap_init_i2c" [Field] fails true;
+    /// `devm_platform_ioremap_resource`: a register window.
+    DevmIoremap => "devm_platform_ioremap_resource" [Field] fails true;
+    /// `regmap_read(field, ...)`.
+    RegmapRead => "regmap_read" [Field, What] fails false;
+    /// `regmap_write(field, ...)`.
+    RegmapWrite => "regmap_write" [Field, What] fails false;
+    /// `devm_add_action(dev, function, ctx)`.
+    DevmAddAction => "devm_add_action" [Function] fails true;
+    /// `devm_add_action_or_reset(dev, function, ctx)`: runs it at once on failure.
+    DevmAddActionOrReset => "devm_add_action_or_reset" [Function] fails true;
+    /// `devm_release_action(dev, function, ctx)`: run and drop it now.
+    DevmReleaseAction => "devm_release_action" [Function] fails false;
+    /// `request_irq`: the IRQ field's handler; freed by `free_irq`.
+    RequestIrq => "request_irq" [Field] fails true;
+    /// `devm_request_threaded_irq`: freed by devres at unbind. Requested only when the node
+    /// has the interrupt (`client->irq`); the field stays 0 otherwise.
+    DevmRequestThreadedIrq => "devm_request_threaded_irq" [Field] fails true;
+    /// `free_irq(field)`.
+    FreeIrq => "free_irq" [Field] fails false;
+    /// `disable_irq(field)`: waits for running handlers.
+    DisableIrq => "disable_irq" [Field] fails false;
+    /// `disable_irq_nosync(field)`.
+    DisableIrqNosync => "disable_irq_nosync" [Field] fails false;
+    /// `enable_irq(field)`.
+    EnableIrq => "enable_irq" [Field] fails false;
+    /// `INIT_WORK(&field, func)`.
+    InitWork => "INIT_WORK" [Field] fails false;
+    /// `INIT_DELAYED_WORK(&field, func)`.
+    InitDelayedWork => "INIT_DELAYED_WORK" [Field] fails false;
+    /// `schedule_work(&field)`.
+    ScheduleWork => "schedule_work" [Field] fails false;
+    /// `schedule_delayed_work(&field, delay)`.
+    ScheduleDelayedWork => "schedule_delayed_work" [Field] fails false;
+    /// `cancel_work_sync(&field)`.
+    CancelWorkSync => "cancel_work_sync" [Field] fails false;
+    /// `cancel_delayed_work_sync(&field)`.
+    CancelDelayedWorkSync => "cancel_delayed_work_sync" [Field] fails false;
+    /// `drm_panel_prepare(field)`.
+    DrmPanelPrepare => "drm_panel_prepare" [Field] fails false;
+    /// `drm_panel_enable(field)`.
+    DrmPanelEnable => "drm_panel_enable" [Field] fails false;
+    /// `drm_panel_disable(field)`.
+    DrmPanelDisable => "drm_panel_disable" [Field] fails false;
+    /// `drm_panel_unprepare(field)`.
+    DrmPanelUnprepare => "drm_panel_unprepare" [Field] fails false;
+    /// `drm_panel_add(&ctx->panel)` (panels).
+    DrmPanelAdd => "drm_panel_add" [] fails false;
+    /// `drm_panel_remove(&ctx->panel)`.
+    DrmPanelRemove => "drm_panel_remove" [] fails false;
+    /// `mipi_dsi_host_register`: this driver is a DSI host; its `dsi_host_attach` and
+    /// `dsi_host_detach` callbacks run when a peripheral attaches.
+    MipiDsiHostRegister => "mipi_dsi_host_register" [Field] fails true;
+    /// `mipi_dsi_host_unregister(field)`: detaches every peripheral first.
+    MipiDsiHostUnregister => "mipi_dsi_host_unregister" [Field] fails false;
+    /// `devm_mipi_dsi_device_register_full` + `devm_mipi_dsi_attach` on the host behind
+    /// `port`/`endpoint` (`-EPROBE_DEFER` while it is absent).
+    DevmMipiDsiAttach => "devm_mipi_dsi_attach" [Port, Endpoint] fails true;
+    /// `mipi_dsi_attach(dsi)` of a DSI peripheral (a device on the DSI bus) to its parent host.
+    MipiDsiAttach => "mipi_dsi_attach" [] fails true;
+    /// `mipi_dsi_detach(dsi)`.
+    MipiDsiDetach => "mipi_dsi_detach" [] fails false;
+    /// Register the HDMI audio codec child device (`hdmi-audio-codec`) into `field`.
+    HdmiAudioRegister => "hdmi_audio_register" [Field, Id] fails true;
+    /// Unregister it (`platform_device_unregister(field)`).
+    HdmiAudioUnregister => "hdmi_audio_unregister" [Field] fails false;
+    /// Register a CEC adapter child device into `field`.
+    CecRegister => "cec_register_adapter" [Field, Id] fails true;
+    /// `cec_unregister_adapter(field)`.
+    CecUnregister => "cec_unregister_adapter" [Field] fails false;
+    /// `mutex_init(&field)`.
+    MutexInit => "mutex_init" [Field] fails false;
+    /// `mutex_lock(&field)`.
+    MutexLock => "mutex_lock" [Field] fails false;
+    /// `mutex_unlock(&field)`.
+    MutexUnlock => "mutex_unlock" [Field] fails false;
+    /// `guard(mutex)(&field)`: held until the callback returns (error branches included).
+    Guard => "guard" [Field] fails false;
+    /// `scoped_guard(mutex, &field) { body }`.
+    ScopedGuard => "scoped_guard" [Field, Body] fails false;
+    /// `drm_bridge_hpd_notify(bridge, status)`.
+    DrmBridgeHpdNotify => "drm_bridge_hpd_notify" [Status] fails false;
+    /// `drm_bridge_helper_reset_crtc`: reset the CRTC the bridge is on (a full modeset in the
+    /// kernel; the model records it and does not commit). Mark it `can_fail` to explore its
+    /// failure.
+    DrmBridgeHelperResetCrtc => "drm_bridge_helper_reset_crtc" [] fails false;
+    /// Call a function of the driver (a helper, or a work function run inline).
+    Call => "call" [Function] fails true;
+    /// Return from the callback with an error (`return -EINVAL` on a path the description
+    /// takes under its `if`).
+    ReturnError => "return_error" [] fails false;
+}
+
+/// An optional argument of a call.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Arg {
+    Field,
+    From,
+    Port,
+    Endpoint,
+    Id,
+    What,
+    Function,
+    Status,
+    Body,
+}
+
+impl Arg {
+    pub fn name(self) -> &'static str {
+        match self {
+            Arg::Field => "field",
+            Arg::From => "from",
+            Arg::Port => "port",
+            Arg::Endpoint => "endpoint",
+            Arg::Id => "id",
+            Arg::What => "what",
+            Arg::Function => "function",
+            Arg::Status => "status",
+            Arg::Body => "body",
+        }
+    }
+}
+
+impl fmt::Display for CallName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for CallName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        CallName::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| {
+                let hint = match s {
+                    "devm_drm_of_get_bridge_by_endpoint" => {
+                        " (did you mean of_drm_get_bridge_by_endpoint?)"
+                    }
+                    _ => "",
+                };
+                format!(
+                    "unknown call `{s}`{hint}: expected one of {}",
+                    CallName::ALL
+                        .iter()
+                        .map(|c| c.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+    }
+}
+
+/// The lookup a call is, if it is one of the OF lookup APIs a consumer scenario can name.
+impl CallName {
+    pub fn lookup_api(self) -> Option<LookupApi> {
+        match self {
+            CallName::OfDrmFindBridge => Some(LookupApi::OfDrmFindBridge),
+            CallName::OfDrmFindAndGetBridge => Some(LookupApi::OfDrmFindAndGetBridge),
+            CallName::DrmOfFindPanelOrBridge => Some(LookupApi::DrmOfFindPanelOrBridge),
+            CallName::OfDrmGetBridgeByEndpoint => Some(LookupApi::OfDrmGetBridgeByEndpoint),
+            _ => None,
+        }
+    }
+
+    /// The kind of field its `field` argument must name (`None`: no field, or any).
+    fn field_kind(self) -> Option<&'static [FieldKind]> {
+        use CallName::*;
+        use FieldKind as K;
+        Some(match self {
+            DrmBridgeAttach
+            | DrmBridgeGet
+            | DrmBridgePut
+            | DrmBridgeClearAndPut
+            | OfDrmFindBridge
+            | OfDrmFindAndGetBridge
+            | DrmOfFindPanelOrBridge
+            | OfDrmGetBridgeByEndpoint
+            | DevmDrmOfGetBridge
+            | DevmDrmPanelBridgeAdd
+            | DrmPanelBridgeAdd
+            | DrmPanelBridgeRemove => &[K::Bridge],
+            OfDrmFindPanel | DrmPanelPrepare | DrmPanelEnable | DrmPanelDisable
+            | DrmPanelUnprepare => &[K::Panel],
+            DevmRegulatorGet | DevmRegulatorGetOptional | RegulatorEnable | RegulatorDisable => {
+                &[K::Regulator]
+            }
+            DevmGpiodGet | DevmGpiodGetOptional | GpiodSetValue => &[K::Gpio],
+            DevmRegmapInit | DevmIoremap | RegmapRead | RegmapWrite => &[K::Regmap],
+            RequestIrq
+            | DevmRequestThreadedIrq
+            | FreeIrq
+            | DisableIrq
+            | DisableIrqNosync
+            | EnableIrq => &[K::Irq],
+            InitWork | ScheduleWork | CancelWorkSync => &[K::Work],
+            InitDelayedWork | ScheduleDelayedWork | CancelDelayedWorkSync => &[K::DelayedWork],
+            MutexInit | MutexLock | MutexUnlock | Guard | ScopedGuard => &[K::Mutex],
+            MipiDsiHostRegister | MipiDsiHostUnregister => &[K::DsiHost],
+            HdmiAudioRegister | HdmiAudioUnregister | CecRegister | CecUnregister => &[K::Device],
+            Store => &[K::Bridge, K::Panel],
+            _ => return None,
+        })
+    }
+
+    /// Whether `field` is required.
+    fn needs_field(self) -> bool {
+        use CallName::*;
+        self.field_kind().is_some() && !matches!(self, DrmOfFindPanelOrBridge)
+    }
+
+    /// Whether `from` is required.
+    fn needs_from(self) -> bool {
+        matches!(
+            self,
+            CallName::DevmDrmPanelBridgeAdd | CallName::DrmPanelBridgeAdd
+        )
+    }
+}
+
+/// The framework callbacks a description may define (besides its own named functions).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Slot {
+    Probe,
+    Remove,
+    Attach,
+    Detach,
+    Destroy,
+    AtomicPreEnable,
+    AtomicEnable,
+    AtomicDisable,
+    AtomicPostDisable,
+    ModeValid,
+    ModeSet,
+    GetModes,
+    EdidRead,
+    Detect,
+    HpdNotify,
+    HpdEnable,
+    HpdDisable,
+    DsiHostAttach,
+    DsiHostDetach,
+    PanelPrepare,
+    PanelEnable,
+    PanelDisable,
+    PanelUnprepare,
+    PanelGetModes,
+}
+
+impl Slot {
+    pub const ALL: [Slot; 24] = [
+        Slot::Probe,
+        Slot::Remove,
+        Slot::Attach,
+        Slot::Detach,
+        Slot::Destroy,
+        Slot::AtomicPreEnable,
+        Slot::AtomicEnable,
+        Slot::AtomicDisable,
+        Slot::AtomicPostDisable,
+        Slot::ModeValid,
+        Slot::ModeSet,
+        Slot::GetModes,
+        Slot::EdidRead,
+        Slot::Detect,
+        Slot::HpdNotify,
+        Slot::HpdEnable,
+        Slot::HpdDisable,
+        Slot::DsiHostAttach,
+        Slot::DsiHostDetach,
+        Slot::PanelPrepare,
+        Slot::PanelEnable,
+        Slot::PanelDisable,
+        Slot::PanelUnprepare,
+        Slot::PanelGetModes,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Slot::Probe => "probe",
+            Slot::Remove => "remove",
+            Slot::Attach => "attach",
+            Slot::Detach => "detach",
+            Slot::Destroy => "destroy",
+            Slot::AtomicPreEnable => "atomic_pre_enable",
+            Slot::AtomicEnable => "atomic_enable",
+            Slot::AtomicDisable => "atomic_disable",
+            Slot::AtomicPostDisable => "atomic_post_disable",
+            Slot::ModeValid => "mode_valid",
+            Slot::ModeSet => "mode_set",
+            Slot::GetModes => "get_modes",
+            Slot::EdidRead => "edid_read",
+            Slot::Detect => "detect",
+            Slot::HpdNotify => "hpd_notify",
+            Slot::HpdEnable => "hpd_enable",
+            Slot::HpdDisable => "hpd_disable",
+            Slot::DsiHostAttach => "dsi_host_attach",
+            Slot::DsiHostDetach => "dsi_host_detach",
+            Slot::PanelPrepare => "panel_prepare",
+            Slot::PanelEnable => "panel_enable",
+            Slot::PanelDisable => "panel_disable",
+            Slot::PanelUnprepare => "panel_unprepare",
+            Slot::PanelGetModes => "panel_get_modes",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Slot> {
+        Slot::ALL.into_iter().find(|x| x.name() == s)
+    }
+}
+
+impl fmt::Display for Slot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A condition on a call (`if = ...`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cond {
+    /// The field is set (non-NULL, non-zero).
+    Set(String),
+    /// The field is NULL or zero.
+    Unset(String),
+    /// The device's node is compatible with this string.
+    Compatible(String),
+    /// The device's node has this property.
+    Property(String),
+}
+
+/// A checked call.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub name: CallName,
+    pub field: Option<String>,
+    pub from: Option<String>,
+    pub port: i32,
+    pub endpoint: i32,
+    pub id: Option<String>,
+    pub what: Option<String>,
+    pub function: Option<String>,
+    pub status: Option<String>,
+    pub cond: Option<Cond>,
+    pub optional: bool,
+    pub can_fail: bool,
+    pub on_error: Vec<Call>,
+    pub body: Vec<Call>,
+    /// Where it is written, for messages (`file:line:column`).
+    pub at: String,
+    /// A stable id of the call site within its description (fault-injection coins).
+    pub site: u32,
+}
+
+/// What a callback returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Returns {
+    Nothing,
+    Bool(bool),
+    Count(u32),
+    Status(String),
+}
+
+/// A checked callback.
+#[derive(Clone, Debug)]
+pub struct Callback {
+    pub name: String,
+    pub cite: Citation,
+    pub calls: Vec<Call>,
+    pub returns: Returns,
+    /// The file it was written in (an inherited callback keeps its file).
+    pub file: String,
+}
+
+/// A private field, checked.
+#[derive(Clone, Debug)]
+pub struct Field {
+    pub name: String,
+    pub kind: FieldKind,
+    pub counted: bool,
+    pub func: Option<String>,
+    pub source: Option<String>,
+    pub hpd: bool,
+}
+
+/// A resolved, checked description of one driver for one release.
+#[derive(Clone, Debug)]
+pub struct Description {
+    pub name: String,
+    pub release: Option<Release>,
+    /// The file it was read from, and those it inherits, newest first.
+    pub files: Vec<String>,
+    pub compatible: Vec<String>,
+    pub bus: Bus,
+    pub role: DriverRole,
+    pub container: String,
+    pub source: Option<String>,
+    pub follows: Option<String>,
+    pub atomic: bool,
+    pub ops: Vec<BridgeOp>,
+    pub fields: BTreeMap<String, Field>,
+    pub callbacks: BTreeMap<String, Callback>,
+}
+
+impl Description {
+    pub fn slot(&self, s: Slot) -> Option<&Callback> {
+        self.callbacks.get(s.name())
+    }
+
+    /// The IRQ field the scenario's `hpd` step raises, if any.
+    pub fn hpd_field(&self) -> Option<&Field> {
+        self.fields
+            .values()
+            .find(|f| f.kind == FieldKind::Irq && f.hpd)
+    }
+}
+
+/// The reserved field name for `bridge->next_bridge` (counted, put by the core at free).
+pub const NEXT_BRIDGE: &str = "next_bridge";
+
+/// A description that could not be loaded, located in its source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DescError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    /// The byte range in `src`.
+    pub span: Range<usize>,
+    pub src: String,
+}
+
+impl fmt::Display for DescError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+impl std::error::Error for DescError {}
+
+/// 1-based line and column (in characters) of byte `offset`.
+pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(src.len());
+    let before = &src[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, col)
+}
+
+/// One source file: its name for messages and its text.
+#[derive(Clone, Debug)]
+pub struct Source<'a> {
+    pub file: &'a str,
+    pub text: &'a str,
+}
+
+impl Source<'_> {
+    pub fn error(&self, span: Range<usize>, message: impl Into<String>) -> DescError {
+        let (line, column) = line_col(self.text, span.start);
+        DescError {
+            file: self.file.to_string(),
+            line,
+            column,
+            message: message.into(),
+            span,
+            src: self.text.to_string(),
+        }
+    }
+
+    /// Parse the file's TOML into its written form.
+    pub fn parse(&self) -> Result<DescriptionFile, DescError> {
+        toml::from_str(self.text)
+            .map_err(|e| self.error(e.span().unwrap_or(0..0), e.message().trim().to_string()))
+    }
+}
+
+/// A description being resolved: the written layers, oldest first.
+pub struct Layer<'a> {
+    pub src: Source<'a>,
+    pub file: DescriptionFile,
+}
+
+/// Merge `layers` (the base first, each later one inheriting the one before) and check the
+/// result. `release` is the release the last layer describes.
+pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Description, DescError> {
+    let last = layers.last().expect("at least one layer");
+    let whole = |l: &Layer<'_>| 0..l.src.text.len().min(1);
+    let mut name = None;
+    let mut compatible: Option<(Vec<String>, usize)> = None;
+    let mut bus = None;
+    let mut role = None;
+    let mut container = None;
+    let mut source = None;
+    let mut follows = None;
+    let mut atomic = false;
+    let mut ops = Vec::new();
+    let mut fields: BTreeMap<String, (Field, usize, Range<usize>)> = BTreeMap::new();
+    let mut callbacks: BTreeMap<String, (CallbackDecl, usize, Range<usize>)> = BTreeMap::new();
+    for (i, l) in layers.iter().enumerate() {
+        let f = &l.file;
+        if let Some(n) = &f.name {
+            name = Some(n.get_ref().clone());
+        }
+        if let Some(c) = &f.compatible {
+            if c.get_ref().is_empty() {
+                return Err(l.src.error(
+                    c.span(),
+                    "`compatible` is empty: expected at least one string",
+                ));
+            }
+            compatible = Some((c.get_ref().iter().map(|s| s.get_ref().clone()).collect(), i));
+        }
+        if let Some(b) = &f.bus {
+            bus = Some(*b.get_ref());
+        }
+        if let Some(r) = &f.role {
+            role = Some(*r.get_ref());
+        }
+        if let Some(c) = &f.container {
+            container = Some(c.get_ref().clone());
+        }
+        if let Some(s) = &f.source {
+            source = Some(s.get_ref().clone());
+        }
+        if let Some(s) = &f.follows {
+            follows = Some(s.get_ref().clone());
+        }
+        if let Some(a) = &f.atomic {
+            atomic = *a.get_ref();
+        }
+        if let Some(o) = &f.ops {
+            ops = o.get_ref().iter().map(|x| *x.get_ref()).collect();
+        }
+        for (fname, decl) in &f.fields {
+            let d = decl.get_ref();
+            if fname == NEXT_BRIDGE {
+                return Err(l.src.error(
+                    decl.span(),
+                    "`next_bridge` is the core's `bridge->next_bridge`, not a private field: use it in calls without declaring it",
+                ));
+            }
+            if !is_c_identifier(fname) {
+                return Err(l.src.error(
+                    decl.span(),
+                    format!("field name `{fname}` is not a C identifier"),
+                ));
+            }
+            let kind = *d.kind.get_ref();
+            let needs_func = matches!(
+                kind,
+                FieldKind::Work | FieldKind::DelayedWork | FieldKind::Irq
+            );
+            if needs_func && d.func.is_none() {
+                return Err(l.src.error(
+                    decl.span(),
+                    format!("a `{kind}` field needs `func`: the function it runs"),
+                ));
+            }
+            if !needs_func && d.func.is_some() {
+                return Err(l.src.error(
+                    d.func.as_ref().map(|x| x.span()).unwrap_or(decl.span()),
+                    format!("`func` is only for work and irq fields, not `{kind}`"),
+                ));
+            }
+            if d.counted && !matches!(kind, FieldKind::Bridge | FieldKind::Panel) {
+                return Err(l.src.error(
+                    decl.span(),
+                    format!("`counted` is only for bridge and panel fields, not `{kind}`"),
+                ));
+            }
+            if (d.source.is_some() || d.hpd) && kind != FieldKind::Irq {
+                return Err(l.src.error(
+                    decl.span(),
+                    format!("`source` and `hpd` are only for irq fields, not `{kind}`"),
+                ));
+            }
+            if let Some(s) = &d.source {
+                let v = s.get_ref();
+                if v != "interrupts" && !v.ends_with("-gpios") {
+                    return Err(l.src.error(
+                        s.span(),
+                        format!("irq source `{v}`: expected \"interrupts\" or a GPIO property (\"hpd-gpios\")"),
+                    ));
+                }
+            }
+            fields.insert(
+                fname.clone(),
+                (
+                    Field {
+                        name: fname.clone(),
+                        kind,
+                        counted: d.counted,
+                        func: d.func.as_ref().map(|x| x.get_ref().clone()),
+                        source: d.source.as_ref().map(|x| x.get_ref().clone()),
+                        hpd: d.hpd,
+                    },
+                    i,
+                    decl.span(),
+                ),
+            );
+        }
+        for (cname, decl) in &f.callbacks {
+            callbacks.insert(cname.clone(), (decl.get_ref().clone(), i, decl.span()));
+        }
+    }
+    let top = |what: &str| {
+        last.src.error(
+            whole(last),
+            format!("missing `{what}`: a description must give it (or inherit a file that does)"),
+        )
+    };
+    let name = name.ok_or_else(|| top("name"))?;
+    let (compatible, _) = compatible.ok_or_else(|| top("compatible"))?;
+    let bus = bus.ok_or_else(|| top("bus"))?;
+    let role = role.ok_or_else(|| top("role"))?;
+    let container = container.unwrap_or_else(|| format!("struct {name}"));
+    let field_map: BTreeMap<String, Field> = fields
+        .iter()
+        .map(|(k, v)| (k.clone(), v.0.clone()))
+        .collect();
+
+    // Every function a field or a call refers to must be a callback of the description.
+    let mut referenced: BTreeSet<String> = BTreeSet::new();
+    for (f, i, span) in fields.values() {
+        if let Some(func) = &f.func {
+            if !callbacks.contains_key(func) {
+                return Err(layers[*i].src.error(
+                    span.clone(),
+                    format!(
+                        "field `{}` runs `{func}`, which is not a callback of the description",
+                        f.name
+                    ),
+                ));
+            }
+            referenced.insert(func.clone());
+        }
+    }
+    let mut checked = BTreeMap::new();
+    let mut site = 0u32;
+    for (cname, (decl, i, span)) in &callbacks {
+        let src = &layers[*i].src;
+        let slot = Slot::from_name(cname);
+        let cite: Citation = decl
+            .cite
+            .get_ref()
+            .parse()
+            .map_err(|e: drm::cite::BadCitation| src.error(decl.cite.span(), e.to_string()))?;
+        let calls = check_calls(
+            src,
+            &decl.calls,
+            &field_map,
+            &callbacks,
+            &mut referenced,
+            &mut site,
+        )?;
+        let returns = match (&decl.returns, slot) {
+            (None, Some(Slot::ModeValid)) => Returns::Bool(true),
+            (None, Some(Slot::GetModes | Slot::PanelGetModes | Slot::EdidRead)) => Returns::Count(0),
+            (None, Some(Slot::Detect)) => Returns::Status("unknown".into()),
+            (None, _) => Returns::Nothing,
+            (Some(v), Some(Slot::ModeValid)) => match v.get_ref() {
+                toml::Value::Boolean(b) => Returns::Bool(*b),
+                _ => return Err(src.error(v.span(), "`mode_valid` returns a bool")),
+            },
+            (Some(v), Some(Slot::GetModes | Slot::PanelGetModes | Slot::EdidRead)) => {
+                match v.get_ref() {
+                    toml::Value::Integer(n) if (0..=1000).contains(n) => Returns::Count(*n as u32),
+                    _ => {
+                        return Err(src.error(v.span(), "`get_modes` returns a mode count (0..=1000)"))
+                    }
+                }
+            }
+            (Some(v), Some(Slot::Detect)) => match v.get_ref() {
+                toml::Value::String(s) if ["connected", "disconnected", "unknown"].contains(&s.as_str()) => {
+                    Returns::Status(s.clone())
+                }
+                _ => {
+                    return Err(src.error(
+                        v.span(),
+                        "`detect` returns \"connected\", \"disconnected\" or \"unknown\"",
+                    ))
+                }
+            },
+            (Some(v), _) => {
+                return Err(src.error(
+                    v.span(),
+                    format!("`returns` is only for mode_valid, get_modes, edid_read and detect, not `{cname}`"),
+                ))
+            }
+        };
+        let _ = span;
+        checked.insert(
+            cname.clone(),
+            Callback {
+                name: cname.clone(),
+                cite,
+                calls,
+                returns,
+                file: src.file.to_string(),
+            },
+        );
+    }
+    for (cname, (decl, i, span)) in &callbacks {
+        if Slot::from_name(cname).is_none() && !referenced.contains(cname) {
+            let _ = decl;
+            return Err(layers[*i].src.error(
+                span.clone(),
+                format!(
+                    "callback `{cname}` is neither a framework callback ({}) nor a function a field or a call refers to",
+                    Slot::ALL.map(|s| s.name()).join(", ")
+                ),
+            ));
+        }
+    }
+    if role == DriverRole::Bridge && !checked.contains_key("probe") {
+        return Err(top("callbacks.probe"));
+    }
+    let files = layers
+        .iter()
+        .rev()
+        .map(|l| l.src.file.to_string())
+        .collect();
+    Ok(Description {
+        name,
+        release,
+        files,
+        compatible,
+        bus,
+        role,
+        container,
+        source,
+        follows,
+        atomic,
+        ops,
+        fields: field_map,
+        callbacks: checked,
+    })
+}
+
+fn is_c_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn check_calls(
+    src: &Source<'_>,
+    calls: &[Spanned<CallDecl>],
+    fields: &BTreeMap<String, Field>,
+    callbacks: &BTreeMap<String, (CallbackDecl, usize, Range<usize>)>,
+    referenced: &mut BTreeSet<String>,
+    site: &mut u32,
+) -> Result<Vec<Call>, DescError> {
+    let mut out = Vec::new();
+    for c in calls {
+        let d = c.get_ref();
+        let name: CallName = d
+            .call
+            .get_ref()
+            .parse()
+            .map_err(|e: String| src.error(d.call.span(), e))?;
+        let allowed = name.args();
+        let present: [(Arg, Option<Range<usize>>); 9] = [
+            (Arg::Field, d.field.as_ref().map(|x| x.span())),
+            (Arg::From, d.from.as_ref().map(|x| x.span())),
+            (Arg::Port, d.port.as_ref().map(|x| x.span())),
+            (Arg::Endpoint, d.endpoint.as_ref().map(|x| x.span())),
+            (Arg::Id, d.id.as_ref().map(|x| x.span())),
+            (Arg::What, d.what.as_ref().map(|x| x.span())),
+            (Arg::Function, d.function.as_ref().map(|x| x.span())),
+            (Arg::Status, d.status.as_ref().map(|x| x.span())),
+            (Arg::Body, (!d.body.is_empty()).then(|| c.span())),
+        ];
+        for (arg, span) in &present {
+            if let Some(span) = span {
+                if !allowed.contains(arg) {
+                    let takes = if allowed.is_empty() {
+                        "no arguments".to_string()
+                    } else {
+                        allowed
+                            .iter()
+                            .map(|a| a.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    };
+                    return Err(src.error(
+                        span.clone(),
+                        format!(
+                            "`{}` is not an argument of `{name}` (it takes {takes})",
+                            arg.name()
+                        ),
+                    ));
+                }
+            }
+        }
+        let field_kind = |fname: &Spanned<String>, kinds: &[FieldKind]| -> Result<(), DescError> {
+            let n = fname.get_ref();
+            if n == NEXT_BRIDGE {
+                return if kinds.contains(&FieldKind::Bridge) {
+                    Ok(())
+                } else {
+                    Err(src.error(
+                        fname.span(),
+                        format!(
+                            "`next_bridge` is a bridge pointer; `{name}` takes a {} field",
+                            kinds_text(kinds)
+                        ),
+                    ))
+                };
+            }
+            match fields.get(n) {
+                None => Err(src.error(
+                    fname.span(),
+                    if fields.is_empty() {
+                        format!("unknown field `{n}`: no [fields] are declared (next_bridge is the only field without one)")
+                    } else {
+                        format!(
+                            "unknown field `{n}`: expected one of the [fields] ({}) or next_bridge",
+                            fields.keys().cloned().collect::<Vec<_>>().join(", ")
+                        )
+                    },
+                )),
+                Some(f) if !kinds.contains(&f.kind) => Err(src.error(
+                    fname.span(),
+                    format!("field `{n}` is a {} field; `{name}` takes a {} field", f.kind, kinds_text(kinds)),
+                )),
+                Some(_) => Ok(()),
+            }
+        };
+        if let Some(kinds) = name.field_kind() {
+            match &d.field {
+                Some(f) => field_kind(f, kinds)?,
+                None if name.needs_field() => {
+                    return Err(src.error(
+                        c.span(),
+                        format!("`{name}` needs `field`: a {} field", kinds_text(kinds)),
+                    ))
+                }
+                None => {}
+            }
+        }
+        if let Some(from) = &d.from {
+            let kinds: &[FieldKind] = match name {
+                CallName::DevmDrmPanelBridgeAdd
+                | CallName::DrmPanelBridgeAdd
+                | CallName::DrmOfFindPanelOrBridge => &[FieldKind::Panel],
+                CallName::Store => &[FieldKind::Bridge, FieldKind::Panel],
+                _ => &[FieldKind::Bridge],
+            };
+            field_kind(from, kinds)?;
+        } else if name.needs_from() {
+            return Err(src.error(
+                c.span(),
+                format!("`{name}` needs `from`: the panel field it wraps"),
+            ));
+        }
+        if let Some(func) = &d.function {
+            if !callbacks.contains_key(func.get_ref()) {
+                return Err(src.error(
+                    func.span(),
+                    format!("`{}` is not a callback of the description", func.get_ref()),
+                ));
+            }
+            referenced.insert(func.get_ref().clone());
+        } else if matches!(
+            name,
+            CallName::Call
+                | CallName::DevmAddAction
+                | CallName::DevmAddActionOrReset
+                | CallName::DevmReleaseAction
+        ) {
+            return Err(src.error(
+                c.span(),
+                format!("`{name}` needs `function`: a callback of the description"),
+            ));
+        }
+        if matches!(
+            name,
+            CallName::DevmRegulatorGet
+                | CallName::DevmRegulatorGetOptional
+                | CallName::DevmGpiodGet
+                | CallName::DevmGpiodGetOptional
+        ) && d.id.is_none()
+        {
+            return Err(src.error(
+                c.span(),
+                format!("`{name}` needs `id`: the supply or GPIO name (\"vcc\", \"enable\")"),
+            ));
+        }
+        if name == CallName::ScopedGuard && d.body.is_empty() {
+            return Err(src.error(
+                c.span(),
+                "`scoped_guard` needs a `body`: the calls made under the lock",
+            ));
+        }
+        if let Some(s) = &d.status {
+            if !["connected", "disconnected"].contains(&s.get_ref().as_str()) {
+                return Err(src.error(
+                    s.span(),
+                    "status: expected \"connected\" or \"disconnected\"",
+                ));
+            }
+        }
+        if name == CallName::DrmBridgeHpdNotify && d.status.is_none() {
+            return Err(src.error(c.span(), "`drm_bridge_hpd_notify` needs `status`"));
+        }
+        if (!d.on_error.is_empty() || d.optional) && !(name.fails() || d.can_fail) {
+            return Err(src.error(
+                c.span(),
+                format!("`{name}` cannot fail here: `on_error` and `optional` need a call that can fail (or `can_fail = true`)"),
+            ));
+        }
+        if d.optional
+            && name.lookup_api().is_none()
+            && !matches!(
+                name,
+                CallName::DevmDrmOfGetBridge | CallName::OfDrmFindPanel
+            )
+        {
+            return Err(src.error(
+                c.span(),
+                "`optional` is only for lookups (a missing remote is not an error)",
+            ));
+        }
+        let cond = match &d.cond {
+            None => None,
+            Some(s) => Some(parse_cond(src, s, fields)?),
+        };
+        *site += 1;
+        let my_site = *site;
+        let on_error = check_calls(src, &d.on_error, fields, callbacks, referenced, site)?;
+        let body = check_calls(src, &d.body, fields, callbacks, referenced, site)?;
+        let (line, column) = line_col(src.text, c.span().start);
+        out.push(Call {
+            name,
+            field: d.field.as_ref().map(|x| x.get_ref().clone()),
+            from: d.from.as_ref().map(|x| x.get_ref().clone()),
+            port: d.port.as_ref().map(|x| *x.get_ref()).unwrap_or(0),
+            endpoint: d.endpoint.as_ref().map(|x| *x.get_ref()).unwrap_or(-1),
+            id: d.id.as_ref().map(|x| x.get_ref().clone()),
+            what: d.what.as_ref().map(|x| x.get_ref().clone()),
+            function: d.function.as_ref().map(|x| x.get_ref().clone()),
+            status: d.status.as_ref().map(|x| x.get_ref().clone()),
+            cond,
+            optional: d.optional,
+            can_fail: d.can_fail,
+            on_error,
+            body,
+            at: format!("{}:{line}:{column}", src.file),
+            site: my_site,
+        });
+    }
+    Ok(out)
+}
+
+fn kinds_text(kinds: &[FieldKind]) -> String {
+    kinds
+        .iter()
+        .map(|k| k.name())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+fn parse_cond(
+    src: &Source<'_>,
+    s: &Spanned<String>,
+    fields: &BTreeMap<String, Field>,
+) -> Result<Cond, DescError> {
+    let t = s.get_ref().trim();
+    if let Some(c) = t.strip_prefix("compatible:") {
+        return Ok(Cond::Compatible(c.to_string()));
+    }
+    if let Some(p) = t.strip_prefix("property:") {
+        return Ok(Cond::Property(p.to_string()));
+    }
+    let (neg, f) = match t.strip_prefix('!') {
+        Some(f) => (true, f),
+        None => (false, t),
+    };
+    if f != NEXT_BRIDGE && !fields.contains_key(f) {
+        return Err(src.error(
+            s.span(),
+            format!("condition `{t}`: expected \"FIELD\", \"!FIELD\", \"compatible:STRING\" or \"property:NAME\", and `{f}` is not a field"),
+        ));
+    }
+    Ok(if neg {
+        Cond::Unset(f.to_string())
+    } else {
+        Cond::Set(f.to_string())
+    })
+}
