@@ -12,6 +12,7 @@
 //!   text or JSON, and compares two trees (`--base/--head`).
 
 pub mod cfile;
+pub mod emit;
 pub mod extract;
 pub mod hazards;
 pub mod report;

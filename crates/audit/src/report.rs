@@ -542,3 +542,57 @@ pub fn render_diff(d: &Diff) -> String {
     );
     o
 }
+
+/// What a written description could not express: (C line, what).
+pub type NotExpressed = Vec<(u32, String)>;
+
+/// `--emit-model DIR`: write a description per driver and release,
+/// `DIR/<driver>/<release>.toml`. Returns the files written with what each could not express.
+pub fn emit_models(
+    paths: &[PathBuf],
+    opts: &Options,
+    dir: &Path,
+) -> Result<Vec<(PathBuf, NotExpressed)>, AuditError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let (root, files) = source::files(p).map_err(AuditError::Input)?;
+        let releases = match opts.release {
+            Some(r) => vec![r],
+            None => source::release_of(p).0,
+        };
+        for f in files {
+            let text = std::fs::read(&f).map_err(|e| {
+                AuditError::Input(InputError {
+                    path: f.clone(),
+                    what: format!("cannot read it: {e}"),
+                })
+            })?;
+            let src = String::from_utf8_lossy(&text);
+            let c = cfile::parse(&src);
+            let name = f
+                .strip_prefix(&root)
+                .unwrap_or(&f)
+                .to_string_lossy()
+                .to_string();
+            let driver = extract::extract(&name, &c);
+            let source_path = format!("{}/{name}", source::BRIDGE_DIR);
+            for r in &releases {
+                let Some(e) = crate::emit::emit(&driver, &c, *r, &source_path) else {
+                    continue;
+                };
+                let d = dir.join(&e.dir);
+                let target = d.join(format!("{r}.toml"));
+                std::fs::create_dir_all(&d)
+                    .and_then(|_| std::fs::write(&target, &e.toml))
+                    .map_err(|err| {
+                        AuditError::Input(InputError {
+                            path: target.clone(),
+                            what: format!("cannot write it: {err}"),
+                        })
+                    })?;
+                out.push((target, e.not_expressed));
+            }
+        }
+    }
+    Ok(out)
+}

@@ -5,3 +5,4 @@ mod common;
 
 mod cases;
 mod corpus;
+mod emit;

@@ -29,6 +29,10 @@ pub struct AuditArgs {
     /// Patch review: the tree after the change (with --base).
     #[arg(long, value_name = "DIR", requires = "base")]
     head: Option<PathBuf>,
+    /// Also write each extracted driver as a description in the drivers-as-data format
+    /// (docs/driver-format.md): DIR/<driver>/<release>.toml.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["base", "head"])]
+    emit_model: Option<PathBuf>,
     /// List every unknown call, not only the first few per driver.
     #[arg(long)]
     list_unknown: bool,
@@ -109,6 +113,22 @@ pub fn run(args: &AuditArgs) -> ExitCode {
         Ok(a) => a,
         Err(c) => return c,
     };
+    if let Some(dir) = &args.emit_model {
+        match audit::report::emit_models(&args.paths, &opts, dir) {
+            Ok(files) => {
+                let gaps: usize = files.iter().map(|(_, n)| n.len()).sum();
+                eprintln!(
+                    "wrote {} description(s) under {} ({gaps} construct(s) not expressed, each a comment in its file)",
+                    files.len(),
+                    dir.display()
+                );
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     if args.json {
         println!(
             "{}",

@@ -123,3 +123,33 @@ fn audit_input_errors_exit_2() {
     assert_eq!(code, 2);
     assert!(err.contains("not a .c file"), "{err}");
 }
+
+#[test]
+fn audit_emit_model_writes_a_description_per_driver() {
+    let dir = std::env::temp_dir().join(format!("bridgesim-audit-emit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (code, _, err) = bridgesim(&[
+        "audit",
+        &case("unplug_guarded.c"),
+        "--release",
+        "v7.1",
+        "--emit-model",
+        &dir.display().to_string(),
+    ]);
+    let written = std::fs::read_to_string(dir.join("unplug_guarded/v7.1.toml"));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("wrote 1 description(s)"), "{err}");
+    let t = written.expect("the description is written");
+    for want in [
+        "compatible = [\"vendor,foo\"]",
+        "bus = \"i2c\"",
+        "[callbacks.remove]",
+        "{ call = \"drm_bridge_unplug\" }",
+        "[callbacks.atomic_disable]",
+        "{ call = \"drm_bridge_enter\" }",
+        "{ call = \"gpiod_set_value_cansleep\", field = \"enable_gpio\"",
+    ] {
+        assert!(t.contains(want), "lacks {want}:\n{t}");
+    }
+}

@@ -39,3 +39,8 @@ static struct i2c_driver foo_driver = {
 	.driver = { .name = "foo", },
 	.remove = foo_remove,
 };
+
+static const struct of_device_id foo_match[] = {
+	{ .compatible = "vendor,foo" },
+	{ }
+};
