@@ -213,11 +213,9 @@ impl Hazard {
 
     /// The variable, field or call the hazard is about, without line numbers.
     fn subject(&self) -> String {
-        self.message
-            .split('`')
-            .nth(1)
-            .unwrap_or_default()
-            .to_string()
+        let s = self.message.split('`').nth(1).unwrap_or_default();
+        // `foo() → regmap_write() (line 12)`: lines move between trees.
+        s.split(" (line ").next().unwrap_or(s).to_string()
     }
 }
 
