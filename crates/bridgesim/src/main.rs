@@ -37,6 +37,7 @@ const MAX_THREADS: u16 = 256;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod cmd_audit;
 mod cmd_drivers;
 mod cmd_dt;
 mod cmd_rules;
@@ -354,6 +355,12 @@ enum Command {
     /// Device-tree tools: compile and show .dts/.dtso files.
     #[command(subcommand)]
     Dt(cmd_dt::DtCommand),
+    /// Read driver C (a .c file, a directory or a kernel tree) and report lifetime hazards
+    /// per driver, each with its shortest path; --base/--head compares two trees.
+    #[command(
+        after_help = "Exit codes:\n  0  no hazard (with --base/--head: none introduced)\n  1  hazards found (introduced)\n  2  usage or input error"
+    )]
+    Audit(cmd_audit::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -446,6 +453,7 @@ fn cli_main() -> ExitCode {
         Command::Drivers { json } => cmd_drivers::run(json),
         Command::Merge { files, json } => merge::run(&files, json),
         Command::Dt(cmd) => cmd_dt::run(cmd),
+        Command::Audit(args) => cmd_audit::run(&args),
     }
 }
 

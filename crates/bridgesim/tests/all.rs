@@ -3,6 +3,7 @@
 
 mod common;
 
+mod audit_cli;
 mod catalog;
 mod catalog_paths;
 mod cli_help;

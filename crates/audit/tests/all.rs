@@ -1,0 +1,8 @@
+//! The crate's integration tests, as one test binary (one link instead of one per file;
+//! see ARCHITECTURE.md, Testing). Every tests/*.rs is a module here: testkit checks it.
+
+mod common;
+
+mod cases;
+mod corpus;
+mod emit;

@@ -1,0 +1,45 @@
+// audit-release: v7.1
+// expect: work-not-cancelled 27
+// expect: irq-not-freed 29
+// expect: borrowed-bridge-stored 30
+// A probe that sets up a work item and a non-devm IRQ that remove never cancels or frees,
+// and keeps a borrowed next bridge.
+struct foo {
+	struct drm_bridge bridge;
+	struct drm_bridge *next;
+	struct work_struct hpd_work;
+	int irq;
+};
+
+static void foo_hpd_work(struct work_struct *w)
+{
+}
+
+static irqreturn_t foo_irq(int irq, void *data)
+{
+	return IRQ_HANDLED;
+}
+
+static int foo_probe(struct i2c_client *client)
+{
+	struct foo *ctx = devm_drm_bridge_alloc(&client->dev, struct foo, bridge, &foo_funcs);
+
+	INIT_WORK(&ctx->hpd_work, foo_hpd_work);
+	ctx->irq = client->irq;
+	request_threaded_irq(ctx->irq, NULL, foo_irq, IRQF_ONESHOT, "foo", ctx);
+	ctx->next = devm_drm_of_get_bridge(&client->dev, client->dev.of_node, 1, 0);
+	return 0;
+}
+
+static void foo_remove(struct i2c_client *client)
+{
+	struct foo *ctx = i2c_get_clientdata(client);
+
+	drm_bridge_remove(&ctx->bridge);
+}
+
+static struct i2c_driver foo_driver = {
+	.driver = { .name = "foo", },
+	.probe = foo_probe,
+	.remove = foo_remove,
+};

@@ -1,0 +1,141 @@
+//! `bridgesim audit PATH...`: real driver C in, lifetime hazards out (crate `audit`).
+//!
+//! Exit codes: 0 no hazard (or, with --base/--head, none introduced), 1 hazards found (or
+//! introduced), 2 usage or input errors.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use audit::report::{render, render_diff};
+use audit::{Audit, Options};
+
+/// `bridgesim audit` arguments.
+#[derive(clap::Args)]
+pub struct AuditArgs {
+    /// A .c file, a directory, or a kernel tree (its drivers/gpu/drm/bridge).
+    #[arg(required_unless_present_all = ["base", "head"], conflicts_with_all = ["base", "head"])]
+    paths: Vec<PathBuf>,
+    /// The release to audit under (default: the tree's top Makefile VERSION/PATCHLEVEL, else
+    /// a path component named after a release, else every release).
+    #[arg(long, value_name = "R")]
+    release: Option<String>,
+    /// Only this function's hazards (the replay of one finding).
+    #[arg(long, value_name = "F")]
+    function: Option<String>,
+    /// Patch review: the tree before the change (with --head).
+    #[arg(long, value_name = "DIR", requires = "head")]
+    base: Option<PathBuf>,
+    /// Patch review: the tree after the change (with --base).
+    #[arg(long, value_name = "DIR", requires = "base")]
+    head: Option<PathBuf>,
+    /// Also write each extracted driver as a description in the drivers-as-data format
+    /// (docs/driver-format.md): DIR/<driver>/<release>.toml.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["base", "head"])]
+    emit_model: Option<PathBuf>,
+    /// List every unknown call, not only the first few per driver.
+    #[arg(long)]
+    list_unknown: bool,
+    /// Print JSON (schema bridgesim-audit/1) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn progress(json: bool) -> Option<indicatif::ProgressBar> {
+    if json || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new(0);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files  {msg}")
+            .expect("valid template"),
+    );
+    Some(pb)
+}
+
+fn run_one(paths: &[PathBuf], opts: &Options, json: bool) -> Result<Audit, ExitCode> {
+    let pb = progress(json);
+    let mut tick = |i: usize, n: usize, f: &Path| {
+        if let Some(pb) = &pb {
+            pb.set_length(n as u64);
+            pb.set_position(i as u64);
+            pb.set_message(
+                f.file_name()
+                    .map(|s| s.to_string_lossy().to_string())
+                    .unwrap_or_default(),
+            );
+        }
+    };
+    let r = audit::audit(paths, opts, &mut tick);
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    r.map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })
+}
+
+pub fn run(args: &AuditArgs) -> ExitCode {
+    let release = match args.release.as_deref().map(str::parse::<drm::Release>) {
+        None => None,
+        Some(Ok(r)) => Some(r),
+        Some(Err(e)) => {
+            eprintln!("error: --release: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let opts = Options {
+        release,
+        function: args.function.clone(),
+    };
+    if let (Some(base), Some(head)) = (&args.base, &args.head) {
+        let b = match run_one(std::slice::from_ref(base), &opts, args.json) {
+            Ok(a) => a,
+            Err(c) => return c,
+        };
+        let h = match run_one(std::slice::from_ref(head), &opts, args.json) {
+            Ok(a) => a,
+            Err(c) => return c,
+        };
+        let d = audit::diff(b, h);
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&d).expect("serializable")
+            );
+        } else {
+            print!("{}", render_diff(&d));
+        }
+        return ExitCode::from(u8::from(d.introduces_hazards()));
+    }
+    let a = match run_one(&args.paths, &opts, args.json) {
+        Ok(a) => a,
+        Err(c) => return c,
+    };
+    if let Some(dir) = &args.emit_model {
+        match audit::report::emit_models(&args.paths, &opts, dir) {
+            Ok(files) => {
+                let gaps: usize = files.iter().map(|(_, n)| n.len()).sum();
+                eprintln!(
+                    "wrote {} description(s) under {} ({gaps} construct(s) not expressed, each a comment in its file)",
+                    files.len(),
+                    dir.display()
+                );
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&a).expect("serializable")
+        );
+    } else {
+        print!("{}", render(&a, args.list_unknown));
+    }
+    ExitCode::from(u8::from(a.has_hazards()))
+}
