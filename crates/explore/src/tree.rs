@@ -279,14 +279,25 @@ impl Scheduler for TreeSched<'_> {
             if e.mode == Mode::Dpor {
                 // Sleep set of the child (Godefroid): what slept here or was explored here
                 // before, and is independent of the step just taken.
+                //
+                // A thread stays asleep only if it offers here the very access it slept
+                // with. kmodel classes a pending `kref_put` by the count when it is offered
+                // (a commuting `RefDec` at 3 or more): a put that slept as a `RefDec` may be
+                // a plain `RefPut` after another put, and that one no longer commutes with
+                // what follows, so it wakes. With that, every step keeps its class across
+                // the swaps that make two executions equivalent, which is what the sleep
+                // set argument needs (a sleeper's step commutes past each step taken since).
                 let g = e.hb.granularity;
+                let offers =
+                    |q: Tid, a: &Access| node.enabled.iter().any(|(u, b)| *u == q && b == a);
                 for &(q, a) in &parent.sleep {
-                    if !dependent(&a, &pa, g) {
+                    if !dependent(&a, &pa, g) && offers(q, &a) {
                         node.sleep.push((q, a));
                     }
                 }
                 for &(q, a) in &parent.enabled {
-                    if q != pc && parent.done.contains(q) && !dependent(&a, &pa, g) {
+                    if q != pc && parent.done.contains(q) && !dependent(&a, &pa, g) && offers(q, &a)
+                    {
                         node.sleep.push((q, a));
                     }
                 }
