@@ -172,19 +172,25 @@ fn merge(mut parts: Vec<Part>) -> Value {
     };
     let exhaustive = coverage["kind"] == "exhaustive";
     if all {
-        let mut seen = Vec::new();
-        let mut findings = Vec::new();
+        // Fold as one search does (`verdict::folded`: one finding per kind and device node,
+        // a leak per type and name): each shard folded its own, but two shards can keep
+        // different resources of one device (a regmap in one, a regulator in another). Of
+        // such a group the one on the lowest leaf is kept: leaves are prefix-free choice
+        // sequences in search order, so the lowest schedule is on the lowest leaf.
+        let mut kept: Vec<(String, Vec<u32>, Value)> = Vec::new();
         for p in &parts {
             for f in p.result["findings"].as_array().into_iter().flatten() {
-                let key = (f["kind"].clone(), f["object"].clone());
-                if !seen.contains(&key) {
-                    seen.push(key);
-                    findings.push(f.clone());
+                let key = fold_key(f);
+                let order = schedule_order(f);
+                match kept.iter_mut().find(|(k, _, _)| *k == key) {
+                    Some(k) if order < k.1 => (k.1, k.2) = (order, f.clone()),
+                    Some(_) => {}
+                    None => kept.push((key, order, f.clone())),
                 }
             }
         }
-        findings.sort_by_key(|f| format!("{}:{}", f["kind"], f["object"]));
-        out["findings"] = Value::Array(findings);
+        kept.sort_by(|a, b| a.0.cmp(&b.0));
+        out["findings"] = Value::Array(kept.into_iter().map(|(_, _, f)| f).collect());
     }
     stats.insert("exhaustive".into(), json!(exhaustive));
     out["stats"] = Value::Object(stats);
@@ -195,6 +201,26 @@ fn merge(mut parts: Vec<Part>) -> Value {
     // JSON does not carry: `matches_expect` is left out of a merge.
     out["matches_expect"] = Value::Null;
     out
+}
+
+/// The key a finding folds on (`kind:node`, [`verdict::folded`]).
+fn fold_key(f: &Value) -> String {
+    let kind = f["kind"].as_str().unwrap_or("");
+    let object = f["object"].as_str().unwrap_or("");
+    match kind.parse::<kmodel::ViolationKind>() {
+        Ok(k) => format!("{k}:{}", verdict::folded(k, object)),
+        Err(_) => format!("{kind}:{object}"),
+    }
+}
+
+/// A finding's schedule as its sequence of choices (threads), for search order across
+/// shards; one that does not parse sorts last.
+fn schedule_order(f: &Value) -> Vec<u32> {
+    f["schedule"]
+        .as_str()
+        .and_then(|s| s.parse::<kmodel::Schedule>().ok())
+        .map(|s| s.0.iter().map(|t| t.0).collect())
+        .unwrap_or_else(|| vec![u32::MAX])
 }
 
 /// `bridgesim merge FILE...`.

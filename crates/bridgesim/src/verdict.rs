@@ -290,8 +290,9 @@ fn others_in_execution(program: &Program, c: &explore::Counterexample) -> Vec<St
 
 /// What findings fold on: a leak is its object's type and name (three panel_bridges and the
 /// panel on one node are two leaks, each with its count), any other finding the device node
-/// of its object ([`node_of`]).
-fn folded(kind: ViolationKind, object: &str) -> String {
+/// of its object ([`node_of`]). `bridgesim merge` folds the shards' findings with it too, so
+/// a merge lists what one unsharded search lists.
+pub fn folded(kind: ViolationKind, object: &str) -> String {
     if kind == ViolationKind::Leak {
         object.to_string()
     } else {

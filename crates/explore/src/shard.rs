@@ -9,12 +9,20 @@
 //! shard `i` explores leaves `i, i + n, i + 2n, …`, each with source-set DPOR rooted at the
 //! state after the prefix. Every shard computes the same leaves, so no shard needs another.
 //!
-//! Soundness: a leaf's DPOR covers every Mazurkiewicz trace of the executions extending its
-//! prefix (DPOR is sound from any initial state), and every prefix is a leaf, so together the
-//! leaves cover every execution. Races against steps of the prefix need no backtracking
-//! there: every alternative at a prefix choice point is a leaf of its own. The cost is the
-//! unreduced top of the tree: the sum of the shards' executions is at least that of one
-//! unsharded DPOR.
+//! The prefix tree is searched with sleep sets (naive DFS with sleep sets, Godefroid 1996):
+//! at a choice point every thread that is not asleep is enumerated, and a thread tried
+//! earlier there sleeps in its later siblings' subtrees until a dependent step wakes it. A
+//! prefix that runs into a state where every enabled thread is asleep is dropped. Each leaf
+//! keeps its sleep set, and its DPOR starts from it.
+//!
+//! Soundness: sleep-set DFS over the prefixes reaches, for every Mazurkiewicz trace, a
+//! prefix of some execution of that trace whose continuation is not asleep; source-set DPOR
+//! with sleep sets called on that state with that sleep set (Abdulla et al., Algorithm 1,
+//! `Explore(E, Sleep)`) explores every trace extending it that the sleep set does not
+//! exclude. Races against steps of the prefix need no backtracking there: every awake
+//! alternative at a prefix choice point is a leaf of its own. The cost is the top of the
+//! tree reduced by sleep sets only (no source sets): the sum of the shards' executions is
+//! at least that of one unsharded DPOR.
 
 use kmodel::{SchedView, Scheduler, Tid};
 
@@ -61,50 +69,93 @@ impl std::str::FromStr for Shard {
     }
 }
 
-/// Follows `path` at its choice points, records a fixed [`Node`] per step, and stops at the
-/// first choice point past the path, recording the threads enabled there.
+/// Follows `path` at its choice points, records a fixed [`Node`] per step with the sleep
+/// set a sleep-set search would have there, and stops at the first choice point past the
+/// path, recording the threads to enumerate there (the enabled ones that are not asleep).
+///
+/// The prefix tree is searched as naive DFS with sleep sets (Godefroid), the threads of a
+/// choice point in thread order: the child of thread `t` finds asleep every thread tried
+/// before `t` there (and every thread asleep there) whose access is independent of `t`'s,
+/// exactly as [`crate::tree`] carries sleep sets. A prefix that reaches a point where every
+/// enabled thread is asleep is a redundant order of another prefix and is no leaf.
 struct PrefixSched<'a> {
     path: &'a [Tid],
     choices: usize,
     nodes: Vec<Node>,
-    frontier: Option<Vec<Tid>>,
+    end: PrefixEnd,
+    granularity: kmodel::Granularity,
+}
+
+/// How a prefix run stopped.
+enum PrefixEnd {
+    /// At the first choice point past the path, with the threads to enumerate there.
+    Frontier(Vec<Tid>),
+    /// The execution ended within the path.
+    Ended,
+    /// Every enabled thread was asleep: the prefix is redundant.
+    Blocked,
 }
 
 impl Scheduler for PrefixSched<'_> {
     fn choose(&mut self, view: &SchedView<'_>) -> Option<Tid> {
         let enabled: Vec<_> = view.enabled().collect();
-        let chosen = if enabled.len() > 1 {
+        let mut sleep = Vec::new();
+        if let Some(parent) = self.nodes.last() {
+            parent.child_sleep_into(&enabled, self.granularity, &mut sleep);
+        }
+        let awake: Vec<Tid> = enabled
+            .iter()
+            .map(|(t, _)| *t)
+            .filter(|t| !sleep.iter().any(|(u, _)| u == t))
+            .collect();
+        let (chosen, before) = if enabled.len() > 1 {
             let Some(&t) = self.path.get(self.choices) else {
-                self.frontier = Some(enabled.iter().map(|(t, _)| *t).collect());
+                self.end = if awake.is_empty() {
+                    PrefixEnd::Blocked
+                } else {
+                    PrefixEnd::Frontier(awake)
+                };
                 return None;
             };
             self.choices += 1;
-            t
+            if !awake.contains(&t) {
+                self.end = PrefixEnd::Blocked;
+                return None;
+            }
+            // The threads a sleep-set DFS tried here before `t`.
+            let before: Vec<Tid> = awake.iter().copied().filter(|u| *u < t).collect();
+            (t, before)
         } else {
-            enabled.first()?.0
+            let Some(&t) = awake.first() else {
+                self.end = PrefixEnd::Blocked;
+                return None;
+            };
+            (t, Vec::new())
         };
-        self.nodes.push(Node::fixed(enabled, view.current, chosen));
+        let mut node = Node::fixed(enabled, view.current, chosen);
+        node.sleep = sleep;
+        for u in before {
+            node.done.insert(u);
+        }
+        self.nodes.push(node);
         Some(chosen)
     }
 }
 
-/// Run the prefix `path`: its nodes, and the threads enabled at the next choice point (none
-/// if the execution ended first).
-fn run_prefix(
-    runner: &Runner,
-    path: &[Tid],
-) -> Result<(Vec<Node>, Option<Vec<Tid>>), InternalError> {
+/// Run the prefix `path`: its nodes, and how it stopped.
+fn run_prefix(runner: &Runner, path: &[Tid]) -> Result<(Vec<Node>, PrefixEnd), InternalError> {
     let mut s = PrefixSched {
         path,
         choices: 0,
         nodes: Vec::new(),
-        frontier: None,
+        end: PrefixEnd::Ended,
+        granularity: runner.granularity,
     };
     run_one(runner, &mut s).map_err(|message| InternalError {
         message,
         schedule: Some(kmodel::Schedule(path.to_vec()).to_string()),
     })?;
-    Ok((s.nodes, s.frontier))
+    Ok((s.nodes, s.end))
 }
 
 /// The leaves of a split into `count` shards, as choice sequences in depth-first order, and
@@ -122,12 +173,13 @@ pub(crate) fn leaves(runner: &Runner, count: u32) -> Result<(Vec<Vec<Tid>>, u64)
         for path in level {
             runs += 1;
             match run_prefix(runner, &path)?.1 {
-                Some(ts) => next.extend(ts.into_iter().map(|t| {
+                PrefixEnd::Frontier(ts) => next.extend(ts.into_iter().map(|t| {
                     let mut p = path.clone();
                     p.push(t);
                     p
                 })),
-                None => ended.push(path),
+                PrefixEnd::Ended => ended.push(path),
+                PrefixEnd::Blocked => {}
             }
         }
         level = next;

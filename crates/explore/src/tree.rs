@@ -74,6 +74,39 @@ impl Node {
         }
     }
 
+    /// The sleep set of the state after this one's chosen step, where `enabled` are the
+    /// threads enabled there with the accesses they offer (Godefroid): what slept here or
+    /// was explored here before, and is independent of the step just taken.
+    ///
+    /// A thread stays asleep only if it offers there the very access it slept with. kmodel
+    /// classes a pending `kref_put` by the count when it is offered (a commuting `RefDec`
+    /// at 3 or more): a put that slept as a `RefDec` may be a plain `RefPut` after another
+    /// put, and that one no longer commutes with what follows, so it wakes. With that,
+    /// every step keeps its class across the swaps that make two executions equivalent,
+    /// which is what the sleep set argument needs (a sleeper's step commutes past each step
+    /// taken since).
+    pub(crate) fn child_sleep_into(
+        &self,
+        enabled: &[(Tid, Access)],
+        g: kmodel::Granularity,
+        out: &mut Vec<(Tid, Access)>,
+    ) {
+        out.clear();
+        let pc = self.chosen;
+        let pa = self.access_of(pc).expect("chosen thread was enabled");
+        let offers = |q: Tid, a: &Access| enabled.iter().any(|(u, b)| *u == q && b == a);
+        for &(q, a) in &self.sleep {
+            if !dependent(&a, &pa, g) && offers(q, &a) {
+                out.push((q, a));
+            }
+        }
+        for &(q, a) in &self.enabled {
+            if q != pc && self.done.contains(q) && !dependent(&a, &pa, g) && offers(q, &a) {
+                out.push((q, a));
+            }
+        }
+    }
+
     fn is_asleep(&self, t: Tid) -> bool {
         self.sleep.iter().any(|(u, _)| *u == t)
     }
@@ -274,24 +307,11 @@ impl Scheduler for TreeSched<'_> {
         node.current = view.current;
         node.preempt_before = 0;
         if let Some(parent) = i.checked_sub(1).map(|p| &e.stack[p]) {
-            let pc = parent.chosen;
-            let pa = parent.access_of(pc).expect("chosen thread was enabled");
             if e.mode == Mode::Dpor {
-                // Sleep set of the child (Godefroid): what slept here or was explored here
-                // before, and is independent of the step just taken.
-                let g = e.hb.granularity;
-                for &(q, a) in &parent.sleep {
-                    if !dependent(&a, &pa, g) {
-                        node.sleep.push((q, a));
-                    }
-                }
-                for &(q, a) in &parent.enabled {
-                    if q != pc && parent.done.contains(q) && !dependent(&a, &pa, g) {
-                        node.sleep.push((q, a));
-                    }
-                }
+                parent.child_sleep_into(&node.enabled, e.hb.granularity, &mut node.sleep);
             }
-            node.preempt_before = parent.preempt_before + parent.is_preemption(pc) as u32;
+            node.preempt_before =
+                parent.preempt_before + parent.is_preemption(parent.chosen) as u32;
         }
         let mut allowed = std::mem::take(&mut e.allowed);
         allowed.clear();

@@ -40,16 +40,25 @@ pub(crate) struct KrefRec {
 }
 
 /// Whether a put at count 3 or more is offered as a commuting [`AccessKind::RefDec`].
-const REF_DEC: bool = false;
+const REF_DEC: bool = true;
 
 impl State {
     /// A pending access as the scheduler offers it: a `kref_put` while the count is 3 or
     /// more is a [`AccessKind::RefDec`] (neither it nor one other such put can reach zero).
     ///
-    /// Off ([`REF_DEC`] is false): the explorer's oracle tests found classes that DPOR and
-    /// the naive search count differently with it on (a dependency that depends on the state
-    /// when the put is offered is not a fixed independence relation, which DPOR assumes).
-    /// It stays off until that is shown sound.
+    /// Why it is sound: two `RefDec`s next to each other in an execution saw counts `v`
+    /// and `v - 1`, both 3 or more; swapped, they see `v` and `v - 1` again, so each stays a
+    /// `RefDec`, leaves the same count and the same holders (removing two owners commutes),
+    /// and neither releases. A step therefore keeps its class across every swap of
+    /// independent neighbours, and equivalent executions have one happens-before. Against
+    /// a get or a plain put a `RefDec` stays dependent: a get before it raises the count it
+    /// sees, and at 3 that changes its class.
+    ///
+    /// What is state-dependent is the class of a *pending* put: after another put it may
+    /// drop from `RefDec` to `RefPut`. An explorer that keeps a thread asleep (sleep sets)
+    /// must wake it when the access it is offered changes; `explore`'s tree search does,
+    /// and its oracle test (`a_put_asleep_as_a_commuting_decrement_wakes_when_the_count_drops`)
+    /// misses a class without that wake.
     pub(crate) fn effective_access(&self, a: Access) -> Access {
         if REF_DEC && a.kind == AccessKind::RefPut {
             if let ObjKind::Kref(k) = &self.obj(a.obj).kind {

@@ -85,7 +85,9 @@ pub enum AccessKind {
     /// A `kref_put` chosen while the count was 3 or more: it cannot reach zero, nor can one
     /// other such put before or after it, so two of them commute (their order leaves the
     /// same count and the same holders). The scheduler classifies a pending put when it
-    /// offers it ([`Kernel::effective_access`]); the thread declared `RefPut`.
+    /// offers it (`State::effective_access`); the thread declared `RefPut`. The class of a
+    /// pending put can change when another put runs first: a scheduler that remembers
+    /// offered accesses (sleep sets) must compare them with the ones offered now.
     RefDec,
     /// `kref_read`: reads the count.
     RefRead,
