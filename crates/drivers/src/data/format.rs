@@ -19,6 +19,9 @@ use toml::Spanned;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DescriptionFile {
+    /// In a scenario's `[[driver]]` only: the description is this file (relative to the
+    /// scenario), and the table has no other key.
+    pub include: Option<Spanned<String>>,
     /// The release whose description this one starts from (`"v7.0"`), in the same directory,
     /// or for an inline or included description a path to another description file.
     pub inherits: Option<Spanned<String>>,
@@ -855,6 +858,24 @@ pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
 pub struct Source<'a> {
     pub file: &'a str,
     pub text: &'a str,
+}
+
+impl DescriptionFile {
+    /// Whether it has any key besides `include`.
+    pub fn has_description_keys(&self) -> bool {
+        self.inherits.is_some()
+            || self.name.is_some()
+            || self.compatible.is_some()
+            || self.bus.is_some()
+            || self.role.is_some()
+            || self.container.is_some()
+            || self.source.is_some()
+            || self.follows.is_some()
+            || self.atomic.is_some()
+            || self.ops.is_some()
+            || !self.fields.is_empty()
+            || !self.callbacks.is_empty()
+    }
 }
 
 impl Source<'_> {

@@ -297,6 +297,33 @@ impl MipiDsiHostOps for DataHostOps {
     }
 }
 
+/// The interrupts the data drivers requested, by device and field (the scenario's `irq` step
+/// raises them).
+#[derive(Copy, Clone)]
+struct IrqLines(Obj<Vec<(DeviceId, String, Irq)>>);
+
+fn irq_lines(k: &Kernel) -> IrqLines {
+    k.global(|k| IrqLines(k.static_obj("irq lines", "irq lines", Vec::new())))
+}
+
+fn irq_requested(k: &Kernel, dev: DeviceId, field: &str, irq: Irq) {
+    k.write(irq_lines(k).0, |v| {
+        v.retain(|(d, f, _)| !(*d == dev && f == field));
+        v.push((dev, field.to_string(), irq));
+    });
+}
+
+/// The interrupts the data driver bound to `dev` requested, by field name, in request order.
+/// After unbind devres has freed them: firing one delivers nothing.
+pub fn requested_irqs(k: &Kernel, dev: DeviceId) -> Vec<(String, Irq)> {
+    k.read(irq_lines(k).0, |v| {
+        v.iter()
+            .filter(|(d, _, _)| *d == dev)
+            .map(|(_, f, i)| (f.clone(), *i))
+            .collect()
+    })
+}
+
 /// Whether calls marked `can_fail` explore their failure (the scenario's `inject_faults`).
 #[derive(Copy, Clone)]
 struct InjectFaults(bool);
@@ -951,6 +978,7 @@ impl<'k> Frame<'k> {
                 if decl.hpd {
                     hpd_irq_requested(k, dev, irq);
                 }
+                irq_requested(k, dev, &f, irq);
                 self.set(&f, Val::Irq(irq));
                 Ok(())
             }
