@@ -2,7 +2,7 @@
 //!
 //! # Overview
 //!
-//! - One module per driver (`ti_sn65dsi83`, `samsung_dsim`, `lcdif`, `panel`, ...): what it
+//! - One module per driver (`lcdif`, `panel`, `display_connector`, ...): what it
 //!   allocates and with what, how it finds its next bridge or panel, which pointers it stores,
 //!   what probe, remove, attach, detach and `.destroy` do, in the variant of each kernel era
 //!   ([`variant`]).
@@ -31,6 +31,5 @@ pub mod lcdif;
 pub mod lontium_lt8912b;
 pub mod lontium_lt9611;
 pub mod panel;
-pub mod samsung_dsim;
 pub mod simple_bridge;
 pub mod tc358762;

@@ -13,7 +13,7 @@ use kmodel::{Kernel, Obj};
 
 use crate::{
     adv7511, display_connector, ite_it6263, lcdif, lontium_lt8912b, lontium_lt9611, panel,
-    samsung_dsim, simple_bridge, supply, tc358762,
+    simple_bridge, supply, tc358762,
 };
 
 /// What a driver model is in a display pipeline.
@@ -176,12 +176,6 @@ fn rust_display_drivers() -> Vec<Entry> {
             bus: OfBus::Platform,
             driver: lcdif::driver(),
             role: Role::DisplayController,
-            hpd: None,
-        },
-        Entry {
-            bus: OfBus::Platform,
-            driver: Rc::new(samsung_dsim::SamsungDsim),
-            role: Role::Bridge,
             hpd: None,
         },
         Entry {
