@@ -571,14 +571,15 @@ impl<'k> Frame<'k> {
     fn alloc_bridge(&mut self, legacy: bool) -> Result<(), Errno> {
         let k = self.k;
         let name = k.dev_name(self.dev);
+        // cite: v6.17:drivers/gpu/drm/drm_bridge.c:__drm_bridge_free
+        let refcounted = drm::rules(k).bridge_refcount;
+        // cite: v6.17:drivers/gpu/drm/drm_bridge.c:__drm_bridge_free
+        let destroy_hook = drm::rules(k).destroy_hook;
         let private = DataPriv {
             dev: self.dev,
             desc: self.desc.clone(),
             vals: std::mem::take(&mut self.pending),
-            // cite: v6.17:drivers/gpu/drm/drm_bridge.c:__drm_bridge_free
-            freed_at_unbind: legacy
-                || !drm::rules(k).bridge_refcount
-                || !drm::rules(k).destroy_hook,
+            freed_at_unbind: legacy || !refcounted || !destroy_hook,
         };
         let ty = intern(&self.desc.container);
         let funcs: Rc<dyn DrmBridgeFuncs> = Rc::new(DataFuncs {
