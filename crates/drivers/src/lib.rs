@@ -2,7 +2,7 @@
 //!
 //! # Overview
 //!
-//! - One module per driver (`ti_sn65dsi83`, `samsung_dsim`, `lcdif`, `panel`, ...): what it
+//! - One module per driver (`lcdif`, `panel`, `display_connector`, ...): what it
 //!   allocates and with what, how it finds its next bridge or panel, which pointers it stores,
 //!   what probe, remove, attach, detach and `.destroy` do, in the variant of each kernel era
 //!   ([`variant`]).
@@ -27,4 +27,3 @@ pub mod variant;
 pub mod display_connector;
 pub mod lcdif;
 pub mod panel;
-pub mod samsung_dsim;

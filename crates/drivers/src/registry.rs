@@ -11,7 +11,7 @@ use kmodel::of::{DeviceTree, NodeId};
 use kmodel::of_platform::OfBus;
 use kmodel::{Kernel, Obj};
 
-use crate::{display_connector, lcdif, panel, samsung_dsim, supply};
+use crate::{display_connector, lcdif, panel, supply};
 
 /// What a driver model is in a display pipeline.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -177,12 +177,6 @@ fn rust_display_drivers() -> Vec<Entry> {
             bus: OfBus::Platform,
             driver: lcdif::driver(),
             role: Role::DisplayController,
-            hpd: None,
-        },
-        Entry {
-            bus: OfBus::Platform,
-            driver: Rc::new(samsung_dsim::SamsungDsim),
-            role: Role::Bridge,
             hpd: None,
         },
         Entry {

@@ -242,6 +242,10 @@ pub struct CallDecl {
     /// The error branch: run when the call fails, then the callback returns.
     #[serde(default)]
     pub on_error: Vec<Spanned<CallDecl>>,
+    /// The else branch of a call that can fail: run when it fails, then the callback goes on
+    /// (`if (!IS_ERR(panel)) ... else ...`); a failure inside it returns.
+    #[serde(default)]
+    pub or_else: Vec<Spanned<CallDecl>>,
     /// `scoped_guard`'s body.
     #[serde(default)]
     pub body: Vec<Spanned<CallDecl>>,
@@ -742,6 +746,7 @@ pub struct Call {
     pub optional: bool,
     pub can_fail: bool,
     pub on_error: Vec<Call>,
+    pub or_else: Vec<Call>,
     pub body: Vec<Call>,
     /// Where it is written, for messages (`file:line:column`).
     pub at: String,
@@ -1345,6 +1350,18 @@ fn check_calls(
                 format!("`{name}` cannot fail here: `on_error` and `optional` need a call that can fail (or `can_fail = true`)"),
             ));
         }
+        if !(d.or_else.is_empty() || name.fails() || d.can_fail) {
+            return Err(src.error(
+                c.span(),
+                format!("`{name}` cannot fail here: `or_else` needs a call that can fail (or `can_fail = true`)"),
+            ));
+        }
+        if !d.on_error.is_empty() && !d.or_else.is_empty() {
+            return Err(src.error(
+                c.span(),
+                "a call has `on_error` (fail and return) or `or_else` (fail and go on), not both",
+            ));
+        }
         if d.optional
             && name.lookup_api().is_none()
             && !matches!(
@@ -1377,6 +1394,7 @@ fn check_calls(
         *site += 1;
         let my_site = *site;
         let on_error = check_calls(src, &d.on_error, fields, callbacks, referenced, site)?;
+        let or_else = check_calls(src, &d.or_else, fields, callbacks, referenced, site)?;
         let body = check_calls(src, &d.body, fields, callbacks, referenced, site)?;
         let (line, column) = line_col(src.text, c.span().start);
         out.push(Call {
@@ -1395,6 +1413,7 @@ fn check_calls(
             optional: d.optional,
             can_fail: d.can_fail,
             on_error,
+            or_else,
             body,
             at: format!("{}:{line}:{column}", src.file),
             site: my_site,

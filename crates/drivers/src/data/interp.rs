@@ -447,6 +447,10 @@ impl<'k> Frame<'k> {
             match r {
                 Ok(()) => {}
                 Err(Errno::ENODEV) if c.optional => {}
+                Err(_) if !c.or_else.is_empty() => {
+                    // The else branch; a failure in it returns as any other.
+                    self.run_calls(&c.or_else)?;
+                }
                 Err(e) => {
                     // The error branch, then return (its own failures are ignored).
                     let saved = self.returned.take();
