@@ -37,6 +37,7 @@ const MAX_THREADS: u16 = 256;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod cmd_drivers;
 mod cmd_dt;
 mod cmd_rules;
 mod html;
@@ -332,6 +333,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Every driver described as data (docs/driver-format.md): its compatible strings, the
+    /// releases it has a description for, and the file of each.
+    #[command(after_help = AFTER_HELP)]
+    Drivers {
+        /// Print JSON (schema bridgesim/1, docs/json.md) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Combine the --json output of the shards of one `explore --shard I/N` search into the
     /// result of the whole search (docs/scale-out.md).
     Merge {
@@ -421,6 +430,7 @@ fn cli_main() -> ExitCode {
             html,
         } => compare(&scenarios, &rules, &search, json, &html),
         Command::Rules { release, json } => cmd_rules::run(&release, json),
+        Command::Drivers { json } => cmd_drivers::run(json),
         Command::Merge { files, json } => merge::run(&files, json),
         Command::Dt(cmd) => cmd_dt::run(cmd),
     }

@@ -7,6 +7,7 @@ mod catalog;
 mod catalog_paths;
 mod cli_help;
 mod corpus_scenarios;
+mod data_drivers;
 mod demo;
 mod dt_cli;
 mod granularity;

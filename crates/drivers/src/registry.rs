@@ -73,11 +73,15 @@ pub enum Claim {
 
 /// The model that claims `node` of `tree`, if any.
 pub fn claim(tree: &DeviceTree, node: NodeId) -> Claim {
+    claim_in(tree, node, &all())
+}
+
+/// [`claim`] among `entries` (a scenario's own drivers first, then [`all`]).
+pub fn claim_in(tree: &DeviceTree, node: NodeId, entries: &[Entry]) -> Claim {
     let compat = tree.compatible(node);
     if compat.is_empty() {
         return Claim::NoCompatible;
     }
-    let entries = all();
     for c in compat {
         if let Some(e) = entries
             .iter()

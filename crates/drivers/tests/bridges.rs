@@ -464,3 +464,23 @@ fn fsl_ldb_panel_binds_and_owners() {
         ])
     );
 }
+
+/// tc358762_post_disable runs only after a pre_enable (`ctx->pre_enabled`,
+/// v7.1:drivers/gpu/drm/bridge/tc358762.c:tc358762_post_disable): a post_disable with no
+/// pre_enable before it, and a second one after it, leave the vddc supply alone, so the chain
+/// can call it any number of times without unbalancing the regulator. Without the flag the
+/// first call would disable a supply nobody enabled: a double release.
+#[test]
+fn tc358762_post_disable_only_after_pre_enable() {
+    for r in [Release::V6_15, Release::V7_2] {
+        let k = boot(r, compile("tc358762.dts", TC358762), &[], |k| {
+            let enc = drivers::display::display_pipes(k)[0].encoder;
+            drm::atomic::drm_atomic_bridge_chain_post_disable(k, enc);
+            drm::atomic::drm_atomic_bridge_chain_pre_enable(k, enc);
+            drm::atomic::drm_atomic_bridge_chain_post_disable(k, enc);
+            drm::atomic::drm_atomic_bridge_chain_post_disable(k, enc);
+            unbind_all(k, &[LCDIF, TC]);
+        });
+        assert_clean(&k, &format!("tc358762 post_disable {r}"));
+    }
+}

@@ -28,9 +28,17 @@ pub struct ScenarioFile {
     pub overlays: BTreeMap<String, Spanned<Overlay>>,
     #[serde(default)]
     pub rules: RulesSpec,
-    /// Driver-variant overrides: compatible string → variant name.
+    /// Driver overrides: compatible string → a description (`"ti-sn65dsi83/v6.15"`) or a
+    /// variant name (`"pre-refcount"`).
     #[serde(default)]
     pub drivers: BTreeMap<String, Spanned<String>>,
+    /// Drivers the scenario defines (docs/driver-format.md): inline descriptions, or
+    /// `include = "file.toml"`. They take precedence over the built-in ones.
+    #[serde(default, rename = "driver")]
+    pub defined_drivers: Vec<Spanned<drivers::data::format::DescriptionFile>>,
+    /// Explore both outcomes of every `can_fail` call of the data drivers.
+    #[serde(default)]
+    pub inject_faults: bool,
     /// Steps `init` runs after boot, before the threads start (e.g. enable the display).
     #[serde(default)]
     pub setup: Vec<Spanned<Step>>,
@@ -117,6 +125,13 @@ pub enum Step {
     Hpd { bridge: String },
     /// Run the queued work items.
     RunWork,
+    /// The hardware raises the interrupts the (data) driver of a node requested: all of them,
+    /// or the one in field `irq`.
+    Irq {
+        node: String,
+        #[serde(default)]
+        irq: Option<String>,
+    },
     /// Look a bridge up, use it, put it if counted. `api` names the function (default: the
     /// counted `of_drm_find_and_get_bridge` under the rules that have it, else
     /// `of_drm_find_bridge`). `node` is the bridge's (or panel's) node, or for the graph
@@ -150,6 +165,7 @@ impl Step {
             Step::GetModes { .. } => "get-modes",
             Step::Hpd { .. } => "hpd",
             Step::RunWork => "run-work",
+            Step::Irq { .. } => "irq",
             Step::Lookup { .. } => "lookup",
             Step::Debugfs => "debugfs",
             Step::Close => "close",
@@ -167,7 +183,10 @@ impl Step {
     /// The device-tree node path a step names, if any.
     pub fn node(&self) -> Option<&str> {
         match self {
-            Step::Bind { node } | Step::Unbind { node } | Step::Lookup { node, .. } => Some(node),
+            Step::Bind { node }
+            | Step::Unbind { node }
+            | Step::Lookup { node, .. }
+            | Step::Irq { node, .. } => Some(node),
             Step::Enable { crtc } | Step::Disable { crtc } => Some(crtc),
             Step::Detect { connector } | Step::GetModes { connector } => Some(connector),
             Step::Hpd { bridge } => Some(bridge),

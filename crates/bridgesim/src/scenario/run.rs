@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
+use drivers::data::DriverData;
 use drivers::display::{display_lookup, display_pipes};
-use drivers::registry::{claim, Claim, Role};
+use drivers::registry::{claim_in, Claim, Role};
 use drivers::variant::{set_variant, Variant};
 use drm::bridge::{
     drm_bridge_debugfs_show, drm_bridge_put, of_drm_find_and_get_bridge, of_drm_find_bridge,
@@ -88,6 +89,10 @@ pub struct Prepared {
     pub overlays: Vec<PreparedOverlay>,
     /// Driver variant overrides.
     pub variants: Vec<(String, Variant)>,
+    /// Description overrides: compatible string → description name.
+    pub descriptions: Vec<(String, String)>,
+    /// The drivers the scenario defines (`[[driver]]`).
+    pub defined: Vec<Arc<DriverData>>,
 }
 
 fn compile(
@@ -179,19 +184,43 @@ impl Prepared {
                 plugged: ov.plugged,
             });
         }
+        let defined = defined_drivers(&sc)?;
         let mut variants = Vec::new();
+        let mut descriptions = Vec::new();
         for (compat, v) in &f.drivers {
-            let variant: Variant = v
-                .get_ref()
-                .parse()
-                .map_err(|m: String| sc.error(v.span(), m, "unknown variant"))?;
-            variants.push((compat.clone(), variant));
+            match v.get_ref().parse::<Variant>() {
+                Ok(variant) => variants.push((compat.clone(), variant)),
+                Err(m) => {
+                    let claimant = defined
+                        .iter()
+                        .chain(drivers::data::builtin().unwrap_or(&[]).iter())
+                        .find(|d| d.compatible.contains(&compat.as_str()));
+                    let Some(d) = claimant else {
+                        return Err(sc
+                            .error(v.span(), m, "unknown variant")
+                            .with_help(format!("no described driver claims `{compat}`, so only a variant name applies"))
+                            .into());
+                    };
+                    if let Err(why) = drivers::data::override_target(d, v.get_ref()) {
+                        return Err(sc
+                            .error(
+                                v.span(),
+                                format!("{why}; or a variant name: {m}"),
+                                "unknown description",
+                            )
+                            .into());
+                    }
+                    descriptions.push((compat.clone(), v.get_ref().clone()));
+                }
+            }
         }
         let p = Prepared {
             scenario: sc,
             base,
             overlays,
             variants,
+            descriptions,
+            defined,
         };
         p.check_plugged_stack()?;
         p.check_nodes()?;
@@ -348,7 +377,9 @@ impl Prepared {
                         .iter()
                         .find_map(|t| t.of_find_node_by_path(path).map(|n| (t, n)));
                     if let Some((tree, n)) = found {
-                        if let Err((message, help)) = step_kind_ok(s.get_ref(), path, tree, n) {
+                        if let Err((message, help)) =
+                            step_kind_ok(s.get_ref(), path, tree, n, &self.defined)
+                        {
                             return Err(self
                                 .scenario
                                 .error(s.span(), message, "wrong kind of node")
@@ -466,9 +497,10 @@ fn step_kind_ok(
     path: &str,
     tree: &DeviceTree,
     n: NodeId,
+    defined: &[Arc<DriverData>],
 ) -> Result<(), (String, String)> {
     let op = step.op();
-    let claimed = claim(tree, n);
+    let claimed = claim_in(tree, n, &entries(defined));
     let what = match &claimed {
         Claim::NoCompatible => format!("{path} has no compatible, so no driver binds to it"),
         Claim::NotModelled => format!("no driver model claims {path}"),
@@ -524,6 +556,48 @@ fn step_kind_ok(
                 _ => Ok(()),
             }
         }
+        Step::Irq { irq, .. } => {
+            let compat = tree.compatible(n);
+            let data = defined
+                .iter()
+                .chain(drivers::data::builtin().unwrap_or(&[]).iter())
+                .find(|d| compat.iter().any(|c| d.compatible.contains(c)));
+            let Some(d) = data else {
+                return bad("a node whose driver is described as data (`bridgesim drivers`) and requests an interrupt");
+            };
+            let lines: Vec<(String, String)> = d
+                .releases
+                .values()
+                .chain(d.any_release.iter())
+                .flat_map(|desc| desc.fields.values())
+                .filter(|f| f.kind == drivers::data::format::FieldKind::Irq)
+                .map(|f| (f.name.clone(), f.source.clone().unwrap_or_else(|| "interrupts".into())))
+                .collect();
+            let wanted: Vec<&(String, String)> = lines
+                .iter()
+                .filter(|(name, _)| irq.as_ref().is_none_or(|i| i == name))
+                .collect();
+            if wanted.is_empty() {
+                let names: Vec<&str> = lines.iter().map(|(n, _)| n.as_str()).collect();
+                return Err((
+                    match irq {
+                        Some(i) => format!("`irq` names interrupt `{i}`, but {} has no irq field of that name", d.dir),
+                        None => format!("`irq` needs a driver that requests an interrupt, but {} has no irq field", d.dir),
+                    },
+                    format!("expected one of its irq fields: {}", if names.is_empty() { "(none)".to_string() } else { names.join(", ") }),
+                ));
+            }
+            if !wanted.iter().any(|(_, source)| tree.property(n, source).is_some() || (source == "interrupts" && tree.property(n, "interrupts-extended").is_some())) {
+                let mut sources: Vec<&str> = wanted.iter().map(|(_, s)| s.as_str()).collect();
+                sources.sort();
+                sources.dedup();
+                return Err((
+                    format!("`irq` needs {path} to have an interrupt, but it has no {} property, so {} requests none", sources.join(" or "), d.dir),
+                    "add the property to the node, or raise another node's interrupt".to_string(),
+                ));
+            }
+            Ok(())
+        }
         Step::Hpd { .. } => {
             let hpd_drivers: Vec<&str> = drivers::registry::all()
                 .iter()
@@ -552,6 +626,82 @@ fn step_kind_ok(
         }
         _ => Ok(()),
     }
+}
+
+/// The registry entries of a scenario: the drivers it defines first (they take precedence),
+/// then every built-in model.
+pub fn entries(defined: &[Arc<DriverData>]) -> Vec<drivers::registry::Entry> {
+    let mut v: Vec<drivers::registry::Entry> = defined
+        .iter()
+        .map(|d| drivers::registry::data_entry(d.clone()))
+        .collect();
+    v.extend(drivers::registry::all());
+    v
+}
+
+/// The drivers a scenario's `[[driver]]` tables define, loaded and checked: an error inside a
+/// description is located in the scenario (inline) or in the included file.
+fn defined_drivers(sc: &Scenario) -> Result<Vec<Arc<DriverData>>, LoadError> {
+    let mut out: Vec<Arc<DriverData>> = Vec::new();
+    for spec in &sc.file.defined_drivers {
+        let d = spec.get_ref();
+        let loaded = if let Some(inc) = &d.include {
+            if d.has_description_keys() {
+                return Err(sc
+                    .error(
+                        spec.span(),
+                        "a [[driver]] with `include` has no other key",
+                        "here",
+                    )
+                    .with_help("expected either `include = \"file.toml\"` or an inline description")
+                    .into());
+            }
+            let path = sc.dir.join(inc.get_ref());
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                sc.error(
+                    inc.span(),
+                    format!(
+                        "cannot read driver description `{}` (relative to the scenario): {e}",
+                        inc.get_ref()
+                    ),
+                    "cannot read",
+                )
+            })?;
+            let file = path.display().to_string();
+            drivers::data::load_inline(&file, &text).map_err(|e| desc_error(&e))?
+        } else {
+            let src = drivers::data::format::Source {
+                file: &sc.path,
+                text: &sc.source,
+            };
+            drivers::data::load_parsed(src, d.clone()).map_err(|e| desc_error(&e))?
+        };
+        if let Some(c) = out
+            .iter()
+            .find_map(|o| loaded.compatible.iter().find(|c| o.compatible.contains(c)))
+        {
+            return Err(sc
+                .error(
+                    spec.span(),
+                    format!("compatible `{c}` is claimed by two [[driver]] tables"),
+                    "here",
+                )
+                .into());
+        }
+        out.push(loaded);
+    }
+    Ok(out)
+}
+
+/// A description's located error as a scenario error (same file:line:column form).
+fn desc_error(e: &drivers::data::format::DescError) -> LoadError {
+    LoadError::Scenario(Box::new(ScenarioError::at(
+        &e.file,
+        &e.src,
+        e.span.clone(),
+        e.message.clone(),
+        "here",
+    )))
 }
 
 /// The release names, for messages.
@@ -636,8 +786,12 @@ fn boot_and_run(k: &Kernel, p: &Arc<Prepared>, r: Rules) {
         order.push(o.name.clone());
     }
     k.of_set_live_tree(tree);
-    let models = drivers::registry::all();
-    let claimed = drivers::registry::all();
+    drivers::data::interp::set_inject_faults(k, p.scenario.file.inject_faults);
+    for (compat, d) in &p.descriptions {
+        drivers::data::set_description(k, compat, d);
+    }
+    let models = entries(&p.defined);
+    let claimed = entries(&p.defined);
     drivers::registry::register(k, models);
     k.of_platform_populate();
     // Nodes no model claims are inert; say so once each.
@@ -777,6 +931,22 @@ fn step(k: &Kernel, p: &Prepared, state: Obj<RunState>, s: &Step) {
         }
         Step::RunWork => {
             k.run_queued_work();
+        }
+        Step::Irq { node: path, irq } => {
+            let Some(dev) = node(k, path).and_then(|n| k.of_find_device_by_node(n)) else {
+                k.model_event(None, format!("no device at {path}"));
+                return;
+            };
+            let lines = drivers::data::interp::requested_irqs(k, dev);
+            let mut fired = false;
+            for (field, i) in lines {
+                if irq.as_ref().is_none_or(|want| *want == field) {
+                    fired |= k.fire_irq(i).is_some();
+                }
+            }
+            if !fired {
+                k.model_event(None, format!("no interrupt of {path} delivered"));
+            }
         }
         Step::Lookup {
             node: n,

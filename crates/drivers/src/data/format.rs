@@ -10,6 +10,7 @@ use std::str::FromStr;
 use drm::cite::Citation;
 use drm::of::LookupApi;
 use drm::rules::Release;
+use kmodel::Errno;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -18,6 +19,9 @@ use toml::Spanned;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DescriptionFile {
+    /// In a scenario's `[[driver]]` only: the description is this file (relative to the
+    /// scenario), and the table has no other key.
+    pub include: Option<Spanned<String>>,
     /// The release whose description this one starts from (`"v7.0"`), in the same directory,
     /// or for an inline or included description a path to another description file.
     pub inherits: Option<Spanned<String>>,
@@ -155,6 +159,8 @@ pub enum FieldKind {
     DsiHost,
     /// A child `struct device` (`platform_device *` of an HDMI codec, a CEC adapter...).
     Device,
+    /// A `bool` of the driver's (`ctx->pre_enabled`): `set`, `clear`, tested with `if`.
+    Flag,
 }
 
 impl FieldKind {
@@ -171,6 +177,7 @@ impl FieldKind {
             FieldKind::Mutex => "mutex",
             FieldKind::DsiHost => "dsi_host",
             FieldKind::Device => "device",
+            FieldKind::Flag => "flag",
         }
     }
 }
@@ -216,6 +223,10 @@ pub struct CallDecl {
     pub function: Option<Spanned<String>>,
     /// `drm_bridge_hpd_notify`: `"connected"` or `"disconnected"`.
     pub status: Option<Spanned<String>>,
+    /// `return_error`: the error returned (`"ENODEV"`; default `"EINVAL"`).
+    pub errno: Option<Spanned<String>>,
+    /// `bridge_op`: the `DRM_BRIDGE_OP_*` added to `bridge.ops`.
+    pub op: Option<Spanned<BridgeOp>>,
     /// Only when this holds: `"FIELD"` (set), `"!FIELD"` (NULL), `"compatible:STR"` (the node
     /// is compatible with STR), `"property:NAME"` (the node has the property).
     #[serde(rename = "if")]
@@ -430,8 +441,26 @@ vocabulary! {
     /// Call a function of the driver (a helper, or a work function run inline).
     Call => "call" [Function] fails true;
     /// Return from the callback with an error (`return -EINVAL` on a path the description
-    /// takes under its `if`).
-    ReturnError => "return_error" [] fails false;
+    /// takes under its `if`; `errno` names another).
+    ReturnError => "return_error" [Errno] fails false;
+    /// Return from the callback with success (`if (!ctx->pre_enabled) return;`).
+    Return => "return" [] fails false;
+    /// Set a flag field (`ctx->pre_enabled = true`).
+    Set => "set" [Field] fails false;
+    /// Clear a flag field (`ctx->pre_enabled = false`).
+    Clear => "clear" [Field] fails false;
+    /// `drm_bridge_detect(field, connector)`: detect through the bridge `field` points to (a
+    /// dereference of it); the callback returns what it returns.
+    DrmBridgeDetect => "drm_bridge_detect" [Field] fails false;
+    /// `drm_bridge_edid_read(field, connector)`: read the EDID through the bridge `field` points
+    /// to (a dereference of it); the callback returns the modes it gives.
+    DrmBridgeEdidRead => "drm_bridge_edid_read" [Field] fails false;
+    /// `drm_kms_helper_hotplug_event(bridge->dev)`: tell userspace the outputs changed (an HPD
+    /// handler; only with the bridge attached, so guard it with `if = "bridge.dev"`).
+    DrmKmsHelperHotplugEvent => "drm_kms_helper_hotplug_event" [] fails false;
+    /// `bridge.ops |= DRM_BRIDGE_OP_<op>` in probe, for an op the driver sets only under a
+    /// condition (adv7511: `hpd` when the node has an interrupt).
+    BridgeOp => "bridge_op" [Op] fails false;
 }
 
 /// An optional argument of a call.
@@ -446,6 +475,8 @@ pub enum Arg {
     Function,
     Status,
     Body,
+    Errno,
+    Op,
 }
 
 impl Arg {
@@ -460,6 +491,8 @@ impl Arg {
             Arg::Function => "function",
             Arg::Status => "status",
             Arg::Body => "body",
+            Arg::Errno => "errno",
+            Arg::Op => "op",
         }
     }
 }
@@ -524,7 +557,10 @@ impl CallName {
             | DevmDrmOfGetBridge
             | DevmDrmPanelBridgeAdd
             | DrmPanelBridgeAdd
-            | DrmPanelBridgeRemove => &[K::Bridge],
+            | DrmPanelBridgeRemove
+            | DrmBridgeDetect
+            | DrmBridgeEdidRead => &[K::Bridge],
+            Set | Clear => &[K::Flag],
             OfDrmFindPanel | DrmPanelPrepare | DrmPanelEnable | DrmPanelDisable
             | DrmPanelUnprepare => &[K::Panel],
             DevmRegulatorGet | DevmRegulatorGetOptional | RegulatorEnable | RegulatorDisable => {
@@ -671,6 +707,19 @@ pub enum Cond {
     Compatible(String),
     /// The device's node has this property.
     Property(String),
+    /// `!` before a condition that is not a field (`!property:data-mapping`).
+    Not(Box<Cond>),
+    /// `bridge.encoder`: the bridge's `encoder` is set (attached once; not cleared by detach).
+    BridgeEncoder,
+    /// `bridge.dev`: the bridge's `dev` is set (attached, not yet detached).
+    BridgeDev,
+    /// `remote:PORT`: the node's port PORT has a remote endpoint (`of_graph_get_remote_node`).
+    Remote(i32),
+    /// `remote-compatible:PORT:STR`: and that remote node is compatible with STR.
+    RemoteCompatible(i32, String),
+    /// `ops:FIELD:OP`: the bridge FIELD points to has `DRM_BRIDGE_OP_OP` (reads that bridge: a
+    /// use-after-free if it was freed; false when FIELD is NULL).
+    Ops(String, BridgeOp),
 }
 
 /// A checked call.
@@ -685,6 +734,10 @@ pub struct Call {
     pub what: Option<String>,
     pub function: Option<String>,
     pub status: Option<String>,
+    /// `return_error`'s error.
+    pub errno: Errno,
+    /// `bridge_op`'s op.
+    pub op: Option<BridgeOp>,
     pub cond: Option<Cond>,
     pub optional: bool,
     pub can_fail: bool,
@@ -805,6 +858,24 @@ pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
 pub struct Source<'a> {
     pub file: &'a str,
     pub text: &'a str,
+}
+
+impl DescriptionFile {
+    /// Whether it has any key besides `include`.
+    pub fn has_description_keys(&self) -> bool {
+        self.inherits.is_some()
+            || self.name.is_some()
+            || self.compatible.is_some()
+            || self.bus.is_some()
+            || self.role.is_some()
+            || self.container.is_some()
+            || self.source.is_some()
+            || self.follows.is_some()
+            || self.atomic.is_some()
+            || self.ops.is_some()
+            || !self.fields.is_empty()
+            || !self.callbacks.is_empty()
+    }
 }
 
 impl Source<'_> {
@@ -1116,7 +1187,7 @@ fn check_calls(
             .parse()
             .map_err(|e: String| src.error(d.call.span(), e))?;
         let allowed = name.args();
-        let present: [(Arg, Option<Range<usize>>); 9] = [
+        let present: [(Arg, Option<Range<usize>>); 11] = [
             (Arg::Field, d.field.as_ref().map(|x| x.span())),
             (Arg::From, d.from.as_ref().map(|x| x.span())),
             (Arg::Port, d.port.as_ref().map(|x| x.span())),
@@ -1126,7 +1197,15 @@ fn check_calls(
             (Arg::Function, d.function.as_ref().map(|x| x.span())),
             (Arg::Status, d.status.as_ref().map(|x| x.span())),
             (Arg::Body, (!d.body.is_empty()).then(|| c.span())),
+            (Arg::Errno, d.errno.as_ref().map(|x| x.span())),
+            (Arg::Op, d.op.as_ref().map(|x| x.span())),
         ];
+        if name == CallName::BridgeOp && d.op.is_none() {
+            return Err(src.error(
+                c.span(),
+                "`bridge_op` needs `op`: the DRM_BRIDGE_OP it adds (detect, edid, hpd, modes, hdmi, hdmi-audio, dp-audio, hdmi-cec)",
+            ));
+        }
         for (arg, span) in &present {
             if let Some(span) = span {
                 if !allowed.contains(arg) {
@@ -1282,6 +1361,19 @@ fn check_calls(
             None => None,
             Some(s) => Some(parse_cond(src, s, fields)?),
         };
+        let errno = match &d.errno {
+            None => Errno::EINVAL,
+            Some(e) => parse_errno(e.get_ref()).ok_or_else(|| {
+                src.error(
+                    e.span(),
+                    format!(
+                        "unknown errno `{}`: expected one of {}",
+                        e.get_ref(),
+                        ERRNOS.map(|e| e.name()).join(", ")
+                    ),
+                )
+            })?,
+        };
         *site += 1;
         let my_site = *site;
         let on_error = check_calls(src, &d.on_error, fields, callbacks, referenced, site)?;
@@ -1297,6 +1389,8 @@ fn check_calls(
             what: d.what.as_ref().map(|x| x.get_ref().clone()),
             function: d.function.as_ref().map(|x| x.get_ref().clone()),
             status: d.status.as_ref().map(|x| x.get_ref().clone()),
+            errno,
+            op: d.op.as_ref().map(|x| *x.get_ref()),
             cond,
             optional: d.optional,
             can_fail: d.can_fail,
@@ -1322,7 +1416,69 @@ fn parse_cond(
     s: &Spanned<String>,
     fields: &BTreeMap<String, Field>,
 ) -> Result<Cond, DescError> {
-    let t = s.get_ref().trim();
+    parse_cond_at(src, s, s.get_ref().trim(), fields)
+}
+
+/// `t` is the part of the written condition `s` still to parse (after a `!`); messages show
+/// the condition as written.
+fn parse_cond_at(
+    src: &Source<'_>,
+    s: &Spanned<String>,
+    t: &str,
+    fields: &BTreeMap<String, Field>,
+) -> Result<Cond, DescError> {
+    let written = s.get_ref().trim();
+    let expected = "expected \"FIELD\", \"!FIELD\", \"compatible:STRING\", \"property:NAME\", \"bridge.encoder\", \"bridge.dev\", \"remote:PORT\", \"remote-compatible:PORT:STRING\" or \"ops:FIELD:OP\" (any of them after `!`)";
+    let bad = |why: String| {
+        src.error(
+            s.span(),
+            format!("condition `{written}`: {expected}; {why}"),
+        )
+    };
+    if let Some(inner) = t.strip_prefix('!') {
+        if inner != NEXT_BRIDGE && !fields.contains_key(inner) && !inner.is_empty() {
+            let c = parse_cond_at(src, s, inner, fields)?;
+            return Ok(match c {
+                Cond::Set(f) => Cond::Unset(f),
+                Cond::Not(c) => *c,
+                c => Cond::Not(Box::new(c)),
+            });
+        }
+    }
+    match t {
+        "bridge.encoder" => return Ok(Cond::BridgeEncoder),
+        "bridge.dev" => return Ok(Cond::BridgeDev),
+        _ => {}
+    }
+    if let Some(p) = t.strip_prefix("remote:") {
+        let port = p
+            .parse::<i32>()
+            .map_err(|_| bad(format!("`{p}` is not a port number")))?;
+        return Ok(Cond::Remote(port));
+    }
+    if let Some(rest) = t.strip_prefix("remote-compatible:") {
+        let (p, c) = rest
+            .split_once(':')
+            .ok_or_else(|| bad("no `:STRING` after the port".into()))?;
+        let port = p
+            .parse::<i32>()
+            .map_err(|_| bad(format!("`{p}` is not a port number")))?;
+        return Ok(Cond::RemoteCompatible(port, c.to_string()));
+    }
+    if let Some(rest) = t.strip_prefix("ops:") {
+        let (f, op) = rest
+            .split_once(':')
+            .ok_or_else(|| bad("no `:OP` after the field".into()))?;
+        let is_bridge =
+            f == NEXT_BRIDGE || fields.get(f).is_some_and(|x| x.kind == FieldKind::Bridge);
+        if !is_bridge {
+            return Err(bad(format!("`{f}` is not a bridge field")));
+        }
+        let op: BridgeOp = toml::Value::String(op.to_string())
+            .try_into()
+            .map_err(|_| bad(format!("`{op}` is not a DRM_BRIDGE_OP (detect, edid, hpd, modes, hdmi, hdmi-audio, dp-audio, hdmi-cec)")))?;
+        return Ok(Cond::Ops(f.to_string(), op));
+    }
     if let Some(c) = t.strip_prefix("compatible:") {
         return Ok(Cond::Compatible(c.to_string()));
     }
@@ -1336,7 +1492,7 @@ fn parse_cond(
     if f != NEXT_BRIDGE && !fields.contains_key(f) {
         return Err(src.error(
             s.span(),
-            format!("condition `{t}`: expected \"FIELD\", \"!FIELD\", \"compatible:STRING\" or \"property:NAME\", and `{f}` is not a field"),
+            format!("condition `{written}`: {expected}, and `{f}` is not a field"),
         ));
     }
     Ok(if neg {
@@ -1344,4 +1500,19 @@ fn parse_cond(
     } else {
         Cond::Set(f.to_string())
     })
+}
+
+/// The errors a description may name in `return_error`.
+const ERRNOS: [Errno; 7] = [
+    Errno::EINVAL,
+    Errno::ENODEV,
+    Errno::ENOENT,
+    Errno::EIO,
+    Errno::ENOMEM,
+    Errno::EBUSY,
+    Errno::EPROBE_DEFER,
+];
+
+fn parse_errno(s: &str) -> Option<Errno> {
+    ERRNOS.into_iter().find(|e| e.name() == s)
 }

@@ -13,12 +13,13 @@ use drm::bridge::panel::{
 };
 use drm::bridge::{
     devm_drm_bridge_add, devm_drm_bridge_alloc, devm_drm_bridge_alloc_legacy, drm_bridge_add,
-    drm_bridge_attach, drm_bridge_clear_and_put, drm_bridge_enter, drm_bridge_exit, drm_bridge_get,
-    drm_bridge_hpd_notify, drm_bridge_priv, drm_bridge_priv_mut, drm_bridge_put, drm_bridge_remove,
-    drm_bridge_unplug, of_drm_find_and_get_bridge, of_drm_find_bridge,
-    of_drm_get_bridge_by_endpoint, DrmBridge, DrmBridgeFuncs, DrmBridgeObj, DrmBridgeOps,
+    drm_bridge_attach, drm_bridge_clear_and_put, drm_bridge_detect, drm_bridge_edid_read,
+    drm_bridge_enter, drm_bridge_exit, drm_bridge_get, drm_bridge_hpd_notify, drm_bridge_priv,
+    drm_bridge_priv_mut, drm_bridge_put, drm_bridge_remove, drm_bridge_unplug,
+    of_drm_find_and_get_bridge, of_drm_find_bridge, of_drm_get_bridge_by_endpoint, DrmBridge,
+    DrmBridgeFuncs, DrmBridgeObj, DrmBridgeOps,
 };
-use drm::connector::ConnectorStatus;
+use drm::connector::{drm_kms_helper_hotplug_event, ConnectorStatus};
 use drm::encoder::DrmEncoder;
 use drm::of::{devm_drm_of_get_bridge, drm_of_find_panel_or_bridge};
 use drm::panel::{
@@ -77,6 +78,8 @@ pub enum Val {
     Mutex(Mutex),
     Host(MipiDsiHost),
     Dev(DeviceId),
+    /// A flag field that is set (a cleared flag is `Null`).
+    Flag,
 }
 
 /// The driver's private part of its container: the fields by name, the device, and the
@@ -152,6 +155,9 @@ fn ctx_dev(k: &Kernel, ctx: Ctx) -> DeviceId {
     }
 }
 
+/// A callback's result, and what a `drm_bridge_detect` / `drm_bridge_edid_read` in it gave.
+type Ran = (Result<(), Errno>, Option<ConnectorStatus>, Option<u32>);
+
 /// The bridge callbacks of a data driver.
 struct DataFuncs {
     desc: Arc<Description>,
@@ -159,10 +165,16 @@ struct DataFuncs {
 
 impl DataFuncs {
     fn run(&self, k: &Kernel, b: DrmBridge, slot: Slot) -> Option<Result<(), Errno>> {
+        self.run_for(k, b, slot).map(|(r, _, _)| r)
+    }
+
+    /// Run the callback; also what a `drm_bridge_detect` / `drm_bridge_edid_read` in it gave.
+    fn run_for(&self, k: &Kernel, b: DrmBridge, slot: Slot) -> Option<Ran> {
         self.desc.slot(slot)?;
         let dev = ctx_dev(k, Ctx::Bridge(b));
         let mut fr = Frame::new(k, self.desc.clone(), dev, Some(Ctx::Bridge(b)));
-        Some(fr.run_slot(slot))
+        let r = fr.run_slot(slot);
+        Some((r, fr.got_status, fr.got_modes))
     }
 }
 
@@ -221,8 +233,9 @@ impl DrmBridgeFuncs for DataFuncs {
         let _ = self.run(k, b, Slot::AtomicPostDisable);
     }
     fn detect(&self, k: &Kernel, b: DrmBridge) -> ConnectorStatus {
-        match self.run(k, b, Slot::Detect) {
-            Some(Ok(())) => match self.desc.slot(Slot::Detect).map(|c| &c.returns) {
+        match self.run_for(k, b, Slot::Detect) {
+            Some((Ok(()), Some(got), _)) => got,
+            Some((Ok(()), None, _)) => match self.desc.slot(Slot::Detect).map(|c| &c.returns) {
                 Some(Returns::Status(s)) if s == "connected" => ConnectorStatus::Connected,
                 Some(Returns::Status(s)) if s == "disconnected" => ConnectorStatus::Disconnected,
                 _ => ConnectorStatus::Unknown,
@@ -236,8 +249,9 @@ impl DrmBridgeFuncs for DataFuncs {
         } else {
             Slot::EdidRead
         };
-        match self.run(k, b, slot) {
-            Some(Ok(())) => match self.desc.slot(slot).map(|c| &c.returns) {
+        match self.run_for(k, b, slot) {
+            Some((Ok(()), _, Some(got))) => got,
+            Some((Ok(()), _, None)) => match self.desc.slot(slot).map(|c| &c.returns) {
                 Some(Returns::Count(n)) => *n,
                 _ => 0,
             },
@@ -281,6 +295,33 @@ impl MipiDsiHostOps for DataHostOps {
         fr.dsi = Some(dsi);
         let _ = fr.run_slot(Slot::DsiHostDetach);
     }
+}
+
+/// The interrupts the data drivers requested, by device and field (the scenario's `irq` step
+/// raises them).
+#[derive(Copy, Clone)]
+struct IrqLines(Obj<Vec<(DeviceId, String, Irq)>>);
+
+fn irq_lines(k: &Kernel) -> IrqLines {
+    k.global(|k| IrqLines(k.static_obj("irq lines", "irq lines", Vec::new())))
+}
+
+fn irq_requested(k: &Kernel, dev: DeviceId, field: &str, irq: Irq) {
+    k.write(irq_lines(k).0, |v| {
+        v.retain(|(d, f, _)| !(*d == dev && f == field));
+        v.push((dev, field.to_string(), irq));
+    });
+}
+
+/// The interrupts the data driver bound to `dev` requested, by field name, in request order.
+/// After unbind devres has freed them: firing one delivers nothing.
+pub fn requested_irqs(k: &Kernel, dev: DeviceId) -> Vec<(String, Irq)> {
+    k.read(irq_lines(k).0, |v| {
+        v.iter()
+            .filter(|(d, _, _)| *d == dev)
+            .map(|(_, f, i)| (f.clone(), *i))
+            .collect()
+    })
 }
 
 /// Whether calls marked `can_fail` explore their failure (the scenario's `inject_faults`).
@@ -328,6 +369,11 @@ struct Frame<'k> {
     dsi: Option<MipiDsiDevice>,
     /// Set by `return_error`.
     returned: Option<Errno>,
+    /// Set by `return`: the current function returns with success.
+    stop: bool,
+    /// What `drm_bridge_detect` / `drm_bridge_edid_read` gave: the callback returns it.
+    got_status: Option<ConnectorStatus>,
+    got_modes: Option<u32>,
 }
 
 impl<'k> Frame<'k> {
@@ -343,6 +389,9 @@ impl<'k> Frame<'k> {
             encoder: None,
             dsi: None,
             returned: None,
+            stop: false,
+            got_status: None,
+            got_modes: None,
         }
     }
 
@@ -357,11 +406,18 @@ impl<'k> Frame<'k> {
         let k = self.k;
         let fname = match &cb.cite {
             drm::Citation::Source { function, .. } => intern(function),
-            _ => intern(&format!("{}_{}", self.desc.name, cb.name)),
+            // A framework callback gets the driver's prefix, as a C identifier (simple-bridge's
+            // attach is simple_bridge_attach); a function of the driver is named already.
+            _ if Slot::from_name(&cb.name).is_some() => {
+                intern(&format!("{}_{}", self.desc.name.replace('-', "_"), cb.name))
+            }
+            _ => intern(&cb.name),
         };
         let _f = k.func(fname);
         let guards_before = self.guards.len();
         let r = self.run_calls(&cb.calls);
+        // `return`: this function is done; its caller goes on.
+        self.stop = false;
         // guard(): released when the function returns, on every path.
         while self.guards.len() > guards_before {
             let m = self.guards.pop().expect("non-empty");
@@ -374,6 +430,9 @@ impl<'k> Frame<'k> {
         for c in calls {
             if let Some(e) = self.returned {
                 return Err(e);
+            }
+            if self.stop {
+                return Ok(());
             }
             if let Some(cond) = &c.cond {
                 if !self.holds(cond) {
@@ -414,6 +473,32 @@ impl<'k> Frame<'k> {
             Cond::Property(p) => k
                 .dev_of_node(self.dev)
                 .is_some_and(|n| k.of_tree(|t| t.property(n, p).is_some())),
+            Cond::Not(c) => !self.holds(c),
+            Cond::BridgeEncoder => self
+                .bridge()
+                .is_some_and(|b| k.read(b.obj(), |x| x.encoder_ptr().is_some())),
+            Cond::BridgeDev => self
+                .bridge()
+                .is_some_and(|b| k.read(b.obj(), |x| x.drm_dev_ptr().is_some())),
+            Cond::Remote(port) => remote_node(k, self.dev, *port, -1).is_some(),
+            Cond::RemoteCompatible(port, c) => remote_node(k, self.dev, *port, -1)
+                .is_some_and(|n| k.of_tree(|t| t.of_device_is_compatible(n, c) > 0)),
+            Cond::Ops(f, op) => match self.get(f) {
+                // `field->ops & DRM_BRIDGE_OP_*`: a read of the pointed-to bridge.
+                Val::Bridge(n) => {
+                    let ops = k.read(n.obj(), |x| x.ops);
+                    let o = ops_of(&[*op]);
+                    (o.detect && ops.detect)
+                        || (o.edid && ops.edid)
+                        || (o.hpd && ops.hpd)
+                        || (o.modes && ops.modes)
+                        || (o.hdmi && ops.hdmi)
+                        || (o.hdmi_audio && ops.hdmi_audio)
+                        || (o.dp_audio && ops.dp_audio)
+                        || (o.hdmi_cec && ops.hdmi_cec)
+                }
+                _ => false,
+            },
         }
     }
 
@@ -567,14 +652,14 @@ impl<'k> Frame<'k> {
     fn alloc_bridge(&mut self, legacy: bool) -> Result<(), Errno> {
         let k = self.k;
         let name = k.dev_name(self.dev);
+        let r = drm::rules(k);
+        // cite: v6.17:drivers/gpu/drm/drm_bridge.c:__drm_bridge_free
+        let freed_at_last_put = r.bridge_refcount && r.destroy_hook;
         let private = DataPriv {
             dev: self.dev,
             desc: self.desc.clone(),
             vals: std::mem::take(&mut self.pending),
-            // cite: v6.17:drivers/gpu/drm/drm_bridge.c:__drm_bridge_free
-            freed_at_unbind: legacy
-                || !drm::rules(k).bridge_refcount
-                || !drm::rules(k).destroy_hook,
+            freed_at_unbind: legacy || !freed_at_last_put,
         };
         let ty = intern(&self.desc.container);
         let funcs: Rc<dyn DrmBridgeFuncs> = Rc::new(DataFuncs {
@@ -893,6 +978,7 @@ impl<'k> Frame<'k> {
                 if decl.hpd {
                     hpd_irq_requested(k, dev, irq);
                 }
+                irq_requested(k, dev, &f, irq);
                 self.set(&f, Val::Irq(irq));
                 Ok(())
             }
@@ -1101,8 +1187,55 @@ impl<'k> Frame<'k> {
                 self.run_callback(&cb)
             }
             CallName::ReturnError => {
-                self.returned = Some(Errno::EINVAL);
-                Err(Errno::EINVAL)
+                self.returned = Some(c.errno);
+                Err(c.errno)
+            }
+            CallName::Return => {
+                self.stop = true;
+                Ok(())
+            }
+            CallName::Set => {
+                self.set(self.field(c), Val::Flag);
+                Ok(())
+            }
+            CallName::Clear => {
+                self.set(self.field(c), Val::Null);
+                Ok(())
+            }
+            CallName::DrmBridgeDetect => {
+                if let Val::Bridge(n) = self.get(self.field(c)) {
+                    self.got_status = Some(drm_bridge_detect(k, n));
+                }
+                Ok(())
+            }
+            CallName::DrmBridgeEdidRead => {
+                if let Val::Bridge(n) = self.get(self.field(c)) {
+                    self.got_modes = Some(drm_bridge_edid_read(k, n));
+                }
+                Ok(())
+            }
+            CallName::BridgeOp => {
+                let b = self.need_bridge()?;
+                let add = ops_of(&c.op.into_iter().collect::<Vec<_>>());
+                k.write(b.obj(), |x| {
+                    let o = &mut x.ops;
+                    o.detect |= add.detect;
+                    o.edid |= add.edid;
+                    o.hpd |= add.hpd;
+                    o.modes |= add.modes;
+                    o.hdmi |= add.hdmi;
+                    o.hdmi_audio |= add.hdmi_audio;
+                    o.dp_audio |= add.dp_audio;
+                    o.hdmi_cec |= add.hdmi_cec;
+                });
+                Ok(())
+            }
+            CallName::DrmKmsHelperHotplugEvent => {
+                let b = self.need_bridge()?;
+                if let Some(drm) = k.read(b.obj(), |x| x.drm_dev_ptr()) {
+                    drm_kms_helper_hotplug_event(k, drm);
+                }
+                Ok(())
             }
         }
     }

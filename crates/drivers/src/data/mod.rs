@@ -115,6 +115,12 @@ pub fn load_dir(dir: &str, files: &[(&str, &str)]) -> Result<DriverData, DescErr
             )
         })?;
         let f = src.parse()?;
+        if let Some(i) = &f.include {
+            return Err(src.error(
+                i.span(),
+                "`include` is for a scenario's [[driver]], not a description file",
+            ));
+        }
         parsed.insert(release, (file.clone(), text, f));
     }
     let mut releases = BTreeMap::new();
@@ -222,6 +228,19 @@ pub fn load_all(files: &[(&str, &str)]) -> Result<Vec<Arc<DriverData>>, DescErro
 pub fn load_inline(file: &str, text: &str) -> Result<Arc<DriverData>, DescError> {
     let src = Source { file, text };
     let f = src.parse()?;
+    if let Some(i) = &f.include {
+        return Err(src.error(
+            i.span(),
+            "`include` is for a scenario's [[driver]], not a description file",
+        ));
+    }
+    load_parsed(src, f)
+}
+
+/// [`load_inline`] for a description already parsed from `src` (a scenario's inline
+/// `[[driver]]` table: its spans are in the scenario's text).
+pub fn load_parsed(src: Source<'_>, f: DescriptionFile) -> Result<Arc<DriverData>, DescError> {
+    let (file, text) = (src.file, src.text);
     let mut layers = Vec::new();
     let base;
     let base_layers: Vec<(String, &'static str, DescriptionFile)>;

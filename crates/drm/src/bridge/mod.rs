@@ -1227,6 +1227,20 @@ pub fn drm_bridge_hpd_disable(k: &Kernel, b: DrmBridge) {
     }
 }
 
+/// `drm_bridge_detect(bridge, connector)`: a driver detecting through another bridge it
+/// points to (v7.1:drivers/gpu/drm/drm_bridge.c:drm_bridge_detect). Reads the bridge's callbacks
+/// (a use-after-free if it was freed), then runs its `.detect`.
+pub fn drm_bridge_detect(k: &Kernel, b: DrmBridge) -> crate::connector::ConnectorStatus {
+    call_bridge(k, b, |f| f.detect(k, b)).unwrap_or(crate::connector::ConnectorStatus::Unknown)
+}
+
+/// `drm_bridge_edid_read(bridge, connector)`: a driver reading the EDID through another bridge
+/// it points to (v7.1:drivers/gpu/drm/drm_bridge.c:drm_bridge_edid_read). Reads the bridge's
+/// callbacks, then runs its EDID read; returns the number of modes it gives.
+pub fn drm_bridge_edid_read(k: &Kernel, b: DrmBridge) -> u32 {
+    call_bridge(k, b, |f| f.get_modes(k, b)).unwrap_or(0)
+}
+
 /// `drm_bridge_hpd_notify(bridge, status)`: called by the bridge driver (IRQ, work): runs
 /// the stored callback under `hpd_mutex`.
 pub fn drm_bridge_hpd_notify(k: &Kernel, b: DrmBridge, status: crate::connector::ConnectorStatus) {
