@@ -185,8 +185,7 @@ include = "bad-driver.toml"
 "#;
     let sc = Scenario::parse("inc.toml", &dir, src).unwrap();
     let err = scenario::Prepared::new(sc)
-        .err()
-        .expect("rejected")
+        .expect_err("rejected")
         .to_string();
     let want = format!("{}:7:45: ", dir.join("bad-driver.toml").display());
     assert!(err.starts_with(&want), "{err}");
