@@ -185,7 +185,6 @@ include = "bad-driver.toml"
 "#;
     let sc = Scenario::parse("inc.toml", &dir, src).unwrap();
     let err = scenario::Prepared::new(sc)
-        .map(|_| ())
         .expect_err("rejected")
         .to_string();
     let want = format!("{}:7:45: ", dir.join("bad-driver.toml").display());

@@ -190,3 +190,21 @@ pub fn devm_gpiod_get_optional(
         true,
     )
 }
+
+/// `devm_gpiod_get_optional(dev, con_id)` with a NULL `con_id` (`None`): follows the plain
+/// `gpios` property (`devm_gpiod_get_index_optional(dev, NULL, index)`; the index only names the
+/// line).
+pub fn devm_gpiod_get_index_optional(
+    k: &Kernel,
+    dev: DeviceId,
+    con_id: Option<&str>,
+    index: u32,
+) -> Result<Option<Hw>, Errno> {
+    let _f = k.func("devm_gpiod_get_index_optional");
+    let prop = match con_id {
+        Some(c) => format!("{c}-gpios"),
+        None => "gpios".to_string(),
+    };
+    let name = format!("{}{index}", con_id.unwrap_or("gpio"));
+    devm_get(k, dev, &prop, HwKind::Gpio, &name, true)
+}

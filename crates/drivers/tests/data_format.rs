@@ -295,3 +295,79 @@ calls = [{ call = "guard", field = "lock" }, { call = "drm_bridge_hpd_notify", s
     let d = load_dir("good", &[("good/v7.0.toml", text)]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(d.hpd_source().as_deref(), Some("interrupts"));
 }
+
+/// Boot a one-node tree whose node is claimed by the inline description `text`, then delete
+/// every device. Returns the kernel and whether the device was bound.
+fn run_inline(text: &str) -> (kmodel::Kernel, bool) {
+    use kmodel::{Config, Kernel, ThreadOrder};
+    let d = load_inline("inline.toml", text).unwrap_or_else(|e| panic!("{e}"));
+    let tree = crate::common::compile(
+        "one.dts",
+        "/dts-v1/;\n/ {\n\tthing {\n\t\tcompatible = \"test,thing\";\n\t};\n};\n",
+    );
+    let bound = std::rc::Rc::new(std::cell::Cell::new(false));
+    let b = bound.clone();
+    let k = Kernel::new(Config::default());
+    k.run(&mut ThreadOrder, move |k| {
+        drm::set_rules(k, Rules::for_release(Release::V7_0));
+        k.of_set_live_tree(tree);
+        drivers::registry::register(k, vec![drivers::registry::data_entry(d)]);
+        k.of_platform_populate();
+        b.set(crate::common::bound(k, "/thing"));
+        crate::common::unbind_all(k, &[]);
+    });
+    let bound = bound.get();
+    (k, bound)
+}
+
+const THING: &str = r#"
+name = "thing"
+compatible = ["test,thing"]
+bus = "platform"
+role = "bridge"
+[fields]
+panel = { kind = "panel" }
+lock = { kind = "mutex" }
+"#;
+
+/// `or_else` runs when the call fails and the callback goes on; without it the probe fails.
+#[test]
+fn or_else_is_the_other_branch() {
+    let probe = |branch: &str| {
+        format!(
+            "{THING}[callbacks.probe]\ncite = \"commit 0123456789ab\"\ncalls = [\n  {{ call = \"devm_drm_bridge_alloc\" }},\n  {{ call = \"of_drm_find_panel\", field = \"panel\", port = 1{branch} }},\n  {{ call = \"drm_bridge_add\" }},\n]\n[callbacks.remove]\ncite = \"commit 0123456789ab\"\ncalls = [{{ call = \"drm_bridge_remove\" }}]\n"
+        )
+    };
+    let (k, bound) = run_inline(&probe(
+        ", or_else = [{ call = \"store\", field = \"panel\" }]",
+    ));
+    assert!(bound, "the or_else branch goes on to drm_bridge_add");
+    crate::common::assert_clean(&k, "or_else");
+    let (_, bound) = run_inline(&probe(""));
+    assert!(!bound, "without or_else the failed lookup fails the probe");
+}
+
+/// A lock of a destroyed mutex is CONFIG_DEBUG_MUTEXES' warning; a live one is silent.
+#[test]
+fn a_lock_after_mutex_destroy_warns() {
+    let probe = |destroy: bool| {
+        let d = if destroy {
+            "  { call = \"mutex_destroy\", field = \"lock\" },\n"
+        } else {
+            ""
+        };
+        format!(
+            "{THING}[callbacks.probe]\ncite = \"commit 0123456789ab\"\ncalls = [\n  {{ call = \"devm_drm_bridge_alloc\" }},\n  {{ call = \"mutex_init\", field = \"lock\" }},\n{d}  {{ call = \"guard\", field = \"lock\" }},\n  {{ call = \"drm_bridge_add\" }},\n]\n[callbacks.remove]\ncite = \"commit 0123456789ab\"\ncalls = [{{ call = \"drm_bridge_remove\" }}]\n"
+        )
+    };
+    let (k, _) = run_inline(&probe(true));
+    let v = k.violations();
+    assert!(
+        v.iter().any(|x| x.kind == kmodel::ViolationKind::Warn
+            && k.render(x).contains("DEBUG_LOCKS_WARN_ON")),
+        "{:?}",
+        v.iter().map(|x| k.render(x)).collect::<Vec<_>>()
+    );
+    let (k, _) = run_inline(&probe(false));
+    crate::common::assert_clean(&k, "live mutex");
+}

@@ -242,13 +242,14 @@ pub struct CallDecl {
     /// The error branch: run when the call fails, then the callback returns.
     #[serde(default)]
     pub on_error: Vec<Spanned<CallDecl>>,
-    /// The else branch of a call that can fail: run when it fails, then the callback goes on
-    /// (`if (!IS_ERR(panel)) ... else ...`); a failure inside it returns.
-    #[serde(default)]
-    pub or_else: Vec<Spanned<CallDecl>>,
     /// `scoped_guard`'s body.
     #[serde(default)]
     pub body: Vec<Spanned<CallDecl>>,
+    /// The other branch of a call that can fail: run when it fails, after which the callback
+    /// goes on (`panel = of_drm_find_panel(np); if (IS_ERR(panel)) bridge = ...`). Not with
+    /// `on_error`.
+    #[serde(default)]
+    pub or_else: Vec<Spanned<CallDecl>>,
 }
 
 macro_rules! vocabulary {
@@ -355,6 +356,8 @@ vocabulary! {
     DevmGpiodGetOptional => "devm_gpiod_get_optional" [Field, Id] fails true;
     /// `gpiod_set_value_cansleep(field, ...)`; NULL-safe.
     GpiodSetValue => "gpiod_set_value_cansleep" [Field, What] fails false;
+    /// `gpiod_get_value_cansleep(field)`: a read of the GPIO (a hardware access); NULL-safe.
+    GpiodGetValue => "gpiod_get_value_cansleep" [Field, What] fails false;
     /// `devm_regmap_init_i2c` (or `devm_platform_ioremap_resource`): a register window.
     DevmRegmapInit => "devm_regmap_init_i2c" [Field] fails true;
     /// `devm_platform_ioremap_resource`: a register window.
@@ -428,6 +431,9 @@ vocabulary! {
     CecUnregister => "cec_unregister_adapter" [Field] fails false;
     /// `mutex_init(&field)`.
     MutexInit => "mutex_init" [Field] fails false;
+    /// `mutex_destroy(&field)`: a later lock of it is CONFIG_DEBUG_MUTEXES'
+    /// `DEBUG_LOCKS_WARN_ON(lock->magic != lock)` (a `warn`).
+    MutexDestroy => "mutex_destroy" [Field] fails false;
     /// `mutex_lock(&field)`.
     MutexLock => "mutex_lock" [Field] fails false;
     /// `mutex_unlock(&field)`.
@@ -570,7 +576,7 @@ impl CallName {
             DevmRegulatorGet | DevmRegulatorGetOptional | RegulatorEnable | RegulatorDisable => {
                 &[K::Regulator]
             }
-            DevmGpiodGet | DevmGpiodGetOptional | GpiodSetValue => &[K::Gpio],
+            DevmGpiodGet | DevmGpiodGetOptional | GpiodSetValue | GpiodGetValue => &[K::Gpio],
             DevmRegmapInit | DevmIoremap | RegmapRead | RegmapWrite => &[K::Regmap],
             RequestIrq
             | DevmRequestThreadedIrq
@@ -580,7 +586,7 @@ impl CallName {
             | EnableIrq => &[K::Irq],
             InitWork | ScheduleWork | CancelWorkSync => &[K::Work],
             InitDelayedWork | ScheduleDelayedWork | CancelDelayedWorkSync => &[K::DelayedWork],
-            MutexInit | MutexLock | MutexUnlock | Guard | ScopedGuard => &[K::Mutex],
+            MutexInit | MutexDestroy | MutexLock | MutexUnlock | Guard | ScopedGuard => &[K::Mutex],
             MipiDsiHostRegister | MipiDsiHostUnregister => &[K::DsiHost],
             HdmiAudioRegister | HdmiAudioUnregister | CecRegister | CecUnregister => &[K::Device],
             Store => &[K::Bridge, K::Panel],
@@ -721,6 +727,9 @@ pub enum Cond {
     Remote(i32),
     /// `remote-compatible:PORT:STR`: and that remote node is compatible with STR.
     RemoteCompatible(i32, String),
+    /// `dsi-property:NAME`: in a DSI host callback, the attaching peripheral's node has the
+    /// property (`te-gpios`: a command-mode panel).
+    DsiProperty(String),
     /// `ops:FIELD:OP`: the bridge FIELD points to has `DRM_BRIDGE_OP_OP` (reads that bridge: a
     /// use-after-free if it was freed; false when FIELD is NULL).
     Ops(String, BridgeOp),
@@ -746,8 +755,8 @@ pub struct Call {
     pub optional: bool,
     pub can_fail: bool,
     pub on_error: Vec<Call>,
-    pub or_else: Vec<Call>,
     pub body: Vec<Call>,
+    pub or_else: Vec<Call>,
     /// Where it is written, for messages (`file:line:column`).
     pub at: String,
     /// A stable id of the call site within its description (fault-injection coins).
@@ -1005,11 +1014,13 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
             }
             if let Some(s) = &d.source {
                 let v = s.get_ref();
-                // `gpios`: the GPIOs of a NULL con_id (ti-tpd12s015's HPD line).
-                if v != "interrupts" && v != "gpios" && !v.ends_with("-gpios") {
+                let gpios_index = v
+                    .strip_prefix("gpios:")
+                    .is_some_and(|i| i.parse::<u32>().is_ok());
+                if v != "interrupts" && v != "gpios" && !gpios_index && !v.ends_with("-gpios") {
                     return Err(l.src.error(
                         s.span(),
-                        format!("irq source `{v}`: expected \"interrupts\" or a GPIO property (\"hpd-gpios\", \"gpios\")"),
+                        format!("irq source `{v}`: expected \"interrupts\" or a GPIO property (\"hpd-gpios\", \"gpios\", \"gpios:INDEX\")"),
                     ));
                 }
             }
@@ -1344,16 +1355,12 @@ fn check_calls(
         if name == CallName::DrmBridgeHpdNotify && d.status.is_none() {
             return Err(src.error(c.span(), "`drm_bridge_hpd_notify` needs `status`"));
         }
-        if (!d.on_error.is_empty() || d.optional) && !(name.fails() || d.can_fail) {
+        let has_branch = !d.on_error.is_empty() || d.optional || !d.or_else.is_empty();
+        let may_fail = name.fails() || d.can_fail;
+        if has_branch && !may_fail {
             return Err(src.error(
                 c.span(),
-                format!("`{name}` cannot fail here: `on_error` and `optional` need a call that can fail (or `can_fail = true`)"),
-            ));
-        }
-        if !(d.or_else.is_empty() || name.fails() || d.can_fail) {
-            return Err(src.error(
-                c.span(),
-                format!("`{name}` cannot fail here: `or_else` needs a call that can fail (or `can_fail = true`)"),
+                format!("`{name}` cannot fail here: `on_error`, `or_else` and `optional` need a call that can fail (or `can_fail = true`)"),
             ));
         }
         if !d.on_error.is_empty() && !d.or_else.is_empty() {
@@ -1394,8 +1401,8 @@ fn check_calls(
         *site += 1;
         let my_site = *site;
         let on_error = check_calls(src, &d.on_error, fields, callbacks, referenced, site)?;
-        let or_else = check_calls(src, &d.or_else, fields, callbacks, referenced, site)?;
         let body = check_calls(src, &d.body, fields, callbacks, referenced, site)?;
+        let or_else = check_calls(src, &d.or_else, fields, callbacks, referenced, site)?;
         let (line, column) = line_col(src.text, c.span().start);
         out.push(Call {
             name,
@@ -1413,8 +1420,8 @@ fn check_calls(
             optional: d.optional,
             can_fail: d.can_fail,
             on_error,
-            or_else,
             body,
+            or_else,
             at: format!("{}:{line}:{column}", src.file),
             site: my_site,
         });
@@ -1447,7 +1454,7 @@ fn parse_cond_at(
     fields: &BTreeMap<String, Field>,
 ) -> Result<Cond, DescError> {
     let written = s.get_ref().trim();
-    let expected = "expected \"FIELD\", \"!FIELD\", \"compatible:STRING\", \"property:NAME\", \"bridge.encoder\", \"bridge.dev\", \"remote:PORT\", \"remote-compatible:PORT:STRING\" or \"ops:FIELD:OP\" (any of them after `!`)";
+    let expected = "expected \"FIELD\", \"!FIELD\", \"compatible:STRING\", \"property:NAME\", \"bridge.encoder\", \"bridge.dev\", \"remote:PORT\", \"remote-compatible:PORT:STRING\", \"ops:FIELD:OP\" or \"dsi-property:NAME\" (any of them after `!`)";
     let bad = |why: String| {
         src.error(
             s.span(),
@@ -1500,6 +1507,9 @@ fn parse_cond_at(
     }
     if let Some(c) = t.strip_prefix("compatible:") {
         return Ok(Cond::Compatible(c.to_string()));
+    }
+    if let Some(p) = t.strip_prefix("dsi-property:") {
+        return Ok(Cond::DsiProperty(p.to_string()));
     }
     if let Some(p) = t.strip_prefix("property:") {
         return Ok(Cond::Property(p.to_string()));

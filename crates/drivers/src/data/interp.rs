@@ -76,6 +76,8 @@ pub enum Val {
     Work(Work),
     Irq(Irq),
     Mutex(Mutex),
+    /// A mutex after `mutex_destroy`.
+    DestroyedMutex(Mutex),
     Host(MipiDsiHost),
     Dev(DeviceId),
     /// A flag field that is set (a cleared flag is `Null`).
@@ -448,7 +450,7 @@ impl<'k> Frame<'k> {
                 Ok(()) => {}
                 Err(Errno::ENODEV) if c.optional => {}
                 Err(_) if !c.or_else.is_empty() => {
-                    // The else branch; a failure in it returns as any other.
+                    // The other branch, then go on.
                     self.run_calls(&c.or_else)?;
                 }
                 Err(e) => {
@@ -478,6 +480,10 @@ impl<'k> Frame<'k> {
                 .dev_of_node(self.dev)
                 .is_some_and(|n| k.of_tree(|t| t.property(n, p).is_some())),
             Cond::Not(c) => !self.holds(c),
+            Cond::DsiProperty(p) => self
+                .dsi
+                .and_then(|d| d.node)
+                .is_some_and(|n| k.of_tree(|t| t.property(n, p).is_some())),
             Cond::BridgeEncoder => self
                 .bridge()
                 .is_some_and(|b| k.read(b.obj(), |x| x.encoder_ptr().is_some())),
@@ -596,6 +602,14 @@ impl<'k> Frame<'k> {
     fn mutex_of(&self, name: &str) -> Option<Mutex> {
         match self.get(name) {
             Val::Mutex(m) => Some(m),
+            Val::DestroyedMutex(m) => {
+                // CONFIG_DEBUG_MUTEXES poisons a destroyed mutex.
+                self.k.warn(format!(
+                    "DEBUG_LOCKS_WARN_ON(lock->magic != lock): {}->{name} used after mutex_destroy",
+                    self.desc.container
+                ));
+                Some(m)
+            }
             _ => None,
         }
     }
@@ -907,7 +921,13 @@ impl<'k> Frame<'k> {
                 Ok(())
             }
             CallName::DevmGpiodGet | CallName::DevmGpiodGetOptional => {
-                let h = devm_gpiod_get_optional(k, dev, c.id.as_deref().unwrap_or(""))?;
+                let h = match c.id.as_deref() {
+                    // NULL con_id: the plain `gpios` property.
+                    None | Some("") => {
+                        crate::supply::devm_gpiod_get_index_optional(k, dev, None, 0)?
+                    }
+                    Some(id) => devm_gpiod_get_optional(k, dev, id)?,
+                };
                 if c.name == CallName::DevmGpiodGet && h.is_none() {
                     return Err(Errno::ENOENT);
                 }
@@ -927,7 +947,10 @@ impl<'k> Frame<'k> {
                 }
                 Ok(())
             }
-            CallName::GpiodSetValue | CallName::RegmapRead | CallName::RegmapWrite => {
+            CallName::GpiodSetValue
+            | CallName::GpiodGetValue
+            | CallName::RegmapRead
+            | CallName::RegmapWrite => {
                 if let Some(h) = self.hw_of(self.field(c)) {
                     let what = match &c.what {
                         Some(w) => w.clone(),
@@ -1149,6 +1172,13 @@ impl<'k> Frame<'k> {
                 k.mutex_lock(m);
                 if c.name == CallName::Guard {
                     self.guards.push(m);
+                }
+                Ok(())
+            }
+            CallName::MutexDestroy => {
+                let f = self.field(c).to_string();
+                if let Some(m) = self.mutex_of(&f) {
+                    self.set(&f, Val::DestroyedMutex(m));
                 }
                 Ok(())
             }
