@@ -577,15 +577,20 @@ pub fn drm_bridge_remove(k: &Kernel, b: DrmBridge) {
     }
 }
 
-/// The hotplug-bridge's handler of a REMOVE event (proposal `hotplug_bridge`): if `b` is
-/// attached, detach the chain from `b` to its end (`drm_encoder_cleanup_from`). Each detach
-/// puts the chain's reference while other threads may still walk the chain: failure modes
-/// 5.5 and 5.6.
+/// The hotplug-bridge's handler of a REMOVE event (superseded switch `hotplug_bridge`): if `b`
+/// is attached behind another bridge (the hotplug-bridge is itself a bridge of the chain, so it
+/// never precedes the encoder's first one), detach the chain from `b` to its end
+/// (`drm_encoder_cleanup_from`). Each detach puts the chain's reference while other threads
+/// may still walk the chain: failure modes 5.5 and 5.6.
 fn hotplug_bridge_remove_notify(k: &Kernel, b: DrmBridge) {
     let _f = k.func("hotplug_bridge_notify");
     let (enc, dev) = k.read_field(b.0, F_ATTACH, |x| (x.encoder, x.dev));
     if let (Some(enc), Some(_)) = (enc, dev) {
-        crate::encoder::drm_encoder_cleanup_from(k, enc, b);
+        let (head, _) = chain_of(k, enc);
+        let first = k.list_first(head).map(|n| k.list_node_owner(n));
+        if first != Some(b.0.id()) {
+            crate::encoder::drm_encoder_cleanup_from(k, enc, b);
+        }
     }
 }
 
