@@ -45,9 +45,16 @@ impl Irq {
     }
 }
 
+/// The `struct work_struct` itself: what its owner frees.
 struct WorkState {
     name: String,
     func: Handler,
+}
+
+/// The workqueue's side of a work item: its pending bit and the kworkers running it (the
+/// pool's `current_work`). It outlives the work_struct, as the pool does, so a kworker that
+/// finds its item cancelled touches nothing its owner freed.
+struct WorkPool {
     pending: bool,
     running: Vec<Tid>,
 }
@@ -56,9 +63,9 @@ struct WorkState {
 ///
 /// # Invariants
 ///
-/// Names a `WorkState` heap object of its kernel.
+/// `0` names a `WorkState` heap object of its kernel, `1` a static `WorkPool`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct Work(Obj<WorkState>);
+pub struct Work(Obj<WorkState>, Obj<WorkPool>);
 
 /// The kernel's list of queued work items.
 #[derive(Copy, Clone)]
@@ -156,23 +163,31 @@ impl Kernel {
 
     /// `INIT_WORK`.
     pub fn init_work(&self, name: &str, func: Handler) -> Work {
-        Work(self.kzalloc(
-            "struct work_struct",
-            name.to_string(),
-            WorkState {
-                name: name.to_string(),
-                func,
-                pending: false,
-                running: Vec::new(),
-            },
-        ))
+        Work(
+            self.kzalloc(
+                "struct work_struct",
+                name.to_string(),
+                WorkState {
+                    name: name.to_string(),
+                    func,
+                },
+            ),
+            self.static_obj(
+                "struct worker_pool",
+                name.to_string(),
+                WorkPool {
+                    pending: false,
+                    running: Vec::new(),
+                },
+            ),
+        )
     }
 
     /// `queue_work(system_wq, w)`: returns false if it was already pending.
     pub fn queue_work(&self, w: Work) -> bool {
         let _f = self.func("queue_work");
         // test_and_set_bit(WORK_STRUCT_PENDING_BIT): one step.
-        if self.write(w.0, |s| std::mem::replace(&mut s.pending, true)) {
+        if self.write(w.1, |s| std::mem::replace(&mut s.pending, true)) {
             return false;
         }
         let wq = self.workqueue();
@@ -190,18 +205,20 @@ impl Kernel {
         let items = self.write(wq.0, std::mem::take);
         let mut threads = Vec::new();
         for w in items {
-            let Some(name) = self.read(w.0, |s| s.pending.then(|| s.name.clone())) else {
+            if !self.read(w.1, |s| s.pending) {
                 continue;
-            };
+            }
+            let (name, func) = self.read(w.0, |s| (s.name.clone(), s.func.clone()));
             let t = self.spawn(&format!("kworker/{name}"), move |k| {
                 let me = k.current();
-                let func = k.write(w.0, |s| {
-                    std::mem::replace(&mut s.pending, false).then(|| {
+                let taken = k.write(w.1, |s| {
+                    let taken = std::mem::replace(&mut s.pending, false);
+                    if taken {
                         s.running.push(me);
-                        s.func.clone()
-                    })
+                    }
+                    taken
                 });
-                if let Some(func) = func {
+                if taken {
                     func(k);
                 }
             });
@@ -214,7 +231,7 @@ impl Kernel {
     /// pending.
     pub fn cancel_work_sync(&self, w: Work) -> bool {
         let _f = self.func("cancel_work_sync");
-        let (was, running) = self.write(w.0, |s| {
+        let (was, running) = self.write(w.1, |s| {
             (std::mem::replace(&mut s.pending, false), s.running.clone())
         });
         let wq = self.workqueue();
@@ -228,9 +245,9 @@ impl Kernel {
         self.kfree(w.0);
     }
 
-    /// Whether a work item is queued and not yet run. Reads it.
+    /// Whether a work item is queued and not yet run.
     pub fn work_pending(&self, w: Work) -> bool {
-        self.read(w.0, |s| s.pending)
+        self.read(w.1, |s| s.pending)
     }
 }
 
