@@ -263,19 +263,9 @@ impl ScenarioError {
     }
 }
 
-/// 1-based line and column (in characters) of byte `offset`.
-pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(src.len());
-    let before = &src[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
-    (line, col)
-}
+/// 1-based line and column (in characters) of byte `offset`: the one rule for every located
+/// error, scenario or driver description.
+pub use drivers::data::format::line_col;
 
 /// A loaded, checked scenario.
 #[derive(Debug, Clone)]
