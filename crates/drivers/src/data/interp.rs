@@ -378,6 +378,21 @@ struct Frame<'k> {
     got_modes: Option<u32>,
 }
 
+
+/// `fn NAME(&self, field) -> Option<T>`: the field's value when it is a `Val::VARIANT`.
+macro_rules! fields_of {
+    ($($name:ident: $variant:ident => $ty:ty),* $(,)?) => {
+        $(
+            fn $name(&self, name: &str) -> Option<$ty> {
+                match self.get(name) {
+                    Val::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+        )*
+    };
+}
+
 impl<'k> Frame<'k> {
     fn new(k: &'k Kernel, desc: Arc<Description>, dev: DeviceId, ctx: Option<Ctx>) -> Self {
         Frame {
@@ -564,39 +579,13 @@ impl<'k> Frame<'k> {
         }
     }
 
-    fn bridge_of(&self, name: &str) -> Option<DrmBridge> {
-        match self.get(name) {
-            Val::Bridge(b) => Some(b),
-            _ => None,
-        }
-    }
-
-    fn panel_of(&self, name: &str) -> Option<DrmPanel> {
-        match self.get(name) {
-            Val::Panel(p) => Some(p),
-            _ => None,
-        }
-    }
-
-    fn hw_of(&self, name: &str) -> Option<Hw> {
-        match self.get(name) {
-            Val::Hw(h) => Some(h),
-            _ => None,
-        }
-    }
-
-    fn work_of(&self, name: &str) -> Option<Work> {
-        match self.get(name) {
-            Val::Work(w) => Some(w),
-            _ => None,
-        }
-    }
-
-    fn irq_of(&self, name: &str) -> Option<Irq> {
-        match self.get(name) {
-            Val::Irq(i) => Some(i),
-            _ => None,
-        }
+    // The value of a field when it holds that kind (else `None`), one accessor per kind.
+    fields_of! {
+        bridge_of: Bridge => DrmBridge,
+        panel_of: Panel => DrmPanel,
+        hw_of: Hw => Hw,
+        work_of: Work => Work,
+        irq_of: Irq => Irq,
     }
 
     fn mutex_of(&self, name: &str) -> Option<Mutex> {
