@@ -378,7 +378,6 @@ struct Frame<'k> {
     got_modes: Option<u32>,
 }
 
-
 /// `fn NAME(&self, field) -> Option<T>`: the field's value when it is a `Val::VARIANT`.
 macro_rules! fields_of {
     ($($name:ident: $variant:ident => $ty:ty),* $(,)?) => {
