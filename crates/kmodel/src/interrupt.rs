@@ -56,6 +56,9 @@ struct WorkState {
 /// finds its item cancelled touches nothing its owner freed.
 struct WorkPool {
     pending: bool,
+    /// A `cancel_work_sync` holds the pending bit while it waits (`WORK_OFFQ_CANCELING`): a
+    /// work that queues itself again meanwhile is not queued.
+    canceling: bool,
     running: Vec<Tid>,
 }
 
@@ -177,6 +180,7 @@ impl Kernel {
                 name.to_string(),
                 WorkPool {
                     pending: false,
+                    canceling: false,
                     running: Vec::new(),
                 },
             ),
@@ -187,7 +191,9 @@ impl Kernel {
     pub fn queue_work(&self, w: Work) -> bool {
         let _f = self.func("queue_work");
         // test_and_set_bit(WORK_STRUCT_PENDING_BIT): one step.
-        if self.write(w.1, |s| std::mem::replace(&mut s.pending, true)) {
+        if self.write(w.1, |s| {
+            s.canceling || std::mem::replace(&mut s.pending, true)
+        }) {
             return false;
         }
         let wq = self.workqueue();
@@ -227,16 +233,19 @@ impl Kernel {
         threads
     }
 
-    /// `cancel_work_sync`: drop it if pending, wait if it is running. Returns whether it was
-    /// pending.
+    /// `cancel_work_sync`: drop it if pending, wait if it is running, and while waiting keep
+    /// it from being queued again (a work that requeues itself ends with the cancel). Returns
+    /// whether it was pending.
     pub fn cancel_work_sync(&self, w: Work) -> bool {
         let _f = self.func("cancel_work_sync");
         let (was, running) = self.write(w.1, |s| {
+            s.canceling = true;
             (std::mem::replace(&mut s.pending, false), s.running.clone())
         });
         let wq = self.workqueue();
         self.write(wq.0, |q| q.retain(|&x| x != w));
         self.join_others(running);
+        self.write(w.1, |s| s.canceling = false);
         was
     }
 

@@ -198,3 +198,41 @@ fn a_cancel_before_the_kworker_takes_the_item_wins() {
     });
     assert!(k.violations().is_empty(), "{:?}", k.violations());
 }
+
+/// A work that queues itself again is stopped by cancel_work_sync, as the kernel's
+/// WORK_OFFQ_CANCELING does: the running instance's requeue fails while the cancel waits, so
+/// nothing of it is left queued after the cancel returns.
+#[test]
+fn a_self_requeueing_work_ends_with_the_cancel() {
+    let k = Kernel::new(Config::default());
+    // The kworker (thread 1) takes its item, then init cancels while it runs.
+    let mut s = FirstStepThen {
+        first: Tid(1),
+        taken: 0,
+    };
+    k.run(&mut s, |k| {
+        let slot: Rc<std::cell::Cell<Option<kmodel::interrupt::Work>>> = Rc::default();
+        let me = slot.clone();
+        let w = k.init_work(
+            "monitor_work",
+            Rc::new(move |k: &Kernel| {
+                let w = me.get().expect("set before it runs");
+                k.queue_work(w);
+            }),
+        );
+        slot.set(Some(w));
+        assert!(k.queue_work(w));
+        let workers = k.run_queued_work();
+        assert_eq!(workers.len(), 1);
+        k.cancel_work_sync(w);
+        assert!(
+            !k.work_pending(w),
+            "the requeue during the cancel did not stick"
+        );
+        assert!(k.run_queued_work().is_empty(), "nothing left queued");
+        assert!(k.queue_work(w), "after the cancel it can be queued again");
+        assert!(k.cancel_work_sync(w));
+        k.destroy_work(w);
+    });
+    assert!(k.violations().is_empty(), "{:?}", k.violations());
+}
