@@ -923,15 +923,13 @@ impl<'k> Frame<'k> {
                 self.set(&f, h.map_or(Val::Null, Val::Hw));
                 Ok(())
             }
-            CallName::RegulatorEnable => {
+            CallName::RegulatorEnable | CallName::RegulatorDisable => {
                 if let Some(h) = self.hw_of(self.field(c)) {
-                    k.hw_enable(h);
-                }
-                Ok(())
-            }
-            CallName::RegulatorDisable => {
-                if let Some(h) = self.hw_of(self.field(c)) {
-                    k.hw_disable(h);
+                    if c.name == CallName::RegulatorEnable {
+                        k.hw_enable(h);
+                    } else {
+                        k.hw_disable(h);
+                    }
                 }
                 Ok(())
             }
@@ -997,29 +995,18 @@ impl<'k> Frame<'k> {
                 self.set(&f, Val::Irq(irq));
                 Ok(())
             }
-            CallName::FreeIrq => {
+            CallName::FreeIrq
+            | CallName::DisableIrq
+            | CallName::DisableIrqNosync
+            | CallName::EnableIrq => {
                 if let Some(i) = self.irq_of(self.field(c)) {
-                    k.free_irq(i);
-                }
-                Ok(())
-            }
-            CallName::DisableIrq => {
-                if let Some(i) = self.irq_of(self.field(c)) {
-                    k.disable_irq(i);
-                }
-                Ok(())
-            }
-            CallName::DisableIrqNosync => {
-                // The model's disable_irq waits only for the other running handlers, so from
-                // the handler itself it is disable_irq_nosync.
-                if let Some(i) = self.irq_of(self.field(c)) {
-                    k.disable_irq(i);
-                }
-                Ok(())
-            }
-            CallName::EnableIrq => {
-                if let Some(i) = self.irq_of(self.field(c)) {
-                    k.enable_irq(i);
+                    match c.name {
+                        CallName::FreeIrq => k.free_irq(i),
+                        CallName::EnableIrq => k.enable_irq(i),
+                        // The model's disable_irq waits only for the other running handlers,
+                        // so from the handler itself it is disable_irq_nosync.
+                        _ => k.disable_irq(i),
+                    }
                 }
                 Ok(())
             }
@@ -1046,15 +1033,19 @@ impl<'k> Frame<'k> {
                 }
                 Ok(())
             }
-            CallName::ScheduleWork | CallName::ScheduleDelayedWork => {
+            CallName::ScheduleWork
+            | CallName::ScheduleDelayedWork
+            | CallName::CancelWorkSync
+            | CallName::CancelDelayedWorkSync => {
                 if let Some(w) = self.work_of(self.field(c)) {
-                    k.queue_work(w);
-                }
-                Ok(())
-            }
-            CallName::CancelWorkSync | CallName::CancelDelayedWorkSync => {
-                if let Some(w) = self.work_of(self.field(c)) {
-                    k.cancel_work_sync(w);
+                    if matches!(
+                        c.name,
+                        CallName::ScheduleWork | CallName::ScheduleDelayedWork
+                    ) {
+                        k.queue_work(w);
+                    } else {
+                        k.cancel_work_sync(w);
+                    }
                 }
                 Ok(())
             }
