@@ -2,7 +2,7 @@
 //!
 //! # Overview
 //!
-//! - One module per driver (`lcdif`, `panel`, `display_connector`, ...): what it
+//! - One module per driver still in Rust (`panel`, `display_connector`): what it
 //!   allocates and with what, how it finds its next bridge or panel, which pointers it stores,
 //!   what probe, remove, attach, detach and `.destroy` do, in the variant of each kernel era
 //!   ([`variant`]).
@@ -25,5 +25,4 @@ pub mod supply;
 pub mod variant;
 
 pub mod display_connector;
-pub mod lcdif;
 pub mod panel;

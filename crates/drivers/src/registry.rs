@@ -11,7 +11,7 @@ use kmodel::of::{DeviceTree, NodeId};
 use kmodel::of_platform::OfBus;
 use kmodel::{Kernel, Obj};
 
-use crate::{display_connector, lcdif, panel, supply};
+use crate::{display_connector, panel, supply};
 
 /// What a driver model is in a display pipeline.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -173,12 +173,6 @@ pub fn display_drivers() -> Vec<Entry> {
 /// The display driver models still written in Rust.
 fn rust_display_drivers() -> Vec<Entry> {
     vec![
-        Entry {
-            bus: OfBus::Platform,
-            driver: lcdif::driver(),
-            role: Role::DisplayController,
-            hpd: None,
-        },
         Entry {
             bus: OfBus::Platform,
             driver: Rc::new(panel::Panel { dsi: false }),

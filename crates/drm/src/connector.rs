@@ -9,7 +9,7 @@ use crate::ref_tracker::RefOwner;
 use kmodel::{Kernel, Obj};
 
 use crate::bridge::{
-    drm_bridge_chain_get_first_bridge, drm_bridge_chain_mode_valid, drm_bridge_put,
+    drm_bridge_chain_get_first_bridge, drm_bridge_chain_mode_valid, drm_bridge_put, DrmBridge,
 };
 use crate::drv::DrmDevice;
 use crate::encoder::DrmEncoder;
@@ -69,6 +69,11 @@ pub struct DrmConnectorObj {
     pub encoder: Option<DrmEncoder>,
     /// Driver data (`container_of` target, e.g. a bridge_connector).
     pub private: Option<Obj<()>>,
+    /// The bridge whose container embeds this connector (`panel_bridge->connector`,
+    /// `sbridge->connector`: the legacy connector a bridge makes when attached without
+    /// `DRM_BRIDGE_ATTACH_NO_CONNECTOR`). Its memory is the container's: every access to the
+    /// connector is also an access to the container (a use-after-free once it is freed).
+    pub container: Option<DrmBridge>,
 }
 
 /// `drm_connector_init`: the mode config holds the first reference.
@@ -90,6 +95,7 @@ pub fn drm_connector_init(
             funcs,
             encoder: None,
             private,
+            container: None,
         },
     );
     let r = k.kref_init(obj.id(), MODE_CONFIG_OWNER);
@@ -110,15 +116,77 @@ pub fn drmm_connector_init(
 ) -> DrmConnector {
     let _f = k.func("drmm_connector_init");
     let c = drm_connector_init(k, drm, name, funcs, private);
-    k.write(drm.0, |d| d.connectors.retain(|&x| x != c));
+    // On the card's list until the drmm action, which runs before drm_mode_config_cleanup
+    // (registered earlier by drmm_mode_config_init), unlinks it and drops the reference.
     let _ = drmm_add_action(
         k,
         drm,
         "drmm_connector_cleanup",
         c.0.id().0 as u64,
-        move |k| drm_connector_put(k, c, MODE_CONFIG_OWNER),
+        move |k| {
+            k.write(drm.0, |d| d.connectors.retain(|&x| x != c));
+            drm_connector_put(k, c, MODE_CONFIG_OWNER)
+        },
     );
     c
+}
+
+/// `drm_connector_init(bridge->dev, &container->connector, ...)` on a connector embedded in
+/// bridge `b`'s container (the legacy connector of a bridge attached without
+/// `DRM_BRIDGE_ATTACH_NO_CONNECTOR`: v7.1:drivers/gpu/drm/bridge/panel.c:panel_bridge_attach,
+/// v7.1:drivers/gpu/drm/bridge/simple-bridge.c:simple_bridge_attach). The mode config holds the
+/// first reference; the connector is on the card's connector list until
+/// [`drm_connector_cleanup`].
+pub fn drm_connector_init_embedded(
+    k: &Kernel,
+    drm: DrmDevice,
+    name: &str,
+    funcs: Rc<dyn DrmConnectorFuncs>,
+    b: DrmBridge,
+) -> DrmConnector {
+    let c = drm_connector_init(k, drm, name, funcs, None);
+    k.write(c.0, |x| x.container = Some(b));
+    c
+}
+
+/// An access to the memory of an embedded connector is an access to its container.
+fn touch_container(k: &Kernel, c: DrmConnector, write: bool) {
+    if let Some(b) = k.read(c.0, |x| x.container) {
+        crate::bridge::drm_bridge_touch_connector(k, b, write);
+    }
+}
+
+/// `drm_connector_cleanup`: unlink the connector from the card's list and clear it (its
+/// `.destroy` for the connectors of drm_connector_init; panel_bridge_detach calls it
+/// directly). For an embedded connector, a write of its container.
+pub fn drm_connector_cleanup(k: &Kernel, c: DrmConnector) {
+    let _f = k.func("drm_connector_cleanup");
+    touch_container(k, c, true);
+    let drm = k.read(c.0, |x| x.dev);
+    k.write(drm.0, |d| d.connectors.retain(|&x| x != c));
+    k.write(c.0, |x| x.encoder = None);
+}
+
+/// After [`drm_connector_cleanup`] called outside the last put (panel_bridge_detach): the
+/// memory is the container's, the mode object's reference is abandoned with it; the model
+/// frees its separate connector object here.
+pub fn drm_connector_forget(k: &Kernel, c: DrmConnector) {
+    if let Some(r) = k.read(c.0, |x| x.refcount) {
+        k.kref_put(r, MODE_CONFIG_OWNER, move |k| k.kfree(c.0));
+    }
+}
+
+/// `drm_connector_list_iter` over the card's connectors, for the one attached to `enc`: what
+/// userspace finds through `DRM_IOCTL_MODE_GETRESOURCES` for that pipeline.
+pub fn drm_connector_for_encoder(
+    k: &Kernel,
+    drm: DrmDevice,
+    enc: DrmEncoder,
+) -> Option<DrmConnector> {
+    let conns = k.read(drm.0, |d| d.connectors.clone());
+    conns
+        .into_iter()
+        .find(|&c| k.read(c.0, |x| x.encoder) == Some(enc))
 }
 
 /// `drm_connector_attach_encoder`.
@@ -157,6 +225,7 @@ pub fn drm_connector_private(k: &Kernel, c: DrmConnector) -> Option<Obj<()>> {
 /// `drm_helper_probe_detect`: the connector's `.detect`.
 pub fn drm_helper_probe_detect(k: &Kernel, c: DrmConnector) -> ConnectorStatus {
     let _f = k.func("drm_helper_probe_detect");
+    touch_container(k, c, false);
     let funcs = k.read(c.0, |x| x.funcs.clone());
     funcs.detect(k, c)
 }
@@ -176,6 +245,7 @@ pub fn drm_helper_probe_single_connector_modes(k: &Kernel, c: DrmConnector) -> u
 }
 
 fn probe_locked(k: &Kernel, c: DrmConnector) -> u32 {
+    touch_container(k, c, false);
     let status = drm_helper_probe_detect(k, c);
     if status == ConnectorStatus::Disconnected {
         return 0;

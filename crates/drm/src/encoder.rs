@@ -74,6 +74,34 @@ pub fn drmm_encoder_alloc(k: &Kernel, drm: DrmDevice, name: &str) -> Result<DrmE
     Ok(enc)
 }
 
+/// `encoder = devm_kzalloc(dev, sizeof(*encoder)); drm_encoder_init(drm, encoder, funcs, type,
+/// name)`: an encoder in devres memory of `dev`, freed when `dev` unbinds whatever still points
+/// at it (v7.1:drivers/gpu/drm/mxsfb/lcdif_drv.c:lcdif_attach_bridge), linked into the mode
+/// config, whose cleanup (`drm_mode_config_cleanup`, at the card's release under
+/// drmm_mode_config_init) calls its `.destroy`, `drm_encoder_cleanup`.
+pub fn drm_encoder_init(
+    k: &Kernel,
+    drm: DrmDevice,
+    dev: kmodel::device::DeviceId,
+    name: &str,
+) -> Result<DrmEncoder, Errno> {
+    let _f = k.func("drm_encoder_init");
+    let chain = k.list_head_init(&format!("{name}->bridge_chain"));
+    let m = k.mutex_init("&encoder->bridge_chain_mutex");
+    let val = DrmEncoderObj {
+        name: name.to_string(),
+        dev: drm,
+        bridge_chain: chain,
+        bridge_chain_mutex: m,
+        cleaned_up: false,
+        enabled: false,
+    };
+    let obj = k.devm_kzalloc(dev, "struct drm_encoder", name, val)?;
+    let enc = DrmEncoder(obj);
+    k.write(drm.0, |d| d.encoders.push(enc));
+    Ok(enc)
+}
+
 /// The bridge behind a chain entry (`list_entry(node, struct drm_bridge, chain_node)`).
 pub(crate) fn chain_entry(k: &Kernel, id: kmodel::ObjId) -> DrmBridge {
     DrmBridge(k.heap_handle::<DrmBridgeObj>(id))

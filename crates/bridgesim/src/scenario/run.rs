@@ -847,7 +847,10 @@ fn boot_and_run(k: &Kernel, p: &Arc<Prepared>, r: Rules) {
         },
     );
     // Userspace opens the card of every pipeline that came up.
-    for pipe in display_pipes(k) {
+    let mut cards = display_pipes(k);
+    // One file per card (a controller with several endpoints has a pipeline per encoder).
+    cards.dedup_by_key(|p| p.drm);
+    for pipe in cards {
         drm_dev_get(k, pipe.drm, DRM_FILE);
         k.write(state, |s| s.open_files.push(pipe.drm));
     }
@@ -941,9 +944,15 @@ fn step(k: &Kernel, p: &Prepared, state: Obj<RunState>, s: &Step) {
         }
         Step::Detect { connector } | Step::GetModes { connector } => {
             let _f = k.func("drm_mode_getconnector");
+            // The connector userspace finds for the pipeline: on the card's connector list,
+            // attached to its encoder (the last bridge's own, in the releases whose display
+            // controller attaches without DRM_BRIDGE_ATTACH_NO_CONNECTOR), else the one the
+            // controller registered (a drm_bridge_connector).
             let Some(c) = node(k, connector)
                 .and_then(|n| display_lookup(k, n))
-                .and_then(|p| p.connector)
+                .and_then(|p| {
+                    drm::connector::drm_connector_for_encoder(k, p.drm, p.encoder).or(p.connector)
+                })
             else {
                 k.model_event(None, format!("no connector for {connector}"));
                 return;

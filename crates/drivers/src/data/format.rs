@@ -161,6 +161,16 @@ pub enum FieldKind {
     Device,
     /// A `bool` of the driver's (`ctx->pre_enabled`): `set`, `clear`, tested with `if`.
     Flag,
+    // Display controllers and connectors (docs/driver-format.md, "Display controllers").
+    /// `struct drm_device *` (a display controller's card).
+    DrmDevice,
+    /// `struct drm_encoder *`.
+    Encoder,
+    /// `struct drm_connector *` (a bridge's own, embedded in its container, or a
+    /// drm_bridge_connector).
+    Connector,
+    /// `struct i2c_adapter *` (a DDC bus, `bridge->ddc`).
+    I2cAdapter,
 }
 
 impl FieldKind {
@@ -178,6 +188,10 @@ impl FieldKind {
             FieldKind::DsiHost => "dsi_host",
             FieldKind::Device => "device",
             FieldKind::Flag => "flag",
+            FieldKind::DrmDevice => "drm_device",
+            FieldKind::Encoder => "encoder",
+            FieldKind::Connector => "connector",
+            FieldKind::I2cAdapter => "i2c_adapter",
         }
     }
 }
@@ -227,6 +241,10 @@ pub struct CallDecl {
     pub errno: Option<Spanned<String>>,
     /// `bridge_op`: the `DRM_BRIDGE_OP_*` added to `bridge.ops`.
     pub op: Option<Spanned<BridgeOp>>,
+    /// `drm_bridge_attach`: the flags passed, `"0"` or `"no-connector"`
+    /// (`DRM_BRIDGE_ATTACH_NO_CONNECTOR`); omitted in a bridge's `.attach`: the flags it was
+    /// given, passed on.
+    pub flags: Option<Spanned<String>>,
     /// Only when this holds: `"FIELD"` (set), `"!FIELD"` (NULL), `"compatible:STR"` (the node
     /// is compatible with STR), `"property:NAME"` (the node has the property).
     #[serde(rename = "if")]
@@ -308,7 +326,7 @@ vocabulary! {
     DrmBridgeUnplug => "drm_bridge_unplug" [] fails false;
     /// `drm_bridge_attach(encoder, field, bridge, flags)`: attach the bridge in `field` after
     /// this one (in `.attach`).
-    DrmBridgeAttach => "drm_bridge_attach" [Field] fails true;
+    DrmBridgeAttach => "drm_bridge_attach" [Field, From, Flags] fails true;
     /// Enter the device-access section; fails once the bridge is unplugged.
     DrmBridgeEnter => "drm_bridge_enter" [] fails true;
     /// Leave the innermost entered section.
@@ -471,6 +489,55 @@ vocabulary! {
     /// `bridge.ops |= DRM_BRIDGE_OP_<op>` in probe, for an op the driver sets only under a
     /// condition (adv7511: `hpd` when the node has an interrupt).
     BridgeOp => "bridge_op" [Op] fails false;
+
+    // Display controllers, the legacy connector path and display-connector (helper `legacy`):
+    // docs/driver-format.md, "Display controllers and connectors". Run by interp::display.
+    /// `drm_dev_alloc(&driver, dev)` into a `drm_device` field: the probe owns the first
+    /// reference and puts it with `drm_dev_put`.
+    DrmDevAlloc => "drm_dev_alloc" [Field] fails true;
+    /// `devm_drm_dev_alloc(dev, ...)`: the first reference is put by devres at unbind.
+    DevmDrmDevAlloc => "devm_drm_dev_alloc" [Field] fails true;
+    /// `drmm_mode_config_init(drm)`: `drm_mode_config_cleanup` at the card's release.
+    DrmmModeConfigInit => "drmm_mode_config_init" [Field] fails true;
+    /// `encoder = devm_kzalloc(dev, ...); drm_encoder_init(drm, encoder, ...)`: `field` is the
+    /// encoder, `from` the `drm_device` field; devres memory of this device.
+    DrmEncoderInit => "drm_encoder_init" [Field, From] fails true;
+    /// `drmm_encoder_alloc(drm, ...)`: `field` is the encoder, `from` the `drm_device` field.
+    DrmmEncoderAlloc => "drmm_encoder_alloc" [Field, From] fails true;
+    /// `drm_bridge_connector_init(drm, encoder)`: `field` is the connector, `from` the encoder.
+    DrmBridgeConnectorInit => "drm_bridge_connector_init" [Field, From] fails true;
+    /// `drm_connector_init(bridge->dev, &ctx->connector, ...)` in a bridge's `.attach`: the
+    /// bridge's own connector, embedded in its container, whose callbacks are the description's
+    /// `connector_get_modes` and `connector_detect`, `.destroy = drm_connector_cleanup`.
+    DrmConnectorInit => "drm_connector_init" [Field] fails true;
+    /// `drm_connector_attach_encoder(field, from)`; in a bridge's `.attach` without `from`: the
+    /// encoder it is attached to.
+    DrmConnectorAttachEncoder => "drm_connector_attach_encoder" [Field, From] fails false;
+    /// `drm_connector_cleanup(field)` (and the model forgets the embedded connector).
+    DrmConnectorCleanup => "drm_connector_cleanup" [Field] fails false;
+    /// `drm_dev_register(drm, 0)`: userspace can open the card (the model records its
+    /// pipelines, one per encoder, for the scenario's steps).
+    DrmDevRegister => "drm_dev_register" [Field] fails true;
+    /// `drm_dev_unregister(drm)`.
+    DrmDevUnregister => "drm_dev_unregister" [Field] fails false;
+    /// `drm_atomic_helper_shutdown(drm)`: disable every enabled pipeline.
+    DrmAtomicHelperShutdown => "drm_atomic_helper_shutdown" [Field] fails false;
+    /// `drm_dev_put(drm)`: drop the reference of `drm_dev_alloc`.
+    DrmDevPut => "drm_dev_put" [Field] fails false;
+    /// `for_each_endpoint_of_node(dev->of_node, ep) { body }`: a lookup in the body with no
+    /// `endpoint` looks up the current endpoint's id (`of_graph_parse_endpoint`).
+    ForEachEndpointOfNode => "for_each_endpoint_of_node" [Body] fails false;
+    /// `continue` the innermost `for_each_endpoint_of_node`.
+    Continue => "continue" [] fails false;
+    /// `np = of_parse_phandle(node, id, 0); if (np) field = of_get_i2c_adapter_by_node(np)`:
+    /// NULL without the property, `-EPROBE_DEFER` while the adapter is not bound (a device
+    /// link to it otherwise).
+    OfGetI2cAdapterByNode => "of_get_i2c_adapter_by_node" [Field, Id] fails true;
+    /// `drm_edid_read_ddc(connector, field)`: an EDID transfer on the DDC bus (a hardware
+    /// access); NULL-safe.
+    DrmEdidReadDdc => "drm_edid_read_ddc" [Field] fails false;
+    /// `return STATUS` from a `detect` (`"connected"`, `"disconnected"`, `"unknown"`).
+    ReturnStatus => "return_status" [Status] fails false;
 }
 
 /// An optional argument of a call.
@@ -487,6 +554,7 @@ pub enum Arg {
     Body,
     Errno,
     Op,
+    Flags,
 }
 
 impl Arg {
@@ -503,6 +571,7 @@ impl Arg {
             Arg::Body => "body",
             Arg::Errno => "errno",
             Arg::Op => "op",
+            Arg::Flags => "flags",
         }
     }
 }
@@ -590,6 +659,19 @@ impl CallName {
             MipiDsiHostRegister | MipiDsiHostUnregister => &[K::DsiHost],
             HdmiAudioRegister | HdmiAudioUnregister | CecRegister | CecUnregister => &[K::Device],
             Store => &[K::Bridge, K::Panel],
+            DrmDevAlloc
+            | DevmDrmDevAlloc
+            | DrmmModeConfigInit
+            | DrmDevRegister
+            | DrmDevUnregister
+            | DrmAtomicHelperShutdown
+            | DrmDevPut => &[K::DrmDevice],
+            DrmEncoderInit | DrmmEncoderAlloc => &[K::Encoder],
+            DrmBridgeConnectorInit
+            | DrmConnectorInit
+            | DrmConnectorAttachEncoder
+            | DrmConnectorCleanup => &[K::Connector],
+            OfGetI2cAdapterByNode | DrmEdidReadDdc => &[K::I2cAdapter],
             _ => return None,
         })
     }
@@ -636,10 +718,12 @@ pub enum Slot {
     PanelDisable,
     PanelUnprepare,
     PanelGetModes,
+    ConnectorGetModes,
+    ConnectorDetect,
 }
 
 impl Slot {
-    pub const ALL: [Slot; 24] = [
+    pub const ALL: [Slot; 26] = [
         Slot::Probe,
         Slot::Remove,
         Slot::Attach,
@@ -664,6 +748,8 @@ impl Slot {
         Slot::PanelDisable,
         Slot::PanelUnprepare,
         Slot::PanelGetModes,
+        Slot::ConnectorGetModes,
+        Slot::ConnectorDetect,
     ];
 
     pub fn name(self) -> &'static str {
@@ -692,6 +778,8 @@ impl Slot {
             Slot::PanelDisable => "panel_disable",
             Slot::PanelUnprepare => "panel_unprepare",
             Slot::PanelGetModes => "panel_get_modes",
+            Slot::ConnectorGetModes => "connector_get_modes",
+            Slot::ConnectorDetect => "connector_detect",
         }
     }
 
@@ -733,6 +821,22 @@ pub enum Cond {
     /// `ops:FIELD:OP`: the bridge FIELD points to has `DRM_BRIDGE_OP_OP` (reads that bridge: a
     /// use-after-free if it was freed; false when FIELD is NULL).
     Ops(String, BridgeOp),
+    /// `flags:no-connector`: in `.attach`, the flags have `DRM_BRIDGE_ATTACH_NO_CONNECTOR`.
+    FlagsNoConnector,
+    /// `remote-available`: in `for_each_endpoint_of_node`, the current endpoint's remote port
+    /// parent is available (`of_device_is_available`).
+    RemoteAvailable,
+}
+
+/// The flags a `drm_bridge_attach` passes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AttachFlags {
+    /// The flags `.attach` was given (a bridge passing them on).
+    PassOn,
+    /// `0`: the last bridge makes the connector.
+    Zero,
+    /// `DRM_BRIDGE_ATTACH_NO_CONNECTOR`.
+    NoConnector,
 }
 
 /// A checked call.
@@ -751,6 +855,10 @@ pub struct Call {
     pub errno: Errno,
     /// `bridge_op`'s op.
     pub op: Option<BridgeOp>,
+    /// `drm_bridge_attach`'s flags.
+    pub flags: AttachFlags,
+    /// No `port`/`endpoint` given: inside `for_each_endpoint_of_node`, the current endpoint.
+    pub current_endpoint: bool,
     pub cond: Option<Cond>,
     pub optional: bool,
     pub can_fail: bool,
@@ -1096,14 +1204,14 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
         )?;
         let returns = match (&decl.returns, slot) {
             (None, Some(Slot::ModeValid)) => Returns::Bool(true),
-            (None, Some(Slot::GetModes | Slot::PanelGetModes | Slot::EdidRead)) => Returns::Count(0),
-            (None, Some(Slot::Detect)) => Returns::Status("unknown".into()),
+            (None, Some(Slot::GetModes | Slot::PanelGetModes | Slot::EdidRead | Slot::ConnectorGetModes)) => Returns::Count(0),
+            (None, Some(Slot::Detect | Slot::ConnectorDetect)) => Returns::Status("unknown".into()),
             (None, _) => Returns::Nothing,
             (Some(v), Some(Slot::ModeValid)) => match v.get_ref() {
                 toml::Value::Boolean(b) => Returns::Bool(*b),
                 _ => return Err(src.error(v.span(), "`mode_valid` returns a bool")),
             },
-            (Some(v), Some(Slot::GetModes | Slot::PanelGetModes | Slot::EdidRead)) => {
+            (Some(v), Some(Slot::GetModes | Slot::PanelGetModes | Slot::EdidRead | Slot::ConnectorGetModes)) => {
                 match v.get_ref() {
                     toml::Value::Integer(n) if (0..=1000).contains(n) => Returns::Count(*n as u32),
                     _ => {
@@ -1111,7 +1219,7 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
                     }
                 }
             }
-            (Some(v), Some(Slot::Detect)) => match v.get_ref() {
+            (Some(v), Some(Slot::Detect | Slot::ConnectorDetect)) => match v.get_ref() {
                 toml::Value::String(s) if ["connected", "disconnected", "unknown"].contains(&s.as_str()) => {
                     Returns::Status(s.clone())
                 }
@@ -1203,7 +1311,7 @@ fn check_calls(
             .parse()
             .map_err(|e: String| src.error(d.call.span(), e))?;
         let allowed = name.args();
-        let present: [(Arg, Option<Range<usize>>); 11] = [
+        let present: [(Arg, Option<Range<usize>>); 12] = [
             (Arg::Field, d.field.as_ref().map(|x| x.span())),
             (Arg::From, d.from.as_ref().map(|x| x.span())),
             (Arg::Port, d.port.as_ref().map(|x| x.span())),
@@ -1215,6 +1323,7 @@ fn check_calls(
             (Arg::Body, (!d.body.is_empty()).then(|| c.span())),
             (Arg::Errno, d.errno.as_ref().map(|x| x.span())),
             (Arg::Op, d.op.as_ref().map(|x| x.span())),
+            (Arg::Flags, d.flags.as_ref().map(|x| x.span())),
         ];
         if name == CallName::BridgeOp && d.op.is_none() {
             return Err(src.error(
@@ -1296,13 +1405,40 @@ fn check_calls(
                 | CallName::DrmPanelBridgeAdd
                 | CallName::DrmOfFindPanelOrBridge => &[FieldKind::Panel],
                 CallName::Store => &[FieldKind::Bridge, FieldKind::Panel],
+                CallName::DrmEncoderInit | CallName::DrmmEncoderAlloc => &[FieldKind::DrmDevice],
+                CallName::DrmBridgeConnectorInit
+                | CallName::DrmConnectorAttachEncoder
+                | CallName::DrmBridgeAttach => &[FieldKind::Encoder],
                 _ => &[FieldKind::Bridge],
             };
             field_kind(from, kinds)?;
         } else if name.needs_from() {
+            let what = match name {
+                CallName::DrmEncoderInit | CallName::DrmmEncoderAlloc => {
+                    "the drm_device field it is initialised on"
+                }
+                CallName::DrmBridgeConnectorInit => "the encoder field",
+                _ => "the panel field it wraps",
+            };
+            return Err(src.error(c.span(), format!("`{name}` needs `from`: {what}")));
+        }
+        let flags = match &d.flags {
+            None => AttachFlags::PassOn,
+            Some(f) => match f.get_ref().as_str() {
+                "0" => AttachFlags::Zero,
+                "no-connector" => AttachFlags::NoConnector,
+                other => {
+                    return Err(src.error(
+                        f.span(),
+                        format!("flags `{other}`: expected \"0\" or \"no-connector\" (DRM_BRIDGE_ATTACH_NO_CONNECTOR)"),
+                    ))
+                }
+            },
+        };
+        if name == CallName::DrmBridgeAttach && d.from.is_some() && d.flags.is_none() {
             return Err(src.error(
                 c.span(),
-                format!("`{name}` needs `from`: the panel field it wraps"),
+                "a display controller's `drm_bridge_attach` (with `from`, the encoder) needs `flags`: \"0\" or \"no-connector\"",
             ));
         }
         if let Some(func) = &d.function {
@@ -1338,6 +1474,18 @@ fn check_calls(
                 format!("`{name}` needs `id`: the supply or GPIO name (\"vcc\", \"enable\")"),
             ));
         }
+        if name == CallName::ForEachEndpointOfNode && d.body.is_empty() {
+            return Err(src.error(
+                c.span(),
+                "`for_each_endpoint_of_node` needs a `body`: the calls made for each endpoint",
+            ));
+        }
+        if name == CallName::OfGetI2cAdapterByNode && d.id.is_none() {
+            return Err(src.error(
+                c.span(),
+                "`of_get_i2c_adapter_by_node` needs `id`: the phandle property (\"ddc-i2c-bus\")",
+            ));
+        }
         if name == CallName::ScopedGuard && d.body.is_empty() {
             return Err(src.error(
                 c.span(),
@@ -1345,15 +1493,26 @@ fn check_calls(
             ));
         }
         if let Some(s) = &d.status {
-            if !["connected", "disconnected"].contains(&s.get_ref().as_str()) {
+            let allowed: &[&str] = if name == CallName::ReturnStatus {
+                &["connected", "disconnected", "unknown"]
+            } else {
+                &["connected", "disconnected"]
+            };
+            if !allowed.contains(&s.get_ref().as_str()) {
+                if name == CallName::ReturnStatus {
+                    return Err(src.error(
+                        s.span(),
+                        "status: expected \"connected\", \"disconnected\" or \"unknown\"",
+                    ));
+                }
                 return Err(src.error(
                     s.span(),
                     "status: expected \"connected\" or \"disconnected\"",
                 ));
             }
         }
-        if name == CallName::DrmBridgeHpdNotify && d.status.is_none() {
-            return Err(src.error(c.span(), "`drm_bridge_hpd_notify` needs `status`"));
+        if name == CallName::ReturnStatus && d.status.is_none() {
+            return Err(src.error(c.span(), "`return_status` needs `status`"));
         }
         let has_branch = !d.on_error.is_empty() || d.optional || !d.or_else.is_empty();
         let may_fail = name.fails() || d.can_fail;
@@ -1416,6 +1575,8 @@ fn check_calls(
             status: d.status.as_ref().map(|x| x.get_ref().clone()),
             errno,
             op: d.op.as_ref().map(|x| *x.get_ref()),
+            flags,
+            current_endpoint: d.port.is_none() && d.endpoint.is_none(),
             cond,
             optional: d.optional,
             can_fail: d.can_fail,
@@ -1454,7 +1615,7 @@ fn parse_cond_at(
     fields: &BTreeMap<String, Field>,
 ) -> Result<Cond, DescError> {
     let written = s.get_ref().trim();
-    let expected = "expected \"FIELD\", \"!FIELD\", \"compatible:STRING\", \"property:NAME\", \"bridge.encoder\", \"bridge.dev\", \"remote:PORT\", \"remote-compatible:PORT:STRING\", \"ops:FIELD:OP\" or \"dsi-property:NAME\" (any of them after `!`)";
+    let expected = "expected \"FIELD\", \"!FIELD\", \"compatible:STRING\", \"property:NAME\", \"bridge.encoder\", \"bridge.dev\", \"remote:PORT\", \"remote-compatible:PORT:STRING\", \"ops:FIELD:OP\", \"dsi-property:NAME\", \"flags:no-connector\" or \"remote-available\" (any of them after `!`)";
     let bad = |why: String| {
         src.error(
             s.span(),
@@ -1474,6 +1635,8 @@ fn parse_cond_at(
     match t {
         "bridge.encoder" => return Ok(Cond::BridgeEncoder),
         "bridge.dev" => return Ok(Cond::BridgeDev),
+        "flags:no-connector" => return Ok(Cond::FlagsNoConnector),
+        "remote-available" => return Ok(Cond::RemoteAvailable),
         _ => {}
     }
     if let Some(p) = t.strip_prefix("remote:") {

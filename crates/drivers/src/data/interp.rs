@@ -4,6 +4,8 @@
 //! part (tagged `drm_bridge.private`, as the Rust models' fields are), or for a driver with no
 //! bridge in a devres object of its own; `next_bridge` is the core's `bridge->next_bridge`.
 
+mod display;
+
 use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex as StdMutex, OnceLock};
@@ -82,6 +84,9 @@ pub enum Val {
     Dev(DeviceId),
     /// A flag field that is set (a cleared flag is `Null`).
     Flag,
+    Drm(drm::drv::DrmDevice),
+    Encoder(DrmEncoder),
+    Connector(drm::connector::DrmConnector),
 }
 
 /// The driver's private part of its container: the fields by name, the device, and the
@@ -376,6 +381,10 @@ struct Frame<'k> {
     /// What `drm_bridge_detect` / `drm_bridge_edid_read` gave: the callback returns it.
     got_status: Option<ConnectorStatus>,
     got_modes: Option<u32>,
+    /// The endpoint of the innermost `for_each_endpoint_of_node`.
+    endpoint: Option<kmodel::of::EndpointRef>,
+    /// Set by `continue`: the rest of the loop body is skipped.
+    cont: bool,
 }
 
 /// `fn NAME(&self, field) -> Option<T>`: the field's value when it is a `Val::VARIANT`.
@@ -408,6 +417,8 @@ impl<'k> Frame<'k> {
             stop: false,
             got_status: None,
             got_modes: None,
+            endpoint: None,
+            cont: false,
         }
     }
 
@@ -447,7 +458,7 @@ impl<'k> Frame<'k> {
             if let Some(e) = self.returned {
                 return Err(e);
             }
-            if self.stop {
+            if self.stop || self.cont {
                 return Ok(());
             }
             if let Some(cond) = &c.cond {
@@ -523,6 +534,10 @@ impl<'k> Frame<'k> {
                 }
                 _ => false,
             },
+            Cond::FlagsNoConnector => self
+                .encoder
+                .is_some_and(|(_, f)| f & drm::bridge::DRM_BRIDGE_ATTACH_NO_CONNECTOR != 0),
+            Cond::RemoteAvailable => self.remote_available(),
         }
     }
 
@@ -709,7 +724,13 @@ impl<'k> Frame<'k> {
     }
 
     fn remote(&self, c: &Call) -> Option<kmodel::of::NodeId> {
-        let r = remote_node(self.k, self.dev, c.port, c.endpoint);
+        // Inside for_each_endpoint_of_node, a lookup with no port/endpoint is the current
+        // endpoint's (port 0, endpoint of_ep.id, as lcdif_attach_bridge passes them).
+        let endpoint = match self.endpoint {
+            Some(ep) if c.current_endpoint => ep.id as i32,
+            _ => c.endpoint,
+        };
+        let r = remote_node(self.k, self.dev, c.port, endpoint);
         // In a DSI host callback, a host with no output port finds the peripheral's own node
         // (as samsung_dsim_host_attach does).
         r.or_else(|| self.dsi.and_then(|d| d.node))
@@ -771,11 +792,33 @@ impl<'k> Frame<'k> {
                 Ok(())
             }
             CallName::DrmBridgeAttach => {
+                if let Some(from) = c.from.as_deref() {
+                    // A display controller attaching the first bridge to its encoder.
+                    return self.attach_first(c, from);
+                }
                 let b = self.need_bridge()?;
                 let next = self.bridge_of(self.field(c));
-                let (enc, flags) = self.encoder.ok_or(Errno::EINVAL)?;
-                drm_bridge_attach(k, Some(enc), next, Some(b), flags)
+                let (enc, _) = self.encoder.ok_or(Errno::EINVAL)?;
+                drm_bridge_attach(k, Some(enc), next, Some(b), self.attach_flags(c))
             }
+            CallName::DrmDevAlloc
+            | CallName::DevmDrmDevAlloc
+            | CallName::DrmmModeConfigInit
+            | CallName::DrmEncoderInit
+            | CallName::DrmmEncoderAlloc
+            | CallName::DrmBridgeConnectorInit
+            | CallName::DrmConnectorInit
+            | CallName::DrmConnectorAttachEncoder
+            | CallName::DrmConnectorCleanup
+            | CallName::DrmDevRegister
+            | CallName::DrmDevUnregister
+            | CallName::DrmAtomicHelperShutdown
+            | CallName::DrmDevPut
+            | CallName::ForEachEndpointOfNode
+            | CallName::Continue
+            | CallName::OfGetI2cAdapterByNode
+            | CallName::DrmEdidReadDdc
+            | CallName::ReturnStatus => self.exec_display(c),
             CallName::DrmBridgeEnter => {
                 let b = self.need_bridge()?;
                 match drm_bridge_enter(k, b) {
@@ -1182,10 +1225,11 @@ impl<'k> Frame<'k> {
             }
             CallName::DrmBridgeHpdNotify => {
                 let b = self.need_bridge()?;
-                let st = if c.status.as_deref() == Some("connected") {
-                    ConnectorStatus::Connected
-                } else {
-                    ConnectorStatus::Disconnected
+                let st = match c.status.as_deref() {
+                    Some("connected") => ConnectorStatus::Connected,
+                    Some(_) => ConnectorStatus::Disconnected,
+                    // No `status`: what the driver's detect just returned.
+                    None => self.got_status.unwrap_or(ConnectorStatus::Disconnected),
                 };
                 drm_bridge_hpd_notify(k, b, st);
                 Ok(())

@@ -133,6 +133,22 @@ pub(crate) const F_UNPLUGGED: &str = "drm_bridge.unplugged";
 pub(crate) const F_HPD_CB: &str = "drm_bridge.hpd_cb";
 /// The driver's private part of the container (its own struct's other fields).
 pub(crate) const F_PRIVATE: &str = "drm_bridge.private";
+/// The connector embedded in the container (`panel_bridge->connector`): its memory only.
+pub(crate) const F_CONNECTOR: &str = "drm_bridge.connector";
+
+/// `DRM_BRIDGE_ATTACH_NO_CONNECTOR`: the display controller makes the connector (a
+/// drm_bridge_connector); without it, the last bridge of the chain makes its own.
+pub const DRM_BRIDGE_ATTACH_NO_CONNECTOR: u32 = 1;
+
+/// A load or store of the memory of the connector embedded in `b`'s container (no model
+/// field is read or changed: the connector's state is its own object).
+pub(crate) fn drm_bridge_touch_connector(k: &Kernel, b: DrmBridge, write: bool) {
+    if write {
+        k.write_field(b.0, F_CONNECTOR, |_| ());
+    } else {
+        k.read_field(b.0, F_CONNECTOR, |_| ());
+    }
+}
 
 /// `struct drm_bridge` inside its container (§2.2).
 ///

@@ -12,9 +12,15 @@ use kmodel::{Errno, Kernel};
 
 use crate::bridge::{
     devm_drm_bridge_alloc, devm_drm_bridge_alloc_legacy, devm_drm_put_bridge, drm_bridge_add,
-    drm_bridge_is, drm_bridge_priv, drm_bridge_remove, DrmBridge, DrmBridgeFuncs,
+    drm_bridge_is, drm_bridge_priv, drm_bridge_priv_mut, drm_bridge_remove, DrmBridge,
+    DrmBridgeFuncs, DRM_BRIDGE_ATTACH_NO_CONNECTOR,
+};
+use crate::connector::{
+    drm_connector_attach_encoder, drm_connector_cleanup, drm_connector_forget,
+    drm_connector_init_embedded, ConnectorStatus, DrmConnector, DrmConnectorFuncs,
 };
 use crate::drv::DrmDevice;
+use crate::encoder::DrmEncoder;
 use crate::managed::drmm_add_action_or_reset;
 use crate::panel::{
     drm_panel_disable, drm_panel_enable, drm_panel_get, drm_panel_get_modes, drm_panel_prepare,
@@ -27,6 +33,9 @@ use crate::rules::rules;
 #[derive(Copy, Clone, Debug)]
 pub struct PanelBridge {
     pub panel: DrmPanel,
+    /// `panel_bridge->connector` once initialised (`connector->dev` set): the connector
+    /// panel_bridge_attach makes when attached without `DRM_BRIDGE_ATTACH_NO_CONNECTOR`.
+    pub connector: Option<DrmConnector>,
 }
 
 struct PanelBridgeFuncs;
@@ -35,7 +44,61 @@ fn panel_of(k: &Kernel, b: DrmBridge) -> DrmPanel {
     drm_bridge_priv::<PanelBridge, _>(k, b, |p| p.panel)
 }
 
+/// `panel_bridge_connector_funcs` and `panel_bridge_connector_helper_funcs` (the same in every
+/// release v6.17–v7.1): no `.detect` (the probe helper reports it connected), `get_modes`
+/// through the panel the panel_bridge borrows, `.destroy = drm_connector_cleanup`.
+struct PanelBridgeConnectorFuncs {
+    bridge: DrmBridge,
+}
+
+impl DrmConnectorFuncs for PanelBridgeConnectorFuncs {
+    fn detect(&self, _k: &Kernel, _c: DrmConnector) -> ConnectorStatus {
+        ConnectorStatus::Connected
+    }
+    /// v7.1:drivers/gpu/drm/bridge/panel.c:panel_bridge_connector_get_modes: `container_of`,
+    /// then drm_panel_get_modes on the borrowed `panel_bridge->panel`.
+    fn get_modes(&self, k: &Kernel, _c: DrmConnector) -> u32 {
+        let _f = k.func("panel_bridge_connector_get_modes");
+        let panel = panel_of(k, self.bridge);
+        drm_panel_get_modes(k, panel)
+    }
+    fn destroy(&self, k: &Kernel, c: DrmConnector) {
+        drm_connector_cleanup(k, c);
+    }
+}
+
 impl DrmBridgeFuncs for PanelBridgeFuncs {
+    /// v7.1:drivers/gpu/drm/bridge/panel.c:panel_bridge_attach (unchanged since v6.17):
+    /// nothing with `DRM_BRIDGE_ATTACH_NO_CONNECTOR`; else `drm_connector_init` of the
+    /// connector embedded in the container, on `bridge->dev`, and
+    /// `drm_connector_attach_encoder`. (`drm_connector_register` when the card is already
+    /// registered is left out: the model has no connector registration.)
+    fn attach(&self, k: &Kernel, b: DrmBridge, enc: DrmEncoder, flags: u32) -> Result<(), Errno> {
+        let _f = k.func("panel_bridge_attach");
+        if flags & DRM_BRIDGE_ATTACH_NO_CONNECTOR != 0 {
+            return Ok(());
+        }
+        let Some(drm) = k.read(b.obj(), |x| x.drm_dev_ptr()) else {
+            return Err(Errno::EINVAL);
+        };
+        let name = format!("{}-connector", crate::bridge::drm_bridge_name(k, b));
+        let funcs: Rc<dyn DrmConnectorFuncs> = Rc::new(PanelBridgeConnectorFuncs { bridge: b });
+        let c = drm_connector_init_embedded(k, drm, &name, funcs, b);
+        drm_bridge_priv_mut::<PanelBridge, _>(k, b, |p| p.connector = Some(c));
+        drm_connector_attach_encoder(k, c, enc);
+        Ok(())
+    }
+    /// v7.1:drivers/gpu/drm/bridge/panel.c:panel_bridge_detach (unchanged since v6.17):
+    /// `drm_connector_cleanup` of the embedded connector if it was initialised. Its mode
+    /// object reference is abandoned with the memory (the model frees its connector object).
+    fn detach(&self, k: &Kernel, b: DrmBridge) {
+        let _f = k.func("panel_bridge_detach");
+        let c = drm_bridge_priv_mut::<PanelBridge, _>(k, b, |p| p.connector.take());
+        if let Some(c) = c {
+            drm_connector_cleanup(k, c);
+            drm_connector_forget(k, c);
+        }
+    }
     fn atomic_pre_enable(&self, k: &Kernel, b: DrmBridge) {
         let _ = drm_panel_prepare(k, panel_of(k, b));
     }
@@ -51,8 +114,8 @@ impl DrmBridgeFuncs for PanelBridgeFuncs {
     fn get_modes(&self, k: &Kernel, b: DrmBridge) -> u32 {
         drm_panel_get_modes(k, panel_of(k, b))
     }
-    fn detect(&self, _k: &Kernel, _b: DrmBridge) -> crate::connector::ConnectorStatus {
-        crate::connector::ConnectorStatus::Connected
+    fn detect(&self, _k: &Kernel, _b: DrmBridge) -> ConnectorStatus {
+        ConnectorStatus::Connected
     }
     /// `panel_bridge_bridge_funcs` sets `.atomic_reset` in every release (v6.17…v7.1
     /// bridge/panel.c): an atomic bridge, with a private object from attach to detach.
@@ -81,7 +144,10 @@ pub fn drm_panel_bridge_add_typed(k: &Kernel, panel: DrmPanel) -> Result<DrmBrid
             "struct panel_bridge",
             &name,
             Some(funcs),
-            PanelBridge { panel },
+            PanelBridge {
+                panel,
+                connector: None,
+            },
         )?
     } else {
         devm_drm_bridge_alloc_legacy(
@@ -90,7 +156,10 @@ pub fn drm_panel_bridge_add_typed(k: &Kernel, panel: DrmPanel) -> Result<DrmBrid
             "struct panel_bridge",
             &name,
             funcs,
-            PanelBridge { panel },
+            PanelBridge {
+                panel,
+                connector: None,
+            },
         )?
     };
     k.write(b.obj(), |x| {
