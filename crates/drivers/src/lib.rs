@@ -2,7 +2,7 @@
 //!
 //! # Overview
 //!
-//! - One module per driver still in Rust (`panel`, `display_connector`): what it
+//! - One module per driver still in Rust (`panel`): what it
 //!   allocates and with what, how it finds its next bridge or panel, which pointers it stores,
 //!   what probe, remove, attach, detach and `.destroy` do, in the variant of each kernel era
 //!   ([`variant`]).
@@ -24,5 +24,4 @@ pub mod registry;
 pub mod supply;
 pub mod variant;
 
-pub mod display_connector;
 pub mod panel;

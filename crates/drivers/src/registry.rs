@@ -11,7 +11,7 @@ use kmodel::of::{DeviceTree, NodeId};
 use kmodel::of_platform::OfBus;
 use kmodel::{Kernel, Obj};
 
-use crate::{display_connector, panel, supply};
+use crate::{panel, supply};
 
 /// What a driver model is in a display pipeline.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -184,12 +184,6 @@ fn rust_display_drivers() -> Vec<Entry> {
             driver: Rc::new(panel::Panel { dsi: true }),
             role: Role::Panel,
             hpd: None,
-        },
-        Entry {
-            bus: OfBus::Platform,
-            driver: Rc::new(display_connector::DisplayConnector),
-            role: Role::Bridge,
-            hpd: Some(Rc::new(display_connector::DisplayConnector)),
         },
     ]
 }

@@ -23,6 +23,8 @@ struct Case {
     deferred: &'static [&'static str],
     first: &'static [&'static str],
     owners_of: &'static [&'static str],
+    /// Description overrides (compatible, `DRIVER/RELEASE`).
+    descriptions: &'static [(&'static str, &'static str)],
 }
 
 type Owners = BTreeMap<String, Vec<String>>;
@@ -32,25 +34,31 @@ type Owners = BTreeMap<String, Vec<String>>;
 fn run_case(c: &'static Case, release: Release) -> Owners {
     let out: Rc<RefCell<Owners>> = Rc::default();
     let o = out.clone();
-    let k = boot(release, compile(c.name, c.dts), c.late, move |k| {
-        for p in c.deferred {
-            assert!(deferred(k, p), "{}: {p} defers before {:?}", c.name, c.late);
-        }
-        register_late(k, c.late);
-        k.driver_deferred_probe_trigger();
-        for p in c.deferred {
-            assert!(
-                bound(k, p),
-                "{}: {p} binds once {:?} is there",
-                c.name,
-                c.late
-            );
-        }
-        for p in c.owners_of {
-            o.borrow_mut().insert(p.to_string(), owners(k, p));
-        }
-        unbind_all(k, c.first);
-    });
+    let k = boot_with(
+        release,
+        compile(c.name, c.dts),
+        c.late,
+        c.descriptions,
+        move |k| {
+            for p in c.deferred {
+                assert!(deferred(k, p), "{}: {p} defers before {:?}", c.name, c.late);
+            }
+            register_late(k, c.late);
+            k.driver_deferred_probe_trigger();
+            for p in c.deferred {
+                assert!(
+                    bound(k, p),
+                    "{}: {p} binds once {:?} is there",
+                    c.name,
+                    c.late
+                );
+            }
+            for p in c.owners_of {
+                o.borrow_mut().insert(p.to_string(), owners(k, p));
+            }
+            unbind_all(k, c.first);
+        },
+    );
     assert_clean(&k, &format!("{} under {release}", c.name));
     let r = out.borrow().clone();
     r
@@ -79,6 +87,7 @@ static LT8912B_CASE: Case = Case {
     deferred: &[LT, LCDIF],
     first: &[LCDIF],
     owners_of: &[LT, CONN],
+    descriptions: &[],
 };
 
 #[test]
@@ -92,7 +101,11 @@ fn lt8912b_binds_and_owners() {
     // next_bridge (the v7.0 conversion), the bridge connector holds each for the op it serves.
     assert_eq!(
         late[LT],
+        // The hdmi-connector has neither a DDC bus nor an HPD GPIO, so no OP_DETECT
+        // (v7.1:drivers/gpu/drm/bridge/display-connector.c:display_connector_probe): this
+        // bridge is the bridge connector's detect bridge.
         s(&[
+            "bridge_connector detect",
             "bridge_connector edid",
             "chain of encoder-0",
             "devres of /soc/i2c@30a30000/hdmi@48",
@@ -103,7 +116,6 @@ fn lt8912b_binds_and_owners() {
     assert_eq!(
         late[CONN],
         s(&[
-            "bridge_connector detect",
             "chain of encoder-0",
             "devres of /hdmi-connector",
             "next_bridge of /soc/i2c@30a30000/hdmi@48",
@@ -172,6 +184,10 @@ static LT9611_CASE: Case = Case {
     deferred: &[LT9611_DEV, LCDIF],
     first: &[LCDIF],
     owners_of: &[LT9611_DEV, HDMI_OUT],
+    // A bridge_connector display controller (the LCDIF as v7.2 migrated it): the LCDIF of
+    // v6.17-v7.1 attaches with flags 0, which LT9611 passes on to the display-connector, which
+    // refuses it (lt9611_legacy_lcdif_cannot_attach_the_hdmi_connector).
+    descriptions: &[("fsl,imx8mp-lcdif", "lcdif/v7.2")],
 };
 
 #[test]
@@ -184,7 +200,11 @@ fn lt9611_binds_and_owners() {
     // so the bridge connector holds it for modes too.
     assert_eq!(
         late[LT9611_DEV],
+        // /hdmi-out has neither a DDC bus nor an HPD GPIO, so no OP_DETECT
+        // (v7.1:drivers/gpu/drm/bridge/display-connector.c:display_connector_probe): LT9611 is
+        // the bridge connector's detect bridge.
         s(&[
+            "bridge_connector detect",
             "bridge_connector edid",
             "bridge_connector hdmi",
             "bridge_connector hpd",
@@ -198,13 +218,32 @@ fn lt9611_binds_and_owners() {
     assert_eq!(
         late[HDMI_OUT],
         s(&[
-            "bridge_connector detect",
             "chain of encoder-0",
             "devres of /hdmi-out",
             "next_bridge of /soc/i2c@30a30000/hdmi-bridge@3b",
             "published",
         ])
     );
+}
+
+/// The LCDIF of v6.17-v7.1 attaches its first bridge with flags 0
+/// (v7.1:drivers/gpu/drm/mxsfb/lcdif_drv.c:lcdif_attach_bridge); LT9611 passes them on
+/// (v7.1:drivers/gpu/drm/bridge/lontium-lt9611.c:lt9611_bridge_attach) and the hdmi-connector
+/// refuses an attach without DRM_BRIDGE_ATTACH_NO_CONNECTOR
+/// (v7.1:drivers/gpu/drm/bridge/display-connector.c:display_connector_attach): the LCDIF's
+/// probe fails, every bridge stays bound. The bridge_connector LCDIF (v7.2) binds.
+#[test]
+fn lt9611_legacy_lcdif_cannot_attach_the_hdmi_connector() {
+    for (r, lcdif_binds) in [(Release::V7_1, false), (Release::V7_2, true)] {
+        let k = boot(r, compile("lt9611.dts", LT9611), &[], move |k| {
+            k.driver_deferred_probe_trigger();
+            assert!(bound(k, LT9611_DEV), "{r}: LT9611 binds");
+            assert!(bound(k, HDMI_OUT), "{r}: the hdmi-connector binds");
+            assert_eq!(bound(k, LCDIF), lcdif_binds, "{r}: LCDIF bound");
+            unbind_all(k, &[LCDIF]);
+        });
+        assert_clean(&k, &format!("lt9611 with the {r} LCDIF"));
+    }
 }
 
 /// LT9611's remove disables its IRQ before `drm_bridge_remove`; devres frees it afterwards.
@@ -243,6 +282,7 @@ static TC358762_CASE: Case = Case {
     // `tc358762_panel_first_window`.
     first: &[LCDIF, TC],
     owners_of: &[TC, DSIM],
+    descriptions: &[],
 };
 
 #[test]
@@ -330,6 +370,7 @@ static ADV_CASE: Case = Case {
     deferred: &[ADV, LCDIF],
     first: &[LCDIF],
     owners_of: &[ADV, DSIM, CONN],
+    descriptions: &[],
 };
 
 #[test]
@@ -339,7 +380,11 @@ fn adv7535_binds_and_owners() {
     let late = run_case(&ADV_CASE, Release::V7_2);
     assert_eq!(
         late[ADV],
+        // The hdmi-connector has neither a DDC bus nor an HPD GPIO, so no OP_DETECT
+        // (v7.1:drivers/gpu/drm/bridge/display-connector.c:display_connector_probe): this
+        // bridge is the bridge connector's detect bridge.
         s(&[
+            "bridge_connector detect",
             "bridge_connector edid",
             "bridge_connector hdmi",
             "bridge_connector hpd",
@@ -352,7 +397,6 @@ fn adv7535_binds_and_owners() {
     assert_eq!(
         late[CONN],
         s(&[
-            "bridge_connector detect",
             "chain of encoder-0",
             "devres of /hdmi-connector",
             "next_bridge of /soc/i2c@30a30000/hdmi@3d",
@@ -436,6 +480,7 @@ static LDB_PANEL_CASE: Case = Case {
     // The LDB before the panel: the panel bridge is removed by the LDB's devres.
     first: &[LCDIF2, LDB],
     owners_of: &[LDB],
+    descriptions: &[],
 };
 
 #[test]

@@ -504,7 +504,8 @@ vocabulary! {
     DrmEncoderInit => "drm_encoder_init" [Field, From] fails true;
     /// `drmm_encoder_alloc(drm, ...)`: `field` is the encoder, `from` the `drm_device` field.
     DrmmEncoderAlloc => "drmm_encoder_alloc" [Field, From] fails true;
-    /// `drm_bridge_connector_init(drm, encoder)`: `field` is the connector, `from` the encoder.
+    /// `drm_bridge_connector_init(drm, encoder)`: `field` is the connector, `from` the encoder
+    /// field (in a bridge's `.attach`, omitted: `bridge->dev` and the encoder it is attached to).
     DrmBridgeConnectorInit => "drm_bridge_connector_init" [Field, From] fails true;
     /// `drm_connector_init(bridge->dev, &ctx->connector, ...)` in a bridge's `.attach`: the
     /// bridge's own connector, embedded in its container, whose callbacks are the description's
@@ -535,7 +536,7 @@ vocabulary! {
     OfGetI2cAdapterByNode => "of_get_i2c_adapter_by_node" [Field, Id] fails true;
     /// `drm_edid_read_ddc(connector, field)`: an EDID transfer on the DDC bus (a hardware
     /// access); NULL-safe.
-    DrmEdidReadDdc => "drm_edid_read_ddc" [Field] fails false;
+    DrmEdidReadDdc => "drm_edid_read_ddc" [Field, What] fails false;
     /// `return STATUS` from a `detect` (`"connected"`, `"disconnected"`, `"unknown"`).
     ReturnStatus => "return_status" [Status] fails false;
 }
@@ -686,7 +687,10 @@ impl CallName {
     fn needs_from(self) -> bool {
         matches!(
             self,
-            CallName::DevmDrmPanelBridgeAdd | CallName::DrmPanelBridgeAdd
+            CallName::DevmDrmPanelBridgeAdd
+                | CallName::DrmPanelBridgeAdd
+                | CallName::DrmEncoderInit
+                | CallName::DrmmEncoderAlloc
         )
     }
 }
@@ -826,6 +830,8 @@ pub enum Cond {
     /// `remote-available`: in `for_each_endpoint_of_node`, the current endpoint's remote port
     /// parent is available (`of_device_is_available`).
     RemoteAvailable,
+    /// `A && B`: both hold.
+    All(Vec<Cond>),
 }
 
 /// The flags a `drm_bridge_attach` passes.
@@ -1417,7 +1423,6 @@ fn check_calls(
                 CallName::DrmEncoderInit | CallName::DrmmEncoderAlloc => {
                     "the drm_device field it is initialised on"
                 }
-                CallName::DrmBridgeConnectorInit => "the encoder field",
                 _ => "the panel field it wraps",
             };
             return Err(src.error(c.span(), format!("`{name}` needs `from`: {what}")));
@@ -1603,7 +1608,15 @@ fn parse_cond(
     s: &Spanned<String>,
     fields: &BTreeMap<String, Field>,
 ) -> Result<Cond, DescError> {
-    parse_cond_at(src, s, s.get_ref().trim(), fields)
+    let t = s.get_ref().trim();
+    if t.contains("&&") {
+        let parts = t
+            .split("&&")
+            .map(|p| parse_cond_at(src, s, p.trim(), fields))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(Cond::All(parts));
+    }
+    parse_cond_at(src, s, t, fields)
 }
 
 /// `t` is the part of the written condition `s` still to parse (after a `!`); messages show
@@ -1615,7 +1628,7 @@ fn parse_cond_at(
     fields: &BTreeMap<String, Field>,
 ) -> Result<Cond, DescError> {
     let written = s.get_ref().trim();
-    let expected = "expected \"FIELD\", \"!FIELD\", \"compatible:STRING\", \"property:NAME\", \"bridge.encoder\", \"bridge.dev\", \"remote:PORT\", \"remote-compatible:PORT:STRING\", \"ops:FIELD:OP\", \"dsi-property:NAME\", \"flags:no-connector\" or \"remote-available\" (any of them after `!`)";
+    let expected = "expected \"FIELD\", \"!FIELD\", \"compatible:STRING\", \"property:NAME\", \"bridge.encoder\", \"bridge.dev\", \"remote:PORT\", \"remote-compatible:PORT:STRING\", \"ops:FIELD:OP\", \"dsi-property:NAME\", \"flags:no-connector\" or \"remote-available\" (any of them after `!`, joined with `&&`)";
     let bad = |why: String| {
         src.error(
             s.span(),

@@ -538,6 +538,7 @@ impl<'k> Frame<'k> {
                 .encoder
                 .is_some_and(|(_, f)| f & drm::bridge::DRM_BRIDGE_ATTACH_NO_CONNECTOR != 0),
             Cond::RemoteAvailable => self.remote_available(),
+            Cond::All(cs) => cs.iter().all(|c| self.holds(c)),
         }
     }
 

@@ -36,9 +36,24 @@ pub fn boot(
     late: &'static [&'static str],
     body: impl FnOnce(&Kernel) + 'static,
 ) -> Kernel {
+    boot_with(release, tree, late, &[], body)
+}
+
+/// [`boot`] with description overrides (compatible, `DRIVER/RELEASE`), as a scenario's
+/// `[drivers]` table sets them.
+pub fn boot_with(
+    release: Release,
+    tree: DeviceTree,
+    late: &'static [&'static str],
+    descriptions: &'static [(&'static str, &'static str)],
+    body: impl FnOnce(&Kernel) + 'static,
+) -> Kernel {
     let k = Kernel::new(Config::default());
     k.run(&mut ThreadOrder, move |k| {
         set_rules(k, Rules::for_release(release));
+        for (compatible, name) in descriptions {
+            drivers::data::set_description(k, compatible, name);
+        }
         k.of_set_live_tree(tree);
         let (early, _) = split(late);
         registry::register(k, early);

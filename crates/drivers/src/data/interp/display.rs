@@ -159,8 +159,13 @@ impl Frame<'_> {
                 Ok(())
             }
             CallName::DrmBridgeConnectorInit => {
-                let from = c.from.as_deref().expect("checked at load");
-                let enc = self.encoder_of(from).ok_or(Errno::EINVAL)?;
+                // A display controller names its encoder; a bridge's `.attach` (the legacy
+                // path of it6263, adv7511) uses the encoder it is attached to.
+                let enc = match c.from.as_deref() {
+                    Some(from) => self.encoder_of(from),
+                    None => self.encoder.map(|(e, _)| e),
+                }
+                .ok_or(Errno::EINVAL)?;
                 let drm = k.read(enc.obj(), |e| e.dev);
                 let conn = drm_bridge_connector_init(k, drm, enc)?;
                 let f = self.field(c).to_string();
@@ -288,7 +293,7 @@ impl Frame<'_> {
             }
             CallName::DrmEdidReadDdc => {
                 if let Some(h) = self.hw_of(self.field(c)) {
-                    k.hw_access(h, "drm_edid_read_ddc");
+                    k.hw_access(h, c.what.as_deref().unwrap_or("drm_edid_read_ddc"));
                 }
                 Ok(())
             }
