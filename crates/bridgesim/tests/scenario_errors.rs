@@ -85,7 +85,7 @@ fn step_kind_errors_say_what_the_node_is() {
         ),
         (
             "hpd-no-hpd-driver.toml",
-            "(display-connector, adv7511, it66121, lt9611, lt9611uxc, tpd12s015), but \
+            "(adv7511, display-connector, it66121, lt9611, lt9611uxc, tpd12s015), but \
              /soc@0/i2c@30a30000/bridge@2c is a bridge (sn65dsi83)",
         ),
         (
