@@ -10,6 +10,7 @@ mod concurrency;
 mod drm_device;
 mod kunit_bridge;
 mod kunit_bridge_alloc;
+mod legacy_connector;
 mod panel;
 mod release_deltas;
 mod rules;
