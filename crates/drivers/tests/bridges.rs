@@ -544,3 +544,37 @@ fn adv7535_hpd_op_only_with_an_interrupt() {
         assert_eq!(*seen.borrow(), (hpd, hpd), "interrupt described: {hpd}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The LCDIF's endpoint loop (v7.1:drivers/gpu/drm/mxsfb/lcdif_drv.c:lcdif_attach_bridge): one
+// devres encoder per endpoint whose remote is available (panel-c is disabled: skipped), each
+// attached to its own panel_bridge. Attached with flags 0 (v6.17-v7.1), each panel_bridge makes
+// the pipeline's connector; v7.2's LCDIF makes a drm_bridge_connector per encoder.
+
+const LCDIF_TWO_PANELS: &str = include_str!("data/lcdif-two-panels.dts");
+
+#[test]
+fn lcdif_makes_one_pipeline_per_available_endpoint() {
+    for r in [Release::V7_1, Release::V7_2] {
+        let k = boot(
+            r,
+            compile("lcdif-two-panels.dts", LCDIF_TWO_PANELS),
+            &[],
+            move |k| {
+                k.driver_deferred_probe_trigger();
+                assert!(bound(k, LCDIF), "{r}: LCDIF bound");
+                let pipes = drivers::display::display_pipes(k);
+                assert_eq!(pipes.len(), 2, "{r}: {pipes:?}");
+                for p in &pipes {
+                    let c = p.connector.expect("a connector per pipeline");
+                    let name = k.peek(c.obj(), |x| x.name.clone());
+                    let legacy = name.starts_with("panel_bridge");
+                    assert_eq!(legacy, r < Release::V7_2, "{r}: {name}");
+                    drm_helper_probe_single_connector_modes(k, c);
+                }
+                unbind_all(k, &[LCDIF]);
+            },
+        );
+        assert_clean(&k, &format!("lcdif-two-panels under {r}"));
+    }
+}
