@@ -1267,6 +1267,7 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
             ));
         }
     }
+    check_no_recursion(&callbacks, layers)?;
     if role == DriverRole::Bridge && !checked.contains_key("probe") {
         return Err(top("callbacks.probe"));
     }
@@ -1290,6 +1291,75 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
         fields: field_map,
         callbacks: checked,
     })
+}
+
+/// A description cannot recurse: `call` runs the callee's calls in place, so a cycle of `call`s
+/// would never end. Reject it at the `function` that closes the cycle (C drivers do recurse,
+/// bounded by their data; a description writes such a body once).
+fn check_no_recursion(
+    callbacks: &BTreeMap<String, (CallbackDecl, usize, Range<usize>)>,
+    layers: &[Layer<'_>],
+) -> Result<(), DescError> {
+    fn callees<'a>(calls: &'a [Spanned<CallDecl>], out: &mut Vec<&'a Spanned<String>>) {
+        for c in calls {
+            let d = c.get_ref();
+            if d.call.get_ref() == "call" {
+                out.extend(d.function.as_ref());
+            }
+            callees(&d.on_error, out);
+            callees(&d.body, out);
+            callees(&d.or_else, out);
+        }
+    }
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        OnPath,
+        Done,
+    }
+    fn visit(
+        name: &str,
+        callbacks: &BTreeMap<String, (CallbackDecl, usize, Range<usize>)>,
+        layers: &[Layer<'_>],
+        marks: &mut BTreeMap<String, Mark>,
+        path: &mut Vec<String>,
+    ) -> Result<(), DescError> {
+        let Some((decl, layer, _)) = callbacks.get(name) else {
+            return Ok(());
+        };
+        marks.insert(name.to_string(), Mark::OnPath);
+        path.push(name.to_string());
+        let mut out = Vec::new();
+        callees(&decl.calls, &mut out);
+        for callee in out {
+            let callee_name = callee.get_ref();
+            match marks.get(callee_name.as_str()) {
+                Some(Mark::OnPath) => {
+                    let start = path.iter().position(|p| p == callee_name).unwrap_or(0);
+                    let mut cycle = path[start..].to_vec();
+                    cycle.push(callee_name.clone());
+                    return Err(layers[*layer].src.error(
+                        callee.span(),
+                        format!(
+                            "`call` of `{callee_name}` makes a cycle ({}): a description cannot recurse; write the recursive part once",
+                            cycle.join(" -> ")
+                        ),
+                    ));
+                }
+                Some(Mark::Done) => {}
+                None => visit(callee_name, callbacks, layers, marks, path)?,
+            }
+        }
+        path.pop();
+        marks.insert(name.to_string(), Mark::Done);
+        Ok(())
+    }
+    let mut marks = BTreeMap::new();
+    for name in callbacks.keys() {
+        if !marks.contains_key(name.as_str()) {
+            visit(name, callbacks, layers, &mut marks, &mut Vec::new())?;
+        }
+    }
+    Ok(())
 }
 
 fn is_c_identifier(s: &str) -> bool {
