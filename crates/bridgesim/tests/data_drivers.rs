@@ -91,10 +91,20 @@ fn drivers_lists_the_data_dir() {
     }
 }
 
-fn catalog_519() -> String {
+fn catalog(name: &str) -> String {
     let f = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../scenarios/catalog/5.19-sn65dsi83-reset-work.toml");
+        .join("../../scenarios/catalog")
+        .join(name);
     std::fs::read_to_string(f).unwrap()
+}
+
+/// 5.19 with the reset's error returned: a scenario `[[driver]]` on top of the built-in v7.0.
+fn catalog_519_error_returned() -> String {
+    catalog("5.19-sn65dsi83-reset-error-returned.toml")
+}
+
+fn has_deadlock(v: &verdict::Verdict) -> bool {
+    v.findings.iter().any(|f| f.kind == ViolationKind::Deadlock)
 }
 
 fn prepared(src: &str) -> std::sync::Arc<scenario::Prepared> {
@@ -103,69 +113,49 @@ fn prepared(src: &str) -> std::sync::Arc<scenario::Prepared> {
     std::sync::Arc::new(scenario::Prepared::new(sc).unwrap_or_else(|e| panic!("{e}")))
 }
 
-/// The 5.19 deadlock is sn65dsi83_reset_work's skipped drm_bridge_exit: a scenario driver that
-/// inherits the built-in v7.0 description and exits on the error branch takes precedence over
-/// it, and the deadlock is gone (the reset work's use-after-free stays).
+/// The built-in v7.0 sn65dsi83 never leaves its reset work's section open:
+/// sn65dsi83_reset_pipe returns 0 on every path, so the early return is dead code. A scenario
+/// driver that returns the reset's error (5.19-sn65dsi83-reset-error-returned) takes
+/// precedence over the built-in one and deadlocks the unplug; one that also exits on that
+/// branch does not (the reset work's use-after-free stays in all three).
 #[test]
 fn a_scenario_driver_replaces_the_builtin_one() {
     let col = RulesColumn::parse("v7.0").unwrap();
-    let with_bug = prepared(&catalog_519());
-    let v = verdict::explore(&with_bug, &col, &spec(true)).unwrap();
-    assert!(
-        v.findings.iter().any(|f| f.kind == ViolationKind::Deadlock),
-        "{}",
-        v.summary()
-    );
-    let src = catalog_519();
-    let cut = src.find("[expect]").unwrap();
-    let fixed = format!(
-        "{}{}",
-        &src[..cut],
-        r#"
-[[driver]]
-inherits = "ti-sn65dsi83/v7.0"
-name = "sn65dsi83-exit-on-error"
-[driver.callbacks.sn65dsi83_reset_work]
-cite = "v7.0:drivers/gpu/drm/bridge/ti-sn65dsi83.c:sn65dsi83_reset_work"
-calls = [
-  { call = "drm_bridge_enter" },
-  { call = "drm_bridge_helper_reset_crtc", can_fail = true, on_error = [{ call = "drm_bridge_exit" }] },
-  { call = "enable_irq", field = "irq", if = "irq" },
-  { call = "drm_bridge_exit" },
-]
-"#
-    );
-    let p = prepared(&fixed);
-    let v = verdict::explore(&p, &col, &spec(true)).unwrap();
-    assert!(v.exhaustive);
-    assert!(
-        !v.findings.iter().any(|f| f.kind == ViolationKind::Deadlock),
-        "{}",
-        v.summary()
-    );
-    assert!(
+    let uaf = |v: &verdict::Verdict| {
         v.findings
             .iter()
-            .any(|f| f.kind == ViolationKind::UseAfterFree && f.object.contains("sn65dsi83")),
-        "{}",
-        v.summary()
+            .any(|f| f.kind == ViolationKind::UseAfterFree && f.object.contains("sn65dsi83"))
+    };
+    let builtin = prepared(&catalog("5.19-sn65dsi83-reset-work.toml"));
+    let v = verdict::explore(&builtin, &col, &spec(true)).unwrap();
+    assert!(v.exhaustive);
+    assert!(!has_deadlock(&v) && uaf(&v), "{}", v.summary());
+
+    let with_bug = prepared(&catalog_519_error_returned());
+    let v = verdict::explore(&with_bug, &col, &spec(true)).unwrap();
+    assert!(has_deadlock(&v) && uaf(&v), "{}", v.summary());
+
+    let fixed = catalog_519_error_returned().replace(
+        r#"{ call = "drm_bridge_helper_reset_crtc", can_fail = true },"#,
+        r#"{ call = "drm_bridge_helper_reset_crtc", can_fail = true, on_error = [{ call = "drm_bridge_exit" }] },"#,
     );
+    assert_ne!(fixed, catalog_519_error_returned());
+    let v = verdict::explore(&prepared(&fixed), &col, &spec(true)).unwrap();
+    assert!(v.exhaustive);
+    assert!(!has_deadlock(&v) && uaf(&v), "{}", v.summary());
 }
 
-/// Without `inject_faults` the reset never fails: no deadlock under v7.0. With it, the
-/// failing branch is explored (the test above).
+/// Without `inject_faults` the reset never fails, even in the driver that returns its error:
+/// no deadlock under v7.0. With it, the failing branch is explored (the test above).
 #[test]
 fn inject_faults_explores_the_error_branch() {
-    let src = catalog_519().replace("inject_faults = true\n", "");
+    let src = catalog_519_error_returned().replace("inject_faults = true\n", "");
+    assert_ne!(src, catalog_519_error_returned());
     let p = prepared(&src);
     let col = RulesColumn::parse("v7.0").unwrap();
     let v = verdict::explore(&p, &col, &spec(true)).unwrap();
     assert!(v.exhaustive);
-    assert!(
-        !v.findings.iter().any(|f| f.kind == ViolationKind::Deadlock),
-        "{}",
-        v.summary()
-    );
+    assert!(!has_deadlock(&v), "{}", v.summary());
 }
 
 /// An error inside an included description is located in that file (the scenario-level
