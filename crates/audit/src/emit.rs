@@ -215,6 +215,11 @@ struct Emitter<'a> {
     /// Locals of the function being written that are stored into a field (`ctx->x = x`):
     /// a lookup into such a local is written into the field.
     local_to_field: BTreeMap<String, String>,
+    /// Labels of the function being written that a later `goto` jumps back to (a retry
+    /// loop, `goto retry` after `-EDEADLK`): such a goto is not an error exit.
+    retry_labels: BTreeSet<String>,
+    /// The function being written.
+    current: String,
 }
 
 /// The name a private field called `next_bridge` is written under: the format reserves
@@ -297,6 +302,30 @@ impl Emitter<'_> {
             if found {
                 return true;
             }
+        }
+        false
+    }
+
+    /// Whether `from` (a function of the file) calls `to`, directly or through the file's
+    /// functions (or is `to`).
+    fn reaches(&self, from: &str, to: &str) -> bool {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![from.to_string()];
+        while let Some(f) = todo.pop() {
+            if f == to {
+                return true;
+            }
+            if !seen.insert(f.clone()) {
+                continue;
+            }
+            let Some(def) = self.file.functions.get(&f) else {
+                continue;
+            };
+            crate::extract::for_each_call(&def.body, &mut |cs| {
+                if cs.class == Class::Internal {
+                    todo.push(cs.name.clone());
+                }
+            });
         }
         false
     }
@@ -542,6 +571,9 @@ impl Emitter<'_> {
             // Accessors and error returns: nothing to model (the return is the error branch).
             "container_of" | "container_of_const" | "dev_err_probe" => return None,
             _ if cs.class == Class::Internal && !self.does_something(&cs.name) => return None,
+            _ if cs.class == Class::Internal && self.reaches(&cs.name, &self.current) => {
+                return Some(self.skip(cs, "is a recursive call (the format has no recursion)"))
+            }
             _ if cs.class == Class::Internal && SLOT_NAMES.contains(&n) => {
                 return Some(self.skip(cs, "has the name of a framework callback"))
             }
@@ -575,9 +607,11 @@ impl Emitter<'_> {
                         }),
                     ) = (item.clone(), stmts.get(i + 1))
                     {
+                        let retry = matches!(then.last(), Some(Stmt::Goto { label, .. }) if self.retry_labels.contains(label));
                         if !matches!(cond, Cond::Enter { .. })
                             && els.is_empty()
                             && ends_in_exit(then)
+                            && !retry
                         {
                             let mut on_error = self.items(then, ladder);
                             if let Some(Stmt::Goto { label, .. }) = then.last() {
@@ -688,6 +722,39 @@ impl Emitter<'_> {
 
 fn ends_in_exit(stmts: &[Stmt]) -> bool {
     matches!(stmts.last(), Some(Stmt::Return { .. } | Stmt::Goto { .. }))
+}
+
+/// The labels of a function's top level that a `goto` after them jumps back to.
+fn retry_labels(body: &[Stmt]) -> BTreeSet<String> {
+    fn gotos(stmts: &[Stmt], out: &mut Vec<String>) {
+        for s in stmts {
+            match s {
+                Stmt::Goto { label, .. } => out.push(label.clone()),
+                Stmt::If { then, els, .. } => {
+                    gotos(then, out);
+                    gotos(els, out);
+                }
+                Stmt::Loop { body, .. } | Stmt::Scoped { body, .. } => gotos(body, out),
+                Stmt::Switch { cases, .. } => {
+                    for c in cases {
+                        gotos(c, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    for (i, s) in body.iter().enumerate() {
+        if let Stmt::Label { name, .. } = s {
+            let mut later = Vec::new();
+            gotos(&body[i + 1..], &mut later);
+            if later.contains(name) {
+                out.insert(name.clone());
+            }
+        }
+    }
+    out
 }
 
 /// For each label of a function's top level: the statements from it to the first return.
@@ -818,6 +885,8 @@ pub fn emit(driver: &Driver, file: &CFile, release: Release, source: &str) -> Op
         wanted: BTreeSet::new(),
         not_expressed,
         local_to_field: BTreeMap::new(),
+        retry_labels: BTreeSet::new(),
+        current: String::new(),
     };
     for (_, func) in funcs.iter().filter(|(m, _)| em.fields.contains_key(*m)) {
         em.wanted.insert(func.clone());
@@ -837,6 +906,8 @@ pub fn emit(driver: &Driver, file: &CFile, release: Release, source: &str) -> Op
         };
         em.local_to_field.clear();
         stores(&f.body, &mut em.local_to_field);
+        em.retry_labels = retry_labels(&f.body);
+        em.current = f.name.clone();
         let lad = ladders(&f.body);
         let ladder: BTreeMap<String, Vec<Item>> = lad
             .iter()
@@ -859,6 +930,8 @@ pub fn emit(driver: &Driver, file: &CFile, release: Release, source: &str) -> Op
         };
         em.local_to_field.clear();
         stores(&f.body, &mut em.local_to_field);
+        em.retry_labels = retry_labels(&f.body);
+        em.current = f.name.clone();
         let lad = ladders(&f.body);
         let ladder: BTreeMap<String, Vec<Item>> = lad
             .iter()
