@@ -608,9 +608,12 @@ impl Emitter<'_> {
                     ) = (item.clone(), stmts.get(i + 1))
                     {
                         let retry = matches!(then.last(), Some(Stmt::Goto { label, .. }) if self.retry_labels.contains(label));
+                        // `if (ret) { ...; } return ret;`: the branch runs, then the
+                        // function returns, as an `on_error` does.
+                        let returns_next = matches!(stmts.get(i + 2), Some(Stmt::Return { .. }));
                         if !matches!(cond, Cond::Enter { .. })
                             && els.is_empty()
-                            && ends_in_exit(then)
+                            && (ends_in_exit(then) || returns_next)
                             && !retry
                         {
                             let mut on_error = self.items(then, ladder);

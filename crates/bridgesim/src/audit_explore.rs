@@ -174,14 +174,12 @@ pub fn write_sets(sets: &[StressSet], dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The boot of one execution in thread order: whether the driver bound, else why not.
-fn bind_status(
-    p: &Arc<crate::scenario::Prepared>,
-    rules: drm::Rules,
-    name: &str,
-) -> Option<String> {
-    let k = p.run_once(rules);
-    let trace = k.trace();
+/// The display controller's driver on both synthetic boards.
+const DISPLAY_CONTROLLER: &str = "imx-lcdif";
+
+/// Why a driver did not bind (`driver`), read off a boot trace: deferred, failed, or never
+/// probed.
+fn why_unbound(trace: &kmodel::trace::Trace, name: &str) -> Option<String> {
     let mut deferred = false;
     let mut failed = None;
     for e in &trace.events {
@@ -196,14 +194,35 @@ fn bind_status(
             }
         }
     }
-    let pending = crate::scenario::boot_deferred(&trace);
+    let pending = crate::scenario::boot_deferred(trace);
     Some(match (failed, deferred) {
         (Some(e), _) => format!("probe failed with error {e}"),
         (None, true) => format!(
             "probe deferred (deferred probe pending: {})",
             pending.join(", ")
         ),
-        _ => "the driver did not probe (no device matched it on the synthetic board)".into(),
+        _ => "it did not probe (no device matched it)".into(),
+    })
+}
+
+/// The boot of one execution in thread order: `None` when the driver and the display
+/// controller bound (so the display pipeline through the driver came up), else why not.
+fn bind_status(
+    p: &Arc<crate::scenario::Prepared>,
+    rules: drm::Rules,
+    name: &str,
+) -> Option<String> {
+    let k = p.run_once(rules);
+    let trace = k.trace();
+    if let Some(why) = why_unbound(&trace, name) {
+        return Some(format!(
+            "the driver did not bind on the synthetic board: {why}"
+        ));
+    }
+    why_unbound(&trace, DISPLAY_CONTROLLER).map(|why| {
+        format!(
+            "the display controller did not bind, so no pipeline runs through the driver (its .attach failed or its chain is incomplete): {why}"
+        )
     })
 }
 
