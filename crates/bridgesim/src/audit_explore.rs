@@ -88,6 +88,11 @@ pub struct ExploredHazard {
     pub preemptions: u32,
     /// Model operations up to the violation.
     pub ops: u32,
+    /// `schedule` is minimised (else it is the schedule as first found: the minimisation
+    /// kept another violation that comes first in the execution).
+    pub minimised: bool,
+    /// A replay of `schedule` to its end shows this violation (checked).
+    pub reproduced: bool,
     /// The call path of the access, innermost first (from a replay of `schedule`).
     pub at: Vec<String>,
     /// `bridgesim replay <scenario> --rules R --schedule S`.
@@ -456,21 +461,30 @@ fn explore_set(set: &StressSet, dir: &Path, opts: &ExploreOpts) -> DriverExplore
             .enumerate()
         {
             // The first finding is the search's minimised counterexample; minimise the others.
-            let (schedule, preemptions) = if n == 0 {
-                (f.schedule.clone(), f.preemptions)
+            // The first finding's schedule is the search's minimised counterexample; the others
+            // are minimised here. `explore::minimize` keeps the first violation of the
+            // execution, so a minimised schedule is used only when its replay still shows this
+            // violation; else the schedule as found (not minimised).
+            let minimised = if n == 0 {
+                Some((f.schedule.clone(), f.preemptions))
             } else {
-                match f.schedule.parse::<kmodel::Schedule>() {
-                    Ok(s) => {
-                        let o = Options::default();
-                        let (m, _) = explore::minimize(&program, &s, &o, MINIMIZE_BUDGET);
-                        let text = m.to_string();
-                        let pre = explore::replay(&program, &m).preemptions;
-                        (text, pre)
-                    }
-                    Err(_) => (f.schedule.clone(), f.preemptions),
-                }
+                f.schedule.parse::<kmodel::Schedule>().ok().map(|s| {
+                    let o = Options::default();
+                    let (m, _) = explore::minimize(&program, &s, &o, MINIMIZE_BUDGET);
+                    let pre = explore::replay(&program, &m).preemptions;
+                    (m.to_string(), pre)
+                })
             };
-            let seen = replay_violation(&program, &schedule, f.kind, &f.object);
+            let mut chosen = None;
+            if let Some((m, pre)) = minimised {
+                if let Some(seen) = replay_violation(&program, &m, f.kind, &f.object) {
+                    chosen = Some((m, pre, true, Some(seen)));
+                }
+            }
+            let (schedule, preemptions, is_minimised, seen) = chosen.unwrap_or_else(|| {
+                let seen = replay_violation(&program, &f.schedule, f.kind, &f.object);
+                (f.schedule.clone(), f.preemptions, false, seen)
+            });
             let key = (f.kind.to_string(), folded(f.kind, &f.object));
             let proposals = if prop_keys.contains(&(f.kind, key.1.clone())) {
                 "found"
@@ -493,6 +507,8 @@ fn explore_set(set: &StressSet, dir: &Path, opts: &ExploreOpts) -> DriverExplore
                 schedule,
                 preemptions,
                 ops: f.ops,
+                minimised: is_minimised,
+                reproduced: seen.is_some(),
                 at: seen.as_ref().map(|s| s.path.clone()).unwrap_or_default(),
                 proposals: proposals.to_string(),
             };
@@ -574,8 +590,19 @@ pub fn render(x: &Exploration) -> String {
             }
             let _ = writeln!(
                 o,
-                "    shortest counterexample: {} preemption(s), {} operations",
-                h.preemptions, h.ops
+                "    {}: {} preemption(s), {} operations{}",
+                if h.minimised {
+                    "shortest counterexample (minimised)"
+                } else {
+                    "counterexample (as found; its minimisation kept an earlier violation)"
+                },
+                h.preemptions,
+                h.ops,
+                if h.reproduced {
+                    ""
+                } else {
+                    "; its replay did not show it again"
+                }
             );
             let _ = writeln!(o, "    replay: {}", h.replay);
         }
@@ -626,6 +653,107 @@ pub fn render(x: &Exploration) -> String {
         x.drivers.iter().filter(|d| !d.hazards.is_empty()).count(),
         x.drivers.len() - not_explored,
         not_explored
+    );
+    o
+}
+
+/// An explored hazard of one driver, as compared between two trees.
+#[derive(Clone, Debug, Serialize)]
+pub struct DriverHazard {
+    pub driver: String,
+    #[serde(flatten)]
+    pub hazard: ExploredHazard,
+}
+
+/// `--base/--head --explore`: the explored hazards the change introduces and closes, matched
+/// by driver, violation kind and object (folded to its device node), not by schedule.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExploredDiff {
+    pub introduced: Vec<DriverHazard>,
+    pub closed: Vec<DriverHazard>,
+    /// Drivers explored on one side only (not explored on the other, or absent), with why.
+    pub explored_on_one_side: Vec<String>,
+}
+
+fn hazard_keys(x: &Exploration) -> BTreeMap<(String, String, String), DriverHazard> {
+    let mut out = BTreeMap::new();
+    for d in &x.drivers {
+        for h in &d.hazards {
+            let kind: ViolationKind = h.violation.parse().unwrap_or(ViolationKind::Warn);
+            out.entry((
+                d.driver.clone(),
+                h.violation.clone(),
+                folded(kind, &h.object),
+            ))
+            .or_insert_with(|| DriverHazard {
+                driver: d.driver.clone(),
+                hazard: h.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Compare two explorations.
+pub fn diff(base: &Exploration, head: &Exploration) -> ExploredDiff {
+    let explored = |x: &Exploration| -> BTreeMap<String, bool> {
+        x.drivers
+            .iter()
+            .map(|d| (d.driver.clone(), matches!(d.status, Status::Explored)))
+            .collect()
+    };
+    let (eb, eh) = (explored(base), explored(head));
+    let both = |d: &str| eb.get(d) == Some(&true) && eh.get(d) == Some(&true);
+    let (kb, kh) = (hazard_keys(base), hazard_keys(head));
+    let introduced = kh
+        .iter()
+        .filter(|(k, _)| both(&k.0) && !kb.contains_key(*k))
+        .map(|(_, v)| v.clone())
+        .collect();
+    let closed = kb
+        .iter()
+        .filter(|(k, _)| both(&k.0) && !kh.contains_key(*k))
+        .map(|(_, v)| v.clone())
+        .collect();
+    let mut one_side: Vec<String> = eb
+        .keys()
+        .chain(eh.keys())
+        .filter(|d| !both(d))
+        .cloned()
+        .collect();
+    one_side.sort();
+    one_side.dedup();
+    ExploredDiff {
+        introduced,
+        closed,
+        explored_on_one_side: one_side,
+    }
+}
+
+/// The text of an explored comparison.
+pub fn render_diff(d: &ExploredDiff, base: &Exploration) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let _ = writeln!(o, "\nExplored hazards ({} on each side)", base.bound);
+    for (what, list) in [("introduced", &d.introduced), ("closed", &d.closed)] {
+        for h in list {
+            let _ = writeln!(
+                o,
+                "  {what}: {} {} in {} ({}, {})",
+                h.driver, h.hazard.violation, h.hazard.object, h.hazard.stress, h.hazard.rules
+            );
+        }
+    }
+    let _ = writeln!(
+        o,
+        "  {} introduced, {} closed; explored on one side only: {}",
+        d.introduced.len(),
+        d.closed.len(),
+        if d.explored_on_one_side.is_empty() {
+            "none".to_string()
+        } else {
+            d.explored_on_one_side.join(", ")
+        }
     );
     o
 }

@@ -114,15 +114,40 @@ pub fn run(args: &AuditArgs) -> ExitCode {
             Err(c) => return c,
         };
         let d = audit::diff(b, h);
+        let explored = if args.explore {
+            let xb = match explore_paths(args, std::slice::from_ref(base), &opts) {
+                Ok(x) => x,
+                Err(c) => return c,
+            };
+            let xh = match explore_paths(args, std::slice::from_ref(head), &opts) {
+                Ok(x) => x,
+                Err(c) => return c,
+            };
+            let xd = bridgesim::audit_explore::diff(&xb, &xh);
+            Some((xb, xd))
+        } else {
+            None
+        };
         if args.json {
+            let mut v = serde_json::to_value(&d).expect("serializable");
+            if let Some((xb, xd)) = &explored {
+                v["schema"] = serde_json::Value::from(SCHEMA_EXPLORED);
+                v["explored"] = serde_json::json!({ "bound": xb.bound, "diff": xd });
+            }
             println!(
                 "{}",
-                serde_json::to_string_pretty(&d).expect("serializable")
+                serde_json::to_string_pretty(&v).expect("serializable")
             );
         } else {
             print!("{}", render_diff(&d));
+            if let Some((xb, xd)) = &explored {
+                print!("{}", bridgesim::audit_explore::render_diff(xd, xb));
+            }
         }
-        return ExitCode::from(u8::from(d.introduces_hazards()));
+        let introduced = explored
+            .as_ref()
+            .is_some_and(|(_, xd)| !xd.introduced.is_empty());
+        return ExitCode::from(u8::from(d.introduces_hazards() || introduced));
     }
     let a = match run_one(&args.paths, &opts, args.json) {
         Ok(a) => a,
@@ -201,6 +226,27 @@ fn scenarios(
     if !args.explore {
         return Ok(None);
     }
+    explore_sets(args, &sets).map(Some)
+}
+
+/// Generate and explore the stress scenarios of the drivers under `paths` (the `--base` or
+/// `--head` tree), in a temporary directory.
+fn explore_paths(
+    args: &AuditArgs,
+    paths: &[PathBuf],
+    opts: &Options,
+) -> Result<bridgesim::audit_explore::Exploration, ExitCode> {
+    let sets = audit::report::stress_sets(paths, opts).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })?;
+    explore_sets(args, &sets)
+}
+
+fn explore_sets(
+    args: &AuditArgs,
+    sets: &[audit::stress::StressSet],
+) -> Result<bridgesim::audit_explore::Exploration, ExitCode> {
     let pb = progress(args.json);
     let progress_cb: Option<Box<dyn Fn(usize, usize, &str)>> = pb.clone().map(|pb| {
         Box::new(move |i: usize, n: usize, d: &str| {
@@ -210,7 +256,7 @@ fn scenarios(
         }) as Box<dyn Fn(usize, usize, &str)>
     });
     let x = bridgesim::audit_explore::explore_sets(
-        &sets,
+        sets,
         &bridgesim::audit_explore::ExploreOpts {
             budget: args.explore_budget,
             emit_dir: args.emit_scenarios.clone(),
@@ -220,7 +266,7 @@ fn scenarios(
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
-    x.map(Some).map_err(|e| {
+    x.map_err(|e| {
         eprintln!("error: cannot write the scenarios: {e}");
         ExitCode::from(2)
     })
