@@ -653,6 +653,21 @@ impl Emitter<'_> {
                             let tag = if set { m.clone() } else { format!("!{m}") };
                             for it in self.items(branch, ladder) {
                                 out.push(match it {
+                                    // `if (ctx->irq) devm_request_threaded_irq(ctx->irq...)`:
+                                    // the format's request already happens only when the node
+                                    // has the interrupt, and the field is set by the request
+                                    // (the C's `ctx->irq = client->irq` is not a call).
+                                    Item::Call(c)
+                                        if matches!(
+                                            c.call.as_str(),
+                                            "devm_request_threaded_irq" | "request_irq"
+                                        ) && c
+                                            .args
+                                            .iter()
+                                            .any(|(k, v)| *k == "field" && *v == m) =>
+                                    {
+                                        Item::Call(c)
+                                    }
                                     Item::Call(mut c) if c.cond.is_none() => {
                                         c.cond = Some(tag.clone());
                                         Item::Call(c)
