@@ -671,8 +671,8 @@ pub struct DriverHazard {
 pub struct ExploredDiff {
     pub introduced: Vec<DriverHazard>,
     pub closed: Vec<DriverHazard>,
-    /// Drivers explored on one side only (not explored on the other, or absent), with why.
-    pub explored_on_one_side: Vec<String>,
+    /// Drivers not explored on both sides (not explored on one or both, or absent from one).
+    pub not_compared: Vec<String>,
 }
 
 fn hazard_keys(x: &Exploration) -> BTreeMap<(String, String, String), DriverHazard> {
@@ -726,7 +726,7 @@ pub fn diff(base: &Exploration, head: &Exploration) -> ExploredDiff {
     ExploredDiff {
         introduced,
         closed,
-        explored_on_one_side: one_side,
+        not_compared: one_side,
     }
 }
 
@@ -746,13 +746,13 @@ pub fn render_diff(d: &ExploredDiff, base: &Exploration) -> String {
     }
     let _ = writeln!(
         o,
-        "  {} introduced, {} closed; explored on one side only: {}",
+        "  {} introduced, {} closed; not compared (not explored on both sides): {}",
         d.introduced.len(),
         d.closed.len(),
-        if d.explored_on_one_side.is_empty() {
+        if d.not_compared.is_empty() {
             "none".to_string()
         } else {
-            d.explored_on_one_side.join(", ")
+            d.not_compared.join(", ")
         }
     );
     o
