@@ -159,6 +159,9 @@ impl Exploration {
     }
 }
 
+/// Called with (drivers done, drivers in all, the next driver's name).
+pub type Progress = Box<dyn Fn(usize, usize, &str)>;
+
 /// How to explore.
 pub struct ExploreOpts {
     pub budget: u64,
@@ -166,7 +169,7 @@ pub struct ExploreOpts {
     /// directory, removed at the end.
     pub emit_dir: Option<PathBuf>,
     /// Called with (done, total, driver) before each driver.
-    pub progress: Option<Box<dyn Fn(usize, usize, &str)>>,
+    pub progress: Option<Progress>,
 }
 
 /// Write every set's files under `dir`.

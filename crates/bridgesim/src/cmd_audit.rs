@@ -248,12 +248,12 @@ fn explore_sets(
     sets: &[audit::stress::StressSet],
 ) -> Result<bridgesim::audit_explore::Exploration, ExitCode> {
     let pb = progress(args.json);
-    let progress_cb: Option<Box<dyn Fn(usize, usize, &str)>> = pb.clone().map(|pb| {
+    let progress_cb: Option<bridgesim::audit_explore::Progress> = pb.clone().map(|pb| {
         Box::new(move |i: usize, n: usize, d: &str| {
             pb.set_length(n as u64);
             pb.set_position(i as u64);
             pb.set_message(format!("exploring {d}"));
-        }) as Box<dyn Fn(usize, usize, &str)>
+        }) as bridgesim::audit_explore::Progress
     });
     let x = bridgesim::audit_explore::explore_sets(
         sets,
