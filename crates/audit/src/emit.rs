@@ -220,6 +220,14 @@ struct Emitter<'a> {
     retry_labels: BTreeSet<String>,
     /// The function being written.
     current: String,
+    /// Locals that receive a panel or bridge lookup and are used by a later call of the same
+    /// function (`panel = of_drm_find_panel(np); ctx->pb = devm_drm_panel_bridge_add(dev,
+    /// panel)`): written as fields of that name, each listed here (name, kind, function, line)
+    /// and declared with a comment.
+    synthetic: Vec<(String, &'static str, String, u32)>,
+    /// Locals of the function being written that hold `of_graph_get_remote_node(np, port,
+    /// endpoint)`: a lookup of such a node is a lookup of that port and endpoint.
+    remote_nodes: BTreeMap<String, (String, String)>,
 }
 
 /// The name a private field called `next_bridge` is written under: the format reserves
@@ -248,6 +256,30 @@ fn stores(body: &[Stmt], out: &mut BTreeMap<String, String>) {
             _ => {}
         }
     }
+}
+
+/// `local → (port, endpoint)` for `local = of_graph_get_remote_node(np, port, endpoint)`.
+fn remote_nodes(body: &[Stmt]) -> BTreeMap<String, (String, String)> {
+    let mut out = BTreeMap::new();
+    crate::extract::for_each_call(body, &mut |cs| {
+        if cs.name == "of_graph_get_remote_node" {
+            if let (Some(v), Some(p), Some(e)) = (&cs.assigned_to, cs.args.get(1), cs.args.get(2)) {
+                if let (Some(p), Some(e)) = (int_arg(Some(p)), int_arg(Some(e))) {
+                    out.insert(v.trim().to_string(), (p, e));
+                }
+            }
+        }
+    });
+    out
+}
+
+/// Whether `s` is a plain C identifier (a local), not a member access or an expression.
+fn is_ident(s: &str) -> bool {
+    let s = s.trim();
+    !s.is_empty()
+        && s != "NULL"
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// `&ctx->foo.work` → `foo`; `ctx->bar` → `bar`; `bridge->next_bridge` → `next_bridge`.
@@ -306,6 +338,34 @@ impl Emitter<'_> {
         false
     }
 
+    /// A lookup into a plain local (`panel = of_drm_find_panel(np)`): the local is written as
+    /// a field of its name (of `kind`), declared with a comment saying so, when no field of
+    /// the private struct has that name.
+    fn local_field(
+        &mut self,
+        arg: Option<&String>,
+        kind: &'static str,
+        line: u32,
+    ) -> Option<String> {
+        let local = arg?.trim().trim_start_matches('&').trim().to_string();
+        if !is_ident(&local) || local == "next_bridge" {
+            return None;
+        }
+        if let Some(k) = self.fields.get(&local) {
+            return (*k == kind).then_some(local);
+        }
+        self.fields.insert(local.clone(), kind);
+        self.synthetic
+            .push((local.clone(), kind, self.current.clone(), line));
+        Some(local)
+    }
+
+    /// `port`/`endpoint` of a lookup whose node argument is a local holding
+    /// `of_graph_get_remote_node(np, port, endpoint)`.
+    fn remote_port(&self, node: Option<&String>) -> Option<(String, String)> {
+        self.remote_nodes.get(node?.trim()).cloned()
+    }
+
     /// Whether `from` (a function of the file) calls `to`, directly or through the file's
     /// functions (or is `to`).
     fn reaches(&self, from: &str, to: &str) -> bool {
@@ -334,8 +394,17 @@ impl Emitter<'_> {
         let arg = arg?;
         let m = match member(arg) {
             Some(m) => m,
-            // A local later stored into a field.
-            None => self.local_to_field.get(arg.trim())?.clone(),
+            // A local later stored into a field, or one written as a field of its own.
+            None => match self.local_to_field.get(arg.trim()) {
+                Some(f) => f.clone(),
+                None => {
+                    let local = arg.trim().trim_start_matches('&').trim();
+                    self.synthetic
+                        .iter()
+                        .find(|(n, _, f, _)| n == local && *f == self.current)
+                        .map(|(n, ..)| n.clone())?
+                }
+            },
         };
         if m == "next_bridge" && kinds.contains(&"bridge") {
             // `bridge->next_bridge` is the core's field; a private `next_bridge` is renamed.
@@ -406,13 +475,32 @@ impl Emitter<'_> {
                 } else {
                     "bridge"
                 };
-                match assigned.and_then(|v| self.field(Some(v), &[kind])) {
-                    Some(f) => Out::new(n).arg("field", f),
+                let f = match assigned.and_then(|v| self.field(Some(v), &[kind])) {
+                    Some(f) => Some(f),
+                    // A counted reference in a local is put through `__free()` or on its
+                    // paths, which a field would not show: only borrowed lookups.
+                    None if n != "of_drm_find_and_get_bridge" => {
+                        self.local_field(assigned, kind, cs.line)
+                    }
+                    None => None,
+                };
+                match f {
+                    Some(f) => {
+                        let mut o = Out::new(n).arg("field", f);
+                        if let Some((p, e)) = self.remote_port(a.first()) {
+                            o = o.arg("port", p).arg("endpoint", e);
+                        }
+                        o
+                    }
                     None => return Some(self.skip(cs, "is looked up into a local")),
                 }
             }
             "devm_drm_of_get_bridge" => {
-                match assigned.and_then(|v| self.field(Some(v), &["bridge"])) {
+                let f = match assigned.and_then(|v| self.field(Some(v), &["bridge"])) {
+                    Some(f) => Some(f),
+                    None => self.local_field(assigned, "bridge", cs.line),
+                };
+                match f {
                     Some(f) => {
                         let mut o = Out::new(n).arg("field", f);
                         if let Some(p) = int_arg(a.get(2)) {
@@ -426,10 +514,16 @@ impl Emitter<'_> {
                     None => return Some(self.skip(cs, "is looked up into a local")),
                 }
             }
-            "drm_of_find_panel_or_bridge" => match self.field(a.get(4), &["bridge"]) {
+            "drm_of_find_panel_or_bridge" => match self
+                .field(a.get(4), &["bridge"])
+                .or_else(|| self.local_field(a.get(4), "bridge", cs.line))
+            {
                 Some(f) => {
                     let mut o = Out::new(n).arg("field", f);
-                    if let Some(p) = self.field(a.get(3), &["panel"]) {
+                    let panel = self
+                        .field(a.get(3), &["panel"])
+                        .or_else(|| self.local_field(a.get(3), "panel", cs.line));
+                    if let Some(p) = panel {
                         o = o.arg("from", p);
                     }
                     if let Some(p) = int_arg(a.get(1)) {
@@ -442,12 +536,22 @@ impl Emitter<'_> {
                 }
                 None => return Some(self.skip(cs, "is looked up into a local")),
             },
-            "devm_drm_panel_bridge_add" | "drm_panel_bridge_add" => {
+            "devm_drm_panel_bridge_add"
+            | "drm_panel_bridge_add"
+            | "devm_drm_panel_bridge_add_typed"
+            | "drm_panel_bridge_add_typed" => {
+                // The _typed variants take the connector type too; the format's call is the
+                // same.
+                let call = n.trim_end_matches("_typed");
+                let bridge = match assigned.and_then(|v| self.field(Some(v), &["bridge"])) {
+                    Some(f) => Some(f),
+                    None => self.local_field(assigned, "bridge", cs.line),
+                };
                 match (
-                    assigned.and_then(|v| self.field(Some(v), &["bridge"])),
+                    bridge,
                     self.field(a.get(if n.starts_with("devm") { 1 } else { 0 }), &["panel"]),
                 ) {
-                    (Some(f), Some(p)) => Out::new(n).arg("field", f).arg("from", p),
+                    (Some(f), Some(p)) => Out::new(call).arg("field", f).arg("from", p),
                     _ => return Some(self.skip(cs, "wraps a panel or into a local")),
                 }
             }
@@ -905,6 +1009,8 @@ pub fn emit(driver: &Driver, file: &CFile, release: Release, source: &str) -> Op
         local_to_field: BTreeMap::new(),
         retry_labels: BTreeSet::new(),
         current: String::new(),
+        synthetic: Vec::new(),
+        remote_nodes: BTreeMap::new(),
     };
     for (_, func) in funcs.iter().filter(|(m, _)| em.fields.contains_key(*m)) {
         em.wanted.insert(func.clone());
@@ -926,6 +1032,7 @@ pub fn emit(driver: &Driver, file: &CFile, release: Release, source: &str) -> Op
         stores(&f.body, &mut em.local_to_field);
         em.retry_labels = retry_labels(&f.body);
         em.current = f.name.clone();
+        em.remote_nodes = remote_nodes(&f.body);
         let lad = ladders(&f.body);
         let ladder: BTreeMap<String, Vec<Item>> = lad
             .iter()
@@ -950,6 +1057,7 @@ pub fn emit(driver: &Driver, file: &CFile, release: Release, source: &str) -> Op
         stores(&f.body, &mut em.local_to_field);
         em.retry_labels = retry_labels(&f.body);
         em.current = f.name.clone();
+        em.remote_nodes = remote_nodes(&f.body);
         let lad = ladders(&f.body);
         let ladder: BTreeMap<String, Vec<Item>> = lad
             .iter()
@@ -972,6 +1080,12 @@ pub fn emit(driver: &Driver, file: &CFile, release: Release, source: &str) -> Op
         let _ = writeln!(t, "container = {}", quote(&format!("struct {p}")));
     }
     let _ = writeln!(t, "source = {}", quote(source));
+    for (name, kind, func, line) in &em.synthetic {
+        field_lines.push(format!(
+            "{name} = {{ kind = {} }}  # a local of {func} (line {line}), written as a field",
+            quote(kind)
+        ));
+    }
     if !field_lines.is_empty() {
         let _ = writeln!(t, "\n[fields]");
         for l in &field_lines {
