@@ -513,43 +513,11 @@ pub fn generate(e: &Emitted) -> StressSet {
     set
 }
 
+/// A scenario's threads: (name, steps).
+type Threads = Vec<(&'static str, Vec<String>)>;
 /// What a scenario does: its description, fault injection, whether the add-on is plugged at
-/// boot, the setup steps and the threads (name, steps).
-struct Shape {
-    what: String,
-    inject: bool,
-    plugged: bool,
-    setup: Vec<String>,
-    threads: Vec<(&'static str, Vec<String>)>,
-}
-
-impl
-    From<(
-        String,
-        bool,
-        bool,
-        Vec<String>,
-        Vec<(&'static str, Vec<String>)>,
-    )> for Shape
-{
-    fn from(
-        (what, inject, plugged, setup, threads): (
-            String,
-            bool,
-            bool,
-            Vec<String>,
-            Vec<(&'static str, Vec<String>)>,
-        ),
-    ) -> Shape {
-        Shape {
-            what,
-            inject,
-            plugged,
-            setup,
-            threads,
-        }
-    }
-}
+/// boot, the setup steps and the threads.
+type Shape = (String, bool, bool, Vec<String>, Threads);
 
 fn scenario(
     st: Stress,
@@ -562,13 +530,7 @@ fn scenario(
     let enable = format!("{{ op = \"enable\", crtc = \"{LCDIF}\" }}");
     let irq = format!("{{ op = \"irq\", node = \"{node}\" }}");
     let unplug = "{ op = \"unplug\", overlay = \"addon\" }".to_string();
-    let Shape {
-        what,
-        inject,
-        plugged,
-        setup,
-        threads,
-    } = Shape::from(
+    let (what, inject, plugged, setup, threads): Shape =
         match st {
             Stress::UnplugVsModeset => (
                 "the add-on is unplugged while a modeset turns the display off".into(),
@@ -664,7 +626,7 @@ fn scenario(
                     vec!["{ op = \"plug\", overlay = \"addon\" }".to_string(), unplug],
                 )],
             ),
-        });
+        };
     let mut t = String::new();
     let _ = writeln!(
         t,
