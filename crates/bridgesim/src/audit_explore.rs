@@ -151,6 +151,8 @@ pub struct Exploration {
     /// Where the scenarios are (the `--emit-scenarios` directory), if they were kept.
     pub scenario_dir: Option<String>,
     pub drivers: Vec<DriverExplored>,
+    /// Ctrl-C stopped the exploration (exit 130).
+    pub interrupted: bool,
 }
 
 impl Exploration {
@@ -170,6 +172,9 @@ pub struct ExploreOpts {
     pub emit_dir: Option<PathBuf>,
     /// Called with (done, total, driver) before each driver.
     pub progress: Option<Progress>,
+    /// Set (by Ctrl-C) to stop: the running search reports what it covered and the drivers
+    /// not reached are "not explored: interrupted".
+    pub interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Write every set's files under `dir`.
@@ -307,12 +312,18 @@ pub fn explore_sets(sets: &[StressSet], opts: &ExploreOpts) -> std::io::Result<E
     };
     write_sets(sets, &dir)?;
     let mut drivers = Vec::new();
+    let stop = || {
+        opts.interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
+    };
     for (i, set) in sets.iter().enumerate() {
         if let Some(p) = &opts.progress {
             p(i, sets.len(), &set.driver);
         }
         drivers.push(explore_set(set, &dir, opts));
     }
+    let interrupted = stop();
     if temp {
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -324,6 +335,7 @@ pub fn explore_sets(sets: &[StressSet], opts: &ExploreOpts) -> std::io::Result<E
         budget: opts.budget,
         scenario_dir: opts.emit_dir.as_ref().map(|d| d.display().to_string()),
         drivers,
+        interrupted,
     })
 }
 
@@ -350,6 +362,16 @@ fn explore_set(set: &StressSet, dir: &Path, opts: &ExploreOpts) -> DriverExplore
     if let Some(why) = &set.not_generated {
         out.status = Status::NotExplored {
             reason: why.clone(),
+        };
+        return out;
+    }
+    if opts
+        .interrupt
+        .as_ref()
+        .is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst))
+    {
+        out.status = Status::NotExplored {
+            reason: "interrupted (Ctrl-C)".into(),
         };
         return out;
     }
@@ -415,6 +437,7 @@ fn explore_set(set: &StressSet, dir: &Path, opts: &ExploreOpts) -> DriverExplore
                     max_executions: Some(opts.budget),
                     collect: true,
                     count_traces: false,
+                    interrupt: opts.interrupt.clone(),
                     ..Options::default()
                 },
             };
@@ -542,6 +565,12 @@ pub fn render(x: &Exploration) -> String {
     use std::fmt::Write as _;
     let mut o = String::new();
     let _ = writeln!(o, "\nExplored stress scenarios ({})", x.bound);
+    if x.interrupted {
+        let _ = writeln!(
+            o,
+            "  interrupted by Ctrl-C: what was covered is below; the drivers not reached say so"
+        );
+    }
     if x.scenario_dir.is_none() {
         let _ = writeln!(
             o,

@@ -1,7 +1,8 @@
 //! `bridgesim audit PATH...`: real driver C in, lifetime hazards out (crate `audit`).
 //!
 //! Exit codes: 0 no hazard (or, with --base/--head, none introduced), 1 hazards found (or
-//! introduced), 2 usage or input errors.
+//! introduced), one-function or explored, 2 usage or input errors, 130 when Ctrl-C stopped
+//! `--explore` (what was covered is printed first).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -51,7 +52,8 @@ pub struct AuditArgs {
     /// List every unknown call, not only the first few per driver.
     #[arg(long)]
     list_unknown: bool,
-    /// Print JSON (schema bridgesim-audit/1) instead of text.
+    /// Print JSON (schema bridgesim-audit/1; bridgesim-audit/2 with --explore) instead of
+    /// text.
     #[arg(long)]
     json: bool,
 }
@@ -144,6 +146,9 @@ pub fn run(args: &AuditArgs) -> ExitCode {
                 print!("{}", bridgesim::audit_explore::render_diff(xd, xb));
             }
         }
+        if explored.as_ref().is_some_and(|(xb, _)| xb.interrupted) || crate::interrupted() {
+            return ExitCode::from(crate::EXIT_INTERRUPTED);
+        }
         let introduced = explored
             .as_ref()
             .is_some_and(|(_, xd)| !xd.introduced.is_empty());
@@ -192,6 +197,9 @@ pub fn run(args: &AuditArgs) -> ExitCode {
         if let Some(x) = &explored {
             print!("{}", bridgesim::audit_explore::render(x));
         }
+    }
+    if explored.as_ref().is_some_and(|x| x.interrupted) {
+        return ExitCode::from(crate::EXIT_INTERRUPTED);
     }
     let explored_hazards = explored.as_ref().is_some_and(|x| x.hazard_count() > 0);
     ExitCode::from(u8::from(a.has_hazards() || explored_hazards))
@@ -261,6 +269,7 @@ fn explore_sets(
             budget: args.explore_budget,
             emit_dir: args.emit_scenarios.clone(),
             progress: progress_cb,
+            interrupt: Some(crate::interrupt_flag()),
         },
     );
     if let Some(pb) = pb {
