@@ -215,6 +215,19 @@ struct Emitter<'a> {
     /// Locals of the function being written that are stored into a field (`ctx->x = x`):
     /// a lookup into such a local is written into the field.
     local_to_field: BTreeMap<String, String>,
+    /// Labels of the function being written that a later `goto` jumps back to (a retry
+    /// loop, `goto retry` after `-EDEADLK`): such a goto is not an error exit.
+    retry_labels: BTreeSet<String>,
+    /// The function being written.
+    current: String,
+    /// Locals that receive a panel or bridge lookup and are used by a later call of the same
+    /// function (`panel = of_drm_find_panel(np); ctx->pb = devm_drm_panel_bridge_add(dev,
+    /// panel)`): written as fields of that name, each listed here (name, kind, function, line)
+    /// and declared with a comment.
+    synthetic: Vec<(String, &'static str, String, u32)>,
+    /// Locals of the function being written that hold `of_graph_get_remote_node(np, port,
+    /// endpoint)`: a lookup of such a node is a lookup of that port and endpoint.
+    remote_nodes: BTreeMap<String, (String, String)>,
 }
 
 /// The name a private field called `next_bridge` is written under: the format reserves
@@ -243,6 +256,30 @@ fn stores(body: &[Stmt], out: &mut BTreeMap<String, String>) {
             _ => {}
         }
     }
+}
+
+/// `local → (port, endpoint)` for `local = of_graph_get_remote_node(np, port, endpoint)`.
+fn remote_nodes(body: &[Stmt]) -> BTreeMap<String, (String, String)> {
+    let mut out = BTreeMap::new();
+    crate::extract::for_each_call(body, &mut |cs| {
+        if cs.name == "of_graph_get_remote_node" {
+            if let (Some(v), Some(p), Some(e)) = (&cs.assigned_to, cs.args.get(1), cs.args.get(2)) {
+                if let (Some(p), Some(e)) = (int_arg(Some(p)), int_arg(Some(e))) {
+                    out.insert(v.trim().to_string(), (p, e));
+                }
+            }
+        }
+    });
+    out
+}
+
+/// Whether `s` is a plain C identifier (a local), not a member access or an expression.
+fn is_ident(s: &str) -> bool {
+    let s = s.trim();
+    !s.is_empty()
+        && s != "NULL"
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// `&ctx->foo.work` → `foo`; `ctx->bar` → `bar`; `bridge->next_bridge` → `next_bridge`.
@@ -301,12 +338,73 @@ impl Emitter<'_> {
         false
     }
 
+    /// A lookup into a plain local (`panel = of_drm_find_panel(np)`): the local is written as
+    /// a field of its name (of `kind`), declared with a comment saying so, when no field of
+    /// the private struct has that name.
+    fn local_field(
+        &mut self,
+        arg: Option<&String>,
+        kind: &'static str,
+        line: u32,
+    ) -> Option<String> {
+        let local = arg?.trim().trim_start_matches('&').trim().to_string();
+        if !is_ident(&local) || local == "next_bridge" {
+            return None;
+        }
+        if let Some(k) = self.fields.get(&local) {
+            return (*k == kind).then_some(local);
+        }
+        self.fields.insert(local.clone(), kind);
+        self.synthetic
+            .push((local.clone(), kind, self.current.clone(), line));
+        Some(local)
+    }
+
+    /// `port`/`endpoint` of a lookup whose node argument is a local holding
+    /// `of_graph_get_remote_node(np, port, endpoint)`.
+    fn remote_port(&self, node: Option<&String>) -> Option<(String, String)> {
+        self.remote_nodes.get(node?.trim()).cloned()
+    }
+
+    /// Whether `from` (a function of the file) calls `to`, directly or through the file's
+    /// functions (or is `to`).
+    fn reaches(&self, from: &str, to: &str) -> bool {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![from.to_string()];
+        while let Some(f) = todo.pop() {
+            if f == to {
+                return true;
+            }
+            if !seen.insert(f.clone()) {
+                continue;
+            }
+            let Some(def) = self.file.functions.get(&f) else {
+                continue;
+            };
+            crate::extract::for_each_call(&def.body, &mut |cs| {
+                if cs.class == Class::Internal {
+                    todo.push(cs.name.clone());
+                }
+            });
+        }
+        false
+    }
+
     fn field(&self, arg: Option<&String>, kinds: &[&str]) -> Option<String> {
         let arg = arg?;
         let m = match member(arg) {
             Some(m) => m,
-            // A local later stored into a field.
-            None => self.local_to_field.get(arg.trim())?.clone(),
+            // A local later stored into a field, or one written as a field of its own.
+            None => match self.local_to_field.get(arg.trim()) {
+                Some(f) => f.clone(),
+                None => {
+                    let local = arg.trim().trim_start_matches('&').trim();
+                    self.synthetic
+                        .iter()
+                        .find(|(n, _, f, _)| n == local && *f == self.current)
+                        .map(|(n, ..)| n.clone())?
+                }
+            },
         };
         if m == "next_bridge" && kinds.contains(&"bridge") {
             // `bridge->next_bridge` is the core's field; a private `next_bridge` is renamed.
@@ -377,13 +475,32 @@ impl Emitter<'_> {
                 } else {
                     "bridge"
                 };
-                match assigned.and_then(|v| self.field(Some(v), &[kind])) {
-                    Some(f) => Out::new(n).arg("field", f),
+                let f = match assigned.and_then(|v| self.field(Some(v), &[kind])) {
+                    Some(f) => Some(f),
+                    // A counted reference in a local is put through `__free()` or on its
+                    // paths, which a field would not show: only borrowed lookups.
+                    None if n != "of_drm_find_and_get_bridge" => {
+                        self.local_field(assigned, kind, cs.line)
+                    }
+                    None => None,
+                };
+                match f {
+                    Some(f) => {
+                        let mut o = Out::new(n).arg("field", f);
+                        if let Some((p, e)) = self.remote_port(a.first()) {
+                            o = o.arg("port", p).arg("endpoint", e);
+                        }
+                        o
+                    }
                     None => return Some(self.skip(cs, "is looked up into a local")),
                 }
             }
             "devm_drm_of_get_bridge" => {
-                match assigned.and_then(|v| self.field(Some(v), &["bridge"])) {
+                let f = match assigned.and_then(|v| self.field(Some(v), &["bridge"])) {
+                    Some(f) => Some(f),
+                    None => self.local_field(assigned, "bridge", cs.line),
+                };
+                match f {
                     Some(f) => {
                         let mut o = Out::new(n).arg("field", f);
                         if let Some(p) = int_arg(a.get(2)) {
@@ -397,10 +514,16 @@ impl Emitter<'_> {
                     None => return Some(self.skip(cs, "is looked up into a local")),
                 }
             }
-            "drm_of_find_panel_or_bridge" => match self.field(a.get(4), &["bridge"]) {
+            "drm_of_find_panel_or_bridge" => match self
+                .field(a.get(4), &["bridge"])
+                .or_else(|| self.local_field(a.get(4), "bridge", cs.line))
+            {
                 Some(f) => {
                     let mut o = Out::new(n).arg("field", f);
-                    if let Some(p) = self.field(a.get(3), &["panel"]) {
+                    let panel = self
+                        .field(a.get(3), &["panel"])
+                        .or_else(|| self.local_field(a.get(3), "panel", cs.line));
+                    if let Some(p) = panel {
                         o = o.arg("from", p);
                     }
                     if let Some(p) = int_arg(a.get(1)) {
@@ -413,12 +536,22 @@ impl Emitter<'_> {
                 }
                 None => return Some(self.skip(cs, "is looked up into a local")),
             },
-            "devm_drm_panel_bridge_add" | "drm_panel_bridge_add" => {
+            "devm_drm_panel_bridge_add"
+            | "drm_panel_bridge_add"
+            | "devm_drm_panel_bridge_add_typed"
+            | "drm_panel_bridge_add_typed" => {
+                // The _typed variants take the connector type too; the format's call is the
+                // same.
+                let call = n.trim_end_matches("_typed");
+                let bridge = match assigned.and_then(|v| self.field(Some(v), &["bridge"])) {
+                    Some(f) => Some(f),
+                    None => self.local_field(assigned, "bridge", cs.line),
+                };
                 match (
-                    assigned.and_then(|v| self.field(Some(v), &["bridge"])),
+                    bridge,
                     self.field(a.get(if n.starts_with("devm") { 1 } else { 0 }), &["panel"]),
                 ) {
-                    (Some(f), Some(p)) => Out::new(n).arg("field", f).arg("from", p),
+                    (Some(f), Some(p)) => Out::new(call).arg("field", f).arg("from", p),
                     _ => return Some(self.skip(cs, "wraps a panel or into a local")),
                 }
             }
@@ -542,6 +675,9 @@ impl Emitter<'_> {
             // Accessors and error returns: nothing to model (the return is the error branch).
             "container_of" | "container_of_const" | "dev_err_probe" => return None,
             _ if cs.class == Class::Internal && !self.does_something(&cs.name) => return None,
+            _ if cs.class == Class::Internal && self.reaches(&cs.name, &self.current) => {
+                return Some(self.skip(cs, "is a recursive call (the format has no recursion)"))
+            }
             _ if cs.class == Class::Internal && SLOT_NAMES.contains(&n) => {
                 return Some(self.skip(cs, "has the name of a framework callback"))
             }
@@ -575,9 +711,14 @@ impl Emitter<'_> {
                         }),
                     ) = (item.clone(), stmts.get(i + 1))
                     {
+                        let retry = matches!(then.last(), Some(Stmt::Goto { label, .. }) if self.retry_labels.contains(label));
+                        // `if (ret) { ...; } return ret;`: the branch runs, then the
+                        // function returns, as an `on_error` does.
+                        let returns_next = matches!(stmts.get(i + 2), Some(Stmt::Return { .. }));
                         if !matches!(cond, Cond::Enter { .. })
                             && els.is_empty()
-                            && ends_in_exit(then)
+                            && (ends_in_exit(then) || returns_next)
+                            && !retry
                         {
                             let mut on_error = self.items(then, ladder);
                             if let Some(Stmt::Goto { label, .. }) = then.last() {
@@ -616,6 +757,21 @@ impl Emitter<'_> {
                             let tag = if set { m.clone() } else { format!("!{m}") };
                             for it in self.items(branch, ladder) {
                                 out.push(match it {
+                                    // `if (ctx->irq) devm_request_threaded_irq(ctx->irq...)`:
+                                    // the format's request already happens only when the node
+                                    // has the interrupt, and the field is set by the request
+                                    // (the C's `ctx->irq = client->irq` is not a call).
+                                    Item::Call(c)
+                                        if matches!(
+                                            c.call.as_str(),
+                                            "devm_request_threaded_irq" | "request_irq"
+                                        ) && c
+                                            .args
+                                            .iter()
+                                            .any(|(k, v)| *k == "field" && *v == m) =>
+                                    {
+                                        Item::Call(c)
+                                    }
                                     Item::Call(mut c) if c.cond.is_none() => {
                                         c.cond = Some(tag.clone());
                                         Item::Call(c)
@@ -688,6 +844,39 @@ impl Emitter<'_> {
 
 fn ends_in_exit(stmts: &[Stmt]) -> bool {
     matches!(stmts.last(), Some(Stmt::Return { .. } | Stmt::Goto { .. }))
+}
+
+/// The labels of a function's top level that a `goto` after them jumps back to.
+fn retry_labels(body: &[Stmt]) -> BTreeSet<String> {
+    fn gotos(stmts: &[Stmt], out: &mut Vec<String>) {
+        for s in stmts {
+            match s {
+                Stmt::Goto { label, .. } => out.push(label.clone()),
+                Stmt::If { then, els, .. } => {
+                    gotos(then, out);
+                    gotos(els, out);
+                }
+                Stmt::Loop { body, .. } | Stmt::Scoped { body, .. } => gotos(body, out),
+                Stmt::Switch { cases, .. } => {
+                    for c in cases {
+                        gotos(c, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    for (i, s) in body.iter().enumerate() {
+        if let Stmt::Label { name, .. } = s {
+            let mut later = Vec::new();
+            gotos(&body[i + 1..], &mut later);
+            if later.contains(name) {
+                out.insert(name.clone());
+            }
+        }
+    }
+    out
 }
 
 /// For each label of a function's top level: the statements from it to the first return.
@@ -818,6 +1007,10 @@ pub fn emit(driver: &Driver, file: &CFile, release: Release, source: &str) -> Op
         wanted: BTreeSet::new(),
         not_expressed,
         local_to_field: BTreeMap::new(),
+        retry_labels: BTreeSet::new(),
+        current: String::new(),
+        synthetic: Vec::new(),
+        remote_nodes: BTreeMap::new(),
     };
     for (_, func) in funcs.iter().filter(|(m, _)| em.fields.contains_key(*m)) {
         em.wanted.insert(func.clone());
@@ -837,6 +1030,9 @@ pub fn emit(driver: &Driver, file: &CFile, release: Release, source: &str) -> Op
         };
         em.local_to_field.clear();
         stores(&f.body, &mut em.local_to_field);
+        em.retry_labels = retry_labels(&f.body);
+        em.current = f.name.clone();
+        em.remote_nodes = remote_nodes(&f.body);
         let lad = ladders(&f.body);
         let ladder: BTreeMap<String, Vec<Item>> = lad
             .iter()
@@ -859,6 +1055,9 @@ pub fn emit(driver: &Driver, file: &CFile, release: Release, source: &str) -> Op
         };
         em.local_to_field.clear();
         stores(&f.body, &mut em.local_to_field);
+        em.retry_labels = retry_labels(&f.body);
+        em.current = f.name.clone();
+        em.remote_nodes = remote_nodes(&f.body);
         let lad = ladders(&f.body);
         let ladder: BTreeMap<String, Vec<Item>> = lad
             .iter()
@@ -881,6 +1080,12 @@ pub fn emit(driver: &Driver, file: &CFile, release: Release, source: &str) -> Op
         let _ = writeln!(t, "container = {}", quote(&format!("struct {p}")));
     }
     let _ = writeln!(t, "source = {}", quote(source));
+    for (name, kind, func, line) in &em.synthetic {
+        field_lines.push(format!(
+            "{name} = {{ kind = {} }}  # a local of {func} (line {line}), written as a field",
+            quote(kind)
+        ));
+    }
     if !field_lines.is_empty() {
         let _ = writeln!(t, "\n[fields]");
         for l in &field_lines {

@@ -8,6 +8,8 @@
 //!   and per callback the framework calls in order with their branches;
 //! - [`hazards`] walks each function's paths (and a driver's functions together) for the
 //!   patterns of the single-function pass, each with its shortest path;
+//! - [`stress`] puts an extracted driver on a synthetic board and writes its stress
+//!   scenarios (explored by `bridgesim audit --explore`);
 //! - [`report`] runs all of it over files, directories or kernel trees, per release, renders
 //!   text or JSON, and compares two trees (`--base/--head`).
 
@@ -17,6 +19,7 @@ pub mod extract;
 pub mod hazards;
 pub mod report;
 pub mod source;
+pub mod stress;
 pub mod vocab;
 
 pub use report::{audit, diff, Audit, AuditError, Diff, Options};
@@ -31,6 +34,10 @@ pub(crate) mod ser {
             Some(r) => s.serialize_some(r.name()),
             None => s.serialize_none(),
         }
+    }
+
+    pub fn release<S: Serializer>(r: &Release, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(r.name())
     }
 
     pub fn releases<S: Serializer>(rs: &[Release], s: S) -> Result<S::Ok, S::Error> {

@@ -596,3 +596,43 @@ pub fn emit_models(
     }
     Ok(out)
 }
+
+/// The stress sets (`stress`) of every driver under `paths`, per release: what
+/// `--emit-scenarios` writes and `--explore` explores. A driver the format cannot describe
+/// (no bus, no compatible, not a bridge or panel) has no set.
+pub fn stress_sets(
+    paths: &[PathBuf],
+    opts: &Options,
+) -> Result<Vec<crate::stress::StressSet>, AuditError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let (root, files) = source::files(p).map_err(AuditError::Input)?;
+        let releases = match opts.release {
+            Some(r) => vec![r],
+            None => source::release_of(p).0,
+        };
+        for f in files {
+            let text = std::fs::read(&f).map_err(|e| {
+                AuditError::Input(InputError {
+                    path: f.clone(),
+                    what: format!("cannot read it: {e}"),
+                })
+            })?;
+            let src = String::from_utf8_lossy(&text);
+            let c = cfile::parse(&src);
+            let name = f
+                .strip_prefix(&root)
+                .unwrap_or(&f)
+                .to_string_lossy()
+                .to_string();
+            let driver = extract::extract(&name, &c);
+            let source_path = format!("{}/{name}", source::BRIDGE_DIR);
+            for r in &releases {
+                if let Some(e) = crate::emit::emit(&driver, &c, *r, &source_path) {
+                    out.push(crate::stress::generate(&e));
+                }
+            }
+        }
+    }
+    Ok(out)
+}

@@ -129,6 +129,9 @@ pub enum Api {
     Drmm,
     /// drm_helper_hpd_irq_event(), drm_bridge_hpd_notify(), drm_kms_helper_hotplug_event().
     HpdNotify,
+    /// drm_bridge_helper_reset_crtc(): a modeset of the CRTC the bridge is on
+    /// (its caller: v7.0:drivers/gpu/drm/bridge/ti-sn65dsi83.c:sn65dsi83_reset_pipe).
+    ResetCrtc,
 }
 
 impl Api {
@@ -240,6 +243,7 @@ const EXACT: &[(&str, Api)] = &[
     ("devm_drm_bridge_add", Api::DevmBridgeAdd),
     ("drm_bridge_remove", Api::BridgeRemove),
     ("drm_bridge_unplug", Api::BridgeUnplug),
+    ("drm_bridge_helper_reset_crtc", Api::ResetCrtc),
     ("drm_bridge_enter", Api::BridgeEnter),
     ("drm_bridge_exit", Api::BridgeExit),
     ("drm_bridge_attach", Api::BridgeAttach),

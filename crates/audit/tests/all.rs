@@ -6,3 +6,4 @@ mod common;
 mod cases;
 mod corpus;
 mod emit;
+mod stress;

@@ -1,7 +1,8 @@
 //! `bridgesim audit PATH...`: real driver C in, lifetime hazards out (crate `audit`).
 //!
 //! Exit codes: 0 no hazard (or, with --base/--head, none introduced), 1 hazards found (or
-//! introduced), 2 usage or input errors.
+//! introduced), one-function or explored, 2 usage or input errors, 130 when Ctrl-C stopped
+//! `--explore` (what was covered is printed first).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -33,10 +34,26 @@ pub struct AuditArgs {
     /// (docs/driver-format.md): DIR/<driver>/<release>.toml.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["base", "head"])]
     emit_model: Option<PathBuf>,
+    /// Also write each driver's stress scenarios (a synthetic board, the add-on overlay that
+    /// carries the driver, its description, one scenario per stress):
+    /// DIR/<driver>/<release>/<stress>.toml, each rerun with `bridgesim explore`.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["base", "head"])]
+    emit_scenarios: Option<PathBuf>,
+    /// Explore each driver's stress scenarios under the selected releases (and with the
+    /// proposals), a bounded search per scenario, and report the violations on the driver's
+    /// objects with their shortest schedule and a replay command.
+    #[arg(long)]
+    explore: bool,
+    /// Executions per scenario and rules column when exploring (a bound: the result says
+    /// whether it covered the whole space).
+    #[arg(long, value_name = "N", default_value_t = bridgesim::audit_explore::DEFAULT_BUDGET,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    explore_budget: u64,
     /// List every unknown call, not only the first few per driver.
     #[arg(long)]
     list_unknown: bool,
-    /// Print JSON (schema bridgesim-audit/1) instead of text.
+    /// Print JSON (schema bridgesim-audit/1; bridgesim-audit/2 with --explore) instead of
+    /// text.
     #[arg(long)]
     json: bool,
 }
@@ -99,15 +116,43 @@ pub fn run(args: &AuditArgs) -> ExitCode {
             Err(c) => return c,
         };
         let d = audit::diff(b, h);
+        let explored = if args.explore {
+            let xb = match explore_paths(args, std::slice::from_ref(base), &opts) {
+                Ok(x) => x,
+                Err(c) => return c,
+            };
+            let xh = match explore_paths(args, std::slice::from_ref(head), &opts) {
+                Ok(x) => x,
+                Err(c) => return c,
+            };
+            let xd = bridgesim::audit_explore::diff(&xb, &xh);
+            Some((xb, xd))
+        } else {
+            None
+        };
         if args.json {
+            let mut v = serde_json::to_value(&d).expect("serializable");
+            if let Some((xb, xd)) = &explored {
+                v["schema"] = serde_json::Value::from(SCHEMA_EXPLORED);
+                v["explored"] = serde_json::json!({ "bound": xb.bound, "diff": xd });
+            }
             println!(
                 "{}",
-                serde_json::to_string_pretty(&d).expect("serializable")
+                serde_json::to_string_pretty(&v).expect("serializable")
             );
         } else {
             print!("{}", render_diff(&d));
+            if let Some((xb, xd)) = &explored {
+                print!("{}", bridgesim::audit_explore::render_diff(xd, xb));
+            }
         }
-        return ExitCode::from(u8::from(d.introduces_hazards()));
+        if explored.as_ref().is_some_and(|(xb, _)| xb.interrupted) || crate::interrupted() {
+            return ExitCode::from(crate::EXIT_INTERRUPTED);
+        }
+        let introduced = explored
+            .as_ref()
+            .is_some_and(|(_, xd)| !xd.introduced.is_empty());
+        return ExitCode::from(u8::from(d.introduces_hazards() || introduced));
     }
     let a = match run_one(&args.paths, &opts, args.json) {
         Ok(a) => a,
@@ -129,13 +174,109 @@ pub fn run(args: &AuditArgs) -> ExitCode {
             }
         }
     }
+    let explored = if args.emit_scenarios.is_some() || args.explore {
+        match scenarios(args, &opts) {
+            Ok(x) => x,
+            Err(c) => return c,
+        }
+    } else {
+        None
+    };
     if args.json {
+        let mut v = serde_json::to_value(&a).expect("serializable");
+        if let Some(x) = &explored {
+            v["schema"] = serde_json::Value::from(SCHEMA_EXPLORED);
+            v["explored"] = serde_json::to_value(x).expect("serializable");
+        }
         println!(
             "{}",
-            serde_json::to_string_pretty(&a).expect("serializable")
+            serde_json::to_string_pretty(&v).expect("serializable")
         );
     } else {
         print!("{}", render(&a, args.list_unknown));
+        if let Some(x) = &explored {
+            print!("{}", bridgesim::audit_explore::render(x));
+        }
     }
-    ExitCode::from(u8::from(a.has_hazards()))
+    if explored.as_ref().is_some_and(|x| x.interrupted) {
+        return ExitCode::from(crate::EXIT_INTERRUPTED);
+    }
+    let explored_hazards = explored.as_ref().is_some_and(|x| x.hazard_count() > 0);
+    ExitCode::from(u8::from(a.has_hazards() || explored_hazards))
+}
+
+/// The JSON schema of an audit that explored its stress scenarios (`--explore`): the audit's
+/// `bridgesim-audit/1` fields plus `explored` (docs/audit.md).
+pub const SCHEMA_EXPLORED: &str = "bridgesim-audit/2";
+
+/// `--emit-scenarios DIR` and `--explore`: generate each driver's stress scenarios, write
+/// them, and explore them when asked.
+fn scenarios(
+    args: &AuditArgs,
+    opts: &Options,
+) -> Result<Option<bridgesim::audit_explore::Exploration>, ExitCode> {
+    let sets = audit::report::stress_sets(&args.paths, opts).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })?;
+    if let Some(dir) = &args.emit_scenarios {
+        if let Err(e) = bridgesim::audit_explore::write_sets(&sets, dir) {
+            eprintln!("error: {}: cannot write the scenarios: {e}", dir.display());
+            return Err(ExitCode::from(2));
+        }
+        let n: usize = sets.iter().map(|s| s.scenarios.len()).sum();
+        eprintln!(
+            "wrote {n} stress scenario(s) of {} driver(s) under {} (DIR/<driver>/<release>/<stress>.toml; rerun one with `bridgesim explore`)",
+            sets.iter().filter(|s| s.not_generated.is_none()).count(),
+            dir.display()
+        );
+    }
+    if !args.explore {
+        return Ok(None);
+    }
+    explore_sets(args, &sets).map(Some)
+}
+
+/// Generate and explore the stress scenarios of the drivers under `paths` (the `--base` or
+/// `--head` tree), in a temporary directory.
+fn explore_paths(
+    args: &AuditArgs,
+    paths: &[PathBuf],
+    opts: &Options,
+) -> Result<bridgesim::audit_explore::Exploration, ExitCode> {
+    let sets = audit::report::stress_sets(paths, opts).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })?;
+    explore_sets(args, &sets)
+}
+
+fn explore_sets(
+    args: &AuditArgs,
+    sets: &[audit::stress::StressSet],
+) -> Result<bridgesim::audit_explore::Exploration, ExitCode> {
+    let pb = progress(args.json);
+    let progress_cb: Option<bridgesim::audit_explore::Progress> = pb.clone().map(|pb| {
+        Box::new(move |i: usize, n: usize, d: &str| {
+            pb.set_length(n as u64);
+            pb.set_position(i as u64);
+            pb.set_message(format!("exploring {d}"));
+        }) as bridgesim::audit_explore::Progress
+    });
+    let x = bridgesim::audit_explore::explore_sets(
+        sets,
+        &bridgesim::audit_explore::ExploreOpts {
+            budget: args.explore_budget,
+            emit_dir: args.emit_scenarios.clone(),
+            progress: progress_cb,
+            interrupt: Some(crate::interrupt_flag()),
+        },
+    );
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    x.map_err(|e| {
+        eprintln!("error: cannot write the scenarios: {e}");
+        ExitCode::from(2)
+    })
 }

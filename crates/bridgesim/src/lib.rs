@@ -1,5 +1,6 @@
 //! The bridgesim product layer: scenarios, their execution and the reports the CLI prints.
 
+pub mod audit_explore;
 pub mod fault;
 pub mod output;
 pub mod scenario;

@@ -356,9 +356,10 @@ enum Command {
     #[command(subcommand)]
     Dt(cmd_dt::DtCommand),
     /// Read driver C (a .c file, a directory or a kernel tree) and report lifetime hazards
-    /// per driver, each with its shortest path; --base/--head compares two trees.
+    /// per driver, each with its shortest path; --explore also explores each driver's stress
+    /// scenarios on a synthetic board; --base/--head compares two trees.
     #[command(
-        after_help = "Exit codes:\n  0  no hazard (with --base/--head: none introduced)\n  1  hazards found (introduced)\n  2  usage or input error"
+        after_help = "Exit codes:\n  0  no hazard (with --base/--head: none introduced)\n  1  hazards found (introduced), one-function or explored\n  2  usage or input error\n  130  interrupted by Ctrl-C during --explore (what was covered is printed first)"
     )]
     Audit(cmd_audit::AuditArgs),
 }

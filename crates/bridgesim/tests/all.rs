@@ -4,6 +4,7 @@
 mod common;
 
 mod audit_cli;
+mod audit_explore;
 mod catalog;
 mod catalog_paths;
 mod cli_help;
