@@ -2,9 +2,10 @@
 //!
 //! # Overview
 //!
-//! - One module per driver (`lcdif`, `panel`, `display_connector`, ...): what it
-//!   allocates and with what, how it finds its next bridge or panel, which pointers it stores,
-//!   what probe, remove, attach, detach and `.destroy` do, in the variant of each kernel era
+//! - [`data`]: the drivers described as data, bridges and panels (docs/driver-format.md).
+//! - One module per driver still in Rust (`lcdif`, `display_connector`): what it allocates and
+//!   with what, how it finds its next bridge or panel, which pointers it stores, what probe,
+//!   remove, attach, detach and `.destroy` do, in the variant of each kernel era
 //!   ([`variant`]).
 //! - [`supply`]: generic models of the suppliers display drivers depend on (fixed regulators,
 //!   GPIO, I2C and PWM controllers, backlights), and the consumer-side lookups
@@ -26,4 +27,3 @@ pub mod variant;
 
 pub mod display_connector;
 pub mod lcdif;
-pub mod panel;

@@ -11,7 +11,7 @@ use kmodel::of::{DeviceTree, NodeId};
 use kmodel::of_platform::OfBus;
 use kmodel::{Kernel, Obj};
 
-use crate::{display_connector, lcdif, panel, supply};
+use crate::{display_connector, lcdif, supply};
 
 /// What a driver model is in a display pipeline.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -177,18 +177,6 @@ fn rust_display_drivers() -> Vec<Entry> {
             bus: OfBus::Platform,
             driver: lcdif::driver(),
             role: Role::DisplayController,
-            hpd: None,
-        },
-        Entry {
-            bus: OfBus::Platform,
-            driver: Rc::new(panel::Panel { dsi: false }),
-            role: Role::Panel,
-            hpd: None,
-        },
-        Entry {
-            bus: OfBus::MipiDsi,
-            driver: Rc::new(panel::Panel { dsi: true }),
-            role: Role::Panel,
             hpd: None,
         },
         Entry {
