@@ -92,7 +92,10 @@ struct Rpm {
 /// Which record is whose device. Model bookkeeping: finding `&dev->power` is pointer
 /// arithmetic in the kernel, so the lookup is a peek, not an access.
 #[derive(Copy, Clone)]
-struct RpmTable(Obj<RefCell<Vec<(DeviceId, Obj<Rpm>)>>>);
+struct RpmTable(Obj<RefCell<Vec<RpmOf>>>);
+
+/// A device and its `dev->power`.
+type RpmOf = (DeviceId, Obj<Rpm>);
 
 fn rpm(k: &Kernel, dev: DeviceId) -> Obj<Rpm> {
     let t = k.global(|k| {
