@@ -44,7 +44,7 @@ fn demo_table_and_replay() {
     for after in ["v7.0", "v7.1", "v7.2"] {
         assert!(!row(after).contains("bridge@2c"), "{after}: {}", row(after));
         assert!(
-            row(after).contains("use-after-free in struct panel_simple /panel"),
+            row(after).contains("use-after-free in struct panel_lvds /panel"),
             "{}",
             row(after)
         );

@@ -1,10 +1,9 @@
-//! Models of real Linux drivers, one file per driver, matched by compatible string.
+//! Models of real Linux drivers, matched by compatible string: the display drivers as data, the suppliers in Rust.
 //!
 //! # Overview
 //!
-//! - One module per driver still in Rust (`panel`): what it
-//!   allocates and with what, how it finds its next bridge or panel, which pointers it stores,
-//!   what probe, remove, attach, detach and `.destroy` do, in the variant of each kernel era
+//! - [`data`]: the drivers described as data: display controllers, bridges and panels
+//!   (docs/driver-format.md); a scenario may still name a description by its old era variant
 //!   ([`variant`]).
 //! - [`supply`]: generic models of the suppliers display drivers depend on (fixed regulators,
 //!   GPIO, I2C and PWM controllers, backlights), and the consumer-side lookups
@@ -24,4 +23,3 @@ pub mod registry;
 pub mod supply;
 pub mod variant;
 
-pub mod panel;

@@ -11,7 +11,7 @@ use kmodel::of::{DeviceTree, NodeId};
 use kmodel::of_platform::OfBus;
 use kmodel::{Kernel, Obj};
 
-use crate::{panel, supply};
+use crate::supply;
 
 /// What a driver model is in a display pipeline.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -163,29 +163,10 @@ pub fn suppliers() -> Vec<Entry> {
     ]
 }
 
-/// The display driver models: the Rust ones, then those described as data.
+/// The display driver models: every display controller, bridge and panel is described as
+/// data (`crates/drivers/data/`).
 pub fn display_drivers() -> Vec<Entry> {
-    let mut v = rust_display_drivers();
-    v.extend(data_drivers());
-    v
-}
-
-/// The display driver models still written in Rust.
-fn rust_display_drivers() -> Vec<Entry> {
-    vec![
-        Entry {
-            bus: OfBus::Platform,
-            driver: Rc::new(panel::Panel { dsi: false }),
-            role: Role::Panel,
-            hpd: None,
-        },
-        Entry {
-            bus: OfBus::MipiDsi,
-            driver: Rc::new(panel::Panel { dsi: true }),
-            role: Role::Panel,
-            hpd: None,
-        },
-    ]
+    data_drivers()
 }
 
 /// The drivers described as data (`crates/drivers/data`, [`crate::data`]).

@@ -143,6 +143,18 @@ fn devm_get(
     }
 }
 
+/// `drm_panel_of_backlight(panel)` → `devm_of_find_backlight(dev)`: follows `backlight`;
+/// `Ok(false)` without the property, `-EPROBE_DEFER` until the backlight's device binds (then
+/// the panel is linked as its consumer).
+pub fn devm_of_find_backlight(k: &Kernel, dev: DeviceId) -> Result<bool, Errno> {
+    let _f = k.func("devm_of_find_backlight");
+    match supplier_state(k, dev, "backlight") {
+        Some(true) => Ok(true),
+        Some(false) => Err(Errno::EPROBE_DEFER),
+        None => Ok(false),
+    }
+}
+
 /// `devm_regulator_get(dev, id)`: follows `<id>-supply`. A missing property gives the dummy
 /// regulator; an unbound supplier gives `-EPROBE_DEFER`.
 pub fn devm_regulator_get(k: &Kernel, dev: DeviceId, id: &str) -> Result<Hw, Errno> {

@@ -6,3 +6,4 @@ mod common;
 mod bridges;
 mod corpus_boot;
 mod data_format;
+mod panels;

@@ -475,7 +475,7 @@ const LDB_PANEL: &str = include_str!("data/ldb-panel.dts");
 static LDB_PANEL_CASE: Case = Case {
     name: "ldb-panel.dts",
     dts: LDB_PANEL,
-    late: &["panel-simple"],
+    late: &["panel-lvds"],
     deferred: &[LDB, LCDIF2],
     // The LDB before the panel: the panel bridge is removed by the LDB's devres.
     first: &[LCDIF2, LDB],

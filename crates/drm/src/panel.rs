@@ -120,6 +120,40 @@ pub fn devm_drm_panel_alloc<P: 'static>(
     Ok(p)
 }
 
+/// `drm_panel_init(panel, dev, funcs, connector_type)` on a container from `devm_kzalloc`: the
+/// panel has no refcount (a driver not converted to `devm_drm_panel_alloc`), and its memory is
+/// freed with `dev`'s devres at unbind, whoever still points to it.
+pub fn drm_panel_init_devm<P: 'static>(
+    k: &Kernel,
+    dev: DeviceId,
+    ty: &'static str,
+    name: &str,
+    funcs: Rc<dyn DrmPanelFuncs>,
+    private: P,
+) -> Result<DrmPanel, Errno> {
+    let _f = k.func("drm_panel_init");
+    let obj = k.devm_kzalloc(
+        dev,
+        ty,
+        name,
+        DrmPanelObj {
+            name: name.to_string(),
+            dev,
+            of_node: k.dev_of_node(dev),
+            funcs,
+            refcount: None,
+            list: None,
+            prepared: false,
+            enabled: false,
+            private: Box::new(private),
+        },
+    )?;
+    let n = k.list_node(obj);
+    k.write(obj, |p| p.list = Some(n));
+    k.init_list_head(obj, n);
+    Ok(DrmPanel(obj))
+}
+
 /// `drm_panel_get`.
 pub fn drm_panel_get(k: &Kernel, p: DrmPanel, owner: impl Into<Owner>) {
     let _f = k.func("drm_panel_get");
@@ -261,4 +295,23 @@ pub fn drm_panel_priv<P: 'static, R>(k: &Kernel, p: DrmPanel, f: impl FnOnce(&P)
             .downcast_ref::<P>()
             .expect("panel container of another type"))
     })
+}
+
+/// `container_of`, for a write to the panel driver's private part.
+pub fn drm_panel_priv_mut<P: 'static, R>(
+    k: &Kernel,
+    p: DrmPanel,
+    f: impl FnOnce(&mut P) -> R,
+) -> R {
+    k.write(p.0, |x| {
+        f(x.private
+            .downcast_mut::<P>()
+            .expect("panel container of another type"))
+    })
+}
+
+/// `panel->prepared` and `panel->enabled`, read from the panel (a driver's `if
+/// (panel->base.enabled)`): a read of its memory.
+pub fn drm_panel_flags(k: &Kernel, p: DrmPanel) -> (bool, bool) {
+    k.read(p.0, |x| (x.prepared, x.enabled))
 }

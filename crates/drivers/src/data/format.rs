@@ -207,7 +207,10 @@ impl fmt::Display for FieldKind {
 #[serde(deny_unknown_fields)]
 pub struct CallbackDecl {
     /// What it models: `release:path:function`, `commit <id>` or `series <name>`.
-    pub cite: Spanned<String>,
+    pub cite: Option<Spanned<String>>,
+    /// Instead of `cite`, in a description with a top-level `follows` (no source in the corpus,
+    /// no commit or series to cite): the function of that upstream file it follows.
+    pub follows: Option<Spanned<String>>,
     /// The framework calls it makes, in order.
     #[serde(default)]
     pub calls: Vec<Spanned<CallDecl>>,
@@ -539,6 +542,31 @@ vocabulary! {
     DrmEdidReadDdc => "drm_edid_read_ddc" [Field, What] fails false;
     /// `return STATUS` from a `detect` (`"connected"`, `"disconnected"`, `"unknown"`).
     ReturnStatus => "return_status" [Status] fails false;
+    // Panels (`role = "panel"`): the panel's own calls and runtime PM (data::interp::panel).
+    /// `drm_panel_init(&ctx->panel, ...)` on a `devm_kzalloc` container: a panel with no
+    /// refcount, freed with the container at unbind (a driver not converted to
+    /// `devm_drm_panel_alloc`).
+    DrmPanelInit => "drm_panel_init" [] fails false;
+    /// `drm_panel_of_backlight(&ctx->panel)`: the `backlight` phandle's device, `-EPROBE_DEFER`
+    /// until it binds; nothing without the property.
+    DrmPanelOfBacklight => "drm_panel_of_backlight" [] fails true;
+    /// `pm_runtime_enable(dev)`: runtime PM on; the device starts suspended.
+    PmRuntimeEnable => "pm_runtime_enable" [] fails false;
+    /// `pm_runtime_disable(dev)`: cancels a pending autosuspend (waits for a running one).
+    PmRuntimeDisable => "pm_runtime_disable" [] fails false;
+    /// `pm_runtime_use_autosuspend(dev)`.
+    PmRuntimeUseAutosuspend => "pm_runtime_use_autosuspend" [] fails false;
+    /// `pm_runtime_dont_use_autosuspend(dev)`: an idle device suspends now (the
+    /// `runtime_suspend` callback runs in the caller).
+    PmRuntimeDontUseAutosuspend => "pm_runtime_dont_use_autosuspend" [] fails false;
+    /// `pm_runtime_get_sync(dev)`: the first user resumes the device (`runtime_resume`).
+    PmRuntimeGetSync => "pm_runtime_get_sync" [] fails true;
+    /// `pm_runtime_put_autosuspend(dev)`: the last user arms the autosuspend timer (a queued
+    /// work that runs `runtime_suspend` at a `run_work` step).
+    PmRuntimePutAutosuspend => "pm_runtime_put_autosuspend" [] fails false;
+    /// `mipi_dsi_dcs_write(dsi, ...)` (and the other DCS/generic writes): a transfer through the
+    /// DSI host to the panel, a hardware access of the panel's link.
+    MipiDsiDcsWrite => "mipi_dsi_dcs_write" [What] fails false;
 }
 
 /// An optional argument of a call.
@@ -680,7 +708,37 @@ impl CallName {
     /// Whether `field` is required.
     fn needs_field(self) -> bool {
         use CallName::*;
-        self.field_kind().is_some() && !matches!(self, DrmOfFindPanelOrBridge)
+        self.field_kind().is_some() && !matches!(self, DrmOfFindPanelOrBridge) && !self.own_panel()
+    }
+
+    /// A `drm_panel_*` call that acts on the driver's own panel when it has no `field`
+    /// (`drm_panel_disable(&panel->base)` in panel-simple's remove).
+    pub fn own_panel(self) -> bool {
+        use CallName::*;
+        matches!(
+            self,
+            DrmPanelPrepare | DrmPanelEnable | DrmPanelDisable | DrmPanelUnprepare
+        )
+    }
+
+    /// The calls a panel makes on itself or its device: only in a `role = "panel"`
+    /// description.
+    pub fn panel_only(self) -> bool {
+        use CallName::*;
+        matches!(
+            self,
+            DevmDrmPanelAlloc
+                | DrmPanelInit
+                | DrmPanelAdd
+                | DrmPanelRemove
+                | DrmPanelOfBacklight
+                | PmRuntimeEnable
+                | PmRuntimeDisable
+                | PmRuntimeUseAutosuspend
+                | PmRuntimeDontUseAutosuspend
+                | PmRuntimeGetSync
+                | PmRuntimePutAutosuspend
+        )
     }
 
     /// Whether `from` is required.
@@ -724,10 +782,12 @@ pub enum Slot {
     PanelGetModes,
     ConnectorGetModes,
     ConnectorDetect,
+    RuntimeSuspend,
+    RuntimeResume,
 }
 
 impl Slot {
-    pub const ALL: [Slot; 26] = [
+    pub const ALL: [Slot; 28] = [
         Slot::Probe,
         Slot::Remove,
         Slot::Attach,
@@ -754,6 +814,8 @@ impl Slot {
         Slot::PanelGetModes,
         Slot::ConnectorGetModes,
         Slot::ConnectorDetect,
+        Slot::RuntimeSuspend,
+        Slot::RuntimeResume,
     ];
 
     pub fn name(self) -> &'static str {
@@ -784,6 +846,8 @@ impl Slot {
             Slot::PanelGetModes => "panel_get_modes",
             Slot::ConnectorGetModes => "connector_get_modes",
             Slot::ConnectorDetect => "connector_detect",
+            Slot::RuntimeSuspend => "runtime_suspend",
+            Slot::RuntimeResume => "runtime_resume",
         }
     }
 
@@ -830,6 +894,12 @@ pub enum Cond {
     /// `remote-available`: in `for_each_endpoint_of_node`, the current endpoint's remote port
     /// parent is available (`of_device_is_available`).
     RemoteAvailable,
+    /// `panel.prepared` / `panel.enabled`: the driver's own panel is prepared / enabled (a read
+    /// of the panel: `if (panel->base.enabled)`).
+    PanelPrepared,
+    PanelEnabled,
+    /// `child:NAME`: the node has a child node NAME (`panel-timing`).
+    Child(String),
     /// `A && B`: both hold.
     All(Vec<Cond>),
 }
@@ -890,7 +960,10 @@ pub enum Returns {
 #[derive(Clone, Debug)]
 pub struct Callback {
     pub name: String,
-    pub cite: Citation,
+    /// What it models; `None` for a callback that `follows` an upstream function instead.
+    pub cite: Option<Citation>,
+    /// The upstream function it follows (a description with a top-level `follows`).
+    pub follows: Option<String>,
     pub calls: Vec<Call>,
     pub returns: Returns,
     /// The file it was written in (an inherited callback keeps its file).
@@ -1195,13 +1268,41 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
     for (cname, (decl, i, span)) in &callbacks {
         let src = &layers[*i].src;
         let slot = Slot::from_name(cname);
-        let cite: Citation = decl
-            .cite
-            .get_ref()
-            .parse()
-            .map_err(|e: drm::cite::BadCitation| src.error(decl.cite.span(), e.to_string()))?;
+        let cite: Option<Citation> = match (&decl.cite, &decl.follows) {
+            (Some(c), None) => Some(
+                c.get_ref()
+                    .parse()
+                    .map_err(|e: drm::cite::BadCitation| src.error(c.span(), e.to_string()))?,
+            ),
+            (None, Some(f)) if follows.is_none() => {
+                return Err(src.error(
+                    f.span(),
+                    format!("callback `{cname}` `follows` an upstream function, but the description has no top-level `follows` (the upstream file); cite it instead"),
+                ))
+            }
+            (None, Some(f)) if !is_c_identifier(f.get_ref()) => {
+                return Err(src.error(
+                    f.span(),
+                    format!("`follows = \"{}\"`: expected the C function of the upstream file", f.get_ref()),
+                ))
+            }
+            (None, Some(_)) => None,
+            (Some(c), Some(_)) => {
+                return Err(src.error(
+                    c.span(),
+                    format!("callback `{cname}` has `cite` and `follows`: give one (`follows` only where there is nothing to cite)"),
+                ))
+            }
+            (None, None) => {
+                return Err(src.error(
+                    span.clone(),
+                    format!("callback `{cname}` needs `cite` (release:path:function, commit or series), or `follows` in a description that follows an upstream file"),
+                ))
+            }
+        };
         let calls = check_calls(
             src,
+            role,
             &decl.calls,
             &field_map,
             &callbacks,
@@ -1249,6 +1350,7 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
             Callback {
                 name: cname.clone(),
                 cite,
+                follows: decl.follows.as_ref().map(|f| f.get_ref().clone()),
                 calls,
                 returns,
                 file: src.file.to_string(),
@@ -1268,7 +1370,7 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
         }
     }
     check_no_recursion(&callbacks, layers)?;
-    if role == DriverRole::Bridge && !checked.contains_key("probe") {
+    if matches!(role, DriverRole::Bridge | DriverRole::Panel) && !checked.contains_key("probe") {
         return Err(top("callbacks.probe"));
     }
     let files = layers
@@ -1372,6 +1474,7 @@ fn is_c_identifier(s: &str) -> bool {
 
 fn check_calls(
     src: &Source<'_>,
+    role: DriverRole,
     calls: &[Spanned<CallDecl>],
     fields: &BTreeMap<String, Field>,
     callbacks: &BTreeMap<String, (CallbackDecl, usize, Range<usize>)>,
@@ -1386,6 +1489,16 @@ fn check_calls(
             .get_ref()
             .parse()
             .map_err(|e: String| src.error(d.call.span(), e))?;
+        let own_panel = name.own_panel() && d.field.is_none();
+        if (name.panel_only() || own_panel) && role != DriverRole::Panel {
+            return Err(src.error(
+                d.call.span(),
+                format!(
+                    "`{name}` acts on the driver's own panel or device: only in a `role = \"panel\"` description (this one is a {role}){}",
+                    if name.own_panel() { "; give `field` for a panel the driver looked up" } else { "" }
+                ),
+            ));
+        }
         let allowed = name.args();
         let present: [(Arg, Option<Range<usize>>); 12] = [
             (Arg::Field, d.field.as_ref().map(|x| x.span())),
@@ -1634,9 +1747,9 @@ fn check_calls(
         };
         *site += 1;
         let my_site = *site;
-        let on_error = check_calls(src, &d.on_error, fields, callbacks, referenced, site)?;
-        let body = check_calls(src, &d.body, fields, callbacks, referenced, site)?;
-        let or_else = check_calls(src, &d.or_else, fields, callbacks, referenced, site)?;
+        let on_error = check_calls(src, role, &d.on_error, fields, callbacks, referenced, site)?;
+        let body = check_calls(src, role, &d.body, fields, callbacks, referenced, site)?;
+        let or_else = check_calls(src, role, &d.or_else, fields, callbacks, referenced, site)?;
         let (line, column) = line_col(src.text, c.span().start);
         out.push(Call {
             name,
@@ -1698,7 +1811,7 @@ fn parse_cond_at(
     fields: &BTreeMap<String, Field>,
 ) -> Result<Cond, DescError> {
     let written = s.get_ref().trim();
-    let expected = "expected \"FIELD\", \"!FIELD\", \"compatible:STRING\", \"property:NAME\", \"bridge.encoder\", \"bridge.dev\", \"remote:PORT\", \"remote-compatible:PORT:STRING\", \"ops:FIELD:OP\", \"dsi-property:NAME\", \"flags:no-connector\" or \"remote-available\" (any of them after `!`, joined with `&&`)";
+    let expected = "expected \"FIELD\", \"!FIELD\", \"compatible:STRING\", \"property:NAME\", \"bridge.encoder\", \"bridge.dev\", \"remote:PORT\", \"remote-compatible:PORT:STRING\", \"ops:FIELD:OP\", \"dsi-property:NAME\", \"flags:no-connector\", \"remote-available\", \"panel.prepared\", \"panel.enabled\" or \"child:NAME\" (any of them after `!`, joined with `&&`)";
     let bad = |why: String| {
         src.error(
             s.span(),
@@ -1720,7 +1833,15 @@ fn parse_cond_at(
         "bridge.dev" => return Ok(Cond::BridgeDev),
         "flags:no-connector" => return Ok(Cond::FlagsNoConnector),
         "remote-available" => return Ok(Cond::RemoteAvailable),
+        "panel.prepared" => return Ok(Cond::PanelPrepared),
+        "panel.enabled" => return Ok(Cond::PanelEnabled),
         _ => {}
+    }
+    if let Some(c) = t.strip_prefix("child:") {
+        if c.is_empty() {
+            return Err(bad("no node name after `child:`".into()));
+        }
+        return Ok(Cond::Child(c.to_string()));
     }
     if let Some(p) = t.strip_prefix("remote:") {
         let port = p

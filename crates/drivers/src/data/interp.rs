@@ -24,10 +24,7 @@ use drm::bridge::{
 use drm::connector::{drm_kms_helper_hotplug_event, ConnectorStatus};
 use drm::encoder::DrmEncoder;
 use drm::of::{devm_drm_of_get_bridge, drm_of_find_panel_or_bridge};
-use drm::panel::{
-    drm_panel_disable, drm_panel_enable, drm_panel_prepare, drm_panel_unprepare, of_drm_find_panel,
-    DrmPanel,
-};
+use drm::panel::{drm_panel_priv, drm_panel_priv_mut, of_drm_find_panel, DrmPanel, DrmPanelObj};
 use drm::RefOwner;
 use kmodel::device::{DeviceId, DeviceInfo, Driver};
 use kmodel::hw::{Hw, HwKind};
@@ -49,6 +46,8 @@ use crate::mipi_dsi::{
 };
 use crate::registry::hpd_irq_requested;
 use crate::supply::{devm_gpiod_get_optional, devm_regulator_get, devm_regulator_get_optional};
+
+mod panel;
 
 /// A `&'static str` for a name read from data (`k.func` and driver names need one). Each
 /// distinct name is leaked once.
@@ -104,6 +103,8 @@ pub struct DataPriv {
 #[derive(Copy, Clone, Debug)]
 enum Ctx {
     Bridge(DrmBridge),
+    /// A panel's container (`role = "panel"`, [`panel`]).
+    Panel(DrmPanel),
     Plain(Obj<DataPriv>),
 }
 
@@ -144,6 +145,9 @@ fn drvdata_ctx(k: &Kernel, dev: DeviceId, data: &DriverData) -> Option<Ctx> {
         DriverRole::Bridge => k
             .dev_get_drvdata::<DrmBridgeObj>(dev)
             .map(|o| Ctx::Bridge(DrmBridge::from_obj(o))),
+        DriverRole::Panel => k
+            .dev_get_drvdata::<DrmPanelObj>(dev)
+            .map(|o| Ctx::Panel(DrmPanel::from_obj(o))),
         _ => k.dev_get_drvdata::<DataPriv>(dev).map(Ctx::Plain),
     }
 }
@@ -151,6 +155,7 @@ fn drvdata_ctx(k: &Kernel, dev: DeviceId, data: &DriverData) -> Option<Ctx> {
 fn ctx_desc(k: &Kernel, ctx: Ctx) -> Arc<Description> {
     match ctx {
         Ctx::Bridge(b) => drm_bridge_priv::<DataPriv, _>(k, b, |p| p.desc.clone()),
+        Ctx::Panel(p) => drm_panel_priv::<DataPriv, _>(k, p, |p| p.desc.clone()),
         Ctx::Plain(o) => k.read(o, |p| p.desc.clone()),
     }
 }
@@ -158,6 +163,7 @@ fn ctx_desc(k: &Kernel, ctx: Ctx) -> Arc<Description> {
 fn ctx_dev(k: &Kernel, ctx: Ctx) -> DeviceId {
     match ctx {
         Ctx::Bridge(b) => drm_bridge_priv::<DataPriv, _>(k, b, |p| p.dev),
+        Ctx::Panel(p) => drm_panel_priv::<DataPriv, _>(k, p, |p| p.dev),
         Ctx::Plain(o) => k.read(o, |p| p.dev),
     }
 }
@@ -431,8 +437,9 @@ impl<'k> Frame<'k> {
 
     fn run_callback(&mut self, cb: &Callback) -> Result<(), Errno> {
         let k = self.k;
-        let fname = match &cb.cite {
-            drm::Citation::Source { function, .. } => intern(function),
+        let fname = match (&cb.cite, &cb.follows) {
+            (Some(drm::Citation::Source { function, .. }), _) => intern(function),
+            (None, Some(function)) => intern(function),
             // A framework callback gets the driver's prefix, as a C identifier (simple-bridge's
             // attach is simple_bridge_attach); a function of the driver is named already.
             _ if Slot::from_name(&cb.name).is_some() => {
@@ -518,6 +525,7 @@ impl<'k> Frame<'k> {
             Cond::Remote(port) => remote_node(k, self.dev, *port, -1).is_some(),
             Cond::RemoteCompatible(port, c) => remote_node(k, self.dev, *port, -1)
                 .is_some_and(|n| k.of_tree(|t| t.of_device_is_compatible(n, c) > 0)),
+            Cond::PanelPrepared | Cond::PanelEnabled | Cond::Child(_) => self.holds_panel(cond),
             Cond::Ops(f, op) => match self.get(f) {
                 // `field->ops & DRM_BRIDGE_OP_*`: a read of the pointed-to bridge.
                 Val::Bridge(n) => {
@@ -564,6 +572,9 @@ impl<'k> Frame<'k> {
             Some(Ctx::Bridge(b)) => drm_bridge_priv::<DataPriv, _>(k, b, |p| {
                 p.vals.get(name).copied().unwrap_or_default()
             }),
+            Some(Ctx::Panel(pn)) => drm_panel_priv::<DataPriv, _>(k, pn, |p| {
+                p.vals.get(name).copied().unwrap_or_default()
+            }),
             Some(Ctx::Plain(o)) => k.read(o, |p| p.vals.get(name).copied().unwrap_or_default()),
             None => self.pending.get(name).copied().unwrap_or_default(),
         }
@@ -583,6 +594,9 @@ impl<'k> Frame<'k> {
         }
         match self.ctx {
             Some(Ctx::Bridge(b)) => drm_bridge_priv_mut::<DataPriv, _>(k, b, |p| {
+                p.vals.insert(name.to_string(), v);
+            }),
+            Some(Ctx::Panel(pn)) => drm_panel_priv_mut::<DataPriv, _>(k, pn, |p| {
                 p.vals.insert(name.to_string(), v);
             }),
             Some(Ctx::Plain(o)) => k.write(o, |p| {
@@ -631,6 +645,7 @@ impl<'k> Frame<'k> {
         let k = self.k;
         match self.ctx {
             Some(Ctx::Bridge(b)) => drm_bridge_priv::<DataPriv, _>(k, b, |p| p.freed_at_unbind),
+            Some(Ctx::Panel(pn)) => drm_panel_priv::<DataPriv, _>(k, pn, |p| p.freed_at_unbind),
             Some(Ctx::Plain(o)) => k.read(o, |p| p.freed_at_unbind),
             None => true,
         }
@@ -758,6 +773,9 @@ impl<'k> Frame<'k> {
                     self.alloc_plain(true)
                 }
             }
+            CallName::DevmKzalloc if self.desc.role == super::format::DriverRole::Panel => {
+                self.exec_panel(c)
+            }
             CallName::DevmKzalloc => {
                 if self.desc.role == super::format::DriverRole::Bridge {
                     self.alloc_bridge(true)
@@ -772,7 +790,6 @@ impl<'k> Frame<'k> {
                 }
                 Ok(())
             }
-            CallName::DevmDrmPanelAlloc => self.alloc_plain(true),
             CallName::DrmBridgeAdd => {
                 let b = self.need_bridge()?;
                 drm_bridge_add(k, b);
@@ -1093,27 +1110,23 @@ impl<'k> Frame<'k> {
                 }
                 Ok(())
             }
-            CallName::DrmPanelPrepare
+            // Panels: data::interp::panel.
+            CallName::DevmDrmPanelAlloc
+            | CallName::DrmPanelInit
+            | CallName::DrmPanelAdd
+            | CallName::DrmPanelRemove
+            | CallName::DrmPanelPrepare
             | CallName::DrmPanelEnable
             | CallName::DrmPanelDisable
-            | CallName::DrmPanelUnprepare => {
-                let Some(p) = self.panel_of(self.field(c)) else {
-                    return Ok(());
-                };
-                match c.name {
-                    CallName::DrmPanelPrepare => drm_panel_prepare(k, p),
-                    CallName::DrmPanelEnable => drm_panel_enable(k, p),
-                    CallName::DrmPanelDisable => drm_panel_disable(k, p),
-                    _ => drm_panel_unprepare(k, p),
-                }
-            }
-            CallName::DrmPanelAdd | CallName::DrmPanelRemove => {
-                k.warn(format!(
-                    "{}: {} is not modelled for data panels yet ({})",
-                    self.desc.name, c.name, c.at
-                ));
-                Ok(())
-            }
+            | CallName::DrmPanelUnprepare
+            | CallName::DrmPanelOfBacklight
+            | CallName::PmRuntimeEnable
+            | CallName::PmRuntimeDisable
+            | CallName::PmRuntimeUseAutosuspend
+            | CallName::PmRuntimeDontUseAutosuspend
+            | CallName::PmRuntimeGetSync
+            | CallName::PmRuntimePutAutosuspend
+            | CallName::MipiDsiDcsWrite => self.exec_panel(c),
             CallName::MipiDsiHostRegister => {
                 let ctx = self.ctx.ok_or(Errno::EINVAL)?;
                 let ops = Rc::new(DataHostOps {
@@ -1302,6 +1315,7 @@ impl<'k> Frame<'k> {
     fn action_data(&self) -> u64 {
         match self.ctx {
             Some(Ctx::Bridge(b)) => b.obj().id().0 as u64,
+            Some(Ctx::Panel(p)) => p.obj().id().0 as u64,
             Some(Ctx::Plain(o)) => o.id().0 as u64,
             None => self.dev.0 as u64,
         }
