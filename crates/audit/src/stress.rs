@@ -10,7 +10,7 @@
 //! driver that attaches to a DSI host, or the project's parallel-RGB board
 //! (`scenarios/boards/imx8mp-dpi.dts`: LCDIF's DPI output to the add-on), written next to the
 //! scenarios, for the others. The add-on overlay carries the driver's node, its downstream
-//! neighbour (a `mitsubishi,aa104xd12` LVDS panel, or an `hdmi-connector` when the probe wants
+//! neighbour (a `mitsubishi,aa104xd12`/`panel-lvds` LVDS panel, or an `hdmi-connector` when the probe wants
 //! a bridge), and a fixed regulator for its supplies.
 
 use std::collections::BTreeSet;
@@ -428,7 +428,7 @@ pub fn generate(e: &Emitted) -> StressSet {
     }
     ports.push_str("\t\t};\n");
     let down = match downstream {
-        Downstream::Panel => "\n\tpanel {\n\t\tcompatible = \"mitsubishi,aa104xd12\";\n\t\tpower-supply = <&reg_stress>;\n\n\t\tport {\n\t\t\tdown_in: endpoint {\n\t\t\t\tremote-endpoint = <&stress_out>;\n\t\t\t};\n\t\t};\n\t};\n",
+        Downstream::Panel => "\n\tpanel {\n\t\tcompatible = \"mitsubishi,aa104xd12\", \"panel-lvds\";\n\t\tpower-supply = <&reg_stress>;\n\t\twidth-mm = <210>;\n\t\theight-mm = <158>;\n\t\tdata-mapping = \"jeida-18\";\n\n\t\tpanel-timing {\n\t\t\tclock-frequency = <65000000>;\n\t\t\thactive = <1024>;\n\t\t\tvactive = <768>;\n\t\t\thback-porch = <220>;\n\t\t\thfront-porch = <40>;\n\t\t\tvback-porch = <21>;\n\t\t\tvfront-porch = <7>;\n\t\t\thsync-len = <60>;\n\t\t\tvsync-len = <10>;\n\t\t};\n\n\t\tport {\n\t\t\tdown_in: endpoint {\n\t\t\t\tremote-endpoint = <&stress_out>;\n\t\t\t};\n\t\t};\n\t};\n",
         Downstream::Bridge => "\n\tconnector {\n\t\tcompatible = \"hdmi-connector\";\n\t\ttype = \"a\";\n\n\t\tport {\n\t\t\tdown_in: endpoint {\n\t\t\t\tremote-endpoint = <&stress_out>;\n\t\t\t};\n\t\t};\n\t};\n",
         Downstream::None => "",
     };

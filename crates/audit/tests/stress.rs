@@ -34,7 +34,7 @@ const CASES: &[Case] = &[
             "interrupts = <12 8>;",
             "remote-endpoint = <&lcdif_dpi_out>;",
             "port@1 {",
-            "compatible = \"mitsubishi,aa104xd12\";",
+            "compatible = \"mitsubishi,aa104xd12\", \"panel-lvds\";",
         ],
         generated: &[
             Stress::UnplugVsModeset,

@@ -22,4 +22,3 @@ pub mod mipi_dsi;
 pub mod registry;
 pub mod supply;
 pub mod variant;
-
