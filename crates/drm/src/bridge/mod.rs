@@ -327,6 +327,30 @@ pub fn devm_drm_bridge_alloc_legacy<P: 'static>(
     Ok(DrmBridge(obj))
 }
 
+/// Not an upstream function: the pattern of i.MX parallel-display up to v6.17
+/// (v6.17:drivers/gpu/drm/imx/ipuv3/parallel-display.c:imx_pd_bind), whose bridge is a member
+/// of the struct `drmm_simple_encoder_alloc` allocates with the encoder, its `funcs` set by
+/// hand: no container, a zeroed kref (count 0), never added. The memory goes at the card's
+/// release, after the encoder's cleanup has detached the bridge (drmm runs its actions newest
+/// first, and the encoder's cleanup action is registered after the allocation). The model
+/// keeps the encoder and the bridge as two objects freed by that one release.
+pub fn drmm_simple_encoder_alloc_with_bridge<P: 'static>(
+    k: &Kernel,
+    drm: DrmDevice,
+    ty: &'static str,
+    name: &str,
+    funcs: Rc<dyn DrmBridgeFuncs>,
+    private: P,
+) -> Result<(DrmEncoder, DrmBridge), Errno> {
+    let _f = k.func("drmm_simple_encoder_alloc");
+    let obj = new_bridge_obj(k, ty, name, Some(funcs), private);
+    crate::managed::drmm_add_action(k, drm, "drmm_kfree", obj.id().0 as u64, move |k| {
+        k.kfree(obj)
+    })?;
+    let enc = crate::encoder::drmm_encoder_alloc(k, drm, name)?;
+    Ok((enc, DrmBridge(obj)))
+}
+
 /// `container_of`: read the driver's private part of the container.
 pub fn drm_bridge_priv<P: 'static, R>(k: &Kernel, b: DrmBridge, f: impl FnOnce(&P) -> R) -> R {
     k.read_field(b.0, F_PRIVATE, |x| {
