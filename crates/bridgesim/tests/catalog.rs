@@ -311,3 +311,64 @@ fn every_release_is_a_column() {
         }
     }
 }
+
+/// The fifteen failure modes of the bridge lifetime (upstream.md §5, kept outside this
+/// repository: its section 5 numbers them 5.1 … 5.19 with gaps).
+const FAILURE_MODES: [&str; 15] = [
+    "5.1", "5.2", "5.3", "5.4", "5.5", "5.6", "5.7", "5.8", "5.11", "5.12", "5.15", "5.16", "5.17",
+    "5.18", "5.19",
+];
+
+/// Issue 12's coverage rule, checked: every failure mode is the `failure_mode` of a catalog
+/// scenario, or has a line in the catalog README's "not (yet) expressed" table that cites the
+/// sources (`release:path:function`); every catalog scenario names a known mode and has its
+/// row in the README's main table.
+#[test]
+fn every_failure_mode_has_a_scenario_or_a_cited_reason() {
+    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/catalog");
+    let readme = std::fs::read_to_string(catalog.join("README.md")).unwrap();
+    let (table, reasons) = readme
+        .split_once("## Failure modes not (yet) expressed")
+        .expect("the README has its table of modes not expressed");
+    let mut expressed = std::collections::BTreeSet::new();
+    for f in common::scenario_files(&["catalog"]) {
+        let p = scenario::load(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let mode = p
+            .scenario
+            .file
+            .failure_mode
+            .clone()
+            .unwrap_or_else(|| panic!("{}: names no failure mode", f.display()));
+        assert!(
+            FAILURE_MODES.contains(&mode.as_str()),
+            "{}: unknown failure mode {mode}",
+            f.display()
+        );
+        let file = f.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            table
+                .lines()
+                .any(|l| l.starts_with(&format!("| {mode} |")) && l.contains(&file)),
+            "scenarios/catalog/README.md has no row `| {mode} | `{file}` ...`"
+        );
+        expressed.insert(mode);
+    }
+    let cited = |l: &str| {
+        l.split(|c: char| c.is_whitespace() || "(),;`".contains(c))
+            .filter_map(|w| w.parse::<drm::Citation>().ok())
+            .any(|c| matches!(c, drm::Citation::Source { .. }))
+    };
+    for mode in FAILURE_MODES {
+        if expressed.contains(mode) {
+            continue;
+        }
+        let line = reasons
+            .lines()
+            .find(|l| l.starts_with(&format!("| {mode} ")))
+            .unwrap_or_else(|| panic!("failure mode {mode}: no scenario and no README reason"));
+        assert!(
+            cited(line),
+            "failure mode {mode}: the reason cites no source:\n{line}"
+        );
+    }
+}

@@ -171,9 +171,9 @@ fn encoder_cleanup_abba_names_both_stacks() {
             "trying to acquire crtc_ww_class_mutex while holding &encoder->bridge_chain_mutex"
         )),
         [
-            "drm_modeset_lock_all",
-            "drm_bridge_detach",
-            "drm_encoder_cleanup"
+            "drm_modeset_lock_all_ctx",
+            "drm_atomic_private_obj_fini",
+            "drm_bridge_detach"
         ],
         "{r}"
     );
@@ -336,4 +336,74 @@ fn borrowed_of_node_is_named_in_the_report() {
             first.report
         );
     }
+}
+
+/// 5.17: with the hotplug-bridge's runtime detach, every violation of the space is where the
+/// failure mode says: the WARN in the detach's `drm_modeset_lock_fini` under
+/// `drm_atomic_private_obj_fini`, and the list corruption and use-after-free in the property
+/// ioctl's lock-all (its walk of the private objects, or the unlock of the context). The posted
+/// fix is clean.
+#[test]
+fn private_obj_fini_racing_the_lock_all_walk() {
+    let p = load("5.17-private-obj-vs-lock-all.toml");
+    let col = "v7.1+hotplug_bridge";
+    let spec = SearchSpec {
+        options: explore::Options {
+            progress: None,
+            collect: true,
+            ..Default::default()
+        },
+        ..SearchSpec::default()
+    };
+    let all = verdict::explore(&p, &RulesColumn::parse(col).unwrap(), &spec).unwrap();
+    let reports: Vec<String> = all
+        .findings
+        .iter()
+        .flat_map(|f| replay_reports(&p, col, &f.schedule))
+        .collect();
+    let in_walk = |r: &String| {
+        let user = stack_after(r, "by thread user");
+        let walk = ["drm_modeset_lock_all_ctx", "drm_modeset_drop_locks"];
+        let by_user = user
+            .iter()
+            .any(|f| walk.contains(f) || *f == "drm_mode_obj_get_properties_ioctl");
+        let uaf_in_walk = r.contains("slab-use-after-free")
+            && walk.iter().any(|w| r.lines().any(|l| l.trim() == *w));
+        by_user || uaf_in_walk
+    };
+    let mut kinds = std::collections::BTreeSet::new();
+    for f in &all.findings {
+        kinds.insert(f.kind);
+    }
+    assert_eq!(
+        kinds,
+        [
+            ViolationKind::UseAfterFree,
+            ViolationKind::ListCorruption,
+            ViolationKind::Warn
+        ]
+        .into_iter()
+        .collect(),
+        "{}",
+        all.summary()
+    );
+    for r in &reports {
+        if r.starts_with("==") && r.contains("WARNING in drm_modeset_lock_fini") {
+            assert_eq!(
+                stack_after(r, "by thread unplug").get(..3),
+                Some(
+                    &[
+                        "drm_modeset_lock_fini",
+                        "drm_atomic_private_obj_fini",
+                        "drm_bridge_detach"
+                    ][..]
+                ),
+                "{r}"
+            );
+        } else {
+            assert!(in_walk(r), "not in the lock-all:\n{r}");
+        }
+    }
+    let fixed = explore(&p, "v7.1+hotplug_bridge+private_obj_fini_locking", None);
+    assert!(fixed.is_clean() && fixed.exhaustive, "{}", fixed.summary());
 }

@@ -297,3 +297,37 @@ pub fn drm_atomic_bridge_chain_select_bus_fmts(k: &Kernel, enc: DrmEncoder) -> u
     }
     n
 }
+
+/// `drm_atomic_private_obj_init(dev, &bridge->base, ...)` for an atomic bridge at attach:
+/// the object is zeroed, its `head` added to the tail of `mode_config.privobj_list` (no lock
+/// taken), and its first state installed.
+// cite: v7.1:drivers/gpu/drm/drm_atomic.c:drm_atomic_private_obj_init; v6.17:drivers/gpu/drm/drm_atomic.c:drm_atomic_private_obj_init
+pub(crate) fn drm_atomic_private_obj_init(k: &Kernel, drm: DrmDevice, b: DrmBridge) {
+    let _f = k.func("drm_atomic_private_obj_init");
+    let list = k.read(drm.obj(), |d| d.privobj_list);
+    let head = k.read_field(b.obj(), crate::bridge::F_CORE, |x| x.base_head());
+    k.list_add_tail(head, list);
+    k.write_field(b.obj(), crate::bridge::F_PRIV_OBJ, |x| x.priv_obj = Some(0));
+}
+
+/// `drm_atomic_private_obj_fini(&bridge->base)` at detach: `list_del` of `head` from the mode
+/// config's `privobj_list` with no lock held (every release v6.17–v7.1), the state destroyed,
+/// then `drm_modeset_lock_fini(&obj->lock)`, whose WARN_ON fires when an acquire context
+/// still holds the lock (failure mode 5.17: a lock-all walking the list at the same time).
+/// With the posted fix (proposal `private_obj_fini_locking`) the `list_del` sits between
+/// `DRM_MODESET_LOCK_ALL_BEGIN` and `_END` on the object's device: a concurrent lock-all
+/// either finishes and drops the lock first, or walks the list after the unlink.
+pub(crate) fn drm_atomic_private_obj_fini(k: &Kernel, drm: DrmDevice, b: DrmBridge) {
+    let _f = k.func("drm_atomic_private_obj_fini");
+    let head = k.read_field(b.obj(), crate::bridge::F_CORE, |x| x.base_head());
+    // cite: series drm/atomic: drm_atomic_private_obj_fini: protect private_obj removal from list v3
+    let locked = rules(k).private_obj_fini_locking;
+    let ctx = locked.then(|| crate::modeset_lock::drm_modeset_lock_all_ctx(k, drm));
+    // cite: v7.1:drivers/gpu/drm/drm_atomic.c:drm_atomic_private_obj_fini
+    k.list_del(head);
+    if let Some(ctx) = ctx {
+        crate::modeset_lock::drm_modeset_drop_locks(k, drm, ctx);
+    }
+    k.write_field(b.obj(), crate::bridge::F_PRIV_OBJ, |x| x.priv_obj = None);
+    crate::modeset_lock::drm_modeset_lock_fini(k, b);
+}

@@ -5,6 +5,7 @@ use kmodel::device::DeviceId;
 use kmodel::kref::{Kref, Owner};
 
 use crate::ref_tracker::RefOwner;
+use kmodel::list::ListHead;
 use kmodel::mutex::Mutex;
 use kmodel::srcu::{Srcu, SrcuIdx};
 use kmodel::{Errno, Kernel, Obj};
@@ -47,6 +48,11 @@ pub struct DrmDeviceObj {
     pub(crate) connectors: Vec<DrmConnector>,
     /// The modeset locks, as one lock (`drm_modeset_lock_all` / the connection mutex).
     pub(crate) modeset_lock: Mutex,
+    /// `mode_config.privobj_list`: the private objects (`base`) of the attached atomic
+    /// bridges, added by `drm_atomic_private_obj_init` and unlinked by
+    /// `drm_atomic_private_obj_fini` (v7.1:drivers/gpu/drm/drm_atomic.c), walked by the
+    /// lock-all of an acquire context (`crate::modeset_lock`).
+    pub(crate) privobj_list: ListHead,
 }
 
 /// The static SRCU domain of `drm_dev_enter` (`drm_unplug_srcu`).
@@ -67,6 +73,7 @@ pub fn drm_dev_alloc(
 ) -> DrmDevice {
     let _f = k.func("drm_dev_alloc");
     let modeset_lock = k.mutex_init("crtc_ww_class_mutex");
+    let privobj_list = k.list_head_init(&format!("{name} mode_config.privobj_list"));
     let obj = k.kzalloc(
         "struct drm_device",
         name,
@@ -80,6 +87,7 @@ pub fn drm_dev_alloc(
             encoders: Vec::new(),
             connectors: Vec::new(),
             modeset_lock,
+            privobj_list,
         },
     );
     let r = k.kref_init(obj.id(), owner);

@@ -9,7 +9,9 @@
 //! - [`bridge_connector`]: the connector that stores per-op bridge references.
 //! - [`cite`]: citations (`release:path:function`, `commit <id>`) of the sources a rule models.
 //! - [`panel`]: `drm_panel`; [`of`]: `drm_of_find_panel_or_bridge` and the devm/drmm getters.
-//! - [`atomic`]: enable/disable through the chain.
+//! - [`atomic`]: enable/disable through the chain; the bridges' private objects.
+//! - [`modeset_lock`]: the lock-all of an acquire context (its walk of the private objects);
+//!   [`mode_object`]: the property ioctl that takes it.
 //! - [`testing`]: small driver models (a panel, an sn65dsi83-like bridge, a display
 //!   controller) for tests and demos.
 //!
@@ -24,6 +26,8 @@ pub mod connector;
 pub mod drv;
 pub mod encoder;
 pub mod managed;
+pub mod mode_object;
+pub mod modeset_lock;
 pub mod of;
 pub mod panel;
 pub mod ref_tracker;

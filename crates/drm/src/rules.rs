@@ -463,9 +463,11 @@ switches! {
             "series disable the pipeline on unplug (roadmap item 2, no patch yet)",
         ];
     /// Proposal: "drm/atomic: drm_atomic_private_obj_fini: protect private_obj removal from
-    /// list" (v3 on 7.0-rc3, §5.17, listed "Not merged" in §1.2): the private object's
-    /// removal takes the modeset locks (inference on the kind of locking, as upstream.md
-    /// says).
+    /// list" (v3 on 7.0-rc3, §5.17, listed "Not merged" in §1.2): the patch puts
+    /// `DRM_MODESET_LOCK_ALL_BEGIN`/`_END` on the object's device around the `list_del` of
+    /// `drm_atomic_private_obj_fini`, so a concurrent lock-all either drops every lock before
+    /// the unlink or walks the list after it (the kind of locking upstream.md could only
+    /// infer; the v3 mail shows it).
     private_obj_fini_locking / PrivateObjFiniLocking:
         since None, until None,
         cites [

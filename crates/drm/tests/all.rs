@@ -8,6 +8,7 @@ mod behaviour_more;
 mod citations;
 mod concurrency;
 mod drm_device;
+mod imx_parallel_display;
 mod kunit_bridge;
 mod kunit_bridge_alloc;
 mod legacy_connector;

@@ -14,11 +14,12 @@ use drm::encoder::drm_encoder_cleanup;
 use drm::{Release, Rules};
 use kmodel::{Kernel, ViolationKind};
 
-/// Thread 1 walks the chain with the scoped loop while thread 2 runs drm_encoder_cleanup.
-/// v6.19: references keep the memory but the walk steps onto a deleted entry (§5.6).
-/// v7.2: the chain mutex serialises them; nothing is reported.
-fn walk_vs_cleanup(rel: Release) -> Kernel {
-    run_rr(Rules::for_release(rel), |k| {
+/// Thread 1 walks the chain with the scoped loop, reading each bridge `reads` times, while
+/// thread 2 runs drm_encoder_cleanup. v6.19: references keep the memory but the walk steps
+/// onto a deleted entry (§5.6). v7.2: the chain mutex serialises them; nothing is reported.
+/// `reads` shifts how the round-robin schedule lines the two threads up.
+fn walk_vs_cleanup(rel: Release, reads: usize) -> Kernel {
+    run_rr(Rules::for_release(rel), move |k| {
         let log = new_log();
         let dev = bare_device(k, "dev");
         let (drm, enc) = drm_with_encoder(k, dev);
@@ -34,7 +35,7 @@ fn walk_vs_cleanup(rel: Release) -> Kernel {
         }
         let walker = k.spawn("walker", move |k| {
             drm_for_each_bridge_in_chain_scoped(k, enc, |b| {
-                for _ in 0..4 {
+                for _ in 0..reads {
                     k.read(b.obj(), |_| ());
                 }
                 ControlFlow::<()>::Continue(())
@@ -53,12 +54,26 @@ fn walk_vs_cleanup(rel: Release) -> Kernel {
 
 #[test]
 fn scoped_walk_racing_encoder_cleanup() {
-    let k = walk_vs_cleanup(Release::V6_19);
-    let ks = kinds(&k);
-    assert!(ks.contains(&ViolationKind::ListCorruption), "{ks:?}");
-    assert!(!ks.contains(&ViolationKind::UseAfterFree), "{ks:?}");
-    let k = walk_vs_cleanup(Release::V7_2);
-    assert_clean(&k);
+    // Some alignment of the two threads makes the walk step onto the unlinked entry; none
+    // frees the memory under it.
+    let v6_19: Vec<Vec<ViolationKind>> = (0..8)
+        .map(|reads| kinds(&walk_vs_cleanup(Release::V6_19, reads)))
+        .collect();
+    assert!(
+        v6_19
+            .iter()
+            .any(|ks| ks.contains(&ViolationKind::ListCorruption)),
+        "{v6_19:?}"
+    );
+    assert!(
+        v6_19
+            .iter()
+            .all(|ks| !ks.contains(&ViolationKind::UseAfterFree)),
+        "{v6_19:?}"
+    );
+    for reads in 0..8 {
+        assert_clean(&walk_vs_cleanup(Release::V7_2, reads));
+    }
 }
 
 /// The unreferenced walk (v6.18) racing a hot-unplug that frees the bridge: §5.5.
@@ -216,4 +231,99 @@ fn encoder_cleanup_lock_order() {
     let k = scenario(true);
     assert_eq!(kinds(&k), [ViolationKind::LockInversion]);
     assert_clean(&scenario(false));
+}
+
+/// §5.17: userspace's property ioctl runs a lock-all (`DRM_MODESET_LOCK_ALL_BEGIN`), which
+/// walks the mode config's private objects and holds each one's lock, while a runtime detach
+/// of an atomic bridge runs `drm_atomic_private_obj_fini` (unlink without a lock, then the
+/// lock's fini). `pad` delays the property ioctl and the detach by that many steps each, which
+/// shifts how the round-robin schedule lines the two threads up.
+fn lock_all_vs_private_obj_fini(rules: Rules, pad: (usize, usize)) -> Kernel {
+    run_rr(rules, move |k| {
+        let log = new_log();
+        let dev = bare_device(k, "dev");
+        let (drm, enc) = drm_with_encoder(k, dev);
+        let a = alloc(k, dev, "A", &log).bridge;
+        let b = alloc(k, dev, "B", &log).bridge;
+        for (x, p) in [(a, None), (b, Some(a))] {
+            drm_bridge_add(k, x);
+            drm_bridge_attach(k, Some(enc), Some(x), p, 0).unwrap();
+        }
+        let user = k.spawn("user", move |k| {
+            for _ in 0..pad.0 {
+                k.read(drm.obj(), |_| ());
+            }
+            drm::mode_object::drm_mode_obj_get_properties_ioctl(k, drm);
+        });
+        let unplug = k.spawn("unplug", move |k| {
+            for _ in 0..pad.1 {
+                k.read(enc.obj(), |_| ());
+            }
+            drm_bridge_detach(k, Some(b))
+        });
+        k.join(user);
+        k.join(unplug);
+        for x in [a, b] {
+            drm_bridge_remove(k, x);
+        }
+        drm_dev_put(k, drm, TEST);
+        k.device_del(dev);
+    })
+}
+
+#[test]
+fn private_obj_fini_racing_lock_all() {
+    // v7.1:drivers/gpu/drm/drm_atomic.c:drm_atomic_private_obj_fini takes no lock: some
+    // alignment finds the walk's lock still held at fini (the WARN 5.17 was found by) and
+    // some the walk stepping through the unlinked entry.
+    let pads: Vec<(usize, usize)> = (0..12).flat_map(|p| [(p, 0), (0, p)]).collect();
+    let v7_1: Vec<Vec<ViolationKind>> = pads
+        .iter()
+        .map(|&pad| {
+            kinds(&lock_all_vs_private_obj_fini(
+                Rules::for_release(Release::V7_1),
+                pad,
+            ))
+        })
+        .collect();
+    assert!(
+        v7_1.iter().any(|ks| ks.contains(&ViolationKind::Warn)),
+        "{v7_1:?}"
+    );
+    assert!(
+        v7_1.iter()
+            .any(|ks| ks.contains(&ViolationKind::ListCorruption)),
+        "{v7_1:?}"
+    );
+    // The posted fix takes the lock-all around the unlink: clean in every alignment.
+    let fixed = Rules {
+        private_obj_fini_locking: true,
+        ..Rules::for_release(Release::V7_1)
+    };
+    for &pad in &pads {
+        assert_clean(&lock_all_vs_private_obj_fini(fixed, pad));
+    }
+}
+
+/// The private object is on the mode config's list exactly between attach and detach: a
+/// lock-all after the detach does not reach the bridge (so it does not touch it once freed).
+#[test]
+fn private_obj_list_follows_attach_and_detach() {
+    let k = run(Release::V7_1, |k| {
+        let log = new_log();
+        let dev = bare_device(k, "dev");
+        let (drm, enc) = drm_with_encoder(k, dev);
+        let bdev = bare_device(k, "bdev");
+        let a = alloc(k, bdev, "A", &log).bridge;
+        drm_bridge_add(k, a);
+        drm_bridge_attach(k, Some(enc), Some(a), None, 0).unwrap();
+        drm::mode_object::drm_mode_obj_get_properties_ioctl(k, drm);
+        drm_bridge_detach(k, Some(a));
+        drm_bridge_remove(k, a);
+        k.device_del(bdev); // the last put: A is freed
+        drm::mode_object::drm_mode_obj_get_properties_ioctl(k, drm);
+        drm_dev_put(k, drm, TEST);
+        k.device_del(dev);
+    });
+    assert_clean(&k);
 }

@@ -282,6 +282,23 @@ impl Kernel {
         }
     }
 
+    /// A `list_for_each_entry` step on a list that other threads change under no lock the
+    /// walker holds (the mode config's private objects, whose `list_del` takes no lock): the
+    /// step first reads the list, then `n`'s `next` as [`Kernel::list_next`] does. `list_del`
+    /// of a listed entry declares a change of the list, not of the entry's own memory, so
+    /// without the first read an unlink of `n` would commute with the walk's read of `n`, and
+    /// a search could miss the walk that follows `LIST_POISON1`. Two steps: an unlink between
+    /// them is seen by the second, as it would be by the walk's load of `next`.
+    pub fn list_next_racy<T: 'static>(
+        &self,
+        head: ListHead,
+        owner: Obj<T>,
+        n: ListNode,
+    ) -> Option<ListNode> {
+        self.point(Access::new(head.0, AccessKind::ListRead));
+        self.list_next(head, owner, n)
+    }
+
     /// The heap object that owns node `n`.
     pub fn list_node_owner(&self, n: ListNode) -> ObjId {
         self.node_state(n).0

@@ -147,6 +147,9 @@ pub enum Step {
     },
     /// Read `/sys/kernel/debug/dri/bridges`.
     Debugfs,
+    /// `drm_mode_obj_get_properties_ioctl` on the CRTC of a display controller node: a
+    /// lock-all (`DRM_MODESET_LOCK_ALL_BEGIN`) that walks the device's private objects.
+    GetProperties { crtc: String },
     /// Close the last DRM file: the final `drm_dev_put`.
     Close,
 }
@@ -168,6 +171,7 @@ impl Step {
             Step::Irq { .. } => "irq",
             Step::Lookup { .. } => "lookup",
             Step::Debugfs => "debugfs",
+            Step::GetProperties { .. } => "get-properties",
             Step::Close => "close",
         }
     }
@@ -187,7 +191,9 @@ impl Step {
             | Step::Unbind { node }
             | Step::Lookup { node, .. }
             | Step::Irq { node, .. } => Some(node),
-            Step::Enable { crtc } | Step::Disable { crtc } => Some(crtc),
+            Step::Enable { crtc } | Step::Disable { crtc } | Step::GetProperties { crtc } => {
+                Some(crtc)
+            }
             Step::Detect { connector } | Step::GetModes { connector } => Some(connector),
             Step::Hpd { bridge } => Some(bridge),
             _ => None,

@@ -515,6 +515,7 @@ fn step_kind_ok(
     match step {
         Step::Enable { .. }
         | Step::Disable { .. }
+        | Step::GetProperties { .. }
         | Step::Detect { .. }
         | Step::GetModes { .. } => {
             let expected = if matches!(step, Step::Detect { .. } | Step::GetModes { .. }) {
@@ -1008,6 +1009,13 @@ fn step(k: &Kernel, p: &Prepared, state: Obj<RunState>, s: &Step) {
         }
         Step::Debugfs => {
             drm_bridge_debugfs_show(k);
+        }
+        Step::GetProperties { crtc } => {
+            let Some(pipe) = node(k, crtc).and_then(|n| display_lookup(k, n)) else {
+                k.model_event(None, format!("no CRTC for {crtc}"));
+                return;
+            };
+            drm::mode_object::drm_mode_obj_get_properties_ioctl(k, pipe.drm);
         }
         Step::Close => close(k, state),
     }

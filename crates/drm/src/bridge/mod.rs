@@ -127,6 +127,9 @@ pub(crate) const F_REGISTERED: &str = "drm_bridge.registered";
 pub const F_NEXT_BRIDGE: &str = "drm_bridge.next_bridge";
 /// `priv_obj`: the atomic state object.
 pub(crate) const F_PRIV_OBJ: &str = "drm_bridge.priv_obj";
+/// `base_locked`: the private object's modeset lock (`base.lock`), held by an acquire context
+/// (on its `locked` list) between the lock-all's walk and `drm_modeset_drop_locks`.
+pub(crate) const F_PRIV_OBJ_LOCK: &str = "drm_bridge.base.lock";
 /// `unplugged`, set once by `drm_bridge_unplug`.
 pub(crate) const F_UNPLUGGED: &str = "drm_bridge.unplugged";
 /// `hpd_cb`, read by the HPD notify path.
@@ -183,6 +186,11 @@ pub struct DrmBridgeObj {
     /// The atomic state object (`base`): `Some(serial of the current state)` between attach
     /// and detach of an atomic bridge; each commit through the bridge installs a new one.
     pub(crate) priv_obj: Option<u32>,
+    /// `&bridge->base.head`: the private object's member of the mode config's
+    /// `privobj_list` (created with the object).
+    base_head: Option<ListNode>,
+    /// Whether `base.lock` is held by an acquire context (`lock->head` on its `locked` list).
+    pub(crate) base_locked: bool,
     /// The HPD callback, between `drm_bridge_hpd_enable` and `_disable`.
     pub(crate) hpd_cb: Option<HpdCb>,
     /// The driver's private part of the container.
@@ -204,6 +212,11 @@ impl DrmBridgeObj {
     /// cleared by detach), as HPD interrupt handlers read it.
     pub fn drm_dev_ptr(&self) -> Option<crate::drv::DrmDevice> {
         self.dev
+    }
+
+    /// `&bridge->base.head` (created with the object).
+    pub(crate) fn base_head(&self) -> ListNode {
+        self.base_head.expect("base.head is created at allocation")
     }
 
     /// `&bridge->chain_node` (created with the object).
@@ -259,15 +272,19 @@ fn new_bridge_obj<P: 'static>(
             published: false,
             chain_owner: None,
             priv_obj: None,
+            base_head: None,
+            base_locked: false,
             hpd_cb: None,
             private: Box::new(private),
         },
     );
     let list = k.list_node(obj);
     let chain_node = k.list_node(obj);
+    let base_head = k.list_node(obj);
     k.write(obj, |b| {
         b.list = Some(list);
         b.chain_node = Some(chain_node);
+        b.base_head = Some(base_head);
     });
     obj
 }
@@ -324,6 +341,30 @@ pub fn devm_drm_bridge_alloc_legacy<P: 'static>(
     let obj = new_bridge_obj(k, ty, name, Some(funcs), private);
     k.devm_add_action_or_reset(dev, "devm_kfree", obj.id().0 as u64, move |k| k.kfree(obj))?;
     Ok(DrmBridge(obj))
+}
+
+/// Not an upstream function: the pattern of i.MX parallel-display up to v6.17
+/// (v6.17:drivers/gpu/drm/imx/ipuv3/parallel-display.c:imx_pd_bind), whose bridge is a member
+/// of the struct `drmm_simple_encoder_alloc` allocates with the encoder, its `funcs` set by
+/// hand: no container, a zeroed kref (count 0), never added. The memory goes at the card's
+/// release, after the encoder's cleanup has detached the bridge (drmm runs its actions newest
+/// first, and the encoder's cleanup action is registered after the allocation). The model
+/// keeps the encoder and the bridge as two objects freed by that one release.
+pub fn drmm_simple_encoder_alloc_with_bridge<P: 'static>(
+    k: &Kernel,
+    drm: DrmDevice,
+    ty: &'static str,
+    name: &str,
+    funcs: Rc<dyn DrmBridgeFuncs>,
+    private: P,
+) -> Result<(DrmEncoder, DrmBridge), Errno> {
+    let _f = k.func("drmm_simple_encoder_alloc");
+    let obj = new_bridge_obj(k, ty, name, Some(funcs), private);
+    crate::managed::drmm_add_action(k, drm, "drmm_kfree", obj.id().0 as u64, move |k| {
+        k.kfree(obj)
+    })?;
+    let enc = crate::encoder::drmm_encoder_alloc(k, drm, name)?;
+    Ok((enc, DrmBridge(obj)))
 }
 
 /// `container_of`: read the driver's private part of the container.
@@ -775,7 +816,7 @@ pub fn drm_bridge_attach(
         return fail(e);
     }
     if funcs.as_ref().is_some_and(|f| f.is_atomic()) {
-        k.write_field(bridge.0, F_PRIV_OBJ, |x| x.priv_obj = Some(0));
+        crate::atomic::drm_atomic_private_obj_init(k, drm, bridge);
     }
     k.model_event(Some(bridge.0.id()), "drm_bridge_attach");
     Ok(())
@@ -802,17 +843,9 @@ pub fn drm_bridge_detach(k: &Kernel, bridge: Option<DrmBridge>) {
         k.warn(format!("drm_bridge_detach: {name} is not attached"));
         return;
     }
-    // drm_atomic_private_obj_fini: unlinks `base` from the mode config's privobj list.
+    // An atomic bridge: unlink `base` from the mode config's privobj list.
     if k.read_field(bridge.0, F_PRIV_OBJ, |x| x.priv_obj.is_some()) {
-        // cite: series drm/atomic: drm_atomic_private_obj_fini: protect private_obj removal from list v3
-        let locked = rules(k).private_obj_fini_locking;
-        if locked {
-            crate::drv::drm_modeset_lock_all(k, dev.expect("checked above"));
-        }
-        k.write_field(bridge.0, F_PRIV_OBJ, |x| x.priv_obj = None);
-        if locked {
-            crate::drv::drm_modeset_unlock_all(k, dev.expect("checked above"));
-        }
+        crate::atomic::drm_atomic_private_obj_fini(k, dev.expect("checked above"), bridge);
     }
     if let Some(f) = funcs {
         f.detach(k, bridge);
