@@ -554,46 +554,20 @@ pub fn emit_models(
     dir: &Path,
 ) -> Result<Vec<(PathBuf, NotExpressed)>, AuditError> {
     let mut out = Vec::new();
-    for p in paths {
-        let (root, files) = source::files(p).map_err(AuditError::Input)?;
-        let releases = match opts.release {
-            Some(r) => vec![r],
-            None => source::release_of(p).0,
-        };
-        for f in files {
-            let text = std::fs::read(&f).map_err(|e| {
+    for_each_emitted(paths, opts, |r, e| {
+        let d = dir.join(&e.dir);
+        let target = d.join(format!("{r}.toml"));
+        std::fs::create_dir_all(&d)
+            .and_then(|_| std::fs::write(&target, &e.toml))
+            .map_err(|err| {
                 AuditError::Input(InputError {
-                    path: f.clone(),
-                    what: format!("cannot read it: {e}"),
+                    path: target.clone(),
+                    what: format!("cannot write it: {err}"),
                 })
             })?;
-            let src = String::from_utf8_lossy(&text);
-            let c = cfile::parse(&src);
-            let name = f
-                .strip_prefix(&root)
-                .unwrap_or(&f)
-                .to_string_lossy()
-                .to_string();
-            let driver = extract::extract(&name, &c);
-            let source_path = format!("{}/{name}", source::BRIDGE_DIR);
-            for r in &releases {
-                let Some(e) = crate::emit::emit(&driver, &c, *r, &source_path) else {
-                    continue;
-                };
-                let d = dir.join(&e.dir);
-                let target = d.join(format!("{r}.toml"));
-                std::fs::create_dir_all(&d)
-                    .and_then(|_| std::fs::write(&target, &e.toml))
-                    .map_err(|err| {
-                        AuditError::Input(InputError {
-                            path: target.clone(),
-                            what: format!("cannot write it: {err}"),
-                        })
-                    })?;
-                out.push((target, e.not_expressed));
-            }
-        }
-    }
+        out.push((target, e.not_expressed));
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -605,6 +579,20 @@ pub fn stress_sets(
     opts: &Options,
 ) -> Result<Vec<crate::stress::StressSet>, AuditError> {
     let mut out = Vec::new();
+    for_each_emitted(paths, opts, |_, e| {
+        out.push(crate::stress::generate(&e));
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Every description `emit` writes for the files under `paths`, per selected release, in
+/// file order.
+fn for_each_emitted(
+    paths: &[PathBuf],
+    opts: &Options,
+    mut each: impl FnMut(Release, crate::emit::Emitted) -> Result<(), AuditError>,
+) -> Result<(), AuditError> {
     for p in paths {
         let (root, files) = source::files(p).map_err(AuditError::Input)?;
         let releases = match opts.release {
@@ -629,10 +617,10 @@ pub fn stress_sets(
             let source_path = format!("{}/{name}", source::BRIDGE_DIR);
             for r in &releases {
                 if let Some(e) = crate::emit::emit(&driver, &c, *r, &source_path) {
-                    out.push(crate::stress::generate(&e));
+                    each(*r, e)?;
                 }
             }
         }
     }
-    Ok(out)
+    Ok(())
 }

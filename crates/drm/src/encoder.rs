@@ -42,17 +42,11 @@ pub struct DrmEncoderObj {
     pub(crate) enabled: bool,
 }
 
-/// `drmm_encoder_alloc`: an encoder in drmm memory whose `drm_encoder_cleanup` runs as a
-/// drmm action at the final `drm_dev_put`.
-pub fn drmm_encoder_alloc(k: &Kernel, drm: DrmDevice, name: &str) -> Result<DrmEncoder, Errno> {
-    let _f = k.func("drmm_encoder_alloc");
-    let chain = k.list_head_init(&format!("{name}->bridge_chain"));
-    let m = k.mutex_init("&encoder->bridge_chain_mutex");
-    let obj = drmm_kzalloc(
-        k,
-        drm,
-        "struct drm_encoder",
-        name,
+impl DrmEncoderObj {
+    /// A fresh encoder of `drm`: an empty chain and its mutex (`drm_encoder_init`'s part).
+    fn new(k: &Kernel, drm: DrmDevice, name: &str) -> Self {
+        let chain = k.list_head_init(&format!("{name}->bridge_chain"));
+        let m = k.mutex_init("&encoder->bridge_chain_mutex");
         DrmEncoderObj {
             name: name.to_string(),
             dev: drm,
@@ -60,8 +54,16 @@ pub fn drmm_encoder_alloc(k: &Kernel, drm: DrmDevice, name: &str) -> Result<DrmE
             bridge_chain_mutex: m,
             cleaned_up: false,
             enabled: false,
-        },
-    );
+        }
+    }
+}
+
+/// `drmm_encoder_alloc`: an encoder in drmm memory whose `drm_encoder_cleanup` runs as a
+/// drmm action at the final `drm_dev_put`.
+pub fn drmm_encoder_alloc(k: &Kernel, drm: DrmDevice, name: &str) -> Result<DrmEncoder, Errno> {
+    let _f = k.func("drmm_encoder_alloc");
+    let val = DrmEncoderObj::new(k, drm, name);
+    let obj = drmm_kzalloc(k, drm, "struct drm_encoder", name, val);
     let enc = DrmEncoder(obj);
     k.write(drm.0, |d| d.encoders.push(enc));
     drmm_add_action(
@@ -86,16 +88,7 @@ pub fn drm_encoder_init(
     name: &str,
 ) -> Result<DrmEncoder, Errno> {
     let _f = k.func("drm_encoder_init");
-    let chain = k.list_head_init(&format!("{name}->bridge_chain"));
-    let m = k.mutex_init("&encoder->bridge_chain_mutex");
-    let val = DrmEncoderObj {
-        name: name.to_string(),
-        dev: drm,
-        bridge_chain: chain,
-        bridge_chain_mutex: m,
-        cleaned_up: false,
-        enabled: false,
-    };
+    let val = DrmEncoderObj::new(k, drm, name);
     let obj = k.devm_kzalloc(dev, "struct drm_encoder", name, val)?;
     let enc = DrmEncoder(obj);
     k.write(drm.0, |d| d.encoders.push(enc));

@@ -79,6 +79,29 @@ fn globals(k: &Kernel) -> PanelGlobals {
     })
 }
 
+impl DrmPanelObj {
+    /// A panel of `dev` not yet counted nor listed (`drm_panel_init`'s fields).
+    fn new<P: 'static>(
+        k: &Kernel,
+        dev: DeviceId,
+        name: &str,
+        funcs: Rc<dyn DrmPanelFuncs>,
+        private: P,
+    ) -> Self {
+        DrmPanelObj {
+            name: name.to_string(),
+            dev,
+            of_node: k.dev_of_node(dev),
+            funcs,
+            refcount: None,
+            list: None,
+            prepared: false,
+            enabled: false,
+            private: Box::new(private),
+        }
+    }
+}
+
 /// `devm_drm_panel_alloc(dev, type, panel, funcs, connector_type)`: refcount 1 owned by
 /// `dev`'s devres; the panel's `of_node` is `dev`'s.
 pub fn devm_drm_panel_alloc<P: 'static>(
@@ -90,21 +113,7 @@ pub fn devm_drm_panel_alloc<P: 'static>(
     private: P,
 ) -> Result<DrmPanel, Errno> {
     let _f = k.func("devm_drm_panel_alloc");
-    let obj = k.kzalloc(
-        ty,
-        name,
-        DrmPanelObj {
-            name: name.to_string(),
-            dev,
-            of_node: k.dev_of_node(dev),
-            funcs,
-            refcount: None,
-            list: None,
-            prepared: false,
-            enabled: false,
-            private: Box::new(private),
-        },
-    );
+    let obj = k.kzalloc(ty, name, DrmPanelObj::new(k, dev, name, funcs, private));
     let owner = RefOwner::devres(k, dev);
     let r = k.kref_init(obj.id(), owner.clone());
     let n = k.list_node(obj);
@@ -136,17 +145,7 @@ pub fn drm_panel_init_devm<P: 'static>(
         dev,
         ty,
         name,
-        DrmPanelObj {
-            name: name.to_string(),
-            dev,
-            of_node: k.dev_of_node(dev),
-            funcs,
-            refcount: None,
-            list: None,
-            prepared: false,
-            enabled: false,
-            private: Box::new(private),
-        },
+        DrmPanelObj::new(k, dev, name, funcs, private),
     )?;
     let n = k.list_node(obj);
     k.write(obj, |p| p.list = Some(n));
