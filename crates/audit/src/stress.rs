@@ -27,6 +27,10 @@ use crate::emit::Emitted;
 pub const DPI_BOARD: &str = include_str!("../../../scenarios/boards/imx8mp-dpi.dts");
 /// The file name the DPI board is written under.
 pub const DPI_BOARD_FILE: &str = "imx8mp-dpi.dts";
+
+/// The boards' display controller, which the generated scenarios select in its
+/// bridge-connector shape.
+const LCDIF_COMPATIBLE: &str = "fsl,imx8mp-lcdif";
 /// The display controller of both boards (the CRTC the modeset steps act on).
 pub const LCDIF: &str = "/soc@0/display-controller@32e80000";
 
@@ -652,6 +656,14 @@ fn scenario(
         "\n[overlays.addon]\nfile = \"addon.dtso\"\nplugged = {plugged}"
     );
     let _ = writeln!(t, "\n[rules]\nrelease = \"{}\"", e.release);
+    // The board's LCDIF in its bridge-connector shape, in every release: most display
+    // controllers attach with DRM_BRIDGE_ATTACH_NO_CONNECTOR, and under the real i.MX8MP LCDIF of
+    // v6.17-v7.1 (flags 0, v7.1:drivers/gpu/drm/mxsfb/lcdif_drv.c:lcdif_attach_bridge) a chain
+    // ending in a display-connector cannot come up, which would leave the driver unexplored.
+    let _ = writeln!(
+        t,
+        "\n[drivers]\n# the bridge-connector LCDIF (a synthetic board's display controller)\n\"{LCDIF_COMPATIBLE}\" = \"lcdif/v7.2\""
+    );
     let _ = writeln!(t, "\n[[driver]]\ninclude = \"{desc_file}\"");
     for (name, steps) in threads {
         let _ = writeln!(
