@@ -1,8 +1,8 @@
 //! Refcount operations that commute (`explore::KrefRule::Release`) against the naive-DFS
 //! oracle, compared on what the executions observe, not only on trace classes.
 //!
-//! A program has 2 or 3 threads (init included). The refcount starts at 1, 2 or 3, held by
-//! the owners `o0`, `o1`, `o0`; every thread gets and puts it under owner `o0` or `o1`, reads
+//! A program has 2 or 3 threads (init included). The refcount starts at 1 to 4, held by
+//! the owners `o0`, `o1`, `o0`, `o1`; every thread gets and puts it under owner `o0` or `o1`, reads
 //! it (`kref_read`), and reads and writes one heap object. Nothing keeps the count above
 //! zero: a put may release it, a later get is an addition on 0, a later put an underflow, a
 //! put of an owner that holds nothing is reported. An outcome is everything the threads
@@ -233,8 +233,9 @@ fn dpor_with_commuting_gets_and_puts_reaches_every_outcome_of_the_oracle() {
         fewer.load(Ordering::Relaxed),
     );
     assert!(n >= 1_000);
-    // The generator must reach the interesting cases: a release in most programs.
-    assert!(released.load(Ordering::Relaxed) * 2 > n);
+    // The generator must reach the interesting cases: a release in over a third of the
+    // programs (53% over 20,000).
+    assert!(released.load(Ordering::Relaxed) * 3 > n);
 }
 
 /// Programs the generated cases found, each of which made an earlier version of the rule
