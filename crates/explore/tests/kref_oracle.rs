@@ -2,13 +2,13 @@
 //! oracle, compared on what the executions observe, not only on trace classes.
 //!
 //! A program has 2 or 3 threads (init included). The refcount starts at 1 to 4, held by
-//! the owners `o0`, `o1`, `o0`, `o1`; every thread gets and puts it under owner `o0` or `o1`, reads
-//! it (`kref_read`), and reads and writes one heap object. Nothing keeps the count above
-//! zero: a put may release it, a later get is an addition on 0, a later put an underflow, a
-//! put of an owner that holds nothing is reported. An outcome is everything the threads
-//! saw (each put's return value, each read's value, which thread ran the release), the
-//! final count and object value, and the violations with their kind and thread. DPOR must
-//! reach the same set of outcomes as naive DFS, and the same trace classes.
+//! the owners `o0`, `o1`, `o0`, `o1`; every thread gets and puts it under owner `o0` or
+//! `o1`, reads it (`kref_read`), and reads and writes one heap object. Nothing keeps the
+//! count above zero: a put may release it, a later get is an addition on 0, a later put an
+//! underflow, a put of an owner that holds nothing is reported. An outcome is everything the
+//! threads saw (each put's return value, each read's value, which thread ran the release),
+//! the final count and object value, and the violations with their kind and thread. DPOR
+//! must reach the same set of outcomes as naive DFS (trace classes may differ: see below).
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
