@@ -6,6 +6,8 @@
 #   scenarios/bench/run.sh [--bin PATH] [--releases "v7.0 v7.1"] [--max-executions N]
 #                          [-- EXTRA EXPLORE FLAGS] [SCENARIO.toml ...]
 #
+# Before/after a search change, pass explore flags after `--`, e.g. `-- --threads 1 --kref
+# decrement` (session 5's refcount rule) against the default `--kref release`.
 # Build first: `cargo build --release -p bridgesim`. Long runs: `nice -n 10`. A row that
 # hits --max-executions says "truncated" in the coverage column (never "exhaustive").
 set -euo pipefail

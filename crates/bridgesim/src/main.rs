@@ -131,6 +131,11 @@ struct SearchArgs {
     /// field-granular accesses, for comparison).
     #[arg(long, value_enum, default_value = "field")]
     granularity: GranularityArg,
+    /// dpor at field granularity: how refcount operations are ordered. `release` (default):
+    /// gets commute with each other and with puts that cannot release in any order of those
+    /// gets. `decrement`: only puts at a count of 3 or more commute, with each other.
+    #[arg(long, value_enum, default_value = "release")]
+    kref: KrefArg,
     /// dpor: list the pairs of operations (kind, object, field) whose races create backtrack
     /// entries, with how many each creates (in --json: stats.races).
     #[arg(long)]
@@ -140,6 +145,12 @@ struct SearchArgs {
     /// (docs/scale-out.md).
     #[arg(long, value_name = "I/N")]
     shard: Option<explore::Shard>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KrefArg {
+    Release,
+    Decrement,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -173,6 +184,10 @@ impl SearchArgs {
         spec.options.granularity = match self.granularity {
             GranularityArg::Field => kmodel::Granularity::Field,
             GranularityArg::Object => kmodel::Granularity::Object,
+        };
+        spec.options.kref = match self.kref {
+            KrefArg::Release => explore::KrefRule::Release,
+            KrefArg::Decrement => explore::KrefRule::Decrement,
         };
         spec.options.race_stats = self.stats;
         spec.options.shard = self.shard;

@@ -2,7 +2,8 @@
 //! field`, the default) must give the same verdict and, with `--all`, the same set of
 //! distinct violations as the per-object search it replaces (`--granularity object`, today's
 //! DPOR), on everything the per-object search finishes: the catalog, the demo, the corpus
-//! scenarios and the 2-thread benchmark case. Both searches run here, side by side.
+//! scenarios and the 2-thread benchmark cases. Both searches run here, side by side. The
+//! reduced search includes the refcount rule (`explore::KrefRule::Release`).
 
 use std::path::PathBuf;
 
@@ -13,17 +14,23 @@ use kmodel::Granularity;
 use crate::common;
 use common::scenario_files as scenarios;
 
-fn spec(granularity: Granularity, collect: bool) -> SearchSpec {
+fn spec(granularity: Granularity, collect: bool, budget: Option<u64>) -> SearchSpec {
     SearchSpec {
         options: explore::Options {
             progress: None,
             collect,
             granularity,
+            max_executions: budget,
             ..Default::default()
         },
         ..SearchSpec::default()
     }
 }
+
+/// With `--all`, the per-object search is compared only where it finishes within this many
+/// executions (the 3- and 4-actor cases and the longest 2-thread ones do not, which is why
+/// issue 15 exists); the reduced search gets the same budget. What is skipped is printed.
+const BUDGET: u64 = 20_000;
 
 /// What must not change: clean or not, and (collecting) the distinct violations.
 fn answer(v: &Verdict, collect: bool) -> (bool, Vec<String>) {
@@ -36,37 +43,65 @@ fn answer(v: &Verdict, collect: bool) -> (bool, Vec<String>) {
     (v.is_clean(), keys)
 }
 
-/// Run every file under every release at both granularities; return the differences and
-/// the executions of each granularity (summed).
-fn compare(files: &[PathBuf], collect: bool) -> (Vec<String>, u64, u64) {
+/// The comparison of every file under every release at both granularities.
+#[derive(Default)]
+struct Compared {
+    /// Where the answers differ.
+    diffs: Vec<String>,
+    /// Where one search did not finish within [`BUDGET`] (collecting only).
+    skipped: Vec<String>,
+    /// Cases compared, and the executions of each granularity on them (summed).
+    cases: usize,
+    field: u64,
+    object: u64,
+}
+
+fn compare(files: &[PathBuf], collect: bool) -> Compared {
+    let budget = collect.then_some(BUDGET);
     let (field, object) = (
-        spec(Granularity::Field, collect),
-        spec(Granularity::Object, collect),
+        spec(Granularity::Field, collect, budget),
+        spec(Granularity::Object, collect, budget),
     );
-    let mut diffs = Vec::new();
-    let (mut nf, mut no) = (0, 0);
+    let mut c = Compared::default();
     for f in files {
         let p = scenario::load(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         for col in RulesColumn::parse_list("all").unwrap() {
-            let a = verdict::explore(&p, &col, &field).unwrap();
             let b = verdict::explore(&p, &col, &object).unwrap();
-            assert!(a.exhaustive && b.exhaustive || !collect, "{}", f.display());
+            let name = format!("{} under {}", p.scenario.file.name, col.label);
+            if collect && !b.exhaustive {
+                c.skipped
+                    .push(format!("{name}: object search > {BUDGET} executions"));
+                continue;
+            }
+            let a = verdict::explore(&p, &col, &field).unwrap();
+            if collect && !a.exhaustive {
+                // Reduced search not finishing where the old one does is a finding too.
+                c.diffs
+                    .push(format!("{name}: field search > {BUDGET} executions"));
+                continue;
+            }
             assert_eq!(a.stats.granularity, Granularity::Field);
             assert_eq!(b.stats.granularity, Granularity::Object);
-            nf += a.stats.executions;
-            no += b.stats.executions;
+            c.cases += 1;
+            c.field += a.stats.executions;
+            c.object += b.stats.executions;
             if answer(&a, collect) != answer(&b, collect) {
-                diffs.push(format!(
-                    "{} under {}: field {} / object {}",
-                    p.scenario.file.name,
-                    col.label,
+                c.diffs.push(format!(
+                    "{name}: field {} / object {}",
                     a.summary(),
                     b.summary()
                 ));
             }
         }
     }
-    (diffs, nf, no)
+    println!(
+        "{} cases compared; executions: field {}, object {}",
+        c.cases, c.field, c.object
+    );
+    for s in &c.skipped {
+        println!("skipped: {s}");
+    }
+    c
 }
 
 /// Every catalog and demo scenario, every release, stopping at the first violation: the
@@ -75,14 +110,15 @@ fn compare(files: &[PathBuf], collect: bool) -> (Vec<String>, u64, u64) {
 fn field_granular_search_keeps_every_catalog_verdict() {
     let files = scenarios(&["catalog", "demo"]);
     assert!(files.len() >= 6, "{files:?}");
-    let (diffs, nf, no) = compare(&files, false);
-    println!("executions: field {nf}, object {no}");
-    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    let c = compare(&files, false);
+    assert!(c.skipped.is_empty());
+    assert!(c.diffs.is_empty(), "{}", c.diffs.join("\n"));
 }
 
 /// The whole space (`--all`): the same set of distinct violations, on the catalog, the demo,
-/// the corpus scenarios and the 2-thread benchmark case, under every release. Heavy (the
-/// per-object search of the benchmark case runs 13,742 executions per release):
+/// the corpus scenarios and the 2-thread benchmark cases, under every release, wherever the
+/// per-object search finishes within [`BUDGET`] executions (the skipped cases are printed).
+/// Heavy:
 /// `cargo test --release -p bridgesim --features heavy --test all granularity::`.
 #[cfg(feature = "heavy")]
 #[test]
@@ -93,7 +129,9 @@ fn field_granular_search_finds_every_violation_the_object_search_finds() {
     }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/bench");
     files.push(root.join("2-unplug-disable.toml"));
-    let (diffs, nf, no) = compare(&files, true);
-    println!("executions: field {nf}, object {no}");
-    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    files.push(root.join("2-unplug-enable.toml"));
+    let c = compare(&files, true);
+    assert!(c.diffs.is_empty(), "{}", c.diffs.join("\n"));
+    // Most cases must be compared, not skipped.
+    assert!(c.cases >= 2 * c.skipped.len(), "{} compared", c.cases);
 }

@@ -15,8 +15,8 @@ pub(crate) struct Runner {
     pub program: Arc<Program>,
     pub config: Config,
     pub count_traces: bool,
-    /// How finely accesses are told apart (see [`kmodel::Granularity`]).
-    pub granularity: kmodel::Granularity,
+    /// Which steps depend on which (granularity and refcount rule).
+    pub relation: crate::hb::Relation,
     /// Tree strategies: name the pair of accesses behind each new backtrack entry.
     pub race_stats: bool,
     /// Scratch for the trace hash of random strategies (reused across executions).
@@ -29,7 +29,7 @@ impl Runner {
             program: Arc::new(program),
             config,
             count_traces,
-            granularity: kmodel::Granularity::default(),
+            relation: Default::default(),
             race_stats: false,
             hb: Default::default(),
         }
@@ -134,6 +134,7 @@ impl ExecOutcome {
     pub fn with_class(runner: &Runner, k: &Kernel, stop: Stop) -> Self {
         let class = if runner.count_traces && stop == Stop::Finished {
             let mut hb = runner.hb.borrow_mut();
+            hb.relation = runner.relation;
             k.with_steps(|s| {
                 hb.analyze(s, 0, false, |_, _| {});
                 Some(k.with_object_keys(|keys| hb.class_hash(s, keys)))

@@ -7,8 +7,9 @@
 //! runtime records (unlock → next lock, readers' unlocks → `synchronize_srcu`, child's last
 //! step → join, spawn → the child's first step).
 
+use crate::options::KrefRule;
 use crate::thread_set::ThreadSet;
-use kmodel::{Access, AccessKind, StepRecord};
+use kmodel::{Access, AccessKind, Granularity, StepRecord};
 
 /// Reusable buffers for the analysis of one execution.
 ///
@@ -29,8 +30,15 @@ pub(crate) struct Hb {
     pre: Vec<u32>,
     found: Vec<Race>,
     members: Vec<usize>,
-    /// How finely accesses are told apart.
-    pub granularity: kmodel::Granularity,
+    /// Under [`KrefRule::Release`], what each refcount step did (`None` for other steps).
+    kops: Vec<Option<KrefOp>>,
+    /// Under [`KrefRule::Release`], the *support* clocks: happens-before through program
+    /// order, `sync_with` edges and conflicts on memory, leaving out every refcount
+    /// conflict ([`Hb::kref_op`] says why), and the pre-clock of the current step.
+    sclocks: Vec<u32>,
+    spre: Vec<u32>,
+    /// Which steps depend on which.
+    pub relation: Relation,
 }
 
 /// A race found in an execution: step `i` (earlier) against step `j`, and the threads that are
@@ -73,6 +81,11 @@ impl Hb {
         let nt = self.nthreads;
         self.clocks.truncate(from * nt);
         self.clocks.resize(n * nt, 0);
+        let support = self.relation.observes_kref();
+        if support {
+            self.sclocks.truncate(from * nt);
+            self.sclocks.resize(n * nt, 0);
+        }
         self.local.truncate(from);
         self.last_of_thread.clear();
         self.last_of_thread.resize(nt, None);
@@ -120,15 +133,61 @@ impl Hb {
                 self.by_obj.resize_with(obj + 1, Vec::new);
             }
             self.cand.clear();
+            let rel = self.relation;
+            if support {
+                self.spre.clear();
+                match self.last_of_thread[t] {
+                    Some(p) => self
+                        .spre
+                        .extend_from_slice(&self.sclocks[p * nt..(p + 1) * nt]),
+                    None => self.spre.resize(nt, 0),
+                }
+                self.spre[t] = lc;
+                for &w in &s.sync_with {
+                    let w = w as usize;
+                    for k in 0..nt {
+                        self.spre[k] = self.spre[k].max(self.sclocks[w * nt + k]);
+                    }
+                }
+            }
+            let op = if support {
+                self.kref_op(steps, j)
+            } else {
+                None
+            };
+            if self.kops.len() <= j {
+                self.kops.resize(j + 1, None);
+            }
+            self.kops[j] = op;
             for &i in &self.by_obj[obj] {
                 let i = i as usize;
                 let si = &steps[i];
-                if si.tid != s.tid
-                    && dependent(&si.access, &s.access, self.granularity)
-                    && self.pre[si.tid.index()] < self.local[i]
-                {
+                if si.tid == s.tid || self.pre[si.tid.index()] >= self.local[i] {
+                    continue;
+                }
+                let dep = match (self.kops[i], op) {
+                    (Some(a), Some(b)) => KrefOp::dependent(a, b),
+                    _ => rel.access_dependent(&si.access, &s.access),
+                };
+                if dep {
                     self.cand.push(i);
                 }
+            }
+            if support {
+                // A memory conflict orders support clocks too, also one already ordered
+                // through a refcount conflict.
+                if op.is_none() {
+                    for &i in &self.by_obj[obj] {
+                        let i = i as usize;
+                        let si = &steps[i];
+                        if si.tid != s.tid && rel.access_dependent(&si.access, &s.access) {
+                            for k in 0..nt {
+                                self.spre[k] = self.spre[k].max(self.sclocks[i * nt + k]);
+                            }
+                        }
+                    }
+                }
+                self.sclocks[j * nt..(j + 1) * nt].copy_from_slice(&self.spre);
             }
             // The races are the hb-maximal candidates (Abdulla et al. Def. 3.3: e' ⋖ e only
             // when no e'' lies between them in happens-before).
@@ -174,6 +233,43 @@ impl Hb {
         }
         self.found = found;
         self.members = members;
+    }
+
+    /// What step `j` did to its refcount ([`KrefRule::Release`]), with `pre` its clock
+    /// before its conflicts are joined; `None` if it is no refcount step.
+    ///
+    /// A put that does not release is *safe* when it could not release in any order that
+    /// keeps its happens-before predecessors: let `m` be its count minus the gets of other
+    /// threads before it that do not happen before it (each could move after it). Puts
+    /// are ordered among themselves, so `m = init + (gets that happen before it) - (puts
+    /// before it)` is the least count it sees in any such order, and the same in every
+    /// one. A safe put (`m >= 2`) commutes with the gets of other threads; an unsafe one
+    /// depends on all of them, before and after it. Only the predecessors *not* through
+    /// the put's own refcount conflicts count: a get of the same owner, ordered with the put
+    /// for that reason, must not make it safe, or DPOR misses the order where the put
+    /// comes first (`tests/kref_oracle.rs`, `a_get_of_the_same_owner_does_not_make_a_put_safe`).
+    fn kref_op(&self, steps: &[StepRecord], j: usize) -> Option<KrefOp> {
+        let s = &steps[j];
+        let (kind, count, owner) = KrefKind::of(s)?;
+        if kind != KrefKind::Dec {
+            return Some(KrefOp { kind, owner });
+        }
+        let mut free = 0u32;
+        for &i in &self.by_obj[s.access.obj.index()] {
+            let si = &steps[i as usize];
+            if si.tid != s.tid
+                && si.access.kind == AccessKind::RefGet
+                && self.spre[si.tid.index()] < self.local[i as usize]
+            {
+                free += 1;
+            }
+        }
+        let kind = match count.saturating_sub(free) {
+            0 | 1 => KrefKind::DecUnsafe,
+            2 => KrefKind::Dec,
+            _ => KrefKind::DecFree,
+        };
+        Some(KrefOp { kind, owner })
     }
 
     /// Initials of `v = notdep(i, E) · j` (Abdulla et al. §4, Algorithm 1): the threads whose
@@ -244,7 +340,10 @@ impl Hb {
                 let k = key(s.access.obj);
                 h.word(k as u32);
                 h.word((k >> 32) as u32);
-                h.word(s.access.kind as u32);
+                h.word(match self.kops.get(j).copied().flatten() {
+                    Some(op) => 0x100 + op.kind as u32,
+                    None => s.access.kind as u32,
+                });
                 let clock = self.clock(j);
                 for &u in &order {
                     h.word(clock[u]);
@@ -284,8 +383,127 @@ impl Mix {
     }
 }
 
-/// The dependency relation: kmodel's, unchanged, at the search's granularity.
-#[inline]
-pub(crate) fn dependent(a: &Access, b: &Access, g: kmodel::Granularity) -> bool {
-    a.dependent_at(b, g)
+/// What a step on a refcount did, as [`KrefRule::Release`] tells steps apart.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum KrefKind {
+    /// `kref_get` on a count of 1 or more.
+    Get,
+    /// `kref_put` from 2 or more, safe: it releases in no order of the gets of other
+    /// threads that keeps its predecessors ([`Hb::kref_op`]).
+    Dec,
+    /// `kref_put` from 2 or more that could release were some gets of other threads after it.
+    DecUnsafe,
+    /// A safe put with a least count of 3 or more: it commutes with another such put.
+    DecFree,
+    /// `kref_put` from 1: it releases.
+    Release,
+    /// A get or put on a zero or saturated count (reported once, then ignored).
+    Dead,
+    /// `kref_read`.
+    Read,
+}
+
+impl KrefKind {
+    /// The kind as far as the step alone tells (a put from 2 or more is `Dec`), its count
+    /// and owner.
+    fn of(s: &StepRecord) -> Option<(KrefKind, u32, u64)> {
+        let k = s.kref?;
+        let kind = match s.access.kind {
+            AccessKind::RefGet if k.count >= 1 => KrefKind::Get,
+            AccessKind::RefPut | AccessKind::RefDec if k.count >= 2 => KrefKind::Dec,
+            AccessKind::RefPut | AccessKind::RefDec if k.count == 1 => KrefKind::Release,
+            AccessKind::RefGet
+            | AccessKind::RefGetDead
+            | AccessKind::RefPut
+            | AccessKind::RefDec => KrefKind::Dead,
+            AccessKind::RefRead => KrefKind::Read,
+            _ => return None,
+        };
+        Some((kind, k.count, k.owner))
+    }
+}
+
+/// A refcount step: what it did and the owner it named.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct KrefOp {
+    kind: KrefKind,
+    owner: u64,
+}
+
+impl KrefOp {
+    /// Whether two refcount steps of different threads on one refcount conflict.
+    fn dependent(a: KrefOp, b: KrefOp) -> bool {
+        use KrefKind::*;
+        match (a.kind, b.kind) {
+            // Two gets on a live count commute (on a dead one, which thread reports the
+            // addition on 0 depends on the order).
+            (Get, Get) => false,
+            (Release | Dead, _) | (_, Release | Dead) => true,
+            (Read, Read) => false,
+            (Read, _) | (_, Read) => true,
+            // Puts of two owners (one owner's second put may find nothing held).
+            (DecFree, DecFree) => a.owner == b.owner,
+            (Dec | DecUnsafe | DecFree, Dec | DecUnsafe | DecFree) => true,
+            (DecUnsafe, Get) | (Get, DecUnsafe) => true,
+            // A safe put and a get: only a get and a put of one owner conflict (the put may
+            // find the reference not held).
+            (Dec | DecFree, Get) | (Get, Dec | DecFree) => a.owner == b.owner,
+        }
+    }
+}
+
+fn is_kref(k: AccessKind) -> bool {
+    matches!(
+        k,
+        AccessKind::RefGet
+            | AccessKind::RefGetDead
+            | AccessKind::RefPut
+            | AccessKind::RefDec
+            | AccessKind::RefRead
+    )
+}
+
+/// Which steps depend on which: kmodel's relation ([`Access::dependent_at`]) at the
+/// search's granularity, with refcount operations ordered by the search's [`KrefRule`].
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Relation {
+    pub granularity: Granularity,
+    pub kref: KrefRule,
+}
+
+impl Relation {
+    fn observes_kref(&self) -> bool {
+        self.granularity == Granularity::Field && self.kref == KrefRule::Release
+    }
+
+    /// Whether a sleeping thread's pending access `a` must wake after step `b` (both as
+    /// offered). Under [`KrefRule::Release`] two gets on a live count stay asleep past
+    /// each other; every other pair of operations on one refcount wakes: whether a get
+    /// and a put commute depends on steps not taken yet ([`Hb::kref_op`]).
+    #[inline]
+    pub fn dependent(&self, a: &Access, b: &Access) -> bool {
+        if self.observes_kref() && is_kref(a.kind) && is_kref(b.kind) {
+            let gets = a.kind == AccessKind::RefGet && b.kind == AccessKind::RefGet;
+            return a.obj == b.obj && !gets;
+        }
+        self.access_dependent(a, b)
+    }
+
+    /// Kmodel's relation at the search's granularity. A get on a dead count
+    /// ([`AccessKind::RefGetDead`]) is a get there unless [`KrefRule::Release`] is on (it
+    /// was one before that rule, which is what `decrement` and `object` reproduce).
+    #[inline]
+    fn access_dependent(&self, a: &Access, b: &Access) -> bool {
+        if self.observes_kref() {
+            return a.dependent_at(b, self.granularity);
+        }
+        let live = |x: &Access| match x.kind {
+            AccessKind::RefGetDead => Access {
+                kind: AccessKind::RefGet,
+                ..*x
+            },
+            _ => *x,
+        };
+        live(a).dependent_at(&live(b), self.granularity)
+    }
 }

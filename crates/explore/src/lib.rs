@@ -55,7 +55,8 @@ mod tree;
 
 pub use exec::{trace_ops, Counting};
 pub use options::{
-    available_cores, Options, Progress, Strategy, DEFAULT_SAMPLES, PROGRESS_EVERY, TRACE_SET_CAP,
+    available_cores, KrefRule, Options, Progress, Strategy, DEFAULT_SAMPLES, PROGRESS_EVERY,
+    TRACE_SET_CAP,
 };
 pub use random::Rng;
 pub use replay::{minimize, replay, replay_with, Replayed};

@@ -38,6 +38,34 @@ impl std::fmt::Display for Strategy {
     }
 }
 
+/// How DPOR orders the operations on one refcount (`kref_get`, `kref_put`).
+///
+/// Both rules order a put that releases (reaches zero), an operation on a zero or saturated
+/// count and a `kref_read` against every operation on that count, and a get and a put
+/// naming the same owner against each other (the put of a reference not held is reported).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KrefRule {
+    /// Gets commute with each other and with puts that do not release, unless the order
+    /// could decide which put releases: a put that does not release is ordered after the
+    /// gets of other threads before it only when, without them, it could have released
+    /// (its count minus those gets is at most 1). Puts are ordered among themselves.
+    #[default]
+    Release,
+    /// A put offered at count 3 or more ([`kmodel::AccessKind::RefDec`]) commutes with
+    /// another such put; every other pair of a get and a put is ordered (session 5).
+    Decrement,
+}
+
+impl std::fmt::Display for KrefRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KrefRule::Release => "release",
+            KrefRule::Decrement => "decrement",
+        })
+    }
+}
+
 /// A progress callback: called with the number of executions so far, every few hundred
 /// executions, from any search thread. The explorer draws nothing itself.
 #[derive(Clone)]
@@ -98,6 +126,9 @@ pub struct Options {
     pub offer_after: u64,
     /// How finely accesses are told apart: per field (default) or per whole object.
     pub granularity: kmodel::Granularity,
+    /// How refcount operations are ordered ([`KrefRule`]; at `object` granularity every
+    /// get, put and read of one refcount is ordered as before either rule).
+    pub kref: KrefRule,
     /// Tree strategies: count, per pair of racing operations, the backtrack entries it
     /// creates ([`crate::Stats::races`]). Exact on one thread; with workers, a race found in
     /// a handed-out subtree against its owner's states may be counted by both.
@@ -137,6 +168,7 @@ impl Default for Options {
             collect: false,
             offer_after: 64,
             granularity: kmodel::Granularity::default(),
+            kref: KrefRule::default(),
             race_stats: false,
             shard: None,
         }

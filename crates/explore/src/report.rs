@@ -199,6 +199,8 @@ pub struct Stats {
     pub handed_out: u64,
     /// How finely accesses were told apart (`field` or `object`).
     pub granularity: kmodel::Granularity,
+    /// How refcount operations were ordered (`release` or `decrement`).
+    pub kref: crate::KrefRule,
     /// With [`crate::Options::race_stats`]: the pairs of operations (kind, object, part)
     /// whose races created backtrack entries, with how many each created, most first.
     #[serde(skip_serializing_if = "Vec::is_empty")]

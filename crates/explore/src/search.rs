@@ -49,7 +49,10 @@ impl Explorer {
             config_for(&self.options),
             self.options.count_traces,
         );
-        r.granularity = self.options.granularity;
+        r.relation = crate::hb::Relation {
+            granularity: self.options.granularity,
+            kref: self.options.kref,
+        };
         r.race_stats = self.options.race_stats;
         r
     }
@@ -132,6 +135,7 @@ impl Explorer {
         stats.truncated = matches!(coverage, Coverage::Truncated { .. });
         stats.interrupted = matches!(coverage, Coverage::Interrupted { .. });
         stats.granularity = self.options.granularity;
+        stats.kref = self.options.kref;
         let Part {
             classes,
             found,

@@ -83,7 +83,7 @@ struct PrefixSched<'a> {
     choices: usize,
     nodes: Vec<Node>,
     end: PrefixEnd,
-    granularity: kmodel::Granularity,
+    relation: crate::hb::Relation,
 }
 
 /// How a prefix run stopped.
@@ -101,7 +101,7 @@ impl Scheduler for PrefixSched<'_> {
         let enabled: Vec<_> = view.enabled().collect();
         let mut sleep = Vec::new();
         if let Some(parent) = self.nodes.last() {
-            parent.child_sleep_into(&enabled, self.granularity, &mut sleep);
+            parent.child_sleep_into(&enabled, self.relation, &mut sleep);
         }
         let awake: Vec<Tid> = enabled
             .iter()
@@ -149,7 +149,7 @@ fn run_prefix(runner: &Runner, path: &[Tid]) -> Result<(Vec<Node>, PrefixEnd), I
         choices: 0,
         nodes: Vec::new(),
         end: PrefixEnd::Ended,
-        granularity: runner.granularity,
+        relation: runner.relation,
     };
     run_one(runner, &mut s).map_err(|message| InternalError {
         message,

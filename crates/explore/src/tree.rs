@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use kmodel::{Access, SchedView, Schedule, Scheduler, StepRecord, Stop, Tid};
 
 use crate::exec::{run_one, ExecOutcome, Runner};
-use crate::hb::{dependent, Hb};
+use crate::hb::{Hb, Relation};
 use crate::report::{InternalError, Part};
 use crate::thread_set::ThreadSet;
 
@@ -88,7 +88,7 @@ impl Node {
     pub(crate) fn child_sleep_into(
         &self,
         enabled: &[(Tid, Access)],
-        g: kmodel::Granularity,
+        rel: Relation,
         out: &mut Vec<(Tid, Access)>,
     ) {
         out.clear();
@@ -96,12 +96,12 @@ impl Node {
         let pa = self.access_of(pc).expect("chosen thread was enabled");
         let offers = |q: Tid, a: &Access| enabled.iter().any(|(u, b)| *u == q && b == a);
         for &(q, a) in &self.sleep {
-            if !dependent(&a, &pa, g) && offers(q, &a) {
+            if !rel.dependent(&a, &pa) && offers(q, &a) {
                 out.push((q, a));
             }
         }
         for &(q, a) in &self.enabled {
-            if q != pc && self.done.contains(q) && !dependent(&a, &pa, g) && offers(q, &a) {
+            if q != pc && self.done.contains(q) && !rel.dependent(&a, &pa) && offers(q, &a) {
                 out.push((q, a));
             }
         }
@@ -308,7 +308,7 @@ impl Scheduler for TreeSched<'_> {
         node.preempt_before = 0;
         if let Some(parent) = i.checked_sub(1).map(|p| &e.stack[p]) {
             if e.mode == Mode::Dpor {
-                parent.child_sleep_into(&node.enabled, e.hb.granularity, &mut node.sleep);
+                parent.child_sleep_into(&node.enabled, e.hb.relation, &mut node.sleep);
             }
             node.preempt_before =
                 parent.preempt_before + parent.is_preemption(parent.chosen) as u32;
@@ -402,7 +402,7 @@ impl Engine {
     pub fn run(&mut self, runner: &Runner) -> Result<(ExecOutcome, bool), InternalError> {
         self.blocked_by_sleep = false;
         self.executions += 1;
-        self.hb.granularity = runner.granularity;
+        self.hb.relation = runner.relation;
         self.race_stats = runner.race_stats;
         let (k, stop) = match run_one(runner, &mut TreeSched { e: self }) {
             Ok(r) => r,

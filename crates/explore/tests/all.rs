@@ -9,6 +9,7 @@ mod collect;
 mod coverage;
 mod determinism;
 mod hotplug;
+mod kref_oracle;
 mod many_threads;
 mod oracle;
 mod panics;

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use crate::report::ViolationKind;
-use crate::sched::{Access, AccessKind, Kernel, ObjId};
+use crate::sched::{Access, AccessKind, Kernel, KrefStep, ObjId};
 use crate::trace::Event;
 use crate::{ObjKind, State};
 
@@ -59,18 +59,41 @@ impl State {
     /// must wake it when the access it is offered changes; `explore`'s tree search does,
     /// and its oracle test (`a_put_asleep_as_a_commuting_decrement_wakes_when_the_count_drops`)
     /// misses a class without that wake.
+    ///
+    /// A `kref_get` on a zero or saturated count is a [`AccessKind::RefGetDead`]: it is
+    /// reported or ignored, and the order of two of them decides which thread reports.
     pub(crate) fn effective_access(&self, a: Access) -> Access {
-        if REF_DEC && a.kind == AccessKind::RefPut {
-            if let ObjKind::Kref(k) = &self.obj(a.obj).kind {
-                if !k.saturated && k.count >= 3 {
-                    return Access {
-                        kind: AccessKind::RefDec,
-                        ..a
-                    };
-                }
-            }
+        if !matches!(a.kind, AccessKind::RefPut | AccessKind::RefGet) {
+            return a;
         }
-        a
+        let kind = match (a.kind, &self.obj(a.obj).kind) {
+            (AccessKind::RefPut, ObjKind::Kref(k)) if REF_DEC && !k.saturated && k.count >= 3 => {
+                AccessKind::RefDec
+            }
+            (AccessKind::RefGet, ObjKind::Kref(k)) if k.saturated || k.count == 0 => {
+                AccessKind::RefGetDead
+            }
+            _ => return a,
+        };
+        Access { kind, ..a }
+    }
+
+    /// For an access to a refcount, the count it sees ([`crate::KrefStep::count`]: 0 when
+    /// saturated); `None` for any other access.
+    pub(crate) fn kref_step(&self, a: Access) -> Option<u32> {
+        match a.kind {
+            AccessKind::RefGet
+            | AccessKind::RefGetDead
+            | AccessKind::RefPut
+            | AccessKind::RefDec
+            | AccessKind::RefRead => {}
+            _ => return None,
+        }
+        match &self.obj(a.obj).kind {
+            ObjKind::Kref(k) if k.saturated => Some(0),
+            ObjKind::Kref(k) => Some(k.count),
+            _ => None,
+        }
     }
 
     fn kref(&mut self, r: Kref) -> &mut KrefRec {
@@ -122,10 +145,11 @@ impl Kernel {
         &self,
         r: Kref,
         access: AccessKind,
+        owner: &Owner,
         kind: ViolationKind,
         message: &str,
     ) -> Option<ObjId> {
-        self.point(Access::new(r.0, access));
+        self.point_kref(Access::new(r.0, access), KrefStep::owner_key(owner));
         let mut st = self.st.borrow_mut();
         let k = st.kref(r);
         let container = k.container;
@@ -176,6 +200,7 @@ impl Kernel {
         let Some(container) = self.kref_check(
             r,
             AccessKind::RefGet,
+            &owner,
             ViolationKind::RefcountAddOnZero,
             "refcount_t: addition on 0; use-after-free.",
         ) else {
@@ -212,6 +237,7 @@ impl Kernel {
         let Some(container) = self.kref_check(
             r,
             AccessKind::RefPut,
+            &owner,
             ViolationKind::RefcountUnderflow,
             "refcount_t: underflow; use-after-free.",
         ) else {

@@ -37,8 +37,9 @@ pub mod trace;
 pub use errno::Errno;
 pub use report::{leak_count, leak_message, UnknownViolationKind, Violation, ViolationKind};
 pub use sched::{
-    Access, AccessKind, Config, Field, Granularity, Kernel, ObjId, Replay, RoundRobin, SchedView,
-    Schedule, Scheduler, StepRecord, Stop, ThreadOrder, ThreadStatus, Tid, DEFAULT_MAX_STEPS,
+    Access, AccessKind, Config, Field, Granularity, Kernel, KrefStep, ObjId, Replay, RoundRobin,
+    SchedView, Schedule, Scheduler, StepRecord, Stop, ThreadOrder, ThreadStatus, Tid,
+    DEFAULT_MAX_STEPS,
 };
 pub use slab::Obj;
 

@@ -89,6 +89,11 @@ pub enum AccessKind {
     /// pending put can change when another put runs first: a scheduler that remembers
     /// offered accesses (sleep sets) must compare them with the ones offered now.
     RefDec,
+    /// A `kref_get` chosen while the count is 0 or saturated: it is reported (addition on
+    /// 0) or ignored, and which of two such gets reports depends on their order, so it
+    /// conflicts with every operation on the refcount. The scheduler classifies a pending
+    /// get so when it offers it (`State::effective_access`); the thread declared `RefGet`.
+    RefGetDead,
     /// `kref_read`: reads the count.
     RefRead,
     /// A change of a list (add, del, move).
@@ -142,7 +147,7 @@ impl AccessKind {
             Read | ListRead | RefRead | SrcuSync => Class::Read,
             RefGet | SrcuRead => Class::Update,
             RefDec => Class::Decrement,
-            Write | ListWrite | RefPut | Spawn => Class::Write,
+            Write | ListWrite | RefPut | RefGetDead | Spawn => Class::Write,
             Lock => Class::Acquire,
             Unlock => Class::Release,
             SrcuWait | Join => Class::Wait,
@@ -294,6 +299,7 @@ impl Access {
         let whole = |a: &Access| {
             let kind = match a.kind {
                 AccessKind::RefDec => AccessKind::RefPut,
+                AccessKind::RefGetDead => AccessKind::RefGet,
                 k => k,
             };
             Access::new(a.obj, kind)
@@ -578,6 +584,33 @@ pub struct StepRecord {
     /// unlocks, the child's last step); for `Begin`, the step that spawned the thread.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sync_with: Vec<u32>,
+    /// For a step on a refcount (`kref_get`, `kref_put`, `kref_read`): the count it saw and
+    /// the reference's owner. An explorer that lets gets and puts commute needs them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kref: Option<KrefStep>,
+}
+
+/// What a step on a refcount saw ([`StepRecord::kref`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct KrefStep {
+    /// The count before the step; 0 also for a saturated count (after an addition on 0 or
+    /// an underflow the count never changes again).
+    pub count: u32,
+    /// A hash of the owner the get or put names (0 for `kref_read`): a get and a put of one
+    /// owner do not commute (the put of a reference not held is reported).
+    pub owner: u64,
+}
+
+impl KrefStep {
+    /// The owner key of a reference's owner name (FNV-1a, 64 bits).
+    pub fn owner_key(name: &str) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in name.as_bytes() {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h
+    }
 }
 
 /// Why an execution ended.
@@ -635,6 +668,8 @@ pub(crate) struct ThreadRec {
     pub name: String,
     pub obj: ObjId,
     pub pending: Option<Access>,
+    /// The owner key of a pending `kref_get`/`kref_put` ([`KrefStep::owner`]).
+    pub pending_owner: u64,
     pub wait: WaitFor,
     pub done: bool,
     pub last_step: Option<u32>,
@@ -816,6 +851,7 @@ impl Kernel {
                 name: name.to_string(),
                 obj,
                 pending: Some(Access::new(obj, AccessKind::Begin)),
+                pending_owner: 0,
                 wait: WaitFor::Nothing,
                 done: false,
                 last_step: None,
@@ -926,6 +962,18 @@ impl Kernel {
         self.point_wait(access, WaitFor::Nothing)
     }
 
+    /// [`Kernel::point`] for a step on a refcount on behalf of `owner` (its
+    /// [`KrefStep::owner_key`]; 0 for none).
+    pub(crate) fn point_kref(&self, access: Access, owner: u64) {
+        {
+            let mut st = self.st.borrow_mut();
+            if let Some(me) = st.sched.current {
+                st.sched.threads[me.index()].pending_owner = owner;
+            }
+        }
+        self.point(access)
+    }
+
     /// [`Kernel::point`] for a blocking access that waits for `wait`.
     pub(crate) fn point_wait(&self, access: Access, wait: WaitFor) {
         let me = {
@@ -1030,12 +1078,17 @@ impl Kernel {
         };
         st.sched.status_buf = buf;
         let sync_with = st.sync_with(choice, access);
+        let kref = st.kref_step(access).map(|count| KrefStep {
+            count,
+            owner: st.sched.threads[choice.index()].pending_owner,
+        });
         let step_no = st.sched.steps.len() as u32;
         st.sched.steps.push(StepRecord {
             tid: choice,
             access,
             enabled: n_enabled,
             sync_with,
+            kref,
         });
         st.sched.current = Some(choice);
         if st.trace.recording {

@@ -223,7 +223,7 @@ pub struct Timeline {
     pub violations: Vec<Mark>,
 }
 
-const KINDS: [AccessKind; 16] = [
+const KINDS: [AccessKind; 17] = [
     AccessKind::Read,
     AccessKind::Write,
     AccessKind::RefGet,
@@ -240,6 +240,7 @@ const KINDS: [AccessKind; 16] = [
     AccessKind::Begin,
     AccessKind::Join,
     AccessKind::RefDec,
+    AccessKind::RefGetDead,
 ];
 
 fn kind_index(k: AccessKind) -> u32 {
