@@ -42,7 +42,7 @@ pub fn drm_modeset_lock_all_ctx(k: &Kernel, drm: DrmDevice) -> DrmModesetAcquire
         // drm_modeset_lock(&privobj->lock, ctx): the lock joins ctx->locked.
         k.write_field(b.obj(), F_PRIV_OBJ_LOCK, |x| x.base_locked = true);
         ctx.locked.push(b);
-        cur = k.list_next_racy(list, b.obj(), n);
+        cur = k.list_next(list, b.obj(), n);
     }
     ctx
 }

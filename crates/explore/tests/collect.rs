@@ -90,3 +90,51 @@ fn collecting_on_correct_and_racy_models() {
     .run(&models::hp3(true));
     assert_eq!(clean.stats.executions, stop.stats.executions);
 }
+
+/// A walker goes over A, B, C with no lock while a remover unlinks B (nothing is freed). The
+/// walk reaches LIST_POISON1 only when the unlink falls between the walker's step onto B and
+/// its step past B: two steps that touch B's and A's nodes, not the list the unlink declares.
+/// DPOR must find that interleaving as the naive search does (it did not while a walk's step
+/// read only the entry's node).
+fn walk_racing_an_unlink() -> Program {
+    Arc::new(|k: &Kernel| {
+        let head = k.list_head_init("privobj_list");
+        let objs: Vec<_> = ["a", "b", "c"]
+            .iter()
+            .map(|name| {
+                let o = k.kzalloc("struct drm_private_obj", *name, 0u8);
+                let n = k.list_node(o);
+                k.list_add_tail(n, head);
+                (o, n)
+            })
+            .collect();
+        let walk = objs.clone();
+        let walker = k.spawn("walker", move |k| {
+            let mut cur = k.list_first(head);
+            while let Some(n) = cur {
+                let (o, _) = walk.iter().find(|(_, x)| *x == n).copied().unwrap();
+                cur = k.list_next(head, o, n);
+            }
+        });
+        let unlinked = objs[1].1;
+        let remover = k.spawn("remover", move |k| k.list_del(unlinked));
+        k.join(walker);
+        k.join(remover);
+        for (o, n) in objs {
+            if n != unlinked {
+                k.list_del(n);
+            }
+            k.kfree(o);
+        }
+    })
+}
+
+#[test]
+fn dpor_finds_a_walk_through_an_entry_unlinked_under_it() {
+    for strategy in [Strategy::Dfs, Strategy::Dpor] {
+        let r = Explorer::new(strategy, opts(true)).run(&walk_racing_an_unlink());
+        assert!(r.stats.exhaustive, "{strategy:?}");
+        let kinds: Vec<_> = r.findings.iter().map(|f| f.kind).collect();
+        assert_eq!(kinds, [ViolationKind::ListCorruption], "{strategy:?}");
+    }
+}

@@ -254,6 +254,13 @@ impl Kernel {
     /// The entry after `n` on `head` (`list_next_entry`), reading `n`'s `next` pointer from its
     /// owner's memory. Reading it from a freed owner is a use-after-free; from a deleted entry
     /// it is `LIST_POISON1` (reported, and the walk ends).
+    ///
+    /// Two steps: a read of the list, then the read of `n`'s node. `list_del` and `list_add`
+    /// declare a change of the list, not of the neighbours' nodes they rewrite (`prev->next`,
+    /// `next->prev`) nor of the poisoned entry, so without the first read an unlink of `n` or of
+    /// its successor would commute with the walk's read and a search could miss the walk that
+    /// follows `LIST_POISON1` or skips an entry. A change between the two steps is seen by the
+    /// second, as it would be by the walk's load of `next`.
     pub fn list_next<T: 'static>(
         &self,
         head: ListHead,
@@ -261,6 +268,7 @@ impl Kernel {
         n: ListNode,
     ) -> Option<ListNode> {
         let _f = self.func("list_next_entry");
+        self.point(Access::new(head.0, AccessKind::ListRead));
         self.touch_node(owner, n, AccessKind::Read);
         match self.node_state(n).1 {
             NodeState::OnList(h) if h == head.0 => {
@@ -280,23 +288,6 @@ impl Kernel {
             }
             _ => None,
         }
-    }
-
-    /// A `list_for_each_entry` step on a list that other threads change under no lock the
-    /// walker holds (the mode config's private objects, whose `list_del` takes no lock): the
-    /// step first reads the list, then `n`'s `next` as [`Kernel::list_next`] does. `list_del`
-    /// of a listed entry declares a change of the list, not of the entry's own memory, so
-    /// without the first read an unlink of `n` would commute with the walk's read of `n`, and
-    /// a search could miss the walk that follows `LIST_POISON1`. Two steps: an unlink between
-    /// them is seen by the second, as it would be by the walk's load of `next`.
-    pub fn list_next_racy<T: 'static>(
-        &self,
-        head: ListHead,
-        owner: Obj<T>,
-        n: ListNode,
-    ) -> Option<ListNode> {
-        self.point(Access::new(head.0, AccessKind::ListRead));
-        self.list_next(head, owner, n)
     }
 
     /// The heap object that owns node `n`.
