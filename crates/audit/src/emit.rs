@@ -696,6 +696,21 @@ impl Emitter<'_> {
 
     /// The items of a statement list. `ladder` gives, for a goto label, the calls from it to
     /// the end of the function.
+    /// One function's items: its stores, retry labels and remote nodes read first, its goto
+    /// ladders written as the error branches they end.
+    fn function_items(&mut self, f: &crate::cfile::Function) -> Vec<Item> {
+        self.local_to_field.clear();
+        stores(&f.body, &mut self.local_to_field);
+        self.retry_labels = retry_labels(&f.body);
+        self.current = f.name.clone();
+        self.remote_nodes = remote_nodes(&f.body);
+        let ladder: BTreeMap<String, Vec<Item>> = ladders(&f.body)
+            .iter()
+            .map(|(l, s)| (l.clone(), self.items(s, &BTreeMap::new())))
+            .collect();
+        self.items(&f.body, &ladder)
+    }
+
     fn items(&mut self, stmts: &[Stmt], ladder: &BTreeMap<String, Vec<Item>>) -> Vec<Item> {
         let mut out: Vec<Item> = Vec::new();
         let mut i = 0;
@@ -1028,17 +1043,7 @@ pub fn emit(driver: &Driver, file: &CFile, release: Release, source: &str) -> Op
         let Some(f) = file.functions.get(&cb.function) else {
             continue;
         };
-        em.local_to_field.clear();
-        stores(&f.body, &mut em.local_to_field);
-        em.retry_labels = retry_labels(&f.body);
-        em.current = f.name.clone();
-        em.remote_nodes = remote_nodes(&f.body);
-        let lad = ladders(&f.body);
-        let ladder: BTreeMap<String, Vec<Item>> = lad
-            .iter()
-            .map(|(l, s)| (l.clone(), em.items(s, &BTreeMap::new())))
-            .collect();
-        let items = em.items(&f.body, &ladder);
+        let items = em.function_items(f);
         sections.push((name.to_string(), f.name.clone(), items));
     }
     let mut emitted_fns = BTreeSet::new();
@@ -1053,17 +1058,7 @@ pub fn emit(driver: &Driver, file: &CFile, release: Release, source: &str) -> Op
         let Some(f) = file.functions.get(&w) else {
             continue;
         };
-        em.local_to_field.clear();
-        stores(&f.body, &mut em.local_to_field);
-        em.retry_labels = retry_labels(&f.body);
-        em.current = f.name.clone();
-        em.remote_nodes = remote_nodes(&f.body);
-        let lad = ladders(&f.body);
-        let ladder: BTreeMap<String, Vec<Item>> = lad
-            .iter()
-            .map(|(l, s)| (l.clone(), em.items(s, &BTreeMap::new())))
-            .collect();
-        let items = em.items(&f.body, &ladder);
+        let items = em.function_items(f);
         sections.push((w.clone(), w, items));
     }
     let mut t = String::new();
