@@ -136,6 +136,12 @@ struct SearchArgs {
     /// gets. `decrement`: only puts at a count of 3 or more commute, with each other.
     #[arg(long, value_enum, default_value = "release")]
     kref: KrefArg,
+    /// dpor: how a kfree is ordered. `predict` (default): it commutes with every access but
+    /// another free, and each use-after-free a reordering shows is predicted from
+    /// happens-before and replayed. `conflict`: it conflicts with every access to its object
+    /// (the search before prediction, for comparison).
+    #[arg(long, value_enum, default_value = "predict")]
+    free: FreeArg,
     /// dpor: list the pairs of operations (kind, object, field) whose races create backtrack
     /// entries, with how many each creates (in --json: stats.races).
     #[arg(long)]
@@ -151,6 +157,12 @@ struct SearchArgs {
 enum KrefArg {
     Release,
     Decrement,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FreeArg {
+    Predict,
+    Conflict,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -188,6 +200,10 @@ impl SearchArgs {
         spec.options.kref = match self.kref {
             KrefArg::Release => explore::KrefRule::Release,
             KrefArg::Decrement => explore::KrefRule::Decrement,
+        };
+        spec.options.free = match self.free {
+            FreeArg::Predict => explore::FreeRule::Predict,
+            FreeArg::Conflict => explore::FreeRule::Conflict,
         };
         spec.options.race_stats = self.stats;
         spec.options.shard = self.shard;

@@ -3,7 +3,8 @@
 //! distinct violations as the per-object search it replaces (`--granularity object`, today's
 //! DPOR), on everything the per-object search finishes: the catalog, the demo, the corpus
 //! scenarios and the 2-thread benchmark cases. Both searches run here, side by side. The
-//! reduced search includes the refcount rule (`explore::KrefRule::Release`).
+//! reduced search includes the refcount rule (`explore::KrefRule::Release`) and the free rule
+//! (`explore::FreeRule::Predict`: a free commutes, use-after-frees are predicted).
 
 use std::path::PathBuf;
 
@@ -14,12 +15,20 @@ use kmodel::Granularity;
 use crate::common;
 use common::scenario_files as scenarios;
 
+/// The reduced search is field-granular with the default refcount and free rules (a free
+/// commutes, use-after-frees are predicted); the reference orders every access to one object,
+/// a free included (`FreeRule::Conflict`).
 fn spec(granularity: Granularity, collect: bool, budget: Option<u64>) -> SearchSpec {
+    let free = match granularity {
+        Granularity::Field => explore::FreeRule::Predict,
+        Granularity::Object => explore::FreeRule::Conflict,
+    };
     SearchSpec {
         options: explore::Options {
             progress: None,
             collect,
             granularity,
+            free,
             max_executions: budget,
             ..Default::default()
         },
@@ -82,6 +91,8 @@ fn compare(files: &[PathBuf], collect: bool) -> Compared {
             }
             assert_eq!(a.stats.granularity, Granularity::Field);
             assert_eq!(b.stats.granularity, Granularity::Object);
+            assert_eq!(a.stats.free, explore::FreeRule::Predict);
+            assert_eq!(b.stats.free, explore::FreeRule::Conflict);
             c.cases += 1;
             c.field += a.stats.executions;
             c.object += b.stats.executions;

@@ -89,6 +89,9 @@ pub(crate) struct ExecOutcome {
     /// With [`Runner::race_stats`]: per backtrack entry this execution added, the pair of
     /// operations that raced ([`race_pair`]).
     pub races: Vec<String>,
+    /// DPOR under [`crate::FreeRule::Predict`]: the use-after-frees a reordering of this
+    /// execution shows, new to its engine (module `predict`).
+    pub predicted: Vec<crate::predict::Predicted>,
 }
 
 /// The name of a race by the two operations: kind, object (C type and instance) and part.
@@ -119,6 +122,7 @@ impl ExecOutcome {
             schedule,
             class,
             races: Vec::new(),
+            predicted: Vec::new(),
         }
     }
 }

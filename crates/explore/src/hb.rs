@@ -7,7 +7,7 @@
 //! runtime records (unlock → next lock, readers' unlocks → `synchronize_srcu`, child's last
 //! step → join, spawn → the child's first step).
 
-use crate::options::KrefRule;
+use crate::options::{FreeRule, KrefRule};
 use crate::thread_set::ThreadSet;
 use kmodel::{Access, AccessKind, Granularity, StepRecord};
 
@@ -53,8 +53,13 @@ impl Hb {
         &self.clocks[j * self.nthreads..(j + 1) * self.nthreads]
     }
 
+    /// The steps on object `obj` in the last analysed execution, in order.
+    pub(crate) fn steps_on(&self, obj: kmodel::ObjId) -> &[u32] {
+        self.by_obj.get(obj.index()).map_or(&[], |v| v.as_slice())
+    }
+
     /// Whether step `a` happens before (or is) step `b`.
-    fn hb(&self, steps: &[StepRecord], a: usize, b: usize) -> bool {
+    pub(crate) fn hb(&self, steps: &[StepRecord], a: usize, b: usize) -> bool {
         self.clock(b)[steps[a].tid.index()] >= self.local[a]
     }
 
@@ -469,6 +474,7 @@ fn is_kref(k: AccessKind) -> bool {
 pub(crate) struct Relation {
     pub granularity: Granularity,
     pub kref: KrefRule,
+    pub free: FreeRule,
 }
 
 impl Relation {
@@ -492,8 +498,21 @@ impl Relation {
     /// Kmodel's relation at the search's granularity. A get on a dead count
     /// ([`AccessKind::RefGetDead`]) is a get there unless [`KrefRule::Release`] is on (it
     /// was one before that rule, which is what `decrement` and `object` reproduce).
+    ///
+    /// Under [`FreeRule::Conflict`] a free is the whole-object write it was before
+    /// [`FreeRule::Predict`] (where kmodel's relation lets it commute with everything but
+    /// another free).
     #[inline]
     fn access_dependent(&self, a: &Access, b: &Access) -> bool {
+        let conflict = self.free == FreeRule::Conflict;
+        let fix = |x: &Access| match x.kind {
+            AccessKind::Free if conflict => Access {
+                kind: AccessKind::Write,
+                ..*x
+            },
+            _ => *x,
+        };
+        let (a, b) = (&fix(a), &fix(b));
         if self.observes_kref() {
             return a.dependent_at(b, self.granularity);
         }

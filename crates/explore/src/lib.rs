@@ -45,6 +45,7 @@ mod hb;
 pub mod models;
 mod options;
 mod pool;
+mod predict;
 mod random;
 mod replay;
 mod report;
@@ -55,8 +56,8 @@ mod tree;
 
 pub use exec::{trace_ops, Counting};
 pub use options::{
-    available_cores, KrefRule, Options, Progress, Strategy, DEFAULT_SAMPLES, PROGRESS_EVERY,
-    TRACE_SET_CAP,
+    available_cores, FreeRule, KrefRule, Options, Progress, Strategy, DEFAULT_SAMPLES,
+    PROGRESS_EVERY, TRACE_SET_CAP,
 };
 pub use random::Rng;
 pub use replay::{minimize, replay, replay_with, Replayed};

@@ -66,6 +66,30 @@ impl std::fmt::Display for KrefRule {
     }
 }
 
+/// How DPOR orders a `kfree` ([`kmodel::AccessKind::Free`]) against the other accesses to
+/// its object.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FreeRule {
+    /// A free commutes with every access but another free of its object, and each
+    /// use-after-free a reordering would show is predicted from happens-before and replayed
+    /// (module `predict`).
+    #[default]
+    Predict,
+    /// A free conflicts with every access to its object, as a whole-object write (the search
+    /// before prediction; kept to measure and check it against).
+    Conflict,
+}
+
+impl std::fmt::Display for FreeRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FreeRule::Predict => "predict",
+            FreeRule::Conflict => "conflict",
+        })
+    }
+}
+
 /// A progress callback: called with the number of executions so far, every few hundred
 /// executions, from any search thread. The explorer draws nothing itself.
 #[derive(Clone)]
@@ -129,6 +153,8 @@ pub struct Options {
     /// How refcount operations are ordered ([`KrefRule`]; at `object` granularity every
     /// get, put and read of one refcount is ordered as before either rule).
     pub kref: KrefRule,
+    /// How a free is ordered against the accesses to its object ([`FreeRule`]).
+    pub free: FreeRule,
     /// Tree strategies: count, per pair of racing operations, the backtrack entries it
     /// creates ([`crate::Stats::races`]). Exact on one thread; with workers, a race found in
     /// a handed-out subtree against its owner's states may be counted by both.
@@ -169,6 +195,7 @@ impl Default for Options {
             offer_after: 64,
             granularity: kmodel::Granularity::default(),
             kref: KrefRule::default(),
+            free: FreeRule::default(),
             race_stats: false,
             shard: None,
         }

@@ -201,6 +201,12 @@ pub struct Stats {
     pub granularity: kmodel::Granularity,
     /// How refcount operations were ordered (`release` or `decrement`).
     pub kref: crate::KrefRule,
+    /// How a free was ordered (`predict` or `conflict`).
+    pub free: crate::FreeRule,
+    /// DPOR under [`crate::FreeRule::Predict`]: use-after-frees predicted from
+    /// happens-before and replayed (once per object and thread in each subtree; not
+    /// executions). Varies with the thread count, as `handed_out` does.
+    pub predicted: u64,
     /// With [`crate::Options::race_stats`]: the pairs of operations (kind, object, part)
     /// whose races created backtrack entries, with how many each created, most first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -409,6 +415,7 @@ impl Part {
         c.sleep_blocked += later.counts.sleep_blocked;
         c.blocked_backtracks += later.counts.blocked_backtracks;
         c.steps += later.counts.steps;
+        c.predicted += later.counts.predicted;
         for h in later.classes {
             add_class(&mut self.classes, Some(h));
         }

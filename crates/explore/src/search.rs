@@ -52,6 +52,7 @@ impl Explorer {
         r.relation = crate::hb::Relation {
             granularity: self.options.granularity,
             kref: self.options.kref,
+            free: self.options.free,
         };
         r.race_stats = self.options.race_stats;
         r
@@ -123,6 +124,7 @@ impl Explorer {
         stats.sleep_blocked = c.sleep_blocked;
         stats.blocked_backtracks = c.blocked_backtracks;
         stats.steps = c.steps;
+        stats.predicted = c.predicted;
         stats.distinct_traces = if self.options.count_traces {
             total.classes.len() as u64
         } else {
@@ -136,6 +138,7 @@ impl Explorer {
         stats.interrupted = matches!(coverage, Coverage::Interrupted { .. });
         stats.granularity = self.options.granularity;
         stats.kref = self.options.kref;
+        stats.free = self.options.free;
         let Part {
             classes,
             found,
@@ -566,7 +569,7 @@ impl TreeCtx<'_> {
                 }
             }
             first = false;
-            let (out, asleep) = match engine.run(runner) {
+            let (mut out, asleep) = match engine.run(runner) {
                 Ok(r) => r,
                 Err(e) => {
                     part.counts.executions += 1;
@@ -581,6 +584,7 @@ impl TreeCtx<'_> {
                 *part.races.entry(r.clone()).or_default() += 1;
             }
             let execution = part.counts.executions;
+            let predicted = std::mem::take(&mut out.predicted);
             if collect {
                 for f in &out.failures {
                     if !part
@@ -592,12 +596,51 @@ impl TreeCtx<'_> {
                         part.collected.push((f.clone(), sched, execution));
                     }
                 }
+                for p in &predicted {
+                    part.counts.predicted += 1;
+                    match crate::predict::confirm(runner, p) {
+                        Ok((f, sched)) => {
+                            if !part
+                                .collected
+                                .iter()
+                                .any(|(g, _, _)| crate::report::same_finding(g, &f))
+                            {
+                                part.collected.push((f, sched, execution));
+                            }
+                        }
+                        Err(e) => {
+                            part.panic = Some(e);
+                            break;
+                        }
+                    }
+                }
+                if part.panic.is_some() {
+                    self.shared.stop();
+                    break;
+                }
             } else if let Some(f) = out.failure {
                 part.found = Some(Found {
                     failure: f,
                     schedule: out.schedule.unwrap_or_default(),
                     execution,
                 });
+                break;
+            } else if let Some(p) = predicted.first() {
+                // The first use-after-free a reordering of this execution shows.
+                part.counts.predicted += 1;
+                match crate::predict::confirm(runner, p) {
+                    Ok((failure, schedule)) => {
+                        part.found = Some(Found {
+                            failure,
+                            schedule,
+                            execution,
+                        })
+                    }
+                    Err(e) => {
+                        part.panic = Some(e);
+                        self.shared.stop();
+                    }
+                }
                 break;
             }
             // Without a budget the shared count is bumped in batches: one counter written

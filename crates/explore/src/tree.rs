@@ -11,6 +11,8 @@ use kmodel::{Access, SchedView, Schedule, Scheduler, StepRecord, Stop, Tid};
 
 use crate::exec::{run_one, ExecOutcome, Runner};
 use crate::hb::{Hb, Relation};
+use crate::options::FreeRule;
+use crate::predict::predict;
 use crate::report::{InternalError, Part};
 use crate::thread_set::ThreadSet;
 
@@ -168,6 +170,8 @@ pub(crate) struct TreeCounts {
     pub sleep_blocked: u64,
     pub blocked_backtracks: u64,
     pub steps: u64,
+    /// Predicted use-after-frees replayed (module `predict`).
+    pub predicted: u64,
 }
 
 /// A subtree handed to another worker: the path to a state, whose `chosen` is the entry
@@ -272,6 +276,8 @@ pub(crate) struct Engine {
     /// Tasks taken back from the queue ([`Engine::backtrack`]); the pool's count of queued
     /// tasks is lowered by the caller.
     pub reclaimed: usize,
+    /// The use-after-frees predicted in this subtree so far, by object and thread.
+    predicted: HashSet<(String, Tid)>,
 }
 
 struct TreeSched<'a> {
@@ -379,6 +385,7 @@ impl Engine {
             new_races: Vec::new(),
             race_stats: false,
             reclaimed: 0,
+            predicted: HashSet::new(),
         }
     }
 
@@ -426,6 +433,10 @@ impl Engine {
             })
         });
         let mut out = ExecOutcome::from_kernel(&k, stop, class);
+        if self.mode == Mode::Dpor && runner.relation.free == FreeRule::Predict {
+            let seen = &mut self.predicted;
+            out.predicted = k.with_steps(|steps| predict(&self.hb, steps, |o| k.describe(o), seen));
+        }
         out.races = self
             .new_races
             .drain(..)

@@ -230,10 +230,24 @@ fn stats_serialize() {
         progress: None,
         ..Options::default()
     };
-    let r = Explorer::new(Strategy::Dpor, o).run(&models::hp3(false));
+    let r = Explorer::new(Strategy::Dpor, o.clone()).run(&models::hp3(false));
     let j = serde_json::to_value(&r).unwrap();
     assert_eq!(j["outcome"]["verdict"], "violation");
+    // The first execution reads before the free, concurrently: predicted and replayed.
+    assert_eq!(j["stats"]["executions"], 1);
+    assert_eq!(j["stats"]["free"], "predict");
+    assert_eq!(j["stats"]["predicted"], 1);
+    assert_eq!(j["outcome"]["kind"], "use-after-free");
+    // A free ordered against every access: DPOR reverses the race instead.
+    let conflict = Options {
+        free: explore::FreeRule::Conflict,
+        ..o
+    };
+    let r = Explorer::new(Strategy::Dpor, conflict).run(&models::hp3(false));
+    let j = serde_json::to_value(&r).unwrap();
     assert_eq!(j["stats"]["executions"], 3);
+    assert_eq!(j["stats"]["free"], "conflict");
+    assert_eq!(j["stats"]["predicted"], 0);
     assert_eq!(j["outcome"]["kind"], "use-after-free");
 }
 

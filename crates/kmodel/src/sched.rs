@@ -76,8 +76,15 @@ impl fmt::Display for ObjId {
 pub enum AccessKind {
     /// A read of heap memory (a load through a handle).
     Read,
-    /// A write of heap memory, an allocation's first write or a free.
+    /// A write of heap memory.
     Write,
+    /// `kfree`. kmodel never branches on whether an object is freed (a freed object keeps
+    /// its contents in quarantine and every access goes on with them), so a free changes no
+    /// value any thread observes: only whether a later access is *reported* depends on its
+    /// order. It therefore conflicts only with another free of the object (a double free:
+    /// which thread reports it). An explorer that lets it commute with the other accesses
+    /// must predict the use-after-frees a reordering would show (explore's `FreeRule`).
+    Free,
     /// `kref_get`: commutes with other gets.
     RefGet,
     /// `kref_put`: may reach zero, so it commutes with nothing on the same refcount.
@@ -127,8 +134,10 @@ pub enum Class {
     Update,
     /// A decrement that cannot reach zero: commutes only with another `Decrement`.
     Decrement,
-    /// Conflicts with everything.
+    /// Conflicts with everything but a `Free`.
     Write,
+    /// A free: conflicts only with another free (see [`AccessKind::Free`]).
+    Free,
     /// Lock acquisition: races only with other acquisitions of the same lock; see
     /// [`Access::dependent`].
     Acquire,
@@ -148,6 +157,7 @@ impl AccessKind {
             RefGet | SrcuRead => Class::Update,
             RefDec => Class::Decrement,
             Write | ListWrite | RefPut | RefGetDead | Spawn => Class::Write,
+            Free => Class::Free,
             Lock => Class::Acquire,
             Unlock => Class::Release,
             SrcuWait | Join => Class::Wait,
@@ -309,7 +319,9 @@ impl Access {
 
     /// Whether two accesses by different threads do not commute.
     ///
-    /// Same object, overlapping parts ([`Field::overlaps`]), and: at least one `Write`; or a `Read` against an `Update`. Two gets on a
+    /// Same object, overlapping parts ([`Field::overlaps`]), and: two frees; or at least one
+    /// `Write` and no free; or a `Read` against an `Update`. A free commutes with every
+    /// other access ([`AccessKind::Free`]). Two gets on a
     /// refcount commute (both add one and neither can reach zero); a put can reach zero and
     /// so does not commute with anything. Two SRCU reader entries commute, but a reader entry
     /// does not commute with the snapshot `synchronize_srcu` takes.
@@ -326,6 +338,8 @@ impl Access {
             (None, _) | (_, None) => false,
             (Acquire, Acquire) => true,
             (Acquire | Release | Wait, _) | (_, Acquire | Release | Wait) => false,
+            (Free, Free) => true,
+            (Free, _) | (_, Free) => false,
             (Decrement, Decrement) => false,
             (Decrement, _) | (_, Decrement) => true,
             (Write, _) | (_, Write) => true,

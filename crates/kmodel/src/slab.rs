@@ -162,9 +162,14 @@ impl Kernel {
     }
 
     /// `kfree`. A second free is reported as a double free and otherwise ignored.
+    ///
+    /// Its step is an [`AccessKind::Free`]: the object keeps its contents, nothing in kmodel
+    /// branches on freed-ness ([`Kernel::is_freed`] is introspection for tests), so the free
+    /// commutes with every access but another free; only the use-after-free *reports* depend
+    /// on the order, and the explorer predicts them.
     pub fn kfree<T>(&self, h: Obj<T>) {
         let _f = self.func("kfree");
-        self.point(Access::new(h.id, AccessKind::Write));
+        self.point(Access::new(h.id, AccessKind::Free));
         self.check_gen(h.id, h.gen);
         let mut st = self.st.borrow_mut();
         let site = st.site();
@@ -184,7 +189,7 @@ impl Kernel {
             self.violation(
                 ViolationKind::DoubleFree,
                 Some(h.id),
-                Some(AccessKind::Write),
+                Some(AccessKind::Free),
                 "double free".into(),
             );
         } else {
