@@ -92,9 +92,13 @@ pub(crate) fn predict(
         }
     }
     pairs.sort_unstable();
+    let mut here = HashSet::new();
     let mut out = Vec::new();
     for (a, f) in pairs {
         let tid = steps[a].tid;
+        if !here.insert((steps[a].access.obj, tid)) {
+            continue;
+        }
         let object = describe(steps[a].access.obj);
         if seen.contains(&(object.clone(), tid)) {
             continue;
