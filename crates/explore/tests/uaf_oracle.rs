@@ -401,6 +401,47 @@ fn a_prediction_that_does_not_replay_is_an_internal_error() {
     }
 }
 
+/// Predicted reports are deterministic: the same findings, with the same schedules, and the
+/// same counterexample, on one thread and with workers taking subtrees.
+#[test]
+fn predicted_reports_do_not_depend_on_the_thread_count() {
+    use Op::*;
+    let threads = vec![
+        vec![On(0, Use::Read), On(1, Use::Write), Take(Use::Read)],
+        vec![On(1, Use::Read), Publish, On(0, Use::Free)],
+        vec![Take(Use::Free), On(1, Use::Free), On(0, Use::Write)],
+    ];
+    let run = |n: usize, collect: bool| {
+        let o = Options {
+            threads: n,
+            offer_after: 0,
+            minimize: true,
+            ..opts(FreeRule::Predict, collect)
+        };
+        let r = Explorer::new(Search::Dpor, o).run(&build(threads.clone(), Arc::default()));
+        assert!(r.internal_error().is_none());
+        let f: Vec<String> = r
+            .findings
+            .iter()
+            .map(|f| format!("{:?} {} {}", f.kind, f.object, f.schedule))
+            .collect();
+        let cx = r
+            .counterexample()
+            .map(|c| (c.schedule.clone(), c.report.clone()));
+        (f, cx, r.stats.executions)
+    };
+    for collect in [true, false] {
+        let one = run(1, collect);
+        assert!(one.1.is_some());
+        if collect {
+            assert!(one.0.len() >= 3, "{:?}", one.0);
+        }
+        for _ in 0..5 {
+            assert_eq!(run(2, collect), one);
+        }
+    }
+}
+
 /// The same generated programs on every run, so the test command is deterministic;
 /// `PROPTEST_RNG_SEED=N` explores another set by hand.
 fn fixed_seed() -> RngSeed {
