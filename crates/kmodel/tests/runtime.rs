@@ -170,3 +170,39 @@ fn steps_expose_thread_object_and_access_kind() {
     assert!(!Access::new(r, AccessKind::Read).dependent(&Access::new(r, AccessKind::Read)));
     assert!(!Access::new(r, AccessKind::Unlock).dependent(&Access::new(r, AccessKind::Lock)));
 }
+
+/// A free conflicts with another free of its object (which one reports the double free), and
+/// with nothing else: not a read or a write of any part, not another object's free.
+#[test]
+fn a_free_commutes_with_everything_but_another_free() {
+    let (o, p) = (ObjId(3), ObjId(4));
+    let free = Access::new(o, AccessKind::Free);
+    assert!(free.dependent(&free));
+    assert!(!free.dependent(&Access::new(p, AccessKind::Free)));
+    let part = kmodel::Field::named("drm_bridge.unplugged");
+    for kind in [AccessKind::Read, AccessKind::Write] {
+        for a in [Access::new(o, kind), Access::to_field(o, kind, part)] {
+            assert!(!free.dependent(&a) && !a.dependent(&free), "{a:?}");
+            assert!(!free.dependent_at(&a, kmodel::Granularity::Object));
+        }
+    }
+    // kfree's step is a Free; a second one is a double free whose report says so.
+    let k = Kernel::new(Config::default());
+    k.run(&mut ThreadOrder, |k| {
+        let x = k.kzalloc("u32", "x", 0u32);
+        k.kfree(x);
+        k.kfree(x);
+    });
+    let steps = k.steps();
+    assert_eq!(
+        steps
+            .iter()
+            .filter(|s| s.access.kind == AccessKind::Free)
+            .count(),
+        2
+    );
+    let v = k.violations();
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].kind, kmodel::ViolationKind::DoubleFree);
+    assert_eq!(v[0].access, Some(AccessKind::Free));
+}
