@@ -294,6 +294,38 @@ impl Kernel {
         self.st.borrow_mut().kref(r).count
     }
 
+    /// `kref_read` where the value is only printed (the `refcount:` line of the bridges
+    /// debugfs files): a scheduling point of kind [`AccessKind::RefReadForPrint`], which
+    /// conflicts with no other access, so the explorer never reorders it against a get or a
+    /// put of the same count. The access is declared on the container, whose memory the C
+    /// loads (`&bridge->refcount`), so a search that predicts use-after-frees from the
+    /// accesses to a freed object sees it.
+    ///
+    /// Why that is sound: the explorer observes violations and control flow, never printed
+    /// text. A value that flows only into output changes neither, so the executions that
+    /// differ only in where such a read falls among the gets and puts give the same outcome
+    /// and need not be told apart; the count is still the count at the step that reads it.
+    /// A caller must not branch on the value (use [`Kernel::kref_read`] for that). The read
+    /// is still a load of the container's memory: a container already freed here is reported
+    /// as a use-after-free, as KASAN reports the load.
+    pub fn kref_read_for_print(&self, r: Kref) -> u32 {
+        let container = self.st.borrow_mut().kref(r).container;
+        self.point(Access::new(container, AccessKind::RefReadForPrint));
+        let mut st = self.st.borrow_mut();
+        let count = st.kref(r).count;
+        let freed = matches!(&st.obj(container).kind, ObjKind::Heap(slot) if slot.free.is_some());
+        drop(st);
+        if freed {
+            self.violation(
+                ViolationKind::UseAfterFree,
+                Some(container),
+                Some(AccessKind::Read),
+                "Read of freed object".into(),
+            );
+        }
+        count
+    }
+
     /// Hand a reference from one owner to another without touching the count (a getter's
     /// result stored into a field, say). Bookkeeping only: not a scheduling point.
     pub fn kref_transfer(&self, r: Kref, from: impl Into<Owner>, to: impl Into<Owner>) {

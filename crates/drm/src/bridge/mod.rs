@@ -1219,7 +1219,8 @@ pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
     for id in k.list_entries(g.bridge_list) {
         let b = DrmBridge(k.heap_handle::<DrmBridgeObj>(id));
         let (name, rc, np) = k.read_field(b.0, F_CORE, |x| (x.name.clone(), x.refcount, x.of_node));
-        let count = rc.map(|r| k.kref_read(r)).unwrap_or(0);
+        // The count is only printed (v7.0:drivers/gpu/drm/drm_bridge.c:drm_bridge_debugfs_show_bridge).
+        let count = rc.map(|r| k.kref_read_for_print(r)).unwrap_or(0);
         let _ = writeln!(out, "bridge[{idx}]: {name}\n\trefcount: {count}");
         if let Some(np) = np {
             // `%pOFfc` dereferences the node, which the bridge borrows (no `of_node_get`): a
@@ -1248,7 +1249,7 @@ pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
         for id in k.list_entries(g.bridge_lingering_list) {
             let b = DrmBridge(k.heap_handle::<DrmBridgeObj>(id));
             let (name, rc) = k.read_field(b.0, F_CORE, |x| (x.name.clone(), x.refcount));
-            let count = rc.map(|r| k.kref_read(r)).unwrap_or(0);
+            let count = rc.map(|r| k.kref_read_for_print(r)).unwrap_or(0);
             let _ = writeln!(
                 out,
                 "bridge[{idx}]: {name} [lingering]\n\trefcount: {count}"
