@@ -918,7 +918,7 @@ pub fn of_drm_find_bridge(k: &Kernel, np: NodeId) -> Option<DrmBridge> {
     let _f = k.func("of_drm_find_bridge");
     // cite: v7.0:drivers/gpu/drm/drm_bridge.c:of_drm_find_bridge; v6.19:drivers/gpu/drm/drm_bridge.c:of_drm_find_bridge
     if rules(k).of_find_and_get {
-        const OWNER: &str = "of_drm_find_bridge";
+        const OWNER: RefOwner = RefOwner::Local("of_drm_find_bridge");
         let b = of_drm_find_and_get_bridge(k, np, OWNER);
         drm_bridge_put(k, b, OWNER);
         b
