@@ -83,7 +83,7 @@ pub fn stored_next(
     raw: Option<DrmBridge>,
 ) -> Option<DrmBridge> {
     if counted {
-        k.read(b.obj(), |x| x.next_bridge)
+        k.read_field(b.obj(), drm::bridge::F_NEXT_BRIDGE, |x| x.next_bridge)
     } else {
         raw
     }

@@ -6,4 +6,5 @@ mod common;
 mod bridges;
 mod corpus_boot;
 mod data_format;
+mod field_tags;
 mod panels;

@@ -18,6 +18,7 @@ use crate::drv::{
     drm_mode_config_encoders, drm_modeset_lock_all, drm_modeset_unlock_all, DrmDevice,
 };
 use crate::encoder::{chain_entry, DrmEncoder};
+use crate::ref_tracker::RefOwner;
 use crate::rules::rules;
 use kmodel::Errno;
 
@@ -160,7 +161,8 @@ pub fn drm_atomic_bridge_chain_post_disable(k: &Kernel, enc: DrmEncoder) {
     }
 }
 
-const COMMIT_OWNER: &str = "drm_atomic_helper_commit_modeset";
+/// The first bridge of one get/walk/put step, a local of the commit's call in its thread.
+const COMMIT_OWNER: RefOwner = RefOwner::Local("drm_atomic_helper_commit_modeset");
 
 /// One step of the atomic helper's per-encoder loops: get the first bridge (counted from
 /// v6.18), run one chain walk, put it. Each walk has its own get/put pair, so no reference
@@ -269,7 +271,7 @@ pub fn drm_bridge_helper_reset_crtc(k: &Kernel, b: DrmBridge) -> Result<(), Errn
 /// the prev getter. Returns how many bridges were visited.
 pub fn drm_atomic_bridge_chain_select_bus_fmts(k: &Kernel, enc: DrmEncoder) -> usize {
     let _f = k.func("drm_atomic_bridge_chain_select_bus_fmts");
-    const OWNER: &str = "drm_atomic_bridge_chain_select_bus_fmts";
+    const OWNER: RefOwner = RefOwner::Local("drm_atomic_bridge_chain_select_bus_fmts");
     let r = rules(k);
     let head = chain(k, enc).0;
     let last = k.list_entries(head).last().map(|&id| chain_entry(k, id));

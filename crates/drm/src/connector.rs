@@ -255,7 +255,7 @@ fn probe_locked(k: &Kernel, c: DrmConnector) -> u32 {
     let Some(enc) = k.read(c.0, |x| x.encoder) else {
         return n;
     };
-    const OWNER: &str = "drm_mode_validate_pipeline";
+    const OWNER: RefOwner = RefOwner::Local("drm_mode_validate_pipeline");
     let first = drm_bridge_chain_get_first_bridge(k, enc, OWNER);
     let ok = match first {
         Some(b) => drm_bridge_chain_mode_valid(k, b),

@@ -28,7 +28,8 @@ pub enum RefOwner {
     BridgeConnector(&'static str),
     /// `"panel_bridge of <panel>"`: the panel_bridge's panel reference (proposal, §5.11).
     PanelBridge(String),
-    /// `"scoped loop cursor"`: the cursor of `drm_for_each_bridge_in_chain_scoped`.
+    /// `"scoped loop cursor"`: the cursor of `drm_for_each_bridge_in_chain_scoped`, a local
+    /// reference (each loop holds its own, [`kmodel::kref::Owner::local`]).
     ScopedCursor,
     /// `"mode_config"`: a connector's reference from its mode config.
     ModeConfig,
@@ -36,6 +37,11 @@ pub enum RefOwner {
     DrmFile,
     /// The name a getter's caller passes (its function, such as `"of_drm_find_bridge"`).
     Caller(Cow<'static, str>),
+    /// A reference a function holds in a local variable for the length of one call (a chain
+    /// walk's first bridge), named after the function. Each call holds its own (the kernel's
+    /// ref_tracker gives each holder an entry), so two threads running the function hold two
+    /// references: [`kmodel::kref::Owner::local`].
+    Local(&'static str),
 }
 
 impl RefOwner {
@@ -63,6 +69,7 @@ impl fmt::Display for RefOwner {
             RefOwner::ModeConfig => f.write_str("mode_config"),
             RefOwner::DrmFile => f.write_str("drm file"),
             RefOwner::Caller(name) => f.write_str(name),
+            RefOwner::Local(func) => f.write_str(func),
         }
     }
 }
@@ -70,8 +77,10 @@ impl fmt::Display for RefOwner {
 impl From<RefOwner> for kmodel::kref::Owner {
     fn from(o: RefOwner) -> Self {
         match o {
-            RefOwner::Caller(name) => name,
-            o => Cow::Owned(o.to_string()),
+            RefOwner::Caller(name) => name.into(),
+            RefOwner::Local(func) => kmodel::kref::Owner::local(func),
+            RefOwner::ScopedCursor => kmodel::kref::Owner::local(o.to_string()),
+            o => o.to_string().into(),
         }
     }
 }

@@ -184,9 +184,18 @@ fn ref_owners_print_their_kernel_style_names() {
             RefOwner::Caller("of_drm_find_bridge".into()),
             "of_drm_find_bridge",
         ),
+        (
+            RefOwner::Local("drm_mode_validate_pipeline"),
+            "drm_mode_validate_pipeline",
+        ),
     ] {
         assert_eq!(o.to_string(), s);
-        assert_eq!(kmodel::kref::Owner::from(o), s);
+        let local = matches!(o, RefOwner::ScopedCursor | RefOwner::Local(_));
+        let owner = kmodel::kref::Owner::from(o);
+        assert_eq!(
+            (owner.to_string(), owner.is_local()),
+            (s.to_string(), local)
+        );
     }
 }
 

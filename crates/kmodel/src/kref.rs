@@ -6,14 +6,108 @@
 //! again (the object then leaks, as in the kernel).
 
 use std::borrow::Cow;
+use std::fmt;
 
 use crate::report::ViolationKind;
-use crate::sched::{Access, AccessKind, Kernel, KrefStep, ObjId};
+use crate::sched::{Access, AccessKind, Kernel, KrefStep, ObjId, Tid};
 use crate::trace::Event;
 use crate::{ObjKind, State};
 
-/// The name of a reference's owner.
-pub type Owner = Cow<'static, str>;
+/// The owner of a reference, as the kernel's `ref_tracker` tells holders apart: a name
+/// ("published", "devres of 2-002c"), and for a reference held by one call of a function (a
+/// local variable: a chain walk's first bridge, a loop cursor) that call.
+///
+/// In the kernel each holder has its own tracker entry: two chain walks in two threads hold
+/// two references, even when both are made by one function. A [`Owner::local`] reference is
+/// therefore held per thread (the thread of the call that takes and drops it): a get and a
+/// put name the same holder only in the same thread, so puts by walks of different threads
+/// are puts of different owners (and commute as such), and a put in a thread that took no
+/// such reference is a put of a reference not held. Its [`Display`](fmt::Display) is the
+/// name alone.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Owner {
+    name: Cow<'static, str>,
+    local: bool,
+}
+
+impl Owner {
+    /// A reference held by one call of a function, named `name` (see [`Owner`]).
+    pub fn local(name: impl Into<Cow<'static, str>>) -> Owner {
+        Owner {
+            name: name.into(),
+            local: true,
+        }
+    }
+
+    /// The owner's name, as reports print it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether it is held per call (see [`Owner::local`]).
+    pub fn is_local(&self) -> bool {
+        self.local
+    }
+}
+
+impl fmt::Display for Owner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl From<Cow<'static, str>> for Owner {
+    fn from(name: Cow<'static, str>) -> Owner {
+        Owner { name, local: false }
+    }
+}
+
+impl From<&'static str> for Owner {
+    fn from(name: &'static str) -> Owner {
+        Cow::Borrowed(name).into()
+    }
+}
+
+impl From<String> for Owner {
+    fn from(name: String) -> Owner {
+        Cow::<'static, str>::Owned(name).into()
+    }
+}
+
+/// One holder of references on a count: an owner, and for a local owner the thread whose
+/// call holds them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Holder {
+    owner: Owner,
+    thread: Option<Tid>,
+}
+
+impl Holder {
+    /// The holder `owner` names when the thread `current` gives takes or drops a reference
+    /// (asked only for a local owner).
+    fn of(owner: &Owner, current: impl FnOnce() -> Tid) -> Holder {
+        Holder {
+            owner: owner.clone(),
+            thread: owner.local.then(current),
+        }
+    }
+
+    /// Its key for the explorer ([`KrefStep::owner`]): the name's, mixed with the thread for
+    /// a local holder. A collision only makes two holders one, which orders more puts.
+    fn key(&self) -> u64 {
+        let k = KrefStep::owner_key(&self.owner.name);
+        match self.thread {
+            None => k,
+            Some(t) => k ^ (u64::from(t.0) + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        }
+    }
+}
+
+impl fmt::Display for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.owner.fmt(f)
+    }
+}
 
 /// A reference count embedded in a heap object.
 ///
@@ -35,8 +129,8 @@ pub(crate) struct KrefRec {
     pub container: ObjId,
     pub count: u32,
     pub saturated: bool,
-    /// Owners and how many references each holds.
-    pub holders: Vec<(Owner, u32)>,
+    /// Holders and how many references each holds.
+    pub holders: Vec<(Holder, u32)>,
 }
 
 /// Whether a put at count 3 or more is offered as a commuting [`AccessKind::RefDec`].
@@ -117,16 +211,16 @@ impl State {
 }
 
 impl KrefRec {
-    fn hold(&mut self, owner: &Owner) {
-        match self.holders.iter_mut().find(|(o, _)| o == owner) {
+    fn hold(&mut self, holder: Holder) {
+        match self.holders.iter_mut().find(|(o, _)| *o == holder) {
             Some((_, n)) => *n += 1,
-            None => self.holders.push((owner.clone(), 1)),
+            None => self.holders.push((holder, 1)),
         }
     }
 
-    /// Drop one reference of `owner`; false if it held none.
-    fn unhold(&mut self, owner: &Owner) -> bool {
-        let Some(i) = self.holders.iter().position(|(o, _)| o == owner) else {
+    /// Drop one reference of `holder`; false if it held none.
+    fn unhold(&mut self, holder: &Holder) -> bool {
+        let Some(i) = self.holders.iter().position(|(o, _)| o == holder) else {
             return false;
         };
         self.holders[i].1 -= 1;
@@ -145,11 +239,11 @@ impl Kernel {
         &self,
         r: Kref,
         access: AccessKind,
-        owner: &Owner,
+        holder: &Holder,
         kind: ViolationKind,
         message: &str,
     ) -> Option<ObjId> {
-        self.point_kref(Access::new(r.0, access), KrefStep::owner_key(owner));
+        self.point_kref(Access::new(r.0, access), holder.key());
         let mut st = self.st.borrow_mut();
         let k = st.kref(r);
         let container = k.container;
@@ -179,7 +273,7 @@ impl Kernel {
                 container,
                 count: 1,
                 saturated: false,
-                holders: vec![(owner.clone(), 1)],
+                holders: vec![(Holder::of(&owner, || self.current()), 1)],
             }),
         );
         drop(st);
@@ -197,10 +291,11 @@ impl Kernel {
     /// "refcount_t: addition on 0; use-after-free." and saturates the count.
     pub fn kref_get(&self, r: Kref, owner: impl Into<Owner>) {
         let owner = owner.into();
+        let holder = Holder::of(&owner, || self.current());
         let Some(container) = self.kref_check(
             r,
             AccessKind::RefGet,
-            &owner,
+            &holder,
             ViolationKind::RefcountAddOnZero,
             "refcount_t: addition on 0; use-after-free.",
         ) else {
@@ -209,7 +304,7 @@ impl Kernel {
         let mut st = self.st.borrow_mut();
         let k = st.kref(r);
         k.count += 1;
-        k.hold(&owner);
+        k.hold(holder);
         let count = k.count;
         drop(st);
         self.event(|step, tid, path| Event::RefGet {
@@ -234,10 +329,11 @@ impl Kernel {
         release: impl FnOnce(&Kernel),
     ) -> bool {
         let owner = owner.into();
+        let holder = Holder::of(&owner, || self.current());
         let Some(container) = self.kref_check(
             r,
             AccessKind::RefPut,
-            &owner,
+            &holder,
             ViolationKind::RefcountUnderflow,
             "refcount_t: underflow; use-after-free.",
         ) else {
@@ -247,7 +343,7 @@ impl Kernel {
         let k = st.kref(r);
         k.count -= 1;
         let count = k.count;
-        let held = k.unhold(&owner);
+        let held = k.unhold(&holder);
         let holders: Vec<String> = k
             .holders
             .iter()
@@ -294,14 +390,47 @@ impl Kernel {
         self.st.borrow_mut().kref(r).count
     }
 
+    /// `kref_read` where the value is only printed (the `refcount:` line of the bridges
+    /// debugfs files): a scheduling point of kind [`AccessKind::RefReadForPrint`], which
+    /// conflicts with no other access, so the explorer never reorders it against a get or a
+    /// put of the same count. The access is declared on the container, whose memory the C
+    /// loads (`&bridge->refcount`), so a search that predicts use-after-frees from the
+    /// accesses to a freed object sees it.
+    ///
+    /// Why that is sound: the explorer observes violations and control flow, never printed
+    /// text. A value that flows only into output changes neither, so the executions that
+    /// differ only in where such a read falls among the gets and puts give the same outcome
+    /// and need not be told apart; the count is still the count at the step that reads it.
+    /// A caller must not branch on the value (use [`Kernel::kref_read`] for that). The read
+    /// is still a load of the container's memory: a container already freed here is reported
+    /// as a use-after-free, as KASAN reports the load.
+    pub fn kref_read_for_print(&self, r: Kref) -> u32 {
+        let container = self.st.borrow_mut().kref(r).container;
+        self.point(Access::new(container, AccessKind::RefReadForPrint));
+        let mut st = self.st.borrow_mut();
+        let count = st.kref(r).count;
+        let freed = matches!(&st.obj(container).kind, ObjKind::Heap(slot) if slot.free.is_some());
+        drop(st);
+        if freed {
+            self.violation(
+                ViolationKind::UseAfterFree,
+                Some(container),
+                Some(AccessKind::Read),
+                "Read of freed object".into(),
+            );
+        }
+        count
+    }
+
     /// Hand a reference from one owner to another without touching the count (a getter's
     /// result stored into a field, say). Bookkeeping only: not a scheduling point.
     pub fn kref_transfer(&self, r: Kref, from: impl Into<Owner>, to: impl Into<Owner>) {
-        let (from, to) = (from.into(), to.into());
+        let t = || self.current();
+        let (from, to) = (Holder::of(&from.into(), t), Holder::of(&to.into(), t));
         let mut st = self.st.borrow_mut();
         let k = st.kref(r);
         if k.unhold(&from) {
-            k.hold(&to);
+            k.hold(to);
         }
     }
 

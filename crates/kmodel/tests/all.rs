@@ -4,6 +4,7 @@
 mod device;
 mod field_access;
 mod interrupt;
+mod kref_owners;
 mod of_platform;
 mod runtime;
 mod teardown;

@@ -15,11 +15,12 @@ use drm::bridge::panel::{
 };
 use drm::bridge::{
     devm_drm_bridge_add, devm_drm_bridge_alloc, devm_drm_bridge_alloc_legacy, drm_bridge_add,
-    drm_bridge_attach, drm_bridge_clear_and_put, drm_bridge_detect, drm_bridge_edid_read,
-    drm_bridge_enter, drm_bridge_exit, drm_bridge_get, drm_bridge_hpd_notify, drm_bridge_priv,
-    drm_bridge_priv_mut, drm_bridge_put, drm_bridge_remove, drm_bridge_unplug,
-    of_drm_find_and_get_bridge, of_drm_find_bridge, of_drm_get_bridge_by_endpoint, DrmBridge,
-    DrmBridgeFuncs, DrmBridgeObj, DrmBridgeOps,
+    drm_bridge_attach, drm_bridge_clear_and_put_next_bridge, drm_bridge_detect, drm_bridge_dev_ptr,
+    drm_bridge_edid_read, drm_bridge_encoder_ptr, drm_bridge_enter, drm_bridge_exit,
+    drm_bridge_get, drm_bridge_hpd_notify, drm_bridge_ops, drm_bridge_priv, drm_bridge_priv_mut,
+    drm_bridge_put, drm_bridge_remove, drm_bridge_unplug, of_drm_find_and_get_bridge,
+    of_drm_find_bridge, of_drm_get_bridge_by_endpoint, DrmBridge, DrmBridgeFuncs, DrmBridgeObj,
+    DrmBridgeOps, F_NEXT_BRIDGE,
 };
 use drm::connector::{drm_kms_helper_hotplug_event, ConnectorStatus};
 use drm::encoder::DrmEncoder;
@@ -518,10 +519,10 @@ impl<'k> Frame<'k> {
                 .is_some_and(|n| k.of_tree(|t| t.property(n, p).is_some())),
             Cond::BridgeEncoder => self
                 .bridge()
-                .is_some_and(|b| k.read(b.obj(), |x| x.encoder_ptr().is_some())),
+                .is_some_and(|b| drm_bridge_encoder_ptr(k, b).is_some()),
             Cond::BridgeDev => self
                 .bridge()
-                .is_some_and(|b| k.read(b.obj(), |x| x.drm_dev_ptr().is_some())),
+                .is_some_and(|b| drm_bridge_dev_ptr(k, b).is_some()),
             Cond::Remote(port) => remote_node(k, self.dev, *port, -1).is_some(),
             Cond::RemoteCompatible(port, c) => remote_node(k, self.dev, *port, -1)
                 .is_some_and(|n| k.of_tree(|t| t.of_device_is_compatible(n, c) > 0)),
@@ -529,7 +530,7 @@ impl<'k> Frame<'k> {
             Cond::Ops(f, op) => match self.get(f) {
                 // `field->ops & DRM_BRIDGE_OP_*`: a read of the pointed-to bridge.
                 Val::Bridge(n) => {
-                    let ops = k.read(n.obj(), |x| x.ops);
+                    let ops = drm_bridge_ops(k, n);
                     let o = ops_of(&[*op]);
                     (o.detect && ops.detect)
                         || (o.edid && ops.edid)
@@ -557,13 +558,14 @@ impl<'k> Frame<'k> {
         }
     }
 
-    /// A field's value (`next_bridge`: the core's field).
+    /// A field's value (`next_bridge`: the core's field, a load of that field alone, as
+    /// v7.0:drivers/gpu/drm/bridge/simple-bridge.c:simple_bridge_attach reads it).
     fn get(&self, name: &str) -> Val {
         let k = self.k;
         if name == NEXT_BRIDGE {
             return match self.bridge() {
                 Some(b) => k
-                    .read(b.obj(), |x| x.next_bridge)
+                    .read_field(b.obj(), F_NEXT_BRIDGE, |x| x.next_bridge)
                     .map_or(Val::Null, Val::Bridge),
                 None => Val::Null,
             };
@@ -588,7 +590,7 @@ impl<'k> Frame<'k> {
                 _ => None,
             };
             if let Some(b) = self.bridge() {
-                k.write(b.obj(), |x| x.next_bridge = nb);
+                k.write_field(b.obj(), F_NEXT_BRIDGE, |x| x.next_bridge = nb);
             }
             return;
         }
@@ -877,7 +879,7 @@ impl<'k> Frame<'k> {
                 let owner = self.owner(&f);
                 if f == NEXT_BRIDGE {
                     let b = self.need_bridge()?;
-                    drm_bridge_clear_and_put(k, b.obj(), |x| &mut x.next_bridge, owner);
+                    drm_bridge_clear_and_put_next_bridge(k, b, owner);
                 } else {
                     let old = self.bridge_of(&f);
                     self.set(&f, Val::Null);
@@ -1303,7 +1305,7 @@ impl<'k> Frame<'k> {
             }
             CallName::DrmKmsHelperHotplugEvent => {
                 let b = self.need_bridge()?;
-                if let Some(drm) = k.read(b.obj(), |x| x.drm_dev_ptr()) {
+                if let Some(drm) = drm_bridge_dev_ptr(k, b) {
                     drm_kms_helper_hotplug_event(k, drm);
                 }
                 Ok(())

@@ -367,6 +367,24 @@ pub fn drmm_simple_encoder_alloc_with_bridge<P: 'static>(
     Ok((enc, DrmBridge(obj)))
 }
 
+/// `bridge->ops`: a load of one field, which only the allocation's whole-container writes set
+/// (`F_CORE`), as the C tests it (v7.0:drivers/gpu/drm/drm_bridge.c:drm_bridge_hpd_disable,
+/// v7.0:drivers/gpu/drm/bridge/simple-bridge.c:simple_bridge_get_modes on its next bridge).
+pub fn drm_bridge_ops(k: &Kernel, b: DrmBridge) -> DrmBridgeOps {
+    k.read_field(b.0, F_CORE, |x| x.ops)
+}
+
+/// `bridge->encoder`: a load of the attach fields (`F_ATTACH`), possibly stale after detach.
+pub fn drm_bridge_encoder_ptr(k: &Kernel, b: DrmBridge) -> Option<DrmEncoder> {
+    k.read_field(b.0, F_ATTACH, |x| x.encoder)
+}
+
+/// `bridge->dev`: a load of the attach fields (`F_ATTACH`), as a driver's HPD path or
+/// `.attach` reads it (v7.0:drivers/gpu/drm/bridge/simple-bridge.c:simple_bridge_attach).
+pub fn drm_bridge_dev_ptr(k: &Kernel, b: DrmBridge) -> Option<DrmDevice> {
+    k.read_field(b.0, F_ATTACH, |x| x.dev)
+}
+
 /// `container_of`: read the driver's private part of the container.
 pub fn drm_bridge_priv<P: 'static, R>(k: &Kernel, b: DrmBridge, f: impl FnOnce(&P) -> R) -> R {
     k.read_field(b.0, F_PRIVATE, |x| {
@@ -538,6 +556,14 @@ pub fn drm_bridge_clear_and_put<T: 'static>(
 ) {
     let _f = k.func("drm_bridge_clear_and_put");
     let old = k.write(holder, |h| field(h).take());
+    drm_bridge_put(k, old, owner);
+}
+
+/// `drm_bridge_clear_and_put(&bridge->next_bridge)` (v7.1): the same on the core's
+/// `next_bridge` field, whose store touches that field alone (`F_NEXT_BRIDGE`).
+pub fn drm_bridge_clear_and_put_next_bridge(k: &Kernel, b: DrmBridge, owner: impl Into<Owner>) {
+    let _f = k.func("drm_bridge_clear_and_put");
+    let old = k.write_field(b.0, F_NEXT_BRIDGE, |x| x.next_bridge.take());
     drm_bridge_put(k, old, owner);
 }
 
@@ -892,7 +918,7 @@ pub fn of_drm_find_bridge(k: &Kernel, np: NodeId) -> Option<DrmBridge> {
     let _f = k.func("of_drm_find_bridge");
     // cite: v7.0:drivers/gpu/drm/drm_bridge.c:of_drm_find_bridge; v6.19:drivers/gpu/drm/drm_bridge.c:of_drm_find_bridge
     if rules(k).of_find_and_get {
-        const OWNER: &str = "of_drm_find_bridge";
+        const OWNER: RefOwner = RefOwner::Local("of_drm_find_bridge");
         let b = of_drm_find_and_get_bridge(k, np, OWNER);
         drm_bridge_put(k, b, OWNER);
         b
@@ -1169,7 +1195,7 @@ pub fn drm_bridge_chain_mode_valid(k: &Kernel, first: DrmBridge) -> bool {
         drm_for_each_bridge_in_chain_from(k, first, check)
     } else {
         // cite: v7.1:drivers/gpu/drm/drm_bridge.c:drm_bridge_chain_mode_valid; v6.17:drivers/gpu/drm/drm_bridge.c:drm_bridge_chain_mode_valid
-        match k.read(first.0, |x| x.encoder) {
+        match drm_bridge_encoder_ptr(k, first) {
             Some(enc) => unreferenced_walk(k, chain_of(k, enc).0, Some(first), check),
             None => None,
         }
@@ -1193,7 +1219,8 @@ pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
     for id in k.list_entries(g.bridge_list) {
         let b = DrmBridge(k.heap_handle::<DrmBridgeObj>(id));
         let (name, rc, np) = k.read_field(b.0, F_CORE, |x| (x.name.clone(), x.refcount, x.of_node));
-        let count = rc.map(|r| k.kref_read(r)).unwrap_or(0);
+        // The count is only printed (v7.0:drivers/gpu/drm/drm_bridge.c:drm_bridge_debugfs_show_bridge).
+        let count = rc.map(|r| k.kref_read_for_print(r)).unwrap_or(0);
         let _ = writeln!(out, "bridge[{idx}]: {name}\n\trefcount: {count}");
         if let Some(np) = np {
             // `%pOFfc` dereferences the node, which the bridge borrows (no `of_node_get`): a
@@ -1222,7 +1249,7 @@ pub fn drm_bridge_debugfs_show(k: &Kernel) -> Option<String> {
         for id in k.list_entries(g.bridge_lingering_list) {
             let b = DrmBridge(k.heap_handle::<DrmBridgeObj>(id));
             let (name, rc) = k.read_field(b.0, F_CORE, |x| (x.name.clone(), x.refcount));
-            let count = rc.map(|r| k.kref_read(r)).unwrap_or(0);
+            let count = rc.map(|r| k.kref_read_for_print(r)).unwrap_or(0);
             let _ = writeln!(
                 out,
                 "bridge[{idx}]: {name} [lingering]\n\trefcount: {count}"
@@ -1276,7 +1303,7 @@ fn hpd_mutex(k: &Kernel, b: DrmBridge, func: &str) -> Option<Mutex> {
 /// it and call `.hpd_enable`. Same in every release v6.17–v7.1.
 pub fn drm_bridge_hpd_enable(k: &Kernel, b: DrmBridge, cb: HpdCb) {
     let _f = k.func("drm_bridge_hpd_enable");
-    if !k.read(b.0, |x| x.ops.hpd) {
+    if !drm_bridge_ops(k, b).hpd {
         return;
     }
     let m = hpd_mutex(k, b, "drm_bridge_hpd_enable");
@@ -1299,7 +1326,7 @@ pub fn drm_bridge_hpd_enable(k: &Kernel, b: DrmBridge, cb: HpdCb) {
 /// `drm_bridge_hpd_disable(bridge)`: nothing without `DRM_BRIDGE_OP_HPD`.
 pub fn drm_bridge_hpd_disable(k: &Kernel, b: DrmBridge) {
     let _f = k.func("drm_bridge_hpd_disable");
-    if !k.read(b.0, |x| x.ops.hpd) {
+    if !drm_bridge_ops(k, b).hpd {
         return;
     }
     let m = hpd_mutex(k, b, "drm_bridge_hpd_disable");

@@ -174,7 +174,7 @@ impl Frame<'_> {
             }
             CallName::DrmConnectorInit => {
                 let b = self.need_bridge()?;
-                let Some(drm) = k.read(b.obj(), |x| x.drm_dev_ptr()) else {
+                let Some(drm) = drm::bridge::drm_bridge_dev_ptr(k, b) else {
                     return Err(Errno::EINVAL);
                 };
                 let name = format!("{}-connector", k.dev_name(dev));
