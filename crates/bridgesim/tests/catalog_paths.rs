@@ -407,3 +407,65 @@ fn private_obj_fini_racing_the_lock_all_walk() {
     let fixed = explore(&p, "v7.1+hotplug_bridge+private_obj_fini_locking", None);
     assert!(fixed.is_clean() && fixed.exhaustive, "{}", fixed.summary());
 }
+
+/// 5.2 and 5.12 on the real driver: the parallel display's bridge is attached from its
+/// component bind, which the imx-drm master runs once the component is added (the stack of the
+/// "addition on 0"); from v6.19 the attach of the never-added bridge logs "Missing
+/// drm_bridge_add() before attach" (v6.19:drivers/gpu/drm/drm_bridge.c:drm_bridge_attach), a
+/// DRM_WARN line and not a violation, absent before; the released v6.18+ driver, which adds its
+/// bridge, never logs it.
+#[test]
+fn parallel_display_attaches_an_unadded_bridge_from_its_component_bind() {
+    let missing = "Missing drm_bridge_add() before attach";
+    let logged = |k: &kmodel::Kernel| {
+        k.trace().events.iter().any(
+            |e| matches!(e, Event::Model { what, .. } if what.starts_with("DRM_WARN") && what.contains(missing)),
+        )
+    };
+    let pinned = load("5.12-attach-without-add.toml");
+    let own = load("5.2-parallel-display.toml");
+    for release in Release::ALL {
+        let k = pinned.run_once(pinned.rules(Some(release)).unwrap());
+        assert_eq!(
+            logged(&k),
+            release >= Release::V6_19,
+            "pinned v6.17 driver under {release}"
+        );
+        let add_on_zero: Vec<String> = k
+            .violations()
+            .iter()
+            .filter(|v| v.kind == ViolationKind::RefcountAddOnZero)
+            .map(|v| k.render(v))
+            .collect();
+        assert_eq!(
+            !add_on_zero.is_empty(),
+            release >= Release::V6_17,
+            "{release}"
+        );
+        for r in &add_on_zero {
+            let stack = stack_after(r, "on struct imx_parallel_display_encoder /disp0");
+            let at = |f: &str| stack.iter().position(|l| l.trim() == f);
+            let path = [
+                "drm_bridge_attach",
+                "imx_pd_bind",
+                "component_bind_all",
+                "imx_drm_bind",
+                "component_add",
+                "imx_pd_probe",
+            ]
+            .map(at);
+            if path[0].is_none() {
+                // v6.19+: the bridge-connector's scoped loop's get, the second pair.
+                assert!(release >= Release::V6_19, "{release}: {r}");
+                assert!(at("drm_bridge_connector_init").is_some(), "{release}: {r}");
+                continue;
+            }
+            assert!(
+                path.iter().all(Option::is_some) && path.windows(2).all(|w| w[0] < w[1]),
+                "{release}: {r}"
+            );
+        }
+        let k = own.run_once(own.rules(Some(release)).unwrap());
+        assert!(!logged(&k), "own driver under {release}");
+    }
+}

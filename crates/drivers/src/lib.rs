@@ -15,6 +15,7 @@
 //!   nodes no model claims.
 
 pub mod common;
+pub mod component;
 pub mod data;
 pub mod display;
 pub mod graph;

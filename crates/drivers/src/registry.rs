@@ -189,6 +189,8 @@ pub fn data_entry(d: std::sync::Arc<crate::data::DriverData>) -> Entry {
         DriverRole::Bridge => Role::Bridge,
         DriverRole::Panel => Role::Panel,
         DriverRole::DisplayController => Role::DisplayController,
+        // An encoder component is part of its aggregate display controller's card.
+        DriverRole::Encoder => Role::DisplayController,
     };
     let hpd = d
         .hpd_source()

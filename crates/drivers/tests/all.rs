@@ -4,6 +4,7 @@
 mod common;
 
 mod bridges;
+mod components;
 mod corpus_boot;
 mod data_format;
 mod field_tags;

@@ -74,7 +74,7 @@ fn pipeline(rel: Release, pd_converted: bool) -> Kernel {
                 drm,
                 "struct imx_parallel_display_encoder",
                 "disp0",
-                funcs,
+                Some(funcs),
                 (),
             )
             .unwrap()

@@ -56,6 +56,11 @@ pub const BUILTINS: &[(&str, &str)] = &[
         "sunh-addon-vga",
         include_str!("../../../../scenarios/boards/sunh-addon-vga.dtso"),
     ),
+    // The i.MX6 parallel display (catalog 5.2 and 5.12 on the real driver).
+    (
+        "imx6-parallel-display",
+        include_str!("../../../../scenarios/boards/imx6q-parallel-display.dts"),
+    ),
 ];
 
 /// Scenarios compiled into bridgesim (`builtin:NAME`).

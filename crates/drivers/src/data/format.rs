@@ -82,6 +82,10 @@ pub enum DriverRole {
     Bridge,
     Panel,
     DisplayController,
+    /// A component that makes its encoder, and the bridge embedded with it, at its master's
+    /// `bind` (i.MX parallel-display up to v6.17): its container is plain memory, it adds no
+    /// bridge of its own.
+    Encoder,
 }
 
 impl DriverRole {
@@ -90,6 +94,7 @@ impl DriverRole {
             DriverRole::Bridge => "bridge",
             DriverRole::Panel => "panel",
             DriverRole::DisplayController => "display-controller",
+            DriverRole::Encoder => "encoder",
         }
     }
 }
@@ -244,6 +249,9 @@ pub struct CallDecl {
     pub errno: Option<Spanned<String>>,
     /// `bridge_op`: the `DRM_BRIDGE_OP_*` added to `bridge.ops`.
     pub op: Option<Spanned<BridgeOp>>,
+    /// `drmm_simple_encoder_alloc`: the bridge field that receives the `struct drm_bridge`
+    /// member of the allocated struct (no container, a zeroed kref, freed with the struct).
+    pub bridge: Option<Spanned<String>>,
     /// `drm_bridge_attach`: the flags passed, `"0"` or `"no-connector"`
     /// (`DRM_BRIDGE_ATTACH_NO_CONNECTOR`); omitted in a bridge's `.attach`: the flags it was
     /// given, passed on.
@@ -567,6 +575,32 @@ vocabulary! {
     /// `mipi_dsi_dcs_write(dsi, ...)` (and the other DCS/generic writes): a transfer through the
     /// DSI host to the panel, a hardware access of the panel's link.
     MipiDsiDcsWrite => "mipi_dsi_dcs_write" [What] fails false;
+    // The component framework and aggregate DRM drivers (crate::component, interp::component).
+    /// `component_add(dev, &ops)` in a component's probe: its `bind` and `unbind` callbacks
+    /// are its `component_ops`; the aggregate it completes binds now.
+    ComponentAdd => "component_add" [] fails true;
+    /// `component_del(dev, &ops)`: the aggregate it belongs to is taken down first (the
+    /// master's `unbind`).
+    ComponentDel => "component_del" [] fails false;
+    /// `drm_of_component_probe(dev, compare_of, &ops)` in a master's probe: the match from the
+    /// node's `ports` (see docs/driver-format.md), then `component_master_add_with_match`;
+    /// the description's `bind` and `unbind` are its `component_master_ops`.
+    DrmOfComponentProbe => "drm_of_component_probe" [] fails true;
+    /// `component_master_del(dev, &ops)`: take the aggregate down (the master's `unbind`).
+    ComponentMasterDel => "component_master_del" [] fails false;
+    /// `component_bind_all(dev, drm)` in a master's `bind`: each component's `bind` with the
+    /// `drm_device` in `field`, in match order.
+    ComponentBindAll => "component_bind_all" [Field] fails true;
+    /// `component_unbind_all(dev, drm)`: each bound component's `unbind`, newest first.
+    ComponentUnbindAll => "component_unbind_all" [Field] fails false;
+    /// `drmm_simple_encoder_alloc(from, type, member, ...)`: `field` is the encoder, `from` the
+    /// `drm_device`, `id` the allocated struct's type (for reports); `bridge` names the field that gets a `struct drm_bridge` member of the
+    /// same struct (no container, a zeroed kref, never added: freed with the struct at the
+    /// card's release, after the encoder's cleanup).
+    DrmmSimpleEncoderAlloc => "drmm_simple_encoder_alloc" [Field, From, Bridge, Id] fails true;
+    /// `field->funcs = &<driver>_bridge_funcs` by hand: the bridge in `field` (an embedded
+    /// one) runs this description's bridge callbacks on this container.
+    BridgeFuncs => "bridge_funcs" [Field] fails false;
 }
 
 /// An optional argument of a call.
@@ -584,6 +618,7 @@ pub enum Arg {
     Errno,
     Op,
     Flags,
+    Bridge,
 }
 
 impl Arg {
@@ -601,6 +636,7 @@ impl Arg {
             Arg::Errno => "errno",
             Arg::Op => "op",
             Arg::Flags => "flags",
+            Arg::Bridge => "bridge",
         }
     }
 }
@@ -695,7 +731,9 @@ impl CallName {
             | DrmDevUnregister
             | DrmAtomicHelperShutdown
             | DrmDevPut => &[K::DrmDevice],
-            DrmEncoderInit | DrmmEncoderAlloc => &[K::Encoder],
+            DrmEncoderInit | DrmmEncoderAlloc | DrmmSimpleEncoderAlloc => &[K::Encoder],
+            ComponentBindAll | ComponentUnbindAll => &[K::DrmDevice],
+            BridgeFuncs => &[K::Bridge],
             DrmBridgeConnectorInit
             | DrmConnectorInit
             | DrmConnectorAttachEncoder
@@ -749,6 +787,7 @@ impl CallName {
                 | CallName::DrmPanelBridgeAdd
                 | CallName::DrmEncoderInit
                 | CallName::DrmmEncoderAlloc
+                | CallName::DrmmSimpleEncoderAlloc
         )
     }
 }
@@ -784,10 +823,12 @@ pub enum Slot {
     ConnectorDetect,
     RuntimeSuspend,
     RuntimeResume,
+    Bind,
+    Unbind,
 }
 
 impl Slot {
-    pub const ALL: [Slot; 28] = [
+    pub const ALL: [Slot; 30] = [
         Slot::Probe,
         Slot::Remove,
         Slot::Attach,
@@ -816,6 +857,8 @@ impl Slot {
         Slot::ConnectorDetect,
         Slot::RuntimeSuspend,
         Slot::RuntimeResume,
+        Slot::Bind,
+        Slot::Unbind,
     ];
 
     pub fn name(self) -> &'static str {
@@ -848,6 +891,8 @@ impl Slot {
             Slot::ConnectorDetect => "connector_detect",
             Slot::RuntimeSuspend => "runtime_suspend",
             Slot::RuntimeResume => "runtime_resume",
+            Slot::Bind => "bind",
+            Slot::Unbind => "unbind",
         }
     }
 
@@ -933,6 +978,8 @@ pub struct Call {
     pub op: Option<BridgeOp>,
     /// `drm_bridge_attach`'s flags.
     pub flags: AttachFlags,
+    /// `drmm_simple_encoder_alloc`'s embedded bridge field.
+    pub bridge: Option<String>,
     /// No `port`/`endpoint` given: inside `for_each_endpoint_of_node`, the current endpoint.
     pub current_endpoint: bool,
     pub cond: Option<Cond>,
@@ -1015,6 +1062,10 @@ impl Description {
 
 /// The reserved field name for `bridge->next_bridge` (counted, put by the core at free).
 pub const NEXT_BRIDGE: &str = "next_bridge";
+
+/// The reserved name of a component `bind`'s `void *data`: the master's `drm_device`, usable
+/// as the `from` of a call that takes one, in the `bind` callback only.
+pub const BIND_DATA: &str = "data";
 
 /// A description that could not be loaded, located in its source.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1164,6 +1215,12 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
                     "`next_bridge` is the core's `bridge->next_bridge`, not a private field: use it in calls without declaring it",
                 ));
             }
+            if fname == BIND_DATA {
+                return Err(l.src.error(
+                    decl.span(),
+                    "`data` is the `void *data` a component's `bind` receives, not a private field: use it as `from` in `bind` without declaring it",
+                ));
+            }
             if !is_c_identifier(fname) {
                 return Err(l.src.error(
                     decl.span(),
@@ -1303,6 +1360,7 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
         let calls = check_calls(
             src,
             role,
+            cname,
             &decl.calls,
             &field_map,
             &callbacks,
@@ -1370,7 +1428,11 @@ pub fn resolve(layers: &[Layer<'_>], release: Option<Release>) -> Result<Descrip
         }
     }
     check_no_recursion(&callbacks, layers)?;
-    if matches!(role, DriverRole::Bridge | DriverRole::Panel) && !checked.contains_key("probe") {
+    if matches!(
+        role,
+        DriverRole::Bridge | DriverRole::Panel | DriverRole::Encoder
+    ) && !checked.contains_key("probe")
+    {
         return Err(top("callbacks.probe"));
     }
     let files = layers
@@ -1472,9 +1534,11 @@ fn is_c_identifier(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+#[allow(clippy::too_many_arguments)]
 fn check_calls(
     src: &Source<'_>,
     role: DriverRole,
+    callback: &str,
     calls: &[Spanned<CallDecl>],
     fields: &BTreeMap<String, Field>,
     callbacks: &BTreeMap<String, (CallbackDecl, usize, Range<usize>)>,
@@ -1500,7 +1564,7 @@ fn check_calls(
             ));
         }
         let allowed = name.args();
-        let present: [(Arg, Option<Range<usize>>); 12] = [
+        let present: [(Arg, Option<Range<usize>>); 13] = [
             (Arg::Field, d.field.as_ref().map(|x| x.span())),
             (Arg::From, d.from.as_ref().map(|x| x.span())),
             (Arg::Port, d.port.as_ref().map(|x| x.span())),
@@ -1513,6 +1577,7 @@ fn check_calls(
             (Arg::Errno, d.errno.as_ref().map(|x| x.span())),
             (Arg::Op, d.op.as_ref().map(|x| x.span())),
             (Arg::Flags, d.flags.as_ref().map(|x| x.span())),
+            (Arg::Bridge, d.bridge.as_ref().map(|x| x.span())),
         ];
         if name == CallName::BridgeOp && d.op.is_none() {
             return Err(src.error(
@@ -1579,6 +1644,9 @@ fn check_calls(
         if let Some(kinds) = name.field_kind() {
             match &d.field {
                 Some(f) => field_kind(f, kinds)?,
+                // A display controller's attach of its own container's bridge
+                // (`drm_bridge_attach(encoder, &ctx->bridge, NULL, flags)`).
+                None if name == CallName::DrmBridgeAttach && d.from.is_some() => {}
                 None if name.needs_field() => {
                     return Err(src.error(
                         c.span(),
@@ -1594,18 +1662,29 @@ fn check_calls(
                 | CallName::DrmPanelBridgeAdd
                 | CallName::DrmOfFindPanelOrBridge => &[FieldKind::Panel],
                 CallName::Store => &[FieldKind::Bridge, FieldKind::Panel],
-                CallName::DrmEncoderInit | CallName::DrmmEncoderAlloc => &[FieldKind::DrmDevice],
+                CallName::DrmEncoderInit
+                | CallName::DrmmEncoderAlloc
+                | CallName::DrmmSimpleEncoderAlloc => &[FieldKind::DrmDevice],
                 CallName::DrmBridgeConnectorInit
                 | CallName::DrmConnectorAttachEncoder
                 | CallName::DrmBridgeAttach => &[FieldKind::Encoder],
                 _ => &[FieldKind::Bridge],
             };
-            field_kind(from, kinds)?;
+            if from.get_ref() == BIND_DATA && kinds.contains(&FieldKind::DrmDevice) {
+                if callback != Slot::Bind.name() {
+                    return Err(src.error(
+                        from.span(),
+                        format!("`data` is the `void *data` a component's `bind` receives (its master's drm_device): only in the `bind` callback, not `{callback}`"),
+                    ));
+                }
+            } else {
+                field_kind(from, kinds)?;
+            }
         } else if name.needs_from() {
             let what = match name {
-                CallName::DrmEncoderInit | CallName::DrmmEncoderAlloc => {
-                    "the drm_device field it is initialised on"
-                }
+                CallName::DrmEncoderInit
+                | CallName::DrmmEncoderAlloc
+                | CallName::DrmmSimpleEncoderAlloc => "the drm_device field it is initialised on",
                 _ => "the panel field it wraps",
             };
             return Err(src.error(c.span(), format!("`{name}` needs `from`: {what}")));
@@ -1627,6 +1706,28 @@ fn check_calls(
             return Err(src.error(
                 c.span(),
                 "a display controller's `drm_bridge_attach` (with `from`, the encoder) needs `flags`: \"0\" or \"no-connector\"",
+            ));
+        }
+        if let Some(b) = &d.bridge {
+            field_kind(b, &[FieldKind::Bridge])?;
+        }
+        let needs_bind = match name {
+            CallName::ComponentAdd => Some("component_ops"),
+            CallName::DrmOfComponentProbe => Some("component_master_ops"),
+            _ => None,
+        };
+        if let Some(ops) = needs_bind {
+            if !callbacks.contains_key(Slot::Bind.name()) {
+                return Err(src.error(
+                    d.call.span(),
+                    format!("`{name}` registers the description's `bind` and `unbind` as its {ops}: it needs a `bind` callback"),
+                ));
+            }
+        }
+        if name == CallName::DrmOfComponentProbe && role != DriverRole::DisplayController {
+            return Err(src.error(
+                d.call.span(),
+                format!("`drm_of_component_probe` is an aggregate DRM driver's (the master's): only in a `role = \"display-controller\"` description (this one is a {role})"),
             ));
         }
         if let Some(func) = &d.function {
@@ -1747,9 +1848,22 @@ fn check_calls(
         };
         *site += 1;
         let my_site = *site;
-        let on_error = check_calls(src, role, &d.on_error, fields, callbacks, referenced, site)?;
-        let body = check_calls(src, role, &d.body, fields, callbacks, referenced, site)?;
-        let or_else = check_calls(src, role, &d.or_else, fields, callbacks, referenced, site)?;
+        let on_error = check_calls(
+            src,
+            role,
+            callback,
+            &d.on_error,
+            fields,
+            callbacks,
+            referenced,
+            site,
+        )?;
+        let body = check_calls(
+            src, role, callback, &d.body, fields, callbacks, referenced, site,
+        )?;
+        let or_else = check_calls(
+            src, role, callback, &d.or_else, fields, callbacks, referenced, site,
+        )?;
         let (line, column) = line_col(src.text, c.span().start);
         out.push(Call {
             name,
@@ -1764,6 +1878,7 @@ fn check_calls(
             errno,
             op: d.op.as_ref().map(|x| *x.get_ref()),
             flags,
+            bridge: d.bridge.as_ref().map(|x| x.get_ref().clone()),
             current_endpoint: d.port.is_none() && d.endpoint.is_none(),
             cond,
             optional: d.optional,

@@ -4,6 +4,7 @@
 //! part (tagged `drm_bridge.private`, as the Rust models' fields are), or for a driver with no
 //! bridge in a devres object of its own; `next_bridge` is the core's `bridge->next_bridge`.
 
+mod component;
 mod display;
 
 use std::collections::{BTreeMap, HashSet};
@@ -36,7 +37,8 @@ use kmodel::srcu::SrcuIdx;
 use kmodel::{Errno, Kernel, Obj};
 
 use super::format::{
-    BridgeOp, Call, CallName, Callback, Cond, Description, FieldKind, Returns, Slot, NEXT_BRIDGE,
+    BridgeOp, Call, CallName, Callback, Cond, Description, FieldKind, Returns, Slot, BIND_DATA,
+    NEXT_BRIDGE,
 };
 use super::{select, DriverData};
 use crate::graph::remote_node;
@@ -142,7 +144,14 @@ impl Driver for DataDriver {
 
 fn drvdata_ctx(k: &Kernel, dev: DeviceId, data: &DriverData) -> Option<Ctx> {
     use super::format::DriverRole;
-    match data.role {
+    // A driver whose role changed between releases (parallel-display: an encoder component
+    // up to v6.17, a bridge from v6.18) keeps what the description its probe ran allocated.
+    let role = if data.roles_differ() {
+        select(k, data).role
+    } else {
+        data.role
+    };
+    match role {
         DriverRole::Bridge => k
             .dev_get_drvdata::<DrmBridgeObj>(dev)
             .map(|o| Ctx::Bridge(DrmBridge::from_obj(o))),
@@ -175,6 +184,10 @@ type Ran = (Result<(), Errno>, Option<ConnectorStatus>, Option<u32>);
 /// The bridge callbacks of a data driver.
 struct DataFuncs {
     desc: Arc<Description>,
+    /// For a bridge the driver did not allocate as its container (embedded in an encoder
+    /// struct, its funcs set by hand with `bridge_funcs`): the container its callbacks reach
+    /// (`bridge_to_imxpd`), a read of it.
+    owner: Option<Ctx>,
 }
 
 impl DataFuncs {
@@ -182,11 +195,26 @@ impl DataFuncs {
         self.run_for(k, b, slot).map(|(r, _, _)| r)
     }
 
+    /// A frame for a callback of bridge `b`.
+    fn frame<'k>(&self, k: &'k Kernel, b: DrmBridge) -> Frame<'k> {
+        match self.owner {
+            Some(ctx) => {
+                let dev = ctx_dev(k, ctx);
+                let mut fr = Frame::new(k, self.desc.clone(), dev, Some(ctx));
+                fr.embedded = Some(b);
+                fr
+            }
+            None => {
+                let dev = ctx_dev(k, Ctx::Bridge(b));
+                Frame::new(k, self.desc.clone(), dev, Some(Ctx::Bridge(b)))
+            }
+        }
+    }
+
     /// Run the callback; also what a `drm_bridge_detect` / `drm_bridge_edid_read` in it gave.
     fn run_for(&self, k: &Kernel, b: DrmBridge, slot: Slot) -> Option<Ran> {
         self.desc.slot(slot)?;
-        let dev = ctx_dev(k, Ctx::Bridge(b));
-        let mut fr = Frame::new(k, self.desc.clone(), dev, Some(Ctx::Bridge(b)));
+        let mut fr = self.frame(k, b);
         let r = fr.run_slot(slot);
         Some((r, fr.got_status, fr.got_modes))
     }
@@ -197,8 +225,7 @@ impl DrmBridgeFuncs for DataFuncs {
         if self.desc.slot(Slot::Attach).is_none() {
             return Ok(());
         }
-        let dev = ctx_dev(k, Ctx::Bridge(b));
-        let mut fr = Frame::new(k, self.desc.clone(), dev, Some(Ctx::Bridge(b)));
+        let mut fr = self.frame(k, b);
         fr.encoder = Some((enc, flags));
         fr.run_slot(Slot::Attach)
     }
@@ -207,6 +234,10 @@ impl DrmBridgeFuncs for DataFuncs {
     }
     fn destroy(&self, k: &Kernel, b: DrmBridge) {
         let _ = self.run(k, b, Slot::Destroy);
+        if self.owner.is_some() {
+            // Not this bridge's container: its work items are the owner's.
+            return;
+        }
         // The container's embedded work items go with it.
         let works: Vec<Work> = drm_bridge_priv::<DataPriv, _>(k, b, |p| {
             if p.freed_at_unbind {
@@ -392,6 +423,10 @@ struct Frame<'k> {
     endpoint: Option<kmodel::of::EndpointRef>,
     /// Set by `continue`: the rest of the loop body is skipped.
     cont: bool,
+    /// The bridge whose callback runs, when it is not the container (`DataFuncs::owner`).
+    embedded: Option<DrmBridge>,
+    /// A component `bind`'s `void *data`: its master's drm_device.
+    bind_data: Option<drm::drv::DrmDevice>,
 }
 
 /// `fn NAME(&self, field) -> Option<T>`: the field's value when it is a `Val::VARIANT`.
@@ -426,6 +461,8 @@ impl<'k> Frame<'k> {
             got_modes: None,
             endpoint: None,
             cont: false,
+            embedded: None,
+            bind_data: None,
         }
     }
 
@@ -554,7 +591,7 @@ impl<'k> Frame<'k> {
     fn bridge(&self) -> Option<DrmBridge> {
         match self.ctx {
             Some(Ctx::Bridge(b)) => Some(b),
-            _ => None,
+            _ => self.embedded,
         }
     }
 
@@ -562,6 +599,9 @@ impl<'k> Frame<'k> {
     /// v7.0:drivers/gpu/drm/bridge/simple-bridge.c:simple_bridge_attach reads it).
     fn get(&self, name: &str) -> Val {
         let k = self.k;
+        if name == BIND_DATA {
+            return self.bind_data.map_or(Val::Null, Val::Drm);
+        }
         if name == NEXT_BRIDGE {
             return match self.bridge() {
                 Some(b) => k
@@ -703,6 +743,7 @@ impl<'k> Frame<'k> {
         let ty = intern(&self.desc.container);
         let funcs: Rc<dyn DrmBridgeFuncs> = Rc::new(DataFuncs {
             desc: self.desc.clone(),
+            owner: None,
         });
         // cite: v6.17:drivers/gpu/drm/drm_bridge.c:__devm_drm_bridge_alloc
         let b = if legacy || !drm::rules(k).bridge_refcount {
@@ -839,6 +880,14 @@ impl<'k> Frame<'k> {
             | CallName::OfGetI2cAdapterByNode
             | CallName::DrmEdidReadDdc
             | CallName::ReturnStatus => self.exec_display(c),
+            CallName::ComponentAdd
+            | CallName::ComponentDel
+            | CallName::DrmOfComponentProbe
+            | CallName::ComponentMasterDel
+            | CallName::ComponentBindAll
+            | CallName::ComponentUnbindAll
+            | CallName::DrmmSimpleEncoderAlloc
+            | CallName::BridgeFuncs => self.exec_component(c),
             CallName::DrmBridgeEnter => {
                 let b = self.need_bridge()?;
                 match drm_bridge_enter(k, b) {

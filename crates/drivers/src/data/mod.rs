@@ -44,6 +44,15 @@ pub struct DriverData {
 }
 
 impl DriverData {
+    /// Whether its descriptions differ in `role` (then a device's container is what the
+    /// description its probe ran allocated).
+    pub fn roles_differ(&self) -> bool {
+        self.releases
+            .values()
+            .chain(self.any_release.iter())
+            .any(|d| d.role != self.role)
+    }
+
     /// The description used under `release`, and the release it was written for: that
     /// release's, else the nearest earlier one, else the oldest.
     pub fn for_release(&self, release: Release) -> Arc<Description> {

@@ -355,11 +355,11 @@ pub fn drmm_simple_encoder_alloc_with_bridge<P: 'static>(
     drm: DrmDevice,
     ty: &'static str,
     name: &str,
-    funcs: Rc<dyn DrmBridgeFuncs>,
+    funcs: Option<Rc<dyn DrmBridgeFuncs>>,
     private: P,
 ) -> Result<(DrmEncoder, DrmBridge), Errno> {
     let _f = k.func("drmm_simple_encoder_alloc");
-    let obj = new_bridge_obj(k, ty, name, Some(funcs), private);
+    let obj = new_bridge_obj(k, ty, name, funcs, private);
     crate::managed::drmm_add_action(k, drm, "drmm_kfree", obj.id().0 as u64, move |k| {
         k.kfree(obj)
     })?;
@@ -383,6 +383,14 @@ pub fn drm_bridge_encoder_ptr(k: &Kernel, b: DrmBridge) -> Option<DrmEncoder> {
 /// `.attach` reads it (v7.0:drivers/gpu/drm/bridge/simple-bridge.c:simple_bridge_attach).
 pub fn drm_bridge_dev_ptr(k: &Kernel, b: DrmBridge) -> Option<DrmDevice> {
     k.read_field(b.0, F_ATTACH, |x| x.dev)
+}
+
+/// Not an upstream function: the driver's `bridge->funcs = &funcs;` by hand, on a bridge it
+/// did not allocate with `devm_drm_bridge_alloc` (the embedded bridge of
+/// [`drmm_simple_encoder_alloc_with_bridge`],
+/// v6.17:drivers/gpu/drm/imx/ipuv3/parallel-display.c:imx_pd_bind). A write of the bridge.
+pub fn drm_bridge_set_funcs(k: &Kernel, b: DrmBridge, funcs: Rc<dyn DrmBridgeFuncs>) {
+    k.write(b.0, |x| x.funcs = Some(funcs));
 }
 
 /// `container_of`: read the driver's private part of the container.

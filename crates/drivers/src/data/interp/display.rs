@@ -80,7 +80,7 @@ impl DrmConnectorFuncs for DataConnectorFuncs {
 }
 
 impl Frame<'_> {
-    fn drm_of(&self, field: &str) -> Result<drm::drv::DrmDevice, Errno> {
+    pub(super) fn drm_of(&self, field: &str) -> Result<drm::drv::DrmDevice, Errno> {
         match self.get(field) {
             Val::Drm(d) => Ok(d),
             _ => {
@@ -110,9 +110,13 @@ impl Frame<'_> {
     }
 
     /// `drm_bridge_attach(encoder, bridge, NULL, flags)` of a display controller: `field` is
-    /// the bridge, `from` the encoder.
+    /// the bridge (none: the container's own), `from` the encoder.
     pub(super) fn attach_first(&mut self, c: &Call, from: &str) -> Result<(), Errno> {
-        let bridge = self.bridge_of(self.field(c));
+        // No `field`: the container's own bridge.
+        let bridge = match c.field.as_deref() {
+            Some(f) => self.bridge_of(f),
+            None => self.bridge(),
+        };
         let enc = self.encoder_of(from);
         drm_bridge_attach(self.k, enc, bridge, None, self.attach_flags(c))
     }
