@@ -601,8 +601,9 @@ pub struct KrefStep {
     /// The count before the step; 0 also for a saturated count (after an addition on 0 or
     /// an underflow the count never changes again).
     pub count: u32,
-    /// A hash of the owner the get or put names (0 for `kref_read`): a get and a put of one
-    /// owner do not commute (the put of a reference not held is reported).
+    /// A hash of the owner the get or put names, with its thread for a
+    /// [`crate::kref::Owner::local`] one (0 for `kref_read`): a get and a put of one owner do
+    /// not commute (the put of a reference not held is reported).
     pub owner: u64,
 }
 
