@@ -96,10 +96,6 @@ pub enum AccessKind {
     RefGetDead,
     /// `kref_read`: reads the count.
     RefRead,
-    /// A `kref_read` whose value only goes into printed text (a debugfs file): it changes no
-    /// control flow and no violation, so it conflicts with nothing ([`Class::None`]);
-    /// `Kernel::kref_read_for_print` says why that is sound.
-    RefReadForPrint,
     /// A change of a list (add, del, move).
     ListWrite,
     /// A read of a list (first/next during a walk).
@@ -140,8 +136,7 @@ pub enum Class {
     Release,
     /// A blocking wait: happens after what it waited for, never reversible with it.
     Wait,
-    /// Independent of everything: a thread's first step (ordered after its spawn), a count
-    /// read only to be printed.
+    /// A thread's first step: independent of everything (ordered after its spawn).
     None,
 }
 
@@ -156,7 +151,7 @@ impl AccessKind {
             Lock => Class::Acquire,
             Unlock => Class::Release,
             SrcuWait | Join => Class::Wait,
-            Begin | RefReadForPrint => Class::None,
+            Begin => Class::None,
         }
     }
 }

@@ -223,7 +223,7 @@ pub struct Timeline {
     pub violations: Vec<Mark>,
 }
 
-const KINDS: [AccessKind; 18] = [
+const KINDS: [AccessKind; 17] = [
     AccessKind::Read,
     AccessKind::Write,
     AccessKind::RefGet,
@@ -241,7 +241,6 @@ const KINDS: [AccessKind; 18] = [
     AccessKind::Join,
     AccessKind::RefDec,
     AccessKind::RefGetDead,
-    AccessKind::RefReadForPrint,
 ];
 
 fn kind_index(k: AccessKind) -> u32 {
