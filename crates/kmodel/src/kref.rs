@@ -83,8 +83,8 @@ pub(crate) struct Holder {
 }
 
 impl Holder {
-    /// The holder `owner` names when the thread `current` gives takes or drops a reference
-    /// (asked only for a local owner).
+    /// The holder `owner` names when the thread that `current` returns (asked only for a
+    /// local owner) takes or drops a reference.
     fn of(owner: &Owner, current: impl FnOnce() -> Tid) -> Holder {
         Holder {
             owner: owner.clone(),
