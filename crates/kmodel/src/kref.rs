@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::report::ViolationKind;
-use crate::sched::{Access, AccessKind, Kernel, KrefStep, ObjId, Tid};
+use crate::sched::{field_named, Access, AccessKind, Kernel, KrefStep, ObjId, Tid};
 use crate::trace::Event;
 use crate::{ObjKind, State};
 
@@ -83,8 +83,8 @@ pub(crate) struct Holder {
 }
 
 impl Holder {
-    /// The holder `owner` names when the thread `current` gives takes or drops a reference
-    /// (asked only for a local owner).
+    /// The holder `owner` names when the thread that `current` returns (asked only for a
+    /// local owner) takes or drops a reference.
     fn of(owner: &Owner, current: impl FnOnce() -> Tid) -> Holder {
         Holder {
             owner: owner.clone(),
@@ -132,6 +132,10 @@ pub(crate) struct KrefRec {
     /// Holders and how many references each holds.
     pub holders: Vec<(Holder, u32)>,
 }
+
+/// The part of a container that [`Kernel::kref_read_for_print`] reads: the embedded
+/// `struct kref`'s memory, which no other tagged access names.
+pub const KREF_PART: &str = "kref";
 
 /// Whether a put at count 3 or more is offered as a commuting [`AccessKind::RefDec`].
 const REF_DEC: bool = true;
@@ -391,22 +395,25 @@ impl Kernel {
     }
 
     /// `kref_read` where the value is only printed (the `refcount:` line of the bridges
-    /// debugfs files): a scheduling point of kind [`AccessKind::RefReadForPrint`], which
-    /// conflicts with no other access, so the explorer never reorders it against a get or a
-    /// put of the same count. The access is declared on the container, whose memory the C
-    /// loads (`&bridge->refcount`), so a search that predicts use-after-frees from the
-    /// accesses to a freed object sees it.
+    /// debugfs files): a load of the count's memory in its container, declared as a read of
+    /// the container's part [`KREF_PART`] rather than as an access to the count. No get or
+    /// put touches that part (they access the count's own object), so the explorer never
+    /// reorders the read against them; a whole-container write (an allocation, a free)
+    /// still conflicts with it, so a read after the container's free is explored and
+    /// reported as a use-after-free, as KASAN reports the load.
     ///
     /// Why that is sound: the explorer observes violations and control flow, never printed
     /// text. A value that flows only into output changes neither, so the executions that
     /// differ only in where such a read falls among the gets and puts give the same outcome
     /// and need not be told apart; the count is still the count at the step that reads it.
-    /// A caller must not branch on the value (use [`Kernel::kref_read`] for that). The read
-    /// is still a load of the container's memory: a container already freed here is reported
-    /// as a use-after-free, as KASAN reports the load.
+    /// A caller must not branch on the value (use [`Kernel::kref_read`] for that).
     pub fn kref_read_for_print(&self, r: Kref) -> u32 {
         let container = self.st.borrow_mut().kref(r).container;
-        self.point(Access::new(container, AccessKind::RefReadForPrint));
+        self.point(Access::to_field(
+            container,
+            AccessKind::Read,
+            field_named(KREF_PART),
+        ));
         let mut st = self.st.borrow_mut();
         let count = st.kref(r).count;
         let freed = matches!(&st.obj(container).kind, ObjKind::Heap(slot) if slot.free.is_some());

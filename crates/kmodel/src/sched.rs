@@ -103,10 +103,6 @@ pub enum AccessKind {
     RefGetDead,
     /// `kref_read`: reads the count.
     RefRead,
-    /// A `kref_read` whose value only goes into printed text (a debugfs file): it changes no
-    /// control flow and no violation, so it conflicts with nothing ([`Class::None`]);
-    /// `Kernel::kref_read_for_print` says why that is sound.
-    RefReadForPrint,
     /// A change of a list (add, del, move).
     ListWrite,
     /// A read of a list (first/next during a walk).
@@ -149,8 +145,7 @@ pub enum Class {
     Release,
     /// A blocking wait: happens after what it waited for, never reversible with it.
     Wait,
-    /// Independent of everything: a thread's first step (ordered after its spawn), a count
-    /// read only to be printed.
+    /// A thread's first step: independent of everything (ordered after its spawn).
     None,
 }
 
@@ -166,7 +161,7 @@ impl AccessKind {
             Lock => Class::Acquire,
             Unlock => Class::Release,
             SrcuWait | Join => Class::Wait,
-            Begin | RefReadForPrint => Class::None,
+            Begin => Class::None,
         }
     }
 }
@@ -615,8 +610,9 @@ pub struct KrefStep {
     /// The count before the step; 0 also for a saturated count (after an addition on 0 or
     /// an underflow the count never changes again).
     pub count: u32,
-    /// A hash of the owner the get or put names (0 for `kref_read`): a get and a put of one
-    /// owner do not commute (the put of a reference not held is reported).
+    /// A hash of the owner the get or put names, with its thread for a
+    /// [`crate::kref::Owner::local`] one (0 for `kref_read`): a get and a put of one owner do
+    /// not commute (the put of a reference not held is reported).
     pub owner: u64,
 }
 

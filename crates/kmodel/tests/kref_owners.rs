@@ -1,6 +1,6 @@
 //! Refcount owners held per call (`kref::Owner::local`) and counts read only to be printed
 //! (`Kernel::kref_read_for_print`), issue 15: what each reports and what the explorer sees of
-//! it (the owner key of each refcount step, the access kind of the print).
+//! it (the owner key of each refcount step, the part the print reads).
 
 use kmodel::kref::Owner;
 use kmodel::report::Violation;
@@ -133,10 +133,11 @@ fn a_local_reference_dropped_in_another_thread_is_not_held() {
     );
 }
 
-/// A count read for printing returns the count, conflicts with no access (the explorer never
-/// reorders it), and is declared on the container, whose memory it loads.
+/// A count read for printing returns the count and is a read of the container's `kref` part:
+/// it conflicts with no get or put (the explorer never reorders it against them) but with a
+/// whole-container write (the free), at both granularities.
 #[test]
-fn a_count_read_for_print_is_the_count_and_conflicts_with_nothing() {
+fn a_count_read_for_print_is_the_count_and_conflicts_only_with_whole_writes() {
     let k = run(|k| {
         let o = k.kzalloc("struct drm_bridge", "b0", 0u32);
         let r = k.kref_init(o.id(), "devres of dev0");
@@ -148,10 +149,12 @@ fn a_count_read_for_print_is_the_count_and_conflicts_with_nothing() {
     });
     assert_eq!(kinds(&k), vec![]);
     let steps = k.steps();
+    let part = Field::named(kref::KREF_PART);
     let print = steps
         .iter()
-        .find(|s| s.access.kind == AccessKind::RefReadForPrint)
+        .find(|s| s.access.field == part)
         .expect("a step of its own");
+    assert_eq!(print.access.kind, AccessKind::Read);
     let read = steps
         .iter()
         .find(|s| s.access.kind == AccessKind::RefRead)
@@ -161,11 +164,24 @@ fn a_count_read_for_print_is_the_count_and_conflicts_with_nothing() {
         "the container, not the count"
     );
     for s in &steps {
+        let free = s.access.obj == print.access.obj
+            && s.access.kind == AccessKind::Write
+            && s.access.field.is_whole();
         for g in [Granularity::Field, Granularity::Object] {
-            assert!(!print.access.dependent_at(&s.access, g), "{s:?}");
-            assert!(!s.access.dependent_at(&print.access, g), "{s:?}");
+            if matches!(
+                s.access.kind,
+                AccessKind::RefGet | AccessKind::RefPut | AccessKind::RefDec
+            ) {
+                assert!(!print.access.dependent_at(&s.access, g), "{s:?}");
+            }
+            if free {
+                assert!(print.access.dependent_at(&s.access, g), "{s:?}");
+            }
         }
     }
+    assert!(steps.iter().any(|s| s.access.obj == print.access.obj
+        && s.access.kind == AccessKind::Write
+        && s.access.field.is_whole()));
     // The control: a plain kref_read conflicts with the puts.
     assert!(steps
         .iter()
@@ -183,10 +199,11 @@ fn a_count_read_for_print_of_a_freed_container_is_a_use_after_free() {
         assert_eq!(k.kref_read_for_print(r), 0);
     });
     let v = only(&k, ViolationKind::UseAfterFree);
+    let part = Field::named(kref::KREF_PART);
     let container = k
         .steps()
         .iter()
-        .find(|s| s.access.kind == AccessKind::RefReadForPrint)
+        .find(|s| s.access.field == part)
         .unwrap()
         .access
         .obj;

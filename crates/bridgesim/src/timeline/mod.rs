@@ -223,7 +223,7 @@ pub struct Timeline {
     pub violations: Vec<Mark>,
 }
 
-const KINDS: [AccessKind; 19] = [
+const KINDS: [AccessKind; 18] = [
     AccessKind::Read,
     AccessKind::Write,
     AccessKind::RefGet,
@@ -242,7 +242,6 @@ const KINDS: [AccessKind; 19] = [
     AccessKind::RefDec,
     AccessKind::RefGetDead,
     AccessKind::Free,
-    AccessKind::RefReadForPrint,
 ];
 
 fn kind_index(k: AccessKind) -> u32 {
