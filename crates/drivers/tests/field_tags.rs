@@ -62,7 +62,7 @@ fn a_connector_probe_through_a_data_bridge_touches_parts_not_containers() {
     let (probe, teardown) = seen.borrow().clone();
     assert_eq!(probe, vec![], "the probe touches whole bridge containers");
     assert!(
-        teardown.contains(&AccessKind::Write),
-        "the frees at teardown are whole writes: {teardown:?}"
+        teardown.contains(&AccessKind::Free),
+        "the frees at teardown are whole-container accesses: {teardown:?}"
     );
 }
