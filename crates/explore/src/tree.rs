@@ -50,30 +50,15 @@ pub(crate) struct Node {
     pub sleep: Vec<(Tid, Access)>,
     /// Preemptions on the path before this state.
     pub preempt_before: u32,
+    /// The product of the awake threads at the states before this one (saturating; 1 at the
+    /// root): with a [`Split`], the state lies in the prefix while this is below
+    /// [`Split::leaves`].
+    pub fanout: u64,
     /// Entries handed to other workers, with their tasks.
     pub stolen: Vec<(Tid, Arc<Task>)>,
 }
 
 impl Node {
-    /// A state of a fixed prefix (a shard's leaf): `chosen` is the only entry, nothing
-    /// sleeps, and nothing is ever backtracked here (it lies below the engine's floor).
-    pub(crate) fn fixed(enabled: Vec<(Tid, Access)>, current: Option<Tid>, chosen: Tid) -> Node {
-        let mut done = ThreadSet::default();
-        done.insert(chosen);
-        Node {
-            enabled,
-            current,
-            chosen,
-            backtrack: done.clone(),
-            done,
-            queue: vec![chosen],
-            cursor: 0,
-            sleep: Vec::new(),
-            preempt_before: 0,
-            stolen: Vec::new(),
-        }
-    }
-
     /// The sleep set of the state after this one's chosen step, where `enabled` are the
     /// threads enabled there with the accesses they offer (Godefroid): what slept here or
     /// was explored here before, and is independent of the step just taken.
@@ -109,6 +94,13 @@ impl Node {
 
     fn is_asleep(&self, t: Tid) -> bool {
         self.sleep.iter().any(|(u, _)| *u == t)
+    }
+    /// The threads enabled here and not asleep.
+    fn awake(&self) -> u64 {
+        self.enabled
+            .iter()
+            .filter(|(t, _)| !self.is_asleep(*t))
+            .count() as u64
     }
     /// Whether one of `threads` is queued, explored or asleep here.
     fn covers_any(&self, threads: &ThreadSet) -> bool {
@@ -155,8 +147,29 @@ impl Node {
             cursor: self.cursor,
             sleep: self.sleep.clone(),
             preempt_before: self.preempt_before,
+            fanout: self.fanout,
             stolen: Vec::new(),
         }
+    }
+}
+
+/// A search split into *leaves* (the `shard` module): the states whose [`Node::fanout`] is
+/// below `leaves` form the prefix, searched as naive DFS with sleep sets (every awake thread,
+/// the current one first, then the others in thread order); a *leaf* is the subtree of the
+/// first state past the prefix on a path (its root), searched with source-set DPOR, or an
+/// execution that ends inside the prefix. Leaves are numbered in the order the search reaches
+/// them. With `shard`, only the leaves `index, index + count, …` are searched: an execution
+/// reaching the root of another leaf is cut there.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Split {
+    pub leaves: u64,
+    pub shard: Option<crate::Shard>,
+}
+
+impl Split {
+    fn searches(&self, leaf: u64) -> bool {
+        self.shard
+            .is_none_or(|s| leaf % s.count as u64 == s.index as u64)
     }
 }
 
@@ -168,6 +181,8 @@ pub(crate) struct TreeCounts {
     pub sleep_blocked: u64,
     pub blocked_backtracks: u64,
     pub steps: u64,
+    /// A shard's executions outside its leaves ([`Engine::outside`]): not in `executions`.
+    pub prefix_executions: u64,
 }
 
 /// A subtree handed to another worker: the path to a state, whose `chosen` is the entry
@@ -272,6 +287,17 @@ pub(crate) struct Engine {
     /// Tasks taken back from the queue ([`Engine::backtrack`]); the pool's count of queued
     /// tasks is lowered by the caller.
     pub reclaimed: usize,
+    /// The split of the search into leaves, if any ([`Split`]).
+    pub split: Option<Split>,
+    /// With a split: the leaves reached so far (the next leaf's number), and the leaf of the
+    /// last execution (none for one that ended asleep inside the prefix). Meaningful on one
+    /// OS thread only (a worker's subtree does not know the leaves before it).
+    pub leaves_reached: u64,
+    pub leaf: Option<u64>,
+    /// The last execution lies outside this shard's leaves: cut at another leaf's root, ended
+    /// inside the prefix as another leaf, or ended asleep inside the prefix (a prefix
+    /// execution, not one of the shard's).
+    pub outside: bool,
 }
 
 struct TreeSched<'a> {
@@ -296,6 +322,7 @@ impl Scheduler for TreeSched<'_> {
             cursor: 0,
             sleep: Vec::new(),
             preempt_before: 0,
+            fanout: 1,
             stolen: Vec::new(),
         });
         node.enabled.clear();
@@ -306,12 +333,32 @@ impl Scheduler for TreeSched<'_> {
         node.cursor = 0;
         node.current = view.current;
         node.preempt_before = 0;
+        node.fanout = 1;
         if let Some(parent) = i.checked_sub(1).map(|p| &e.stack[p]) {
             if e.mode == Mode::Dpor {
                 parent.child_sleep_into(&node.enabled, e.hb.relation, &mut node.sleep);
             }
             node.preempt_before =
                 parent.preempt_before + parent.is_preemption(parent.chosen) as u32;
+            if e.split.is_some() {
+                node.fanout = parent.fanout.saturating_mul(parent.awake());
+            }
+        }
+        // With a split: a state of the prefix, or the root of a leaf (the first state past it).
+        let mut prefix = false;
+        if let Some(split) = e.split {
+            prefix = node.fanout < split.leaves;
+            let after_prefix = i == 0 || e.stack[i - 1].fanout < split.leaves;
+            if !prefix && after_prefix {
+                let leaf = e.leaves_reached;
+                e.leaves_reached += 1;
+                e.leaf = Some(leaf);
+                if !split.searches(leaf) {
+                    e.outside = true;
+                    e.pool.push(node);
+                    return None;
+                }
+            }
         }
         let mut allowed = std::mem::take(&mut e.allowed);
         allowed.clear();
@@ -340,8 +387,9 @@ impl Scheduler for TreeSched<'_> {
         node.done.clear();
         node.done.insert(chosen);
         node.queue.push(chosen);
-        if e.mode != Mode::Dpor {
-            // Naive and bounded DFS: every allowed thread, the chosen one first.
+        if e.mode != Mode::Dpor || prefix {
+            // Naive and bounded DFS, and the prefix of a split: every allowed thread, the
+            // chosen one first.
             node.queue
                 .extend(allowed.iter().copied().filter(|t| *t != chosen));
         }
@@ -379,7 +427,17 @@ impl Engine {
             new_races: Vec::new(),
             race_stats: false,
             reclaimed: 0,
+            split: None,
+            leaves_reached: 0,
+            leaf: None,
+            outside: false,
         }
+    }
+
+    /// The same engine searching in leaves ([`Split`]).
+    pub fn with_split(mut self, split: Option<Split>) -> Self {
+        self.split = split;
+        self
     }
 
     /// Run the next execution of this subtree, for a search without workers. Returns `None`
@@ -401,6 +459,7 @@ impl Engine {
     /// engine is then spent.
     pub fn run(&mut self, runner: &Runner) -> Result<(ExecOutcome, bool), InternalError> {
         self.blocked_by_sleep = false;
+        self.outside = false;
         self.executions += 1;
         self.hb.relation = runner.relation;
         self.race_stats = runner.race_stats;
@@ -420,6 +479,22 @@ impl Engine {
                 });
             }
         };
+        if let Some(split) = self.split {
+            // An execution that never left the prefix: a leaf of its own unless it ended
+            // asleep (a redundant order, no leaf).
+            let in_prefix = self.stack.last().is_none_or(|n| n.fanout < split.leaves);
+            if in_prefix && !self.outside {
+                if self.blocked_by_sleep {
+                    self.leaf = None;
+                    self.outside = split.shard.is_some();
+                } else {
+                    let leaf = self.leaves_reached;
+                    self.leaves_reached += 1;
+                    self.leaf = Some(leaf);
+                    self.outside = !split.searches(leaf);
+                }
+            }
+        }
         let class = k.with_steps(|steps| {
             k.with_object_keys(|keys| {
                 self.after(steps, keys, runner.count_traces && stop == Stop::Finished)

@@ -14,3 +14,4 @@ mod many_threads;
 mod oracle;
 mod panics;
 mod planted;
+mod shard_order;
