@@ -18,7 +18,7 @@ use crate::report::{
     Counterexample, Coverage, Finding, Found, InternalError, Outcome, Part, RaceCount, Report,
     ShardStats, Stats,
 };
-use crate::tree::{Backtrack, Engine, Mode, Split, Task};
+use crate::tree::{Backtrack, Engine, Mode, Split, Take, Task};
 use crate::Program;
 
 /// Runs one search.
@@ -308,9 +308,13 @@ impl Explorer {
         if !later || dpor.panic.is_some() {
             return dpor;
         }
-        let split = Split {
-            leaves: crate::shard::FIRST_VIOLATION_LEAVES,
-            shard: None,
+        let leaves = crate::shard::FIRST_VIOLATION_LEAVES;
+        let split = match crate::shard::split(&self.runner(program), leaves, Take::All) {
+            Ok((split, _)) => split,
+            Err(e) => {
+                dpor.panic = Some(e);
+                return dpor;
+            }
         };
         let ordered = self.run_tree(program, Mode::Dpor, threads, shared, Some(split));
         if ordered.ends_search() {
@@ -324,7 +328,31 @@ impl Explorer {
     /// this OS thread, cut at the roots of the other shards' leaves.
     fn run_shard(&self, program: &Program, shared: &Shared) -> (Part, ShardStats) {
         let shard = self.options.shard.expect("a sharded search");
-        let split = crate::shard::split(shard, self.options.collect);
+        let runner = self.runner(program);
+        let leaves = if self.options.collect {
+            crate::shard::LEAVES_PER_SHARD * shard.count as u64
+        } else {
+            crate::shard::FIRST_VIOLATION_LEAVES
+        };
+        let (split, runs) = match crate::shard::split(&runner, leaves, Take::Shard(shard)) {
+            Ok(s) => s,
+            Err(e) => {
+                let part = Part {
+                    panic: Some(e),
+                    ..Part::default()
+                };
+                let s = ShardStats {
+                    shard,
+                    split: leaves,
+                    leaves: 0,
+                    explored: 0,
+                    prefix_executions: 0,
+                    first_leaf: None,
+                    all: self.options.collect,
+                };
+                return (part, s);
+            }
+        };
         let ctx = TreeCtx {
             explorer: self,
             shared,
@@ -333,7 +361,7 @@ impl Explorer {
             split: Some(split),
         };
         let mut engine = Engine::new(Mode::Dpor).with_split(Some(split));
-        let part = ctx.explore(&self.runner(program), &mut engine, None);
+        let part = ctx.explore(&runner, &mut engine, None);
         // The leaves of this shard the search reached, less the one it stopped in.
         let mine = (0..engine.leaves_reached)
             .filter(|l| l % shard.count as u64 == shard.index as u64)
@@ -341,10 +369,10 @@ impl Explorer {
         let stopped_in_one = !part.finished || part.ends_search();
         let s = ShardStats {
             shard,
-            split: split.leaves,
+            split: leaves,
             leaves: engine.leaves_reached,
             explored: mine.saturating_sub(stopped_in_one as u64),
-            prefix_executions: part.counts.prefix_executions,
+            prefix_executions: runs + part.counts.prefix_executions,
             first_leaf: part.leaf,
             all: self.options.collect,
         };

@@ -2,9 +2,9 @@
 //! processes explore with no coordination (`bridgesim explore --shard i/n`), and whose
 //! results `bridgesim merge` combines.
 //!
-//! The split ([`crate::tree::Split`]): a state lies in the *prefix* while the product of
-//! the awake threads (enabled, not asleep) at the states before it is below a number of
-//! leaves `L`. The prefix is searched as naive DFS with sleep sets (Godefroid 1996): at each
+//! The split ([`crate::tree::Split`]): a state lies in the *prefix* while fewer than `D`
+//! states before it are *branching* (two or more awake threads: enabled, not asleep), `D`
+//! the least depth that gives at least `L` leaves ([`split`]). The prefix is searched as naive DFS with sleep sets (Godefroid 1996): at each
 //! of its states every awake thread, the current one first and then the others in thread
 //! order, and a thread tried earlier there sleeps in its later siblings' subtrees until a
 //! dependent step wakes it. A *leaf* is the subtree of the first state past the prefix on a
@@ -34,7 +34,9 @@
 //! at a prefix state is explored. The cost is the prefix reduced by sleep sets only (no
 //! source sets): the leaves' executions add up to at least one unsharded DPOR run's.
 
-use crate::tree::Split;
+use crate::exec::Runner;
+use crate::report::InternalError;
+use crate::tree::{Engine, Mode, Split, Take};
 
 /// Leaves wanted per shard with `--all`: enough that round-robin assignment evens out
 /// subtree sizes.
@@ -43,6 +45,9 @@ pub const LEAVES_PER_SHARD: u64 = 32;
 /// Leaves of the first-violation split, the same for every number of shards (and for the
 /// unsharded search): round-robin evens out up to about 4 shards.
 pub const FIRST_VIOLATION_LEAVES: u64 = 128;
+
+/// Prefixes never have more than this many branching states.
+const MAX_PREFIX_DEPTH: u32 = 24;
 
 /// Part `index` of `count` (`0 <= index < count`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -77,16 +82,29 @@ impl std::str::FromStr for Shard {
     }
 }
 
-/// The split of shard `shard`'s search: [`FIRST_VIOLATION_LEAVES`] without `--all` (the
-/// split of the unsharded first-violation search), [`LEAVES_PER_SHARD`]` · n` with it.
-pub(crate) fn split(shard: Shard, collect: bool) -> Split {
-    let leaves = if collect {
-        LEAVES_PER_SHARD * shard.count as u64
-    } else {
-        FIRST_VIOLATION_LEAVES
-    };
-    Split {
-        leaves,
-        shard: Some(shard),
+/// The split with at least `leaves` leaves (or the whole tree in its prefix, or
+/// [`MAX_PREFIX_DEPTH`]), taking `take`; and the executions run to find it. Rounds with
+/// prefixes of depth 1, 2, … count the leaves ([`Take::Nothing`]: every execution cut at its
+/// leaf's root), each the very search that then runs, so every shard finds the same depth.
+pub(crate) fn split(
+    runner: &Runner,
+    leaves: u64,
+    take: Take,
+) -> Result<(Split, u64), InternalError> {
+    let mut runs = 0;
+    for depth in 1..=MAX_PREFIX_DEPTH {
+        let count = Split {
+            depth,
+            take: Take::Nothing,
+        };
+        let mut e = Engine::new(Mode::Dpor).with_split(Some(count));
+        while let Some(r) = e.next(runner) {
+            r?;
+            runs += 1;
+        }
+        if e.leaves_reached >= leaves || e.roots_reached == 0 || depth == MAX_PREFIX_DEPTH {
+            return Ok((Split { depth, take }, runs));
+        }
     }
+    unreachable!("the last depth returns")
 }

@@ -50,10 +50,9 @@ pub(crate) struct Node {
     pub sleep: Vec<(Tid, Access)>,
     /// Preemptions on the path before this state.
     pub preempt_before: u32,
-    /// The product of the awake threads at the states before this one (saturating; 1 at the
-    /// root): with a [`Split`], the state lies in the prefix while this is below
-    /// [`Split::leaves`].
-    pub fanout: u64,
+    /// The states before this one with two or more awake threads: with a [`Split`], the
+    /// state lies in the prefix while this is below [`Split::depth`].
+    pub branchings: u32,
     /// Entries handed to other workers, with their tasks.
     pub stolen: Vec<(Tid, Arc<Task>)>,
 }
@@ -95,12 +94,13 @@ impl Node {
     fn is_asleep(&self, t: Tid) -> bool {
         self.sleep.iter().any(|(u, _)| *u == t)
     }
-    /// The threads enabled here and not asleep.
-    fn awake(&self) -> u64 {
+    /// Whether two or more threads enabled here are not asleep.
+    fn branches(&self) -> bool {
         self.enabled
             .iter()
             .filter(|(t, _)| !self.is_asleep(*t))
-            .count() as u64
+            .nth(1)
+            .is_some()
     }
     /// Whether one of `threads` is queued, explored or asleep here.
     fn covers_any(&self, threads: &ThreadSet) -> bool {
@@ -147,29 +147,43 @@ impl Node {
             cursor: self.cursor,
             sleep: self.sleep.clone(),
             preempt_before: self.preempt_before,
-            fanout: self.fanout,
+            branchings: self.branchings,
             stolen: Vec::new(),
         }
     }
 }
 
-/// A search split into *leaves* (the `shard` module): the states whose [`Node::fanout`] is
-/// below `leaves` form the prefix, searched as naive DFS with sleep sets (every awake thread,
-/// the current one first, then the others in thread order); a *leaf* is the subtree of the
-/// first state past the prefix on a path (its root), searched with source-set DPOR, or an
-/// execution that ends inside the prefix. Leaves are numbered in the order the search reaches
-/// them. With `shard`, only the leaves `index, index + count, …` are searched: an execution
-/// reaching the root of another leaf is cut there.
+/// A search split into *leaves* (the `shard` module): the states with fewer than `depth`
+/// branching states (two or more awake threads) before them form the prefix, searched as
+/// naive DFS with sleep sets (every awake thread, the current one first, then the others in
+/// thread order); a *leaf* is the subtree of the first state past the prefix on a path (its
+/// root), searched with source-set DPOR, or an execution that ends inside the prefix. Leaves
+/// are numbered in the order the search reaches them. An execution that reaches the root of
+/// a leaf that is not taken is cut there.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Split {
-    pub leaves: u64,
-    pub shard: Option<crate::Shard>,
+    pub depth: u32,
+    pub take: Take,
+}
+
+/// The leaves a split search explores.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Take {
+    /// Every leaf (the unsharded search in leaf order).
+    All,
+    /// Leaves `index, index + count, …`.
+    Shard(crate::Shard),
+    /// None: only count them (`shard::depth`).
+    Nothing,
 }
 
 impl Split {
     fn searches(&self, leaf: u64) -> bool {
-        self.shard
-            .is_none_or(|s| leaf % s.count as u64 == s.index as u64)
+        match self.take {
+            Take::All => true,
+            Take::Shard(s) => leaf % s.count as u64 == s.index as u64,
+            Take::Nothing => false,
+        }
     }
 }
 
@@ -294,6 +308,9 @@ pub(crate) struct Engine {
     /// OS thread only (a worker's subtree does not know the leaves before it).
     pub leaves_reached: u64,
     pub leaf: Option<u64>,
+    /// With a split: the leaf roots reached (leaves that are not executions ended inside the
+    /// prefix).
+    pub roots_reached: u64,
     /// The last execution lies outside this shard's leaves: cut at another leaf's root, ended
     /// inside the prefix as another leaf, or ended asleep inside the prefix (a prefix
     /// execution, not one of the shard's).
@@ -322,7 +339,7 @@ impl Scheduler for TreeSched<'_> {
             cursor: 0,
             sleep: Vec::new(),
             preempt_before: 0,
-            fanout: 1,
+            branchings: 0,
             stolen: Vec::new(),
         });
         node.enabled.clear();
@@ -333,7 +350,7 @@ impl Scheduler for TreeSched<'_> {
         node.cursor = 0;
         node.current = view.current;
         node.preempt_before = 0;
-        node.fanout = 1;
+        node.branchings = 0;
         if let Some(parent) = i.checked_sub(1).map(|p| &e.stack[p]) {
             if e.mode == Mode::Dpor {
                 parent.child_sleep_into(&node.enabled, e.hb.relation, &mut node.sleep);
@@ -341,17 +358,18 @@ impl Scheduler for TreeSched<'_> {
             node.preempt_before =
                 parent.preempt_before + parent.is_preemption(parent.chosen) as u32;
             if e.split.is_some() {
-                node.fanout = parent.fanout.saturating_mul(parent.awake());
+                node.branchings = parent.branchings + parent.branches() as u32;
             }
         }
         // With a split: a state of the prefix, or the root of a leaf (the first state past it).
         let mut prefix = false;
         if let Some(split) = e.split {
-            prefix = node.fanout < split.leaves;
-            let after_prefix = i == 0 || e.stack[i - 1].fanout < split.leaves;
+            prefix = node.branchings < split.depth;
+            let after_prefix = i == 0 || e.stack[i - 1].branchings < split.depth;
             if !prefix && after_prefix {
                 let leaf = e.leaves_reached;
                 e.leaves_reached += 1;
+                e.roots_reached += 1;
                 e.leaf = Some(leaf);
                 if !split.searches(leaf) {
                     e.outside = true;
@@ -430,6 +448,7 @@ impl Engine {
             split: None,
             leaves_reached: 0,
             leaf: None,
+            roots_reached: 0,
             outside: false,
         }
     }
@@ -482,11 +501,11 @@ impl Engine {
         if let Some(split) = self.split {
             // An execution that never left the prefix: a leaf of its own unless it ended
             // asleep (a redundant order, no leaf).
-            let in_prefix = self.stack.last().is_none_or(|n| n.fanout < split.leaves);
+            let in_prefix = self.stack.last().is_none_or(|n| n.branchings < split.depth);
             if in_prefix && !self.outside {
                 if self.blocked_by_sleep {
                     self.leaf = None;
-                    self.outside = split.shard.is_some();
+                    self.outside = split.take != Take::All;
                 } else {
                     let leaf = self.leaves_reached;
                     self.leaves_reached += 1;
