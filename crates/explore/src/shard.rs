@@ -4,9 +4,9 @@
 //!
 //! The split ([`crate::tree::Split`]): a state lies in the *prefix* while fewer than `D`
 //! states before it are *branching* (two or more awake threads: enabled, not asleep), `D`
-//! the least depth that gives at least `L` leaves ([`split`]). The prefix is searched as naive DFS with sleep sets (Godefroid 1996): at each
-//! of its states every awake thread, the current one first and then the others in thread
-//! order, and a thread tried earlier there sleeps in its later siblings' subtrees until a
+//! the least depth that gives at least `L` leaves ([`split`]). The prefix is searched as
+//! naive DFS with sleep sets (Godefroid 1996): at each of its states every awake thread, the
+//! current one first and then the others in thread order, and a thread tried earlier there sleeps in its later siblings' subtrees until a
 //! dependent step wakes it. A *leaf* is the subtree of the first state past the prefix on a
 //! path, searched with source-set DPOR with sleep sets from the sleep set it has there, or an
 //! execution that ends inside the prefix. Leaves are numbered in the order this search
@@ -15,14 +15,15 @@
 //! apart). Every shard runs the same search up to those cuts, so every shard numbers the
 //! leaves alike, and no shard needs another.
 //!
-//! **Search order.** Without `--all`, the unsharded DPOR search is this same search with
-//! every leaf its own ([`FIRST_VIOLATION_LEAVES`], the split of every first-violation
-//! shard too, whatever `n`): it explores leaf 0, then leaf 1, …, each leaf's DPOR exactly as
-//! the shard that owns it runs it (a race against a state of the prefix adds nothing: every
-//! awake thread there is already queued or asleep). So the first violation of the unsharded
-//! search is the first violation of the lowest leaf that has one, and that is the one the
-//! merge reports (`stats.shard.first_leaf`). Its first execution is plain DPOR's (no
-//! preemption, the current thread first). With `--all` the order does not matter (the set of
+//! **Search order.** Without `--all`, the unsharded DPOR search reports the first violation
+//! of this same search with every leaf its own ([`FIRST_VIOLATION_LEAVES`], the split of
+//! every first-violation shard too, whatever `n`), which explores leaf 0, then leaf 1, …,
+//! each leaf's DPOR exactly as the shard that owns it runs it (a race against a state of the
+//! prefix adds nothing: every awake thread there is already queued or asleep). So its first
+//! violation is the first violation of the lowest leaf that has one, and that is the one the
+//! merge reports (`stats.shard.first_leaf`). (It runs plain DPOR first, whose first
+//! execution is the leaf order's first: no preemption, the current thread first; only a
+//! violation found later sends it round in leaf order: `Explorer::run_first_violation`.) With `--all` the order does not matter (the set of
 //! distinct violations is order-free): the unsharded search is plain DPOR, and the shards
 //! split into `L = ` [`LEAVES_PER_SHARD`]` · n` leaves so that round-robin evens out.
 //!

@@ -56,6 +56,8 @@ type First = Option<(String, String)>;
 fn opts(shard: Option<Shard>, collect: bool) -> Options {
     Options {
         threads: 1,
+        // Hand subtrees to the other OS threads early (when there are any).
+        offer_after: 0,
         progress: None,
         minimize: false,
         collect,
@@ -133,6 +135,16 @@ fn the_merged_first_violation_is_the_unsharded_first() {
         let p = program(&threads);
         let (whole, _) = first(&p, None);
         violating += whole.is_some() as u32;
+        // The leaf-order round with workers: the result of one thread.
+        let o = Options {
+            threads: 2,
+            ..opts(None, false)
+        };
+        let r = Explorer::new(Strategy::Dpor, o).run(&p);
+        let with_workers = r
+            .counterexample()
+            .map(|c| (format!("{}:{}", c.kind, c.object), c.found_schedule.clone()));
+        assert_eq!(with_workers, whole, "2 OS threads on {threads:?}");
         for n in [1, 2, 4, 7] {
             assert_eq!(merged(&p, n), whole, "{n} shards of {threads:?}");
         }
