@@ -84,16 +84,18 @@ impl std::str::FromStr for Shard {
 }
 
 /// The split with at least `leaves` leaves (or the whole tree in its prefix, or
-/// [`MAX_PREFIX_DEPTH`]), taking `take`; and the executions run to find it. Rounds with
-/// prefixes of depth 1, 2, … count the leaves ([`Take::Nothing`]: every execution cut at its
-/// leaf's root), each the very search that then runs, so every shard finds the same depth.
+/// [`MAX_PREFIX_DEPTH`]), taking `take`; and the executions run to find it. A counting round
+/// of depth `d` ([`Take::Nothing`]: the very search that then runs, every execution cut at its
+/// leaf's root) counts the leaves of every depth up to `d`; the next round's depth comes from
+/// the growth per level seen so far. Every shard runs the same rounds and finds the same depth.
 pub(crate) fn split(
     runner: &Runner,
     leaves: u64,
     take: Take,
 ) -> Result<(Split, u64), InternalError> {
     let mut runs = 0;
-    for depth in 1..=MAX_PREFIX_DEPTH {
+    let mut depth = 1;
+    loop {
         let count = Split {
             depth,
             take: Take::Nothing,
@@ -103,9 +105,23 @@ pub(crate) fn split(
             r?;
             runs += 1;
         }
-        if e.leaves_reached >= leaves || e.roots_reached == 0 || depth == MAX_PREFIX_DEPTH {
+        if let Some(d) = (1..=depth).find(|&k| e.leaves_at(k) >= leaves) {
+            return Ok((Split { depth: d, take }, runs));
+        }
+        let roots = e.roots_at.get(depth as usize).copied().unwrap_or(0);
+        if roots == 0 || depth == MAX_PREFIX_DEPTH {
             return Ok((Split { depth, take }, runs));
         }
+        // Levels still needed at the growth of the last half of the levels.
+        let now = e.leaves_at(depth) as f64;
+        let back = (depth / 2).max(1);
+        let before = e.leaves_at(depth - back).max(1) as f64;
+        let growth = (now / before).powf(1.0 / back as f64);
+        let needed = if growth > 1.01 {
+            ((leaves as f64 / now).ln() / growth.ln()).ceil() as u32
+        } else {
+            depth
+        };
+        depth = (depth + needed.clamp(1, depth)).min(MAX_PREFIX_DEPTH);
     }
-    unreachable!("the last depth returns")
 }

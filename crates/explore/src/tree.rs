@@ -259,6 +259,14 @@ impl Task {
     }
 }
 
+/// Add one at `k`, growing `v` as needed.
+fn bump(v: &mut Vec<u64>, k: usize) {
+    if v.len() <= k {
+        v.resize(k + 1, 0);
+    }
+    v[k] += 1;
+}
+
 /// What [`Engine::backtrack`] found to do next.
 pub(crate) enum Backtrack {
     /// Run the next execution.
@@ -308,9 +316,14 @@ pub(crate) struct Engine {
     /// OS thread only (a worker's subtree does not know the leaves before it).
     pub leaves_reached: u64,
     pub leaf: Option<u64>,
-    /// With a split: the leaf roots reached (leaves that are not executions ended inside the
-    /// prefix).
-    pub roots_reached: u64,
+    /// With a split: the states reached whose parent branches, by their number of branching
+    /// states before them (`k`: the roots of the leaves of a split of depth `k`, for every
+    /// `k` up to this split's), and the executions that ended inside the prefix, by the
+    /// branching states before their last state (one ending at `b` is a leaf of every split
+    /// deeper than `b`). So one search counts the leaves of every shallower split
+    /// ([`Engine::leaves_at`]).
+    pub roots_at: Vec<u64>,
+    pub ended_at: Vec<u64>,
     /// The last execution lies outside this shard's leaves: cut at another leaf's root, ended
     /// inside the prefix as another leaf, or ended asleep inside the prefix (a prefix
     /// execution, not one of the shard's).
@@ -357,8 +370,14 @@ impl Scheduler for TreeSched<'_> {
             }
             node.preempt_before =
                 parent.preempt_before + parent.is_preemption(parent.chosen) as u32;
-            if e.split.is_some() {
-                node.branchings = parent.branchings + parent.branches() as u32;
+            if let Some(split) = e.split {
+                node.branchings = parent.branchings;
+                if parent.branches() {
+                    node.branchings += 1;
+                    if node.branchings <= split.depth {
+                        bump(&mut e.roots_at, node.branchings as usize);
+                    }
+                }
             }
         }
         // With a split: a state of the prefix, or the root of a leaf (the first state past it).
@@ -369,7 +388,6 @@ impl Scheduler for TreeSched<'_> {
             if !prefix && after_prefix {
                 let leaf = e.leaves_reached;
                 e.leaves_reached += 1;
-                e.roots_reached += 1;
                 e.leaf = Some(leaf);
                 if !split.searches(leaf) {
                     e.outside = true;
@@ -448,9 +466,18 @@ impl Engine {
             split: None,
             leaves_reached: 0,
             leaf: None,
-            roots_reached: 0,
+            roots_at: Vec::new(),
+            ended_at: Vec::new(),
             outside: false,
         }
+    }
+
+    /// The leaves of a split of depth `k`, at most this engine's split's, once its search
+    /// has ended ([`Engine::roots_at`]).
+    pub fn leaves_at(&self, k: u32) -> u64 {
+        let k = k as usize;
+        let roots = self.roots_at.get(k).copied().unwrap_or(0);
+        roots + self.ended_at.iter().take(k).sum::<u64>()
     }
 
     /// The same engine searching in leaves ([`Split`]).
@@ -511,6 +538,8 @@ impl Engine {
                     self.leaves_reached += 1;
                     self.leaf = Some(leaf);
                     self.outside = !split.searches(leaf);
+                    let b = self.stack.last().map_or(0, |n| n.branchings) as usize;
+                    bump(&mut self.ended_at, b);
                 }
             }
         }
