@@ -1,9 +1,9 @@
 //! `bridgesim merge`: combine the JSON of the shards of one split search (`explore --shard
 //! i/n --json`, one file per shard) into the result of the whole search: the verdict, the
-//! distinct violations (`--all`: their union; otherwise the violation of the lowest leaf, the
-//! first in the sharded search order), the executions summed, and the coverage of the whole
-//! (exhaustive when every shard ran to its end). docs/scale-out.md shows it on CI and cluster
-//! engines.
+//! distinct violations (`--all`: their union; otherwise the violation of the lowest leaf,
+//! which is the first violation of the unsharded search: explore's `shard` module), the
+//! executions summed, and the coverage of the whole (exhaustive when every shard ran to its
+//! end). docs/scale-out.md shows it on CI and cluster engines.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -19,7 +19,7 @@ struct Part {
     result: Value,
     index: u64,
     count: u64,
-    leaves: u64,
+    split: u64,
     all: bool,
     first_leaf: Option<u64>,
 }
@@ -53,7 +53,7 @@ fn read(file: &Path) -> Result<Part, String> {
         file: file.to_path_buf(),
         index: num(&["shard", "index"])?,
         count: num(&["shard", "count"])?,
-        leaves: num(&["leaves"])?,
+        split: num(&["split"])?,
         all: field(shard, &["all"])
             .and_then(Value::as_bool)
             .unwrap_or(false),
@@ -78,9 +78,9 @@ fn check(parts: &[Part]) -> Result<(), String> {
                 ));
             }
         }
-        if (p.count, p.leaves, p.all) != (p0.count, p0.leaves, p0.all) {
+        if (p.count, p.split, p.all) != (p0.count, p0.split, p0.all) {
             return Err(format!(
-                "{at}: a different split (count, leaves, --all) from {}",
+                "{at}: a different split (count, split, --all) from {}",
                 p0.file.display()
             ));
         }
@@ -103,7 +103,8 @@ fn check(parts: &[Part]) -> Result<(), String> {
 fn merge(mut parts: Vec<Part>) -> Value {
     parts.sort_by_key(|p| p.index);
     let all = parts[0].all;
-    // The violation reported first: the lowest leaf's (search order is leaf order).
+    // The violation reported first: the lowest leaf's, the unsharded search's first (without
+    // --all it searches in leaf order, with the same split as every first-violation shard).
     let first = parts
         .iter()
         .filter(|p| p.first_leaf.is_some())
@@ -175,8 +176,8 @@ fn merge(mut parts: Vec<Part>) -> Value {
         // Fold as one search does (`verdict::folded`: one finding per kind and device node,
         // a leak per type and name): each shard folded its own, but two shards can keep
         // different resources of one device (a regmap in one, a regulator in another). Of
-        // such a group the one on the lowest leaf is kept: leaves are prefix-free choice
-        // sequences in search order, so the lowest schedule is on the lowest leaf.
+        // such a group the one with the lowest schedule is kept (deterministic; the
+        // unsharded --all search is plain DPOR, whose pick within a group is its own).
         let mut kept: Vec<(String, Vec<u32>, Value)> = Vec::new();
         for p in &parts {
             for f in p.result["findings"].as_array().into_iter().flatten() {

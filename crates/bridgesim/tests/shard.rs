@@ -1,7 +1,7 @@
 //! Sharded exploration (issue 15): `explore --shard i/4` in four separate processes, then
 //! `bridgesim merge`, equals the unsharded search: the same verdict and the same distinct
 //! violations with `--all`, exhaustive, and the executions of the shards summed; without
-//! `--all`, the merged violation is the first in the sharded search order (`--shard 0/1`).
+//! `--all`, the merged violation is the unsharded search's first (kind, object, schedule).
 //! Bad shard arguments and incomplete sets of shards are usage errors (exit 2).
 
 use std::path::{Path, PathBuf};
@@ -145,24 +145,78 @@ fn merged_equals_unsharded(file: &str, tag: &str, releases: &[&str]) {
     }
 }
 
+/// The first violation as reported: kind, object and (minimised) schedule.
+fn first_violation(result: &Value) -> (Value, Value, Value) {
+    let f = &result["findings"][0];
+    (
+        f["kind"].clone(),
+        f["object"].clone(),
+        f["schedule"].clone(),
+    )
+}
+
 #[test]
-fn without_all_the_merged_violation_is_the_first_in_sharded_search_order() {
-    let file = scenario("5.8-stored-next-bridge.toml");
-    let every = json(&bridgesim(&[
-        "explore", &file, "--rules", "v6.15", "--all", "--json",
-    ]))["results"][0]
-        .clone();
-    let (merged, shards) = sharded(&file, "v6.15", 4, &[], "first");
-    // The shard whose violation lies on the lowest leaf.
-    let first = shards
-        .iter()
-        .filter(|s| s["stats"]["shard"]["first_leaf"].is_u64())
-        .min_by_key(|s| s["stats"]["shard"]["first_leaf"].as_u64())
-        .expect("a shard found a violation");
-    assert_eq!(keys(&merged).len(), 1);
-    assert_eq!(keys(&merged), keys(first));
-    assert!(keys(&every).contains(&keys(&merged)[0]));
-    assert_eq!(merged["coverage"]["kind"], "first_violation");
+fn without_all_the_merged_violation_is_the_unsharded_first() {
+    // Each case: scenario, rules, and the execution on which DPOR finds its first violation.
+    // After the first, the unsharded search goes round again in leaf order (explore's
+    // `shard` module) and reports that order's first, which the merge must equal.
+    let cases = [
+        ("5.8-stored-next-bridge.toml", "v6.15", 1),
+        ("5.4-readd-race.toml", "v7.2", 3),
+        ("5.19-sn65dsi83-reset-work.toml", "v7.2+proposals", 7),
+    ];
+    for (name, rules, dpor_execution) in cases {
+        let file = scenario(name);
+        let whole = json(&bridgesim(&[
+            "explore",
+            &file,
+            "--rules",
+            rules,
+            "--json",
+            "--threads",
+            "1",
+        ]))["results"][0]
+            .clone();
+        let tag = format!("first-{name}-{rules}");
+        let (merged, shards) = sharded(&file, rules, 4, &[], &tag);
+        assert_eq!(
+            whole["coverage"]["kind"], "first_violation",
+            "{name} {rules}"
+        );
+        assert_eq!(
+            merged["coverage"]["kind"], "first_violation",
+            "{name} {rules}"
+        );
+        assert_eq!(merged["exhaustive"], false, "{name} {rules}");
+        assert_eq!(
+            first_violation(&merged),
+            first_violation(&whole),
+            "{name} {rules}"
+        );
+        // The merge took the shard whose violation lies on the lowest leaf.
+        let lowest = shards
+            .iter()
+            .filter(|s| s["stats"]["shard"]["first_leaf"].is_u64())
+            .min_by_key(|s| s["stats"]["shard"]["first_leaf"].as_u64())
+            .expect("a shard found a violation");
+        assert_eq!(first_violation(&merged), first_violation(lowest));
+        // Every first-violation shard uses the one split of the unsharded search.
+        for s in &shards {
+            assert_eq!(
+                s["stats"]["shard"]["split"].as_u64(),
+                Some(explore::FIRST_VIOLATION_LEAVES),
+                "{name} {rules}"
+            );
+        }
+        // DPOR alone finds it on execution `dpor_execution`: after the first, the leaf-order
+        // round counts too.
+        let executions = whole["stats"]["executions"].as_u64().unwrap();
+        if dpor_execution == 1 {
+            assert_eq!(executions, 1, "{name} {rules}");
+        } else {
+            assert!(executions > dpor_execution, "{name} {rules}: {executions}");
+        }
+    }
 }
 
 #[test]

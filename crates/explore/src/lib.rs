@@ -65,7 +65,7 @@ pub use report::{
     Counterexample, Coverage, Finding, InternalError, Outcome, RaceCount, Report, ShardStats, Stats,
 };
 pub use search::Explorer;
-pub use shard::{Shard, LEAVES_PER_SHARD};
+pub use shard::{Shard, FIRST_VIOLATION_LEAVES, LEAVES_PER_SHARD};
 
 /// A program to explore: the entry closure of thread 0, run once per execution.
 pub type Program = Arc<dyn Fn(&Kernel) + Send + Sync>;

@@ -220,11 +220,14 @@ pub struct Stats {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct ShardStats {
     pub shard: crate::Shard,
-    /// Leaves of the split (every shard computes the same).
+    /// The split's `L` (the `shard` module): every shard of one merge has the same.
+    pub split: u64,
+    /// Leaves of the split the search reached (every leaf when it ran to its end).
     pub leaves: u64,
-    /// Leaves this shard explored to their end.
+    /// Leaves of this shard explored to their end.
     pub explored: u64,
-    /// Prefix executions run to compute the split (not in `executions`).
+    /// Executions outside this shard's leaves, cut at another shard's leaf (not in
+    /// `executions`).
     pub prefix_executions: u64,
     /// The leaf (in search order, over all shards) of the reported violation: the merge
     /// reports the violation of the lowest leaf, the first in the sharded search order.
@@ -376,6 +379,9 @@ pub(crate) struct Part {
     pub panic: Option<InternalError>,
     /// With race statistics: backtrack entries per pair of racing operations.
     pub races: std::collections::BTreeMap<String, u64>,
+    /// A split search ([`crate::tree::Split`]): the leaf of the first violation (`found`, or
+    /// the first of `collected`).
+    pub leaf: Option<u64>,
 }
 
 impl Part {
@@ -416,6 +422,7 @@ impl Part {
         c.blocked_backtracks += later.counts.blocked_backtracks;
         c.steps += later.counts.steps;
         c.predicted += later.counts.predicted;
+        c.prefix_executions += later.counts.prefix_executions;
         for h in later.classes {
             add_class(&mut self.classes, Some(h));
         }
@@ -426,6 +433,7 @@ impl Part {
         if self.panic.is_none() {
             self.panic = later.panic;
         }
+        self.leaf = self.leaf.or(later.leaf);
         self.finished &= later.finished;
         for (pair, n) in later.races {
             *self.races.entry(pair).or_default() += n;

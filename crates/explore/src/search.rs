@@ -18,7 +18,7 @@ use crate::report::{
     Counterexample, Coverage, Finding, Found, InternalError, Outcome, Part, RaceCount, Report,
     ShardStats, Stats,
 };
-use crate::tree::{Backtrack, Engine, Mode, Task};
+use crate::tree::{Backtrack, Engine, Mode, Split, Take, Task};
 use crate::Program;
 
 /// Runs one search.
@@ -36,6 +36,8 @@ struct TreeCtx<'a> {
     shared: &'a Shared,
     mode: Mode,
     pool: Option<&'a Pool>,
+    /// The split of a search in leaf order (first-violation DPOR, shards).
+    split: Option<Split>,
 }
 
 impl Explorer {
@@ -89,7 +91,10 @@ impl Explorer {
                         stats.shard = Some(s);
                         part
                     }
-                    None => self.run_tree(program, base, threads, &shared),
+                    None if base == Mode::Dpor && !self.options.collect => {
+                        self.run_first_violation(program, threads, &shared)
+                    }
+                    None => self.run_tree(program, base, threads, &shared, None),
                     Some(b) => {
                         let mut total = Part::finished();
                         for c in 0..=b {
@@ -98,6 +103,7 @@ impl Explorer {
                                 Mode::Bounded(c),
                                 threads,
                                 &shared,
+                                None,
                             ));
                             stats.bound_reached = Some(c);
                             if total.ends_search() || !total.finished {
@@ -245,13 +251,21 @@ impl Explorer {
     /// A panic anywhere ends the search: executions catch their own ([`run_one`]), and a
     /// panic of the search code itself is caught per task and for the owner, so no thread
     /// waits for a result that never comes.
-    fn run_tree(&self, program: &Program, mode: Mode, threads: usize, shared: &Shared) -> Part {
+    fn run_tree(
+        &self,
+        program: &Program,
+        mode: Mode,
+        threads: usize,
+        shared: &Shared,
+        split: Option<Split>,
+    ) -> Part {
         let pool = Pool::default();
         let ctx = TreeCtx {
             explorer: self,
             shared,
             mode,
             pool: (threads > 1).then_some(&pool),
+            split,
         };
         std::thread::scope(|s| {
             for _ in 1..threads {
@@ -264,7 +278,8 @@ impl Explorer {
                 });
             }
             let owner = catch_unwind(AssertUnwindSafe(|| {
-                ctx.explore(&self.runner(program), Engine::new(mode), None)
+                let mut engine = Engine::new(mode).with_split(split);
+                ctx.explore(&self.runner(program), &mut engine, None)
             }));
             if owner.is_err() {
                 shared.stop();
@@ -280,67 +295,91 @@ impl Explorer {
         })
     }
 
-    /// One shard of a split search (see the `shard` module): its leaves in order, each a
-    /// DPOR search below a fixed prefix, on this OS thread.
+    /// DPOR to the first violation in leaf order (the `shard` module: the first violation
+    /// of the lowest leaf that has one, which a merge of first-violation shards reports).
+    ///
+    /// Plain DPOR runs first, to learn whether there is a violation at all at DPOR's cost: a
+    /// clean space is covered by it alone. A violation on its first execution is the
+    /// leaf-order first too (both orders start with the same execution: the current thread
+    /// first, else the lowest, nothing asleep). A later one sends the search round again in
+    /// leaf order, which stops at its own first violation; the executions of both count. If
+    /// that second search is cut short (budget, Ctrl-C) before a violation, DPOR's is
+    /// reported.
+    fn run_first_violation(&self, program: &Program, threads: usize, shared: &Shared) -> Part {
+        let mut dpor = self.run_tree(program, Mode::Dpor, threads, shared, None);
+        let later = dpor.found.as_ref().is_some_and(|f| f.execution > 1);
+        if !later || dpor.panic.is_some() {
+            return dpor;
+        }
+        let leaves = crate::shard::FIRST_VIOLATION_LEAVES;
+        let split = match crate::shard::split(&self.runner(program), leaves, Take::All) {
+            Ok((split, _)) => split,
+            Err(e) => {
+                dpor.panic = Some(e);
+                return dpor;
+            }
+        };
+        let ordered = self.run_tree(program, Mode::Dpor, threads, shared, Some(split));
+        if ordered.ends_search() {
+            dpor.found = None;
+        }
+        dpor.absorb(ordered);
+        dpor
+    }
+
+    /// One shard of a split search (see the `shard` module): the search in leaf order, on
+    /// this OS thread, cut at the roots of the other shards' leaves.
     fn run_shard(&self, program: &Program, shared: &Shared) -> (Part, ShardStats) {
         let shard = self.options.shard.expect("a sharded search");
         let runner = self.runner(program);
+        let leaves = if self.options.collect {
+            crate::shard::LEAVES_PER_SHARD * shard.count as u64
+        } else {
+            crate::shard::FIRST_VIOLATION_LEAVES
+        };
+        let (split, runs) = match crate::shard::split(&runner, leaves, Take::Shard(shard)) {
+            Ok(s) => s,
+            Err(e) => {
+                let part = Part {
+                    panic: Some(e),
+                    ..Part::default()
+                };
+                let s = ShardStats {
+                    shard,
+                    split: leaves,
+                    leaves: 0,
+                    explored: 0,
+                    prefix_executions: 0,
+                    first_leaf: None,
+                    all: self.options.collect,
+                };
+                return (part, s);
+            }
+        };
         let ctx = TreeCtx {
             explorer: self,
             shared,
             mode: Mode::Dpor,
             pool: None,
+            split: Some(split),
         };
-        let mut s = ShardStats {
+        let mut engine = Engine::new(Mode::Dpor).with_split(Some(split));
+        let part = ctx.explore(&runner, &mut engine, None);
+        // The leaves of this shard the search reached, less the one it stopped in.
+        let mine = (0..engine.leaves_reached)
+            .filter(|l| l % shard.count as u64 == shard.index as u64)
+            .count() as u64;
+        let stopped_in_one = !part.finished || part.ends_search();
+        let s = ShardStats {
             shard,
-            leaves: 0,
-            explored: 0,
-            prefix_executions: 0,
-            first_leaf: None,
+            split: leaves,
+            leaves: engine.leaves_reached,
+            explored: mine.saturating_sub(stopped_in_one as u64),
+            prefix_executions: runs + part.counts.prefix_executions,
+            first_leaf: part.leaf,
             all: self.options.collect,
         };
-        let fail = |e: InternalError| Part {
-            panic: Some(e),
-            ..Part::default()
-        };
-        let leaves = match crate::shard::leaves(&runner, shard.count) {
-            Ok((l, runs)) => {
-                s.prefix_executions = runs;
-                l
-            }
-            Err(e) => return (fail(e), s),
-        };
-        s.leaves = leaves.len() as u64;
-        let mut total = Part::finished();
-        let mine = leaves
-            .iter()
-            .enumerate()
-            .skip(shard.index as usize)
-            .step_by(shard.count as usize);
-        for (n, path) in mine {
-            let stack = match crate::shard::leaf_stack(&runner, path) {
-                Ok(st) => st,
-                Err(e) => {
-                    total.absorb(fail(e));
-                    break;
-                }
-            };
-            let mut part = ctx.explore(&runner, Engine::from_stack(Mode::Dpor, stack), None);
-            // Races against the prefix need no backtracking: every alternative there is a
-            // leaf of its own.
-            part.requests.clear();
-            let (found, finished) = (part.found.is_some(), part.finished);
-            let before = total.collected.len();
-            total.absorb(part);
-            if found || (s.first_leaf.is_none() && total.collected.len() > before) {
-                s.first_leaf = Some(n as u64);
-            }
-            if !finished || total.ends_search() {
-                break;
-            }
-            s.explored += 1;
-        }
-        (total, s)
+        (part, s)
     }
 
     /// PCT (`depth = Some(d)`) or random search over numbered executions, in chunks.
@@ -538,7 +577,7 @@ impl Explorer {
 impl TreeCtx<'_> {
     /// Explore the subtree of `engine` to its end, the first violation (unless collecting),
     /// a stop, a panic, or `cancel`.
-    fn explore(&self, runner: &Runner, mut engine: Engine, cancel: Option<&AtomicBool>) -> Part {
+    fn explore(&self, runner: &Runner, engine: &mut Engine, cancel: Option<&AtomicBool>) -> Part {
         let collect = self.explorer.options.collect;
         let mut part = Part::finished();
         let mut first = true;
@@ -578,6 +617,11 @@ impl TreeCtx<'_> {
                     break;
                 }
             };
+            if engine.outside {
+                // A shard's prefix execution: no execution of its leaves.
+                part.counts.prefix_executions += 1;
+                continue;
+            }
             part.record(out.steps, !asleep && out.is_finished(), out.class);
             part.counts.sleep_blocked += asleep as u64;
             for r in &out.races {
@@ -594,6 +638,7 @@ impl TreeCtx<'_> {
                     {
                         let sched = out.schedule.clone().unwrap_or_default();
                         part.collected.push((f.clone(), sched, execution));
+                        part.leaf = part.leaf.or(engine.leaf);
                     }
                 }
                 for p in &predicted {
@@ -606,6 +651,7 @@ impl TreeCtx<'_> {
                                 .any(|(g, _, _)| crate::report::same_finding(g, &f))
                             {
                                 part.collected.push((f, sched, execution));
+                                part.leaf = part.leaf.or(engine.leaf);
                             }
                         }
                         Err(e) => {
@@ -619,6 +665,7 @@ impl TreeCtx<'_> {
                     break;
                 }
             } else if let Some(f) = out.failure {
+                part.leaf = engine.leaf;
                 part.found = Some(Found {
                     failure: f,
                     schedule: out.schedule.unwrap_or_default(),
@@ -630,6 +677,7 @@ impl TreeCtx<'_> {
                 part.counts.predicted += 1;
                 match crate::predict::confirm(runner, p) {
                     Ok((failure, schedule)) => {
+                        part.leaf = engine.leaf;
                         part.found = Some(Found {
                             failure,
                             schedule,
@@ -708,7 +756,7 @@ impl TreeCtx<'_> {
             self.shared.handed_out.fetch_add(1, Ordering::Relaxed);
             self.explore(
                 runner,
-                Engine::from_stack(self.mode, stack),
+                &mut Engine::from_stack(self.mode, stack).with_split(self.split),
                 Some(&task.cancel),
             )
         };

@@ -2,39 +2,53 @@
 //! processes explore with no coordination (`bridgesim explore --shard i/n`), and whose
 //! results `bridgesim merge` combines.
 //!
-//! The split: the first choice points of the program (steps with two or more enabled
-//! threads) are enumerated in full, every enabled thread at each, breadth first, until there
-//! are at least [`LEAVES_PER_SHARD`]` · n` prefixes (or the prefixes end). Each prefix is a
-//! *leaf*; leaves are numbered in depth-first order (their choice sequences sorted), and
-//! shard `i` explores leaves `i, i + n, i + 2n, …`, each with source-set DPOR rooted at the
-//! state after the prefix. Every shard computes the same leaves, so no shard needs another.
+//! The split ([`crate::tree::Split`]): a state lies in the *prefix* while fewer than `D`
+//! states before it are *branching* (two or more awake threads: enabled, not asleep), `D`
+//! the least depth that gives at least `L` leaves ([`split`]). The prefix is searched as
+//! naive DFS with sleep sets (Godefroid 1996): at each of its states every awake thread, the
+//! current one first and then the others in thread order, and a thread tried earlier there sleeps in its later siblings' subtrees until a
+//! dependent step wakes it. A *leaf* is the subtree of the first state past the prefix on a
+//! path, searched with source-set DPOR with sleep sets from the sleep set it has there, or an
+//! execution that ends inside the prefix. Leaves are numbered in the order this search
+//! reaches them; shard `i` of `n` searches leaves `i, i + n, i + 2n, …` and cuts every
+//! execution that reaches the root of another leaf there (a *prefix execution*, counted
+//! apart). Every shard runs the same search up to those cuts, so every shard numbers the
+//! leaves alike, and no shard needs another.
 //!
-//! The prefix tree is searched with sleep sets (naive DFS with sleep sets, Godefroid 1996):
-//! at a choice point every thread that is not asleep is enumerated, and a thread tried
-//! earlier there sleeps in its later siblings' subtrees until a dependent step wakes it. A
-//! prefix that runs into a state where every enabled thread is asleep is dropped. Each leaf
-//! keeps its sleep set, and its DPOR starts from it.
+//! **Search order.** Without `--all`, the unsharded DPOR search reports the first violation
+//! of this same search with every leaf its own ([`FIRST_VIOLATION_LEAVES`], the split of
+//! every first-violation shard too, whatever `n`), which explores leaf 0, then leaf 1, …,
+//! each leaf's DPOR exactly as the shard that owns it runs it (a race against a state of the
+//! prefix adds nothing: every awake thread there is already queued or asleep). So its first
+//! violation is the first violation of the lowest leaf that has one, and that is the one the
+//! merge reports (`stats.shard.first_leaf`). (It runs plain DPOR first, whose first
+//! execution is the leaf order's first: no preemption, the current thread first; only a
+//! violation found later sends it round in leaf order: `Explorer::run_first_violation`.) With `--all` the order does not matter (the set of
+//! distinct violations is order-free): the unsharded search is plain DPOR, and the shards
+//! split into `L = ` [`LEAVES_PER_SHARD`]` · n` leaves so that round-robin evens out.
 //!
-//! Soundness: sleep-set DFS over the prefixes reaches, for every Mazurkiewicz trace, a
+//! Soundness: sleep-set DFS over the prefix reaches, for every Mazurkiewicz trace, a
 //! prefix of some execution of that trace whose continuation is not asleep; source-set DPOR
 //! with sleep sets called on that state with that sleep set (Abdulla et al., Algorithm 1,
 //! `Explore(E, Sleep)`) explores every trace extending it that the sleep set does not
-//! exclude. Races against steps of the prefix need no backtracking there: every awake
-//! alternative at a prefix choice point is a leaf of its own. The cost is the top of the
-//! tree reduced by sleep sets only (no source sets): the sum of the shards' executions is
-//! at least that of one unsharded DPOR.
+//! exclude. Races against steps of the prefix need no backtracking: every awake alternative
+//! at a prefix state is explored. The cost is the prefix reduced by sleep sets only (no
+//! source sets): the leaves' executions add up to at least one unsharded DPOR run's.
 
-use kmodel::{SchedView, Scheduler, Tid};
-
-use crate::exec::{run_one, Runner};
+use crate::exec::Runner;
 use crate::report::InternalError;
-use crate::tree::Node;
+use crate::tree::{Engine, Mode, Split, Take};
 
-/// Leaves wanted per shard: enough that round-robin assignment evens out subtree sizes.
-pub const LEAVES_PER_SHARD: usize = 32;
+/// Leaves wanted per shard with `--all`: enough that round-robin assignment evens out
+/// subtree sizes.
+pub const LEAVES_PER_SHARD: u64 = 32;
 
-/// Prefixes are never deeper than this many choice points.
-const MAX_PREFIX_CHOICES: usize = 24;
+/// Leaves of the first-violation split, the same for every number of shards (and for the
+/// unsharded search): round-robin evens out up to about 4 shards.
+pub const FIRST_VIOLATION_LEAVES: u64 = 128;
+
+/// Prefixes never have more than this many branching states.
+const MAX_PREFIX_DEPTH: u32 = 24;
 
 /// Part `index` of `count` (`0 <= index < count`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -69,127 +83,45 @@ impl std::str::FromStr for Shard {
     }
 }
 
-/// Follows `path` at its choice points, records a fixed [`Node`] per step with the sleep
-/// set a sleep-set search would have there, and stops at the first choice point past the
-/// path, recording the threads to enumerate there (the enabled ones that are not asleep).
-///
-/// The prefix tree is searched as naive DFS with sleep sets (Godefroid), the threads of a
-/// choice point in thread order: the child of thread `t` finds asleep every thread tried
-/// before `t` there (and every thread asleep there) whose access is independent of `t`'s,
-/// exactly as [`crate::tree`] carries sleep sets. A prefix that reaches a point where every
-/// enabled thread is asleep is a redundant order of another prefix and is no leaf.
-struct PrefixSched<'a> {
-    path: &'a [Tid],
-    choices: usize,
-    nodes: Vec<Node>,
-    end: PrefixEnd,
-    relation: crate::hb::Relation,
-}
-
-/// How a prefix run stopped.
-enum PrefixEnd {
-    /// At the first choice point past the path, with the threads to enumerate there.
-    Frontier(Vec<Tid>),
-    /// The execution ended within the path.
-    Ended,
-    /// Every enabled thread was asleep: the prefix is redundant.
-    Blocked,
-}
-
-impl Scheduler for PrefixSched<'_> {
-    fn choose(&mut self, view: &SchedView<'_>) -> Option<Tid> {
-        let enabled: Vec<_> = view.enabled().collect();
-        let mut sleep = Vec::new();
-        if let Some(parent) = self.nodes.last() {
-            parent.child_sleep_into(&enabled, self.relation, &mut sleep);
-        }
-        let awake: Vec<Tid> = enabled
-            .iter()
-            .map(|(t, _)| *t)
-            .filter(|t| !sleep.iter().any(|(u, _)| u == t))
-            .collect();
-        let (chosen, before) = if enabled.len() > 1 {
-            let Some(&t) = self.path.get(self.choices) else {
-                self.end = if awake.is_empty() {
-                    PrefixEnd::Blocked
-                } else {
-                    PrefixEnd::Frontier(awake)
-                };
-                return None;
-            };
-            self.choices += 1;
-            if !awake.contains(&t) {
-                self.end = PrefixEnd::Blocked;
-                return None;
-            }
-            // The threads a sleep-set DFS tried here before `t`.
-            let before: Vec<Tid> = awake.iter().copied().filter(|u| *u < t).collect();
-            (t, before)
-        } else {
-            let Some(&t) = awake.first() else {
-                self.end = PrefixEnd::Blocked;
-                return None;
-            };
-            (t, Vec::new())
-        };
-        let mut node = Node::fixed(enabled, view.current, chosen);
-        node.sleep = sleep;
-        for u in before {
-            node.done.insert(u);
-        }
-        self.nodes.push(node);
-        Some(chosen)
-    }
-}
-
-/// Run the prefix `path`: its nodes, and how it stopped.
-fn run_prefix(runner: &Runner, path: &[Tid]) -> Result<(Vec<Node>, PrefixEnd), InternalError> {
-    let mut s = PrefixSched {
-        path,
-        choices: 0,
-        nodes: Vec::new(),
-        end: PrefixEnd::Ended,
-        relation: runner.relation,
-    };
-    run_one(runner, &mut s).map_err(|message| InternalError {
-        message,
-        schedule: Some(kmodel::Schedule(path.to_vec()).to_string()),
-    })?;
-    Ok((s.nodes, s.end))
-}
-
-/// The leaves of a split into `count` shards, as choice sequences in depth-first order, and
-/// the prefix executions run to find them.
-pub(crate) fn leaves(runner: &Runner, count: u32) -> Result<(Vec<Vec<Tid>>, u64), InternalError> {
-    let target = LEAVES_PER_SHARD * count as usize;
-    let mut level: Vec<Vec<Tid>> = vec![Vec::new()];
-    let mut ended = Vec::new();
+/// The split with at least `leaves` leaves (or the whole tree in its prefix, or
+/// [`MAX_PREFIX_DEPTH`]), taking `take`; and the executions run to find it. A counting round
+/// of depth `d` ([`Take::Nothing`]: the very search that then runs, every execution cut at its
+/// leaf's root) counts the leaves of every depth up to `d`; the next round's depth comes from
+/// the growth per level seen so far. Every shard runs the same rounds and finds the same depth.
+pub(crate) fn split(
+    runner: &Runner,
+    leaves: u64,
+    take: Take,
+) -> Result<(Split, u64), InternalError> {
     let mut runs = 0;
-    for _ in 0..MAX_PREFIX_CHOICES {
-        if level.is_empty() || level.len() + ended.len() >= target {
-            break;
-        }
-        let mut next = Vec::new();
-        for path in level {
+    let mut depth = 1;
+    loop {
+        let count = Split {
+            depth,
+            take: Take::Nothing,
+        };
+        let mut e = Engine::new(Mode::Dpor).with_split(Some(count));
+        while let Some(r) = e.next(runner) {
+            r?;
             runs += 1;
-            match run_prefix(runner, &path)?.1 {
-                PrefixEnd::Frontier(ts) => next.extend(ts.into_iter().map(|t| {
-                    let mut p = path.clone();
-                    p.push(t);
-                    p
-                })),
-                PrefixEnd::Ended => ended.push(path),
-                PrefixEnd::Blocked => {}
-            }
         }
-        level = next;
+        if let Some(d) = (1..=depth).find(|&k| e.leaves_at(k) >= leaves) {
+            return Ok((Split { depth: d, take }, runs));
+        }
+        let roots = e.roots_at.get(depth as usize).copied().unwrap_or(0);
+        if roots == 0 || depth == MAX_PREFIX_DEPTH {
+            return Ok((Split { depth, take }, runs));
+        }
+        // Levels still needed at the growth of the last half of the levels.
+        let now = e.leaves_at(depth) as f64;
+        let back = (depth / 2).max(1);
+        let before = e.leaves_at(depth - back).max(1) as f64;
+        let growth = (now / before).powf(1.0 / back as f64);
+        let needed = if growth > 1.01 {
+            ((leaves as f64 / now).ln() / growth.ln()).ceil() as u32
+        } else {
+            depth
+        };
+        depth = (depth + needed.clamp(1, depth)).min(MAX_PREFIX_DEPTH);
     }
-    level.extend(ended);
-    level.sort();
-    Ok((level, runs))
-}
-
-/// The path (fixed nodes) of leaf `path`, for [`crate::tree::Engine::from_stack`].
-pub(crate) fn leaf_stack(runner: &Runner, path: &[Tid]) -> Result<Vec<Node>, InternalError> {
-    run_prefix(runner, path).map(|(nodes, _)| nodes)
 }

@@ -52,30 +52,14 @@ pub(crate) struct Node {
     pub sleep: Vec<(Tid, Access)>,
     /// Preemptions on the path before this state.
     pub preempt_before: u32,
+    /// The states before this one with two or more awake threads: with a [`Split`], the
+    /// state lies in the prefix while this is below [`Split::depth`].
+    pub branchings: u32,
     /// Entries handed to other workers, with their tasks.
     pub stolen: Vec<(Tid, Arc<Task>)>,
 }
 
 impl Node {
-    /// A state of a fixed prefix (a shard's leaf): `chosen` is the only entry, nothing
-    /// sleeps, and nothing is ever backtracked here (it lies below the engine's floor).
-    pub(crate) fn fixed(enabled: Vec<(Tid, Access)>, current: Option<Tid>, chosen: Tid) -> Node {
-        let mut done = ThreadSet::default();
-        done.insert(chosen);
-        Node {
-            enabled,
-            current,
-            chosen,
-            backtrack: done.clone(),
-            done,
-            queue: vec![chosen],
-            cursor: 0,
-            sleep: Vec::new(),
-            preempt_before: 0,
-            stolen: Vec::new(),
-        }
-    }
-
     /// The sleep set of the state after this one's chosen step, where `enabled` are the
     /// threads enabled there with the accesses they offer (Godefroid): what slept here or
     /// was explored here before, and is independent of the step just taken.
@@ -111,6 +95,14 @@ impl Node {
 
     fn is_asleep(&self, t: Tid) -> bool {
         self.sleep.iter().any(|(u, _)| *u == t)
+    }
+    /// Whether two or more threads enabled here are not asleep.
+    fn branches(&self) -> bool {
+        self.enabled
+            .iter()
+            .filter(|(t, _)| !self.is_asleep(*t))
+            .nth(1)
+            .is_some()
     }
     /// Whether one of `threads` is queued, explored or asleep here.
     fn covers_any(&self, threads: &ThreadSet) -> bool {
@@ -157,7 +149,42 @@ impl Node {
             cursor: self.cursor,
             sleep: self.sleep.clone(),
             preempt_before: self.preempt_before,
+            branchings: self.branchings,
             stolen: Vec::new(),
+        }
+    }
+}
+
+/// A search split into *leaves* (the `shard` module): the states with fewer than `depth`
+/// branching states (two or more awake threads) before them form the prefix, searched as
+/// naive DFS with sleep sets (every awake thread, the current one first, then the others in
+/// thread order); a *leaf* is the subtree of the first state past the prefix on a path (its
+/// root), searched with source-set DPOR, or an execution that ends inside the prefix. Leaves
+/// are numbered in the order the search reaches them. An execution that reaches the root of
+/// a leaf that is not taken is cut there.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Split {
+    pub depth: u32,
+    pub take: Take,
+}
+
+/// The leaves a split search explores.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Take {
+    /// Every leaf (the unsharded search in leaf order).
+    All,
+    /// Leaves `index, index + count, …`.
+    Shard(crate::Shard),
+    /// None: only count them (`shard::depth`).
+    Nothing,
+}
+
+impl Split {
+    fn searches(&self, leaf: u64) -> bool {
+        match self.take {
+            Take::All => true,
+            Take::Shard(s) => leaf % s.count as u64 == s.index as u64,
+            Take::Nothing => false,
         }
     }
 }
@@ -172,6 +199,8 @@ pub(crate) struct TreeCounts {
     pub steps: u64,
     /// Predicted use-after-frees replayed (module `predict`).
     pub predicted: u64,
+    /// A shard's executions outside its leaves ([`Engine::outside`]): not in `executions`.
+    pub prefix_executions: u64,
 }
 
 /// A subtree handed to another worker: the path to a state, whose `chosen` is the entry
@@ -234,6 +263,14 @@ impl Task {
     }
 }
 
+/// Add one at `k`, growing `v` as needed.
+fn bump(v: &mut Vec<u64>, k: usize) {
+    if v.len() <= k {
+        v.resize(k + 1, 0);
+    }
+    v[k] += 1;
+}
+
 /// What [`Engine::backtrack`] found to do next.
 pub(crate) enum Backtrack {
     /// Run the next execution.
@@ -278,6 +315,25 @@ pub(crate) struct Engine {
     pub reclaimed: usize,
     /// The use-after-frees predicted in this subtree so far, by object and thread.
     predicted: HashSet<(String, Tid)>,
+    /// The split of the search into leaves, if any ([`Split`]).
+    pub split: Option<Split>,
+    /// With a split: the leaves reached so far (the next leaf's number), and the leaf of the
+    /// last execution (none for one that ended asleep inside the prefix). Meaningful on one
+    /// OS thread only (a worker's subtree does not know the leaves before it).
+    pub leaves_reached: u64,
+    pub leaf: Option<u64>,
+    /// With a split: the states reached whose parent branches, by their number of branching
+    /// states before them (`k`: the roots of the leaves of a split of depth `k`, for every
+    /// `k` up to this split's), and the executions that ended inside the prefix, by the
+    /// branching states before their last state (one ending at `b` is a leaf of every split
+    /// deeper than `b`). So one search counts the leaves of every shallower split
+    /// ([`Engine::leaves_at`]).
+    pub roots_at: Vec<u64>,
+    pub ended_at: Vec<u64>,
+    /// The last execution lies outside this shard's leaves: cut at another leaf's root, ended
+    /// inside the prefix as another leaf, or ended asleep inside the prefix (a prefix
+    /// execution, not one of the shard's).
+    pub outside: bool,
 }
 
 struct TreeSched<'a> {
@@ -302,6 +358,7 @@ impl Scheduler for TreeSched<'_> {
             cursor: 0,
             sleep: Vec::new(),
             preempt_before: 0,
+            branchings: 0,
             stolen: Vec::new(),
         });
         node.enabled.clear();
@@ -312,12 +369,38 @@ impl Scheduler for TreeSched<'_> {
         node.cursor = 0;
         node.current = view.current;
         node.preempt_before = 0;
+        node.branchings = 0;
         if let Some(parent) = i.checked_sub(1).map(|p| &e.stack[p]) {
             if e.mode == Mode::Dpor {
                 parent.child_sleep_into(&node.enabled, e.hb.relation, &mut node.sleep);
             }
             node.preempt_before =
                 parent.preempt_before + parent.is_preemption(parent.chosen) as u32;
+            if let Some(split) = e.split {
+                node.branchings = parent.branchings;
+                if parent.branches() {
+                    node.branchings += 1;
+                    if node.branchings <= split.depth {
+                        bump(&mut e.roots_at, node.branchings as usize);
+                    }
+                }
+            }
+        }
+        // With a split: a state of the prefix, or the root of a leaf (the first state past it).
+        let mut prefix = false;
+        if let Some(split) = e.split {
+            prefix = node.branchings < split.depth;
+            let after_prefix = i == 0 || e.stack[i - 1].branchings < split.depth;
+            if !prefix && after_prefix {
+                let leaf = e.leaves_reached;
+                e.leaves_reached += 1;
+                e.leaf = Some(leaf);
+                if !split.searches(leaf) {
+                    e.outside = true;
+                    e.pool.push(node);
+                    return None;
+                }
+            }
         }
         let mut allowed = std::mem::take(&mut e.allowed);
         allowed.clear();
@@ -346,8 +429,9 @@ impl Scheduler for TreeSched<'_> {
         node.done.clear();
         node.done.insert(chosen);
         node.queue.push(chosen);
-        if e.mode != Mode::Dpor {
-            // Naive and bounded DFS: every allowed thread, the chosen one first.
+        if e.mode != Mode::Dpor || prefix {
+            // Naive and bounded DFS, and the prefix of a split: every allowed thread, the
+            // chosen one first.
             node.queue
                 .extend(allowed.iter().copied().filter(|t| *t != chosen));
         }
@@ -386,7 +470,27 @@ impl Engine {
             race_stats: false,
             reclaimed: 0,
             predicted: HashSet::new(),
+            split: None,
+            leaves_reached: 0,
+            leaf: None,
+            roots_at: Vec::new(),
+            ended_at: Vec::new(),
+            outside: false,
         }
+    }
+
+    /// The leaves of a split of depth `k`, at most this engine's split's, once its search
+    /// has ended ([`Engine::roots_at`]).
+    pub fn leaves_at(&self, k: u32) -> u64 {
+        let k = k as usize;
+        let roots = self.roots_at.get(k).copied().unwrap_or(0);
+        roots + self.ended_at.iter().take(k).sum::<u64>()
+    }
+
+    /// The same engine searching in leaves ([`Split`]).
+    pub fn with_split(mut self, split: Option<Split>) -> Self {
+        self.split = split;
+        self
     }
 
     /// Run the next execution of this subtree, for a search without workers. Returns `None`
@@ -408,6 +512,7 @@ impl Engine {
     /// engine is then spent.
     pub fn run(&mut self, runner: &Runner) -> Result<(ExecOutcome, bool), InternalError> {
         self.blocked_by_sleep = false;
+        self.outside = false;
         self.executions += 1;
         self.hb.relation = runner.relation;
         self.race_stats = runner.race_stats;
@@ -427,13 +532,32 @@ impl Engine {
                 });
             }
         };
+        if let Some(split) = self.split {
+            // An execution that never left the prefix: a leaf of its own unless it ended
+            // asleep (a redundant order, no leaf).
+            let in_prefix = self.stack.last().is_none_or(|n| n.branchings < split.depth);
+            if in_prefix && !self.outside {
+                if self.blocked_by_sleep {
+                    self.leaf = None;
+                    self.outside = split.take != Take::All;
+                } else {
+                    let leaf = self.leaves_reached;
+                    self.leaves_reached += 1;
+                    self.leaf = Some(leaf);
+                    self.outside = !split.searches(leaf);
+                    let b = self.stack.last().map_or(0, |n| n.branchings) as usize;
+                    bump(&mut self.ended_at, b);
+                }
+            }
+        }
         let class = k.with_steps(|steps| {
             k.with_object_keys(|keys| {
                 self.after(steps, keys, runner.count_traces && stop == Stop::Finished)
             })
         });
         let mut out = ExecOutcome::from_kernel(&k, stop, class);
-        if self.mode == Mode::Dpor && runner.relation.free == FreeRule::Predict {
+        // A shard's prefix execution is another shard's: it predicts there.
+        if self.mode == Mode::Dpor && runner.relation.free == FreeRule::Predict && !self.outside {
             let seen = &mut self.predicted;
             out.predicted = k.with_steps(|steps| predict(&self.hb, steps, |o| k.describe(o), seen));
         }

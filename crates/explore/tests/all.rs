@@ -14,4 +14,5 @@ mod many_threads;
 mod oracle;
 mod panics;
 mod planted;
+mod shard_order;
 mod uaf_oracle;
