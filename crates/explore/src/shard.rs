@@ -125,3 +125,40 @@ pub(crate) fn split(
         depth = (depth + needed.clamp(1, depth)).min(MAX_PREFIX_DEPTH);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{models, Options};
+
+    /// The counting rounds rest on this: a round of depth `d` counts, for every `k <= d`, the
+    /// leaves a round of depth `k` reaches.
+    #[test]
+    fn one_round_counts_the_leaves_of_every_shallower_depth() {
+        // counters(2, 1) ends inside a depth-8 prefix (ended leaves), the others reach it.
+        for program in [
+            models::counters(2, 1),
+            models::hpn(2, 1, false),
+            models::counters(3, 2),
+        ] {
+            let config = crate::replay::config_for(&Options::default());
+            let runner = Runner::new(program, config, false);
+            let round = |depth| {
+                let take = Take::Nothing;
+                let mut e = Engine::new(Mode::Dpor).with_split(Some(Split { depth, take }));
+                while let Some(r) = e.next(&runner) {
+                    r.expect("no host panic");
+                }
+                e
+            };
+            let deep = round(8);
+            let mut grew = false;
+            for k in 1..=8 {
+                let leaves = round(k).leaves_reached;
+                assert_eq!(deep.leaves_at(k), leaves, "depth {k}");
+                grew |= k > 1 && leaves > round(k - 1).leaves_reached;
+            }
+            assert!(grew, "a split that never grows tests nothing");
+        }
+    }
+}
