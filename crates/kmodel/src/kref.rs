@@ -398,9 +398,10 @@ impl Kernel {
     /// debugfs files): a load of the count's memory in its container, declared as a read of
     /// the container's part [`KREF_PART`] rather than as an access to the count. No get or
     /// put touches that part (they access the count's own object), so the explorer never
-    /// reorders the read against them; a whole-container write (an allocation, a free)
-    /// still conflicts with it, so a read after the container's free is explored and
-    /// reported as a use-after-free, as KASAN reports the load.
+    /// reorders the read against them; a whole-container write still conflicts with it, and
+    /// a read after the container's free ([`crate::AccessKind::Free`]) is reported as a
+    /// use-after-free, as KASAN reports the load (the explorer predicts it from
+    /// happens-before, or reorders it under its `conflict` free rule).
     ///
     /// Why that is sound: the explorer observes violations and control flow, never printed
     /// text. A value that flows only into output changes neither, so the executions that
