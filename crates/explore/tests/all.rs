@@ -3,6 +3,8 @@
 
 #[path = "support/irq.rs"]
 mod irq;
+#[path = "support/naive.rs"]
+mod naive;
 
 mod closed_form;
 mod collect;

@@ -48,21 +48,10 @@ struct Prog {
     threads: Vec<Vec<Op>>,
 }
 
-/// An upper bound on naive DFS's executions: the interleavings of the threads' steps
-/// (init's spawns and joins, and each spawned thread's first step, counted as steps).
+/// An upper bound on naive DFS's executions of `p`.
 fn interleavings(p: &Prog) -> u64 {
-    let w = p.threads.len() - 1;
-    let mut lens = vec![p.threads[0].len() + 2 * w];
-    lens.extend(p.threads[1..].iter().map(|t| t.len() + 1));
-    let mut total = 0u64;
-    let mut r = 1u64;
-    for n in lens {
-        for i in 1..=n as u64 {
-            total += 1;
-            r = r.saturating_mul(total) / i;
-        }
-    }
-    r
+    let workers: Vec<usize> = p.threads[1..].iter().map(Vec::len).collect();
+    crate::naive::interleavings(p.threads[0].len(), &workers)
 }
 
 const LIMIT: u64 = 20_000;

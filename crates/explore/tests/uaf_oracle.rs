@@ -86,22 +86,11 @@ fn thread(hi: usize) -> impl Strategy<Value = Vec<Op>> {
     })
 }
 
-/// An upper bound on naive DFS's executions: the interleavings of the threads' points
-/// (init's spawns and joins, each spawned thread's first step counted as steps).
+/// An upper bound on naive DFS's executions: the interleavings of the threads' points.
 fn interleavings(threads: &[Vec<Op>]) -> u64 {
-    let w = threads.len() - 1;
     let pts = |t: &Vec<Op>| t.iter().map(Op::points).sum::<usize>();
-    let mut lens = vec![pts(&threads[0]) + 2 * w];
-    lens.extend(threads[1..].iter().map(|t| pts(t) + 1));
-    let mut total = 0u64;
-    let mut r = 1u64;
-    for n in lens {
-        for i in 1..=n as u64 {
-            total += 1;
-            r = r.saturating_mul(total) / i;
-        }
-    }
-    r
+    let workers: Vec<usize> = threads[1..].iter().map(pts).collect();
+    crate::naive::interleavings(pts(&threads[0]), &workers)
 }
 
 const LIMIT: u64 = 20_000;
