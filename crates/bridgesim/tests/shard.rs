@@ -159,11 +159,13 @@ fn first_violation(result: &Value) -> (Value, Value, Value) {
 fn without_all_the_merged_violation_is_the_unsharded_first() {
     // Each case: scenario, rules, and the execution on which DPOR finds its first violation.
     // After the first, the unsharded search goes round again in leaf order (explore's
-    // `shard` module) and reports that order's first, which the merge must equal.
+    // `shard` module) and reports that order's first, which the merge must equal. (5.19
+    // under v7.2+proposals, found on DPOR's 7th execution, is left out: its shard 3/4 finds
+    // nothing before its last leaf and skips 952 prefix executions to get there, over a
+    // minute in a debug build; crates/explore/tests/shard_order.rs covers late finds.)
     let cases = [
         ("5.8-stored-next-bridge.toml", "v6.15", 1),
         ("5.4-readd-race.toml", "v7.2", 3),
-        ("5.19-sn65dsi83-reset-work.toml", "v7.2+proposals", 7),
     ];
     for (name, rules, dpor_execution) in cases {
         let file = scenario(name);
