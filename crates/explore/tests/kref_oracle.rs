@@ -19,7 +19,6 @@ use std::sync::{Arc, Mutex};
 use explore::{Explorer, KrefRule, Options, Program, Strategy as Search};
 use kmodel::Kernel;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestRunner};
 
 #[derive(Clone, Copy, Debug)]
 enum Op {
@@ -186,12 +185,7 @@ fn dpor_with_commuting_gets_and_puts_reaches_every_outcome_of_the_oracle() {
     let (outcomes, classes, execs) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
     let released = AtomicU64::new(0);
     let fewer = AtomicU64::new(0);
-    let mut runner = TestRunner::new(Config {
-        cases: 1_000,
-        failure_persistence: None,
-        rng_seed: fixed_seed(),
-        ..Config::default()
-    });
+    let mut runner = crate::naive::oracle_runner(1_000);
     runner
         .run(&programs(), |p| {
             let (oa, ob, ta, tb, n) = both(&p);
@@ -261,13 +255,4 @@ fn a_get_of_the_same_owner_does_not_make_a_put_safe() {
 fn support_does_not_come_through_a_refcount_conflict() {
     use Op::*;
     check(2, vec![vec![Get(1)], vec![Get(0)], vec![Put(0), Put(0)]]);
-}
-
-/// The same generated programs on every run, so the test command is deterministic;
-/// `PROPTEST_RNG_SEED=N` explores another set by hand.
-fn fixed_seed() -> RngSeed {
-    match Config::default().rng_seed {
-        RngSeed::Random => RngSeed::Fixed(0x0b51_d9e5),
-        chosen => chosen,
-    }
 }

@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex};
 use explore::{Explorer, KrefRule, Options, Program, Strategy as Search};
 use kmodel::Kernel;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestRunner};
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -229,12 +228,7 @@ fn classes_of_the_oracle(kref: KrefRule) {
     let dfs_execs = AtomicU64::new(0);
     let by_threads = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
     let fewer = AtomicU64::new(0);
-    let mut runner = TestRunner::new(Config {
-        cases: 500,
-        failure_persistence: None,
-        rng_seed: fixed_seed(),
-        ..Config::default()
-    });
+    let mut runner = crate::naive::oracle_runner(500);
     runner
         .run(&programs(), |threads| {
             by_threads[threads.len() - 2].fetch_add(1, Ordering::Relaxed);
@@ -323,13 +317,4 @@ fn a_put_asleep_as_a_commuting_decrement_wakes_when_the_count_drops() {
     let (a, b) = (dfs.traces.unwrap(), dpor.traces.unwrap());
     assert!(a.len() >= 2, "{} classes", a.len());
     assert_eq!(a, b, "DPOR must reach exactly the oracle's classes");
-}
-
-/// The same generated programs on every run, so the test command is deterministic;
-/// `PROPTEST_RNG_SEED=N` explores another set by hand.
-fn fixed_seed() -> RngSeed {
-    match Config::default().rng_seed {
-        RngSeed::Random => RngSeed::Fixed(0x0b51_d9e5),
-        chosen => chosen,
-    }
 }

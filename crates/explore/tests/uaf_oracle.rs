@@ -25,7 +25,6 @@ use std::sync::{Arc, Mutex};
 use explore::{Explorer, FreeRule, Options, Program, Report, Strategy as Search};
 use kmodel::{Kernel, Obj};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestRunner};
 
 /// What a step does to an object.
 #[derive(Clone, Copy, Debug)]
@@ -258,12 +257,7 @@ fn oracle(free: FreeRule) {
         AtomicU64::new(0),
         AtomicU64::new(0),
     );
-    let mut runner = TestRunner::new(Config {
-        cases: 1_000,
-        failure_persistence: None,
-        rng_seed: fixed_seed(),
-        ..Config::default()
-    });
+    let mut runner = crate::naive::oracle_runner(1_000);
     runner
         .run(&programs(), |threads| {
             let (e, d, p) = compare(&threads, free)?;
@@ -428,14 +422,5 @@ fn predicted_reports_do_not_depend_on_the_thread_count() {
         for _ in 0..5 {
             assert_eq!(run(2, collect), one);
         }
-    }
-}
-
-/// The same generated programs on every run, so the test command is deterministic;
-/// `PROPTEST_RNG_SEED=N` explores another set by hand.
-fn fixed_seed() -> RngSeed {
-    match Config::default().rng_seed {
-        RngSeed::Random => RngSeed::Fixed(0x0b51_d9e5),
-        chosen => chosen,
     }
 }

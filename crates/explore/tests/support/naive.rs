@@ -17,3 +17,20 @@ pub fn interleavings(init: usize, workers: &[usize]) -> u64 {
     }
     r
 }
+
+/// A proptest runner for `cases` generated programs, the same ones on every run so the test
+/// command is deterministic (`PROPTEST_RNG_SEED=N` explores another set by hand), with no
+/// failure files written into the tree.
+pub fn oracle_runner(cases: u32) -> proptest::test_runner::TestRunner {
+    use proptest::test_runner::{Config, RngSeed, TestRunner};
+    let rng_seed = match Config::default().rng_seed {
+        RngSeed::Random => RngSeed::Fixed(0x0b51_d9e5),
+        chosen => chosen,
+    };
+    TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        rng_seed,
+        ..Config::default()
+    })
+}
