@@ -203,6 +203,26 @@ fn replay_reports(p: &Arc<Prepared>, col: &str, schedule: &str) -> Vec<String> {
     k.violations().iter().map(|v| k.render(v)).collect()
 }
 
+/// Every distinct violation of column `col`'s space (`--all`), and each one's reports,
+/// rendered from a replay of its schedule.
+fn all_reports(p: &Arc<Prepared>, col: &str) -> (verdict::Verdict, Vec<String>) {
+    let spec = SearchSpec {
+        options: explore::Options {
+            progress: None,
+            collect: true,
+            ..Default::default()
+        },
+        ..SearchSpec::default()
+    };
+    let all = verdict::explore(p, &RulesColumn::parse(col).unwrap(), &spec).unwrap();
+    let reports = all
+        .findings
+        .iter()
+        .flat_map(|f| replay_reports(p, col, &f.schedule))
+        .collect();
+    (all, reports)
+}
+
 /// The call path under the first line of `report` that starts with `head`.
 fn stack_after<'a>(report: &'a str, head: &str) -> Vec<&'a str> {
     report
@@ -233,22 +253,7 @@ fn chain_walks_racing_a_runtime_detach() {
         let p = load(file);
         // Before v6.19: among every violation of the space, the walk reads freed memory.
         let col = "v6.18+hotplug_bridge";
-        let all = {
-            let spec = SearchSpec {
-                options: explore::Options {
-                    progress: None,
-                    collect: true,
-                    ..Default::default()
-                },
-                ..SearchSpec::default()
-            };
-            verdict::explore(&p, &RulesColumn::parse(col).unwrap(), &spec).unwrap()
-        };
-        let reports: Vec<String> = all
-            .findings
-            .iter()
-            .flat_map(|f| replay_reports(&p, col, &f.schedule))
-            .collect();
+        let (_, reports) = all_reports(&p, col);
         assert!(
             reports.iter().any(|r| r.contains("slab-use-after-free")
                 && stack_after(r, "Read of struct display_connector /vga").get(..2)
@@ -347,20 +352,7 @@ fn borrowed_of_node_is_named_in_the_report() {
 fn private_obj_fini_racing_the_lock_all_walk() {
     let p = load("5.17-private-obj-vs-lock-all.toml");
     let col = "v7.1+hotplug_bridge";
-    let spec = SearchSpec {
-        options: explore::Options {
-            progress: None,
-            collect: true,
-            ..Default::default()
-        },
-        ..SearchSpec::default()
-    };
-    let all = verdict::explore(&p, &RulesColumn::parse(col).unwrap(), &spec).unwrap();
-    let reports: Vec<String> = all
-        .findings
-        .iter()
-        .flat_map(|f| replay_reports(&p, col, &f.schedule))
-        .collect();
+    let (all, reports) = all_reports(&p, col);
     let in_walk = |r: &String| {
         let user = stack_after(r, "by thread user");
         let walk = ["drm_modeset_lock_all_ctx", "drm_modeset_drop_locks"];

@@ -8,13 +8,12 @@ use crate::common;
 
 use std::rc::Rc;
 
-use common::testing::TestPanelDriver;
+use common::testing::panel_bridge_chain;
 use common::*;
 use drm::bridge::panel::{drm_panel_bridge_add_typed, drm_panel_bridge_remove};
 use drm::bridge::*;
 use drm::connector::{drm_connector_for_encoder, drm_helper_probe_single_connector_modes};
 use drm::drv::drm_dev_put;
-use drm::of::devm_drm_of_get_bridge;
 use drm::panel::*;
 use drm::{Release, Rules};
 use kmodel::device::{DeviceId, DeviceInfo};
@@ -81,27 +80,12 @@ fn panel_bridge_makes_its_connector_only_without_no_connector() {
 fn legacy_connector_get_modes_reads_the_borrowed_panel() {
     fn scenario(rules: Rules) -> Kernel {
         run_rules(rules, |k| {
-            let b = bus(k);
-            k.driver_register(b, Rc::new(TestPanelDriver));
-            let pdev = k.device_add(
-                b,
-                DeviceInfo {
-                    name: "panel".into(),
-                    compatible: vec!["bridgesim,test-panel".into()],
-                    of_node: Some(NodeId::from_raw(3)),
-                    ..Default::default()
-                },
-            );
-            let cdev = bare_device(k, "display");
-            let (drm, enc) = drm_with_encoder(k, cdev);
-            let pb = devm_drm_of_get_bridge(k, cdev, Some(NodeId::from_raw(3))).unwrap();
-            drm_bridge_attach(k, Some(enc), Some(pb), None, 0).unwrap();
-            let c = drm_connector_for_encoder(k, drm, enc).expect("the panel_bridge's connector");
-            k.device_release_driver(pdev);
+            let ch = panel_bridge_chain(k);
+            let c =
+                drm_connector_for_encoder(k, ch.drm, ch.enc).expect("the panel_bridge's connector");
+            k.device_release_driver(ch.pdev);
             drm_helper_probe_single_connector_modes(k, c);
-            k.device_del(cdev);
-            drm_dev_put(k, drm, TEST);
-            k.device_del(pdev);
+            ch.teardown(k);
         })
     }
     let k = scenario(Rules::for_release(Release::V7_1));

@@ -4,7 +4,7 @@ use crate::common;
 
 use std::rc::Rc;
 
-use common::testing::TestPanelDriver;
+use common::testing::panel_bridge_chain;
 use common::*;
 use drm::atomic::{
     drm_atomic_helper_commit_modeset_disables, drm_atomic_helper_commit_modeset_enables,
@@ -147,27 +147,11 @@ fn proposal_panel_bridge_holds_a_panel_reference() {
 fn panel_bridge_to_panel_dangling_window() {
     fn scenario(rules: Rules) -> Kernel {
         run_rules(rules, |k| {
-            let b = bus(k);
-            k.driver_register(b, Rc::new(TestPanelDriver));
-            let pdev = k.device_add(
-                b,
-                DeviceInfo {
-                    name: "panel".into(),
-                    compatible: vec!["bridgesim,test-panel".into()],
-                    of_node: Some(NodeId::from_raw(3)),
-                    ..Default::default()
-                },
-            );
-            let cdev = bare_device(k, "display");
-            let (drm, enc) = drm_with_encoder(k, cdev);
-            let pb = devm_drm_of_get_bridge(k, cdev, Some(NodeId::from_raw(3))).unwrap();
-            drm_bridge_attach(k, Some(enc), Some(pb), None, 0).unwrap();
-            drm_atomic_helper_commit_modeset_enables(k, enc);
-            k.device_release_driver(pdev);
-            drm_atomic_helper_commit_modeset_disables(k, enc);
-            k.device_del(cdev);
-            drm_dev_put(k, drm, TEST);
-            k.device_del(pdev);
+            let ch = panel_bridge_chain(k);
+            drm_atomic_helper_commit_modeset_enables(k, ch.enc);
+            k.device_release_driver(ch.pdev);
+            drm_atomic_helper_commit_modeset_disables(k, ch.enc);
+            ch.teardown(k);
         })
     }
     let k = scenario(Rules::for_release(Release::V7_2));

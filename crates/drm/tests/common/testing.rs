@@ -20,8 +20,8 @@ use drm::bridge::{
 };
 use drm::bridge_connector::drm_bridge_connector_init;
 use drm::drv::{
-    devm_drm_dev_alloc, drm_dev_register, drm_dev_unregister, drmm_mode_config_init, DrmDevice,
-    DrmDeviceObj,
+    devm_drm_dev_alloc, drm_dev_put, drm_dev_register, drm_dev_unregister, drmm_mode_config_init,
+    DrmDevice, DrmDeviceObj,
 };
 use drm::encoder::{drmm_encoder_alloc, DrmEncoder};
 use drm::managed::{drmm_add_action, drmm_kzalloc};
@@ -54,6 +54,51 @@ impl DrmPanelFuncs for TestPanelFuncs {
         let h = drm_panel_priv::<TestPanelPriv, _>(k, p, |x| x.power);
         k.hw_disable(h);
         Ok(())
+    }
+}
+
+/// The panel_bridge window's set-up (§5.11): a panel device on OF node 3 bound by
+/// [`TestPanelDriver`], and a display device whose card's encoder has the panel's
+/// panel_bridge (`devm_drm_of_get_bridge`) attached with flags 0.
+pub struct PanelBridgeChain {
+    pub pdev: DeviceId,
+    pub cdev: DeviceId,
+    pub drm: DrmDevice,
+    pub enc: DrmEncoder,
+    pub pb: DrmBridge,
+}
+
+impl PanelBridgeChain {
+    /// Unbind the display device, drop the test's card reference, then unbind the panel.
+    pub fn teardown(&self, k: &Kernel) {
+        k.device_del(self.cdev);
+        drm_dev_put(k, self.drm, super::TEST);
+        k.device_del(self.pdev);
+    }
+}
+
+pub fn panel_bridge_chain(k: &Kernel) -> PanelBridgeChain {
+    let b = super::bus(k);
+    k.driver_register(b, Rc::new(TestPanelDriver));
+    let pdev = k.device_add(
+        b,
+        DeviceInfo {
+            name: "panel".into(),
+            compatible: vec!["bridgesim,test-panel".into()],
+            of_node: Some(NodeId::from_raw(3)),
+            ..Default::default()
+        },
+    );
+    let cdev = super::bare_device(k, "display");
+    let (drm, enc) = super::drm_with_encoder(k, cdev);
+    let pb = devm_drm_of_get_bridge(k, cdev, Some(NodeId::from_raw(3))).unwrap();
+    drm_bridge_attach(k, Some(enc), Some(pb), None, 0).unwrap();
+    PanelBridgeChain {
+        pdev,
+        cdev,
+        drm,
+        enc,
+        pb,
     }
 }
 
